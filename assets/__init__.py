@@ -1,0 +1,1 @@
+"""Dagster assets, one module per stage; the plain logic they call lives in `assets.core`."""

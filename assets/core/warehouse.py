@@ -1,0 +1,41 @@
+"""The DuckDB warehouse: where it lives, its schema, and the named SQL files.
+
+SQL sits in `assets/sql/<verb>_<table>.sql`; every query binds its parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+def default_warehouse_dir() -> Path:
+    """`UPVOTE_DPO_HOME` if set, else `data/warehouse/` in the project (git-ignored)."""
+    return Path(os.environ.get("UPVOTE_DPO_HOME", PROJECT_ROOT / "data" / "warehouse"))
+
+
+def default_db_path() -> Path:
+    return default_warehouse_dir() / "upvote.duckdb"
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of `assets/sql/<name>.sql`."""
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, creating the file and its tables on first use."""
+    db_path = Path(db_path)
+    if read_only:
+        return duckdb.connect(str(db_path), read_only=True)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path))
+    con.execute(sql("create_warehouse_tables"))
+    return con
