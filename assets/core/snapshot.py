@@ -1,0 +1,155 @@
+"""Freeze the current pair selection into an immutable, content-addressed snapshot.
+
+A snapshot is a directory named by its id:
+
+    manifest.json   snapshot id, pair rules, counts, columns, when it was made
+    pairs.parquet   every column of `preference_pairs`, in pair-id order
+    dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
+                    `prompt`, `chosen`, `rejected` and the ids, which TRL and others read as is
+
+The id is the sha256 of the sorted pair ids, so the same pairs always give the same id.
+An existing snapshot directory is never rewritten: it is written to a temporary folder
+and renamed into place, and a second request for the same id reuses it. The warehouse
+records each snapshot and its pairs (`snapshots`, `snapshot_pairs`) for the audit.
+Pairs that used a forgotten comment or author (`forget_requests`) are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from datasets import Dataset, DatasetDict
+
+from assets.core.warehouse import sql
+
+SPLITS = ("train", "eval")
+# What a trainer needs, plus the ids and scores that lead back to Reddit.
+DATASET_COLUMNS = (
+    "pair_id", "post_id", "subreddit", "prompt", "chosen", "rejected",
+    "chosen_id", "rejected_id", "chosen_score", "rejected_score", "score_ratio",
+)
+
+
+class EmptySelectionError(RuntimeError):
+    """There are no pairs to freeze."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    snapshot_id: str
+    path: Path
+    counts: dict[str, int]
+    created: bool  # False when a snapshot with this id already existed
+
+    @property
+    def manifest(self) -> dict:
+        return read_manifest(self.path)
+
+
+def snapshot_id_for(pair_ids: Iterable[str]) -> str:
+    """sha256 over the sorted pair ids, one per line; the first 16 hex digits."""
+    digest = hashlib.sha256()
+    for pair_id in sorted(pair_ids):
+        digest.update(pair_id.encode() + b"\n")
+    return digest.hexdigest()[:16]
+
+
+def read_manifest(snapshot_dir: str | Path) -> dict:
+    return json.loads((Path(snapshot_dir) / "manifest.json").read_text())
+
+
+def latest_pair_rules(con: duckdb.DuckDBPyConnection) -> dict:
+    """The rules of the last pair build, which the current selection came from."""
+    row = con.execute(sql("select_latest_pair_build")).fetchone()
+    return json.loads(row[0]) if row else {}
+
+
+def create_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    snapshots_dir: str | Path,
+    dagster_run_id: str | None = None,
+    code_version: str | None = None,
+) -> Snapshot:
+    """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it."""
+    rules = latest_pair_rules(con)
+    pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
+    if pairs.num_rows == 0:
+        raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
+    snapshot_id = snapshot_id_for(pairs["pair_id"].to_pylist())
+    path = Path(snapshots_dir) / snapshot_id
+    counts = _counts(pairs)
+    created = not (path / "manifest.json").exists()
+    if created:
+        manifest = {
+            "snapshot_id": snapshot_id,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "rules": rules,
+            "counts": counts,
+            "columns": list(DATASET_COLUMNS),
+            "dagster_run_id": dagster_run_id,
+            "code_version": code_version,
+        }
+        _write_snapshot_dir(pairs, path, manifest)
+    _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs)
+    return Snapshot(snapshot_id, path, counts, created)
+
+
+def _counts(pairs: pa.Table) -> dict[str, int]:
+    counts = {split: pc.sum(pc.equal(pairs["split"], split)).as_py() or 0 for split in SPLITS}
+    counts["total"] = pairs.num_rows
+    counts["posts"] = len(pc.unique(pairs["post_id"]))
+    counts["subreddits"] = len(pc.unique(pairs["subreddit"]))
+    return counts
+
+
+def _write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        pq.write_table(pairs, staging / "pairs.parquet")
+        dataset_table = pairs.select(list(DATASET_COLUMNS))
+        splits = {
+            split: Dataset(dataset_table.filter(pc.equal(pairs["split"], split)))
+            for split in SPLITS
+        }
+        DatasetDict(splits).save_to_disk(str(staging / "dataset"))
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs):
+    con.execute("BEGIN")
+    try:
+        con.register("snapshot_pair_rows", pairs)
+        con.execute(
+            sql("insert_into_snapshots"),
+            {
+                "snapshot_id": snapshot_id,
+                "path": str(path),
+                "rules": json.dumps(rules),
+                "counts": json.dumps(counts),
+                "dagster_run_id": dagster_run_id,
+                "code_version": code_version,
+            },
+        )
+        con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("snapshot_pair_rows")

@@ -1,0 +1,114 @@
+"""The `dpo_model` asset: DPO training on the latest snapshot, launched through Dagster Pipes.
+
+The trainer runs as `python -m training ...` in a subprocess (`PipesSubprocessClient`), so
+the same asset can launch it on a GPU node or a Kubernetes job by swapping the Pipes
+client; it streams its metrics back and reports the result. A snapshot already trained
+with the same settings is not trained again: the output folder is named by the snapshot
+id and a hash of the settings, and a completed manifest there is reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from assets import plots
+from assets.config import dagster_config
+from assets.core.lineage import latest_snapshot, record_training_run
+from assets.partitions import WAREHOUSE_WRITER_POOL
+from assets.resources import Warehouse
+from assets.snapshot import pair_snapshot
+from training.config import TrainConfig
+from training.outputs import MANIFEST, METRICS
+
+TrainConfigDagster = dagster_config(TrainConfig)
+
+
+def settings_key(cfg: TrainConfig) -> str:
+    """A short hash of everything that changes the result, besides the snapshot."""
+    return hashlib.sha256(json.dumps(cfg.hyperparameters(), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def trainer_command(cfg: TrainConfig) -> list[str]:
+    """`python -m training` with one flag per field that differs from its default."""
+    command = [sys.executable, "-m", "training"]
+    for field in dataclasses.fields(cfg):
+        value = getattr(cfg, field.name)
+        if value == field.default:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            command.append(flag if value else "--no-" + field.name.replace("_", "-"))
+        else:
+            command += [flag, str(value)]
+    return command
+
+
+def training_metadata(out_dir: Path) -> dict[str, dg.MetadataValue]:
+    manifest = json.loads((out_dir / MANIFEST).read_text())
+    history = [json.loads(line) for line in (out_dir / METRICS).read_text().splitlines() if line]
+    metadata = {
+        "model_path": dg.MetadataValue.path(str(out_dir)),
+        "run_id": dg.MetadataValue.text(manifest["run_id"]),
+        "snapshot_id": dg.MetadataValue.text(manifest["snapshot_id"]),
+        "base_model": dg.MetadataValue.text(manifest["base_model"]["name"]),
+        "model_sha256": dg.MetadataValue.text(manifest["model_sha256"]),
+        "eval_before": dg.MetadataValue.json(manifest["eval_before"]),
+        "eval_after": dg.MetadataValue.json(manifest["eval_after"]),
+        "final_metrics": dg.MetadataValue.json(manifest["final_metrics"]),
+        "train_pairs_seen": dg.MetadataValue.int(len(manifest["pairs"])),
+    }
+    train_rows = [row for row in history if "loss" in row and "step" in row]
+    if train_rows:
+        metadata["training_curves"] = plots.curves(
+            {
+                name: [(row["step"], row[name]) for row in train_rows if name in row]
+                for name in ("loss", "rewards/margins", "rewards/accuracies")
+            },
+            "DPO training", "optimizer step",
+        )
+    return metadata
+
+
+@dg.asset(
+    deps=[pair_snapshot],
+    group_name="training",
+    kinds={"pytorch"},
+    op_tags={"upvote-dpo/accelerator": "gpu-preferred"},
+    code_version="1",
+)
+def dpo_model(
+    context: dg.AssetExecutionContext,
+    config: TrainConfigDagster,
+    warehouse: Warehouse,
+    pipes_subprocess_client: dg.PipesSubprocessClient,
+) -> dg.MaterializeResult:
+    """A model trained with DPO (or a variant) on the newest snapshot, with its full lineage."""
+    with warehouse.connect() as con:
+        snapshot_id, snapshot_path = latest_snapshot(con)
+    cfg = TrainConfig(**{**config.model_dump(), "snapshot_dir": snapshot_path, "out_dir": config.out_dir or "-"})
+    if not config.out_dir:
+        cfg = dataclasses.replace(cfg, out_dir=str(Path(warehouse.models_dir) / f"{snapshot_id}-{settings_key(cfg)}"))
+    out_dir = Path(cfg.out_dir)
+
+    reported = {}
+    if _completed(out_dir):
+        context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
+    else:
+        invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
+        reported = invocation.get_materialize_result().metadata or {}
+    with warehouse.connect() as con:
+        record_training_run(con, out_dir, dagster_run_id=context.run_id)
+    return dg.MaterializeResult(
+        metadata={**reported, **training_metadata(out_dir)}, data_version=dg.DataVersion(snapshot_id)
+    )
+
+
+def _completed(out_dir: Path) -> bool:
+    manifest = out_dir / MANIFEST
+    return manifest.exists() and json.loads(manifest.read_text()).get("status") == "completed"

@@ -1,0 +1,66 @@
+"""PNG plots for asset metadata: the Dagster UI renders them inside markdown."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+
+import dagster as dg
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")  # no display on a server or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def png_markdown(figure, title: str) -> dg.MetadataValue:
+    """The figure as a PNG embedded in markdown, then closed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
+
+
+def stacked_bars(rows: Mapping[str, Mapping[str, int]], title: str) -> dg.MetadataValue:
+    """One bar per row key (e.g. subreddit), stacked by column (e.g. rule)."""
+    labels = list(rows)
+    columns = sorted({column for row in rows.values() for column in row})
+    figure, axes = plt.subplots(figsize=(9, max(3, 0.35 * len(labels) + 1.5)))
+    left = [0] * len(labels)
+    for column in columns:
+        widths = [rows[label].get(column, 0) for label in labels]
+        axes.barh(labels, widths, left=left, label=column)
+        left = [a + b for a, b in zip(left, widths)]
+    axes.set_title(title)
+    axes.legend(fontsize="small", loc="lower right")
+    return png_markdown(figure, title)
+
+
+def histogram(values: Sequence[float], title: str, xlabel: str, log_x: bool = False) -> dg.MetadataValue:
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    if log_x and values:
+
+        bins = np.logspace(np.log10(min(values)), np.log10(max(values)) + 1e-9, 30)
+        axes.set_xscale("log")
+    else:
+        bins = 30
+    axes.hist(values, bins=bins)
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("pairs")
+    return png_markdown(figure, title)
+
+
+def curves(series: Mapping[str, Sequence[tuple[float, float]]], title: str, xlabel: str) -> dg.MetadataValue:
+    """Line plots of (x, y) points, one per named series."""
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    for name, points in series.items():
+        if points:
+            xs, ys = zip(*points)
+            axes.plot(xs, ys, label=name, marker="." if len(points) < 30 else None)
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    axes.legend(fontsize="small")
+    return png_markdown(figure, title)

@@ -1,0 +1,83 @@
+"""Resource types the assets ask for; `pipelines/resources.py` builds the instances.
+
+- `Warehouse`: the DuckDB file (dagster-duckdb's resource, which retries a lock held by
+  another process) plus the folders where snapshots and models are written.
+- `DumpArchive`: Reddit archive dumps, one partition per file in an incoming folder.
+- `RedditApi`: live Reddit through praw; credentials come from the environment only, so
+  they never sit in run config, metadata or logs. Tests subclass it to hand praw a
+  recorded HTTP session, and everything above the HTTP edge runs for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import praw
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from assets.core.reddit_live import reddit_from_env
+from assets.core.warehouse import ensure_schema
+
+
+class Warehouse(DuckDBResource):
+    snapshots_dir: str = Field(description="Where immutable pair snapshots are written.")
+    models_dir: str = Field(description="Where trained models are written.")
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection with the warehouse tables in place, always closed."""
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with self.get_connection() as con:
+            try:
+                ensure_schema(con)
+                yield con
+            finally:
+                con.close()
+
+
+class DumpArchive(dg.ConfigurableResource):
+    """Pushshift / Arctic Shift dump files (zstd NDJSON or plain NDJSON)."""
+
+    incoming_dir: str = Field(description="Folder watched for new dump files.")
+
+    def path_of(self, partition_key: str) -> Path:
+        path = Path(self.incoming_dir) / partition_key
+        if not path.exists():
+            raise FileNotFoundError(
+                f"dump partition {partition_key!r} has no file at {path}; "
+                f"put the dump in {self.incoming_dir} or remove the partition"
+            )
+        return path
+
+    def dump_files(self) -> list[str]:
+        """Names of the dump files now in the incoming folder, sorted."""
+        folder = Path(self.incoming_dir)
+        if not folder.is_dir():
+            return []
+        return sorted(
+            path.name
+            for path in folder.iterdir()
+            if path.is_file() and path.name.endswith((".zst", ".ndjson", ".jsonl"))
+        )
+
+
+class RedditApi(dg.ConfigurableResource):
+    """Live Reddit: the subreddits to follow and how hard to ask."""
+
+    subreddits: list[str] = Field(
+        default=["AskReddit"], description="Subreddits fetched for each day partition."
+    )
+    replace_more_limit: int = Field(
+        default=8, description="`replace_more` calls per thread (each one is a request)."
+    )
+    max_retries: int = Field(
+        default=5, description="Rate-limited (429) attempts per request before the run fails."
+    )
+
+    def client(self) -> praw.Reddit:
+        return reddit_from_env()

@@ -1,0 +1,43 @@
+"""The `pair_snapshot` asset: the current pairs frozen as an immutable, content-addressed
+dataset (Parquet + Hugging Face `datasets`) that training reads."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.core.snapshot import create_snapshot
+from training.outputs import code_version
+from assets.pairs import preference_pairs
+from assets.partitions import WAREHOUSE_WRITER_POOL
+from assets.resources import Warehouse
+
+SNAPSHOT_CODE_VERSION = "1"
+
+
+@dg.asset(
+    deps=[preference_pairs],
+    pool=WAREHOUSE_WRITER_POOL,
+    group_name="pairs",
+    kinds={"parquet", "huggingface"},
+    code_version=SNAPSHOT_CODE_VERSION,
+)
+def pair_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Same pairs -> same snapshot id; an existing snapshot is reused, never rewritten."""
+    with warehouse.connect() as con:
+        snapshot = create_snapshot(
+            con, warehouse.snapshots_dir, dagster_run_id=context.run_id, code_version=code_version()
+        )
+    context.log.info(
+        f"snapshot {snapshot.snapshot_id} ({'new' if snapshot.created else 'existing'}) at {snapshot.path}"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot_id": dg.MetadataValue.text(snapshot.snapshot_id),
+            "path": dg.MetadataValue.path(str(snapshot.path)),
+            "created": dg.MetadataValue.bool(snapshot.created),
+            "counts": dg.MetadataValue.json(snapshot.counts),
+            "dagster/row_count": dg.MetadataValue.int(snapshot.counts["total"]),
+            "rules": dg.MetadataValue.json(snapshot.manifest["rules"]),
+        },
+        data_version=dg.DataVersion(snapshot.snapshot_id),
+    )

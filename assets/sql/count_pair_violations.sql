@@ -1,0 +1,13 @@
+-- One row: for each blocking check on preference_pairs, how many rows break it.
+SELECT
+    count(*) FILTER (WHERE chosen_score <= rejected_score)                  AS chosen_scored_higher,
+    count(*) FILTER (WHERE $later_must_win
+                       AND chosen_created_utc <= rejected_created_utc)      AS chosen_written_later,
+    count(*) FILTER (WHERE chosen_id = rejected_id)                         AS no_self_pairs,
+    count(*) FILTER (WHERE trim(prompt) = '' OR trim(chosen) = ''
+                        OR trim(rejected) = '')                             AS no_empty_text,
+    count(*) - count(DISTINCT pair_id)                                      AS unique_pair_ids,
+    (SELECT count(*) FROM (
+        SELECT post_id FROM preference_pairs
+        GROUP BY post_id HAVING count(DISTINCT split) > 1))                 AS no_post_in_both_splits
+FROM preference_pairs

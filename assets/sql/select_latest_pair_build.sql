@@ -1,0 +1,4 @@
+SELECT rules, report
+FROM pair_builds
+ORDER BY built_at DESC
+LIMIT 1

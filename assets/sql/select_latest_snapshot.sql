@@ -1,0 +1,4 @@
+SELECT snapshot_id, path
+FROM snapshots
+ORDER BY created_at DESC
+LIMIT 1

@@ -1,0 +1,1 @@
+"""Dagster definitions (jobs, schedules, sensors, resources) and the `upvote-dpo` command."""

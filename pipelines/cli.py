@@ -1,0 +1,228 @@
+"""`upvote-dpo`: the command line. Each command runs the same Dagster jobs in-process
+against the project's Dagster instance, so its runs appear in the UI's history.
+
+    upvote-dpo demo                          bundled sample -> pairs -> snapshot
+    upvote-dpo ingest dump --comments RC.zst --submissions RS.zst
+    upvote-dpo ingest live --day 2026-11-01 --subreddit AskHistorians
+    upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
+    upvote-dpo snapshot
+
+Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
+models and incoming dumps live beside that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import typing
+from pathlib import Path
+
+from assets.core.pairs import PairRules
+from assets.core.warehouse import PROJECT_ROOT, default_db_path
+
+SAMPLE_DUMPS = (
+    PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst",
+    PROJECT_ROOT / "data" / "sample" / "RC_praw_cassettes.ndjson.zst",
+)
+
+
+class CommandError(RuntimeError):
+    """A failure to report as one line, without a traceback."""
+
+
+# --- flags generated from the frozen config dataclasses -----------------------------
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, dataclass_type: type) -> None:
+    """One `--flag-name` per field, with the field's type and help; unset flags keep defaults."""
+    hints = typing.get_type_hints(dataclass_type)
+    for field in dataclasses.fields(dataclass_type):
+        kind = hints[field.name]
+        kind = next((arg for arg in typing.get_args(kind) if arg is not type(None)), kind)
+        flag = "--" + field.name.replace("_", "-")
+        help_text = f"{field.metadata.get('help', '')} (default: {field.default})"
+        if kind is bool:
+            parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            parser.add_argument(flag, dest=field.name, type=kind, default=None, help=help_text)
+
+
+def dataclass_overrides(args: argparse.Namespace, dataclass_type: type) -> dict:
+    """The fields the user set on the command line."""
+    return {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(dataclass_type)
+        if getattr(args, field.name, None) is not None
+    }
+
+
+# --- running jobs ------------------------------------------------------------------
+
+
+def dagster_instance():
+    import dagster as dg
+
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+def materialize(args, asset_names: list[str], run_config: dict | None = None, partition_key: str | None = None):
+    """Materialize assets in-process; raise `CommandError` with Dagster's own message on failure."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        run_config=run_config or {},
+        instance=args.instance,
+        partition_key=partition_key,
+        asset_selection=[dg.AssetKey(name) for name in asset_names],
+        raise_on_error=False,
+    )
+    if not result.success:
+        failures = [
+            f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+            for event in result.all_events
+            if event.is_step_failure
+        ]
+        raise CommandError(f"run {result.run_id} failed\n" + "\n".join(failures))
+    return result
+
+
+def materialization(result, asset_name: str) -> dict:
+    """The metadata a run recorded for one asset, as plain values."""
+    events = result.asset_materializations_for_node(asset_name)
+    return {key: value.value for key, value in events[-1].metadata.items()} if events else {}
+
+
+def ingest_dump_files(args, paths: list[Path]) -> None:
+    """Link each file into the incoming folder, register it as a partition, ingest it."""
+    from pipelines.resources import build_resources
+
+    incoming = Path(build_resources(args.db)["dump_archive"].incoming_dir)
+    incoming.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        path = path.resolve()
+        if not path.is_file():
+            raise CommandError(f"no such dump file: {path}")
+        link = incoming / path.name
+        if link.exists() and link.resolve() != path:
+            raise CommandError(f"{link} already holds a different file named {path.name}")
+        if not link.exists():
+            link.symlink_to(path)
+        args.instance.add_dynamic_partitions("dump_files", [path.name])
+        result = materialize(args, ["reddit_dump"], partition_key=path.name)
+        meta = materialization(result, "reddit_dump")
+        print(f"ingested {path.name}: {_summary(meta)}")
+
+
+def _summary(metadata: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in metadata.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+# --- commands ----------------------------------------------------------------------
+
+
+def cmd_ingest_dump(args) -> None:
+    paths = [Path(p) for p in [args.submissions, args.comments, *args.files] if p]
+    if not paths:
+        raise CommandError("name at least one dump: --comments F, --submissions F or FILE")
+    ingest_dump_files(args, paths)
+
+
+def cmd_ingest_live(args) -> None:
+    run_config = {}
+    if args.subreddit:
+        run_config = {"resources": {"reddit_api": {"config": {"subreddits": args.subreddit}}}}
+    result = materialize(args, ["reddit_live"], run_config=run_config, partition_key=args.day)
+    print(f"ingested {args.day}: {_summary(materialization(result, 'reddit_live'))}")
+
+
+def cmd_pairs_build(args) -> None:
+    rules = dataclass_overrides(args, PairRules)
+    PairRules(**rules)  # a bad value fails here, before any run starts
+    result = materialize(
+        args, ["preference_pairs"], run_config={"ops": {"preference_pairs": {"config": rules}}}
+    )
+    pairs = materialization(result, "preference_pairs")
+    print(f"pairs: {pairs['dagster/row_count']} (train {pairs['pairs_train']}, eval {pairs['pairs_eval']})")
+    for rule, removed in pairs["removed_by_rule"].items():
+        print(f"  removed by {rule}: {removed}")
+
+
+def cmd_snapshot(args) -> None:
+    snapshot = materialization(materialize(args, ["pair_snapshot"]), "pair_snapshot")
+    print(f"snapshot {snapshot['snapshot_id']}: {snapshot['counts']} at {snapshot['path']}")
+
+
+def cmd_demo(args) -> None:
+    print(f"warehouse: {args.db}")
+    ingest_dump_files(args, list(SAMPLE_DUMPS))
+    cmd_pairs_build(args)
+    cmd_snapshot(args)
+
+
+# --- argument parsing --------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", type=Path, default=default_db_path(),
+        help="the DuckDB warehouse file; snapshots, models and incoming dumps live beside it "
+        "(default: %(default)s)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", parents=[common], help="ingest the bundled sample, build pairs, snapshot them")
+    demo.set_defaults(func=cmd_demo)
+
+    ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
+    ingest_kinds = ingest.add_subparsers(dest="source", required=True)
+    dump = ingest_kinds.add_parser("dump", parents=[common], help="Pushshift / Arctic Shift dump files (.zst or .ndjson)")
+    dump.add_argument("--comments", help="a comments dump (RC_...)")
+    dump.add_argument("--submissions", help="a submissions dump (RS_...)")
+    dump.add_argument("files", nargs="*", help="more dump files; the kind is detected")
+    dump.set_defaults(func=cmd_ingest_dump)
+    live = ingest_kinds.add_parser(
+        "live", parents=[common],
+        help="one UTC day from Reddit via praw (REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT)",
+    )
+    live.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
+    live.add_argument("--subreddit", action="append", help="a subreddit to fetch (repeatable)")
+    live.set_defaults(func=cmd_ingest_live)
+
+    pairs = commands.add_parser("pairs", help="preference pairs")
+    pairs_actions = pairs.add_subparsers(dest="action", required=True)
+    build = pairs_actions.add_parser(
+        "build", parents=[common], help="rebuild the pairs from the raw tables"
+    )
+    add_dataclass_arguments(build, PairRules)
+    build.set_defaults(func=cmd_pairs_build)
+
+    snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
+    snapshot.set_defaults(func=cmd_snapshot)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.instance = dagster_instance()
+        args.func(args)
+    except CommandError as error:
+        print(f"upvote-dpo: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The one place that builds the Dagster `Definitions`; everything here only gathers.
+
+`dagster dev` in the project root loads `defs` through workspace.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets import ingest, model, pairs, snapshot
+from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, train_job
+from pipelines.resources import build_resources
+from pipelines.schedules import daily_live_ingest
+from pipelines.sensors import incoming_dump_sensor
+
+
+def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model]),
+        jobs=[ingest_dump_job, ingest_live_job, build_dataset_job, train_job],
+        schedules=[daily_live_ingest],
+        sensors=[incoming_dump_sensor],
+        resources=build_resources(db_path),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,29 @@
+"""Jobs: what a user launches from the UI or the command line."""
+
+import dagster as dg
+
+from assets.ingest import reddit_dump, reddit_live
+from assets.model import dpo_model
+from assets.pairs import preference_pairs
+from assets.snapshot import pair_snapshot
+
+ingest_dump_job = dg.define_asset_job(
+    "ingest_dump_job",
+    selection=[reddit_dump],
+    description="Stream one dump file (a partition) into the raw tables.",
+)
+ingest_live_job = dg.define_asset_job(
+    "ingest_live_job",
+    selection=[reddit_live],
+    description="Fetch one UTC day of posts and comments from Reddit through praw.",
+)
+build_dataset_job = dg.define_asset_job(
+    "build_dataset_job",
+    selection=[preference_pairs, pair_snapshot],
+    description="Rebuild the preference pairs and freeze them as a snapshot.",
+)
+train_job = dg.define_asset_job(
+    "train_job",
+    selection=[dpo_model],
+    description="Train a model on the newest snapshot (skipped if these settings already trained it).",
+)

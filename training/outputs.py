@@ -1,0 +1,125 @@
+"""What a finished run leaves in out_dir besides checkpoints:
+
+    config.json, model.safetensors, tokenizer files, chat_template.jinja   from_pretrained loads these
+    README.md                 model card: base model, snapshot, pair counts, hyper-parameters, eval
+    training_manifest.json    the same, machine-readable, plus the metrics history and every train
+                              pair the run saw (first epoch and step, times seen)
+    metrics.jsonl             one line per logged step (written as the run goes)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from training.models import file_sha256
+
+MANIFEST = "training_manifest.json"
+METRICS = "metrics.jsonl"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def code_version() -> str:
+    """The repository's git commit (+ '-dirty' with uncommitted changes), else the package version."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"upvote-dpo {version('upvote-dpo')}"
+        except PackageNotFoundError:
+            return "unknown"
+
+
+def save_model(lm, tokenizer, out_dir: Path) -> str:
+    """Save a plain transformers model (LoRA merged into the weights); returns model.safetensors' sha256."""
+    if hasattr(lm, "merge_and_unload"):  # peft: fold the adapters in so from_pretrained needs no peft
+        lm = lm.merge_and_unload()
+    lm.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return file_sha256(Path(out_dir) / "model.safetensors")
+
+
+def write_json(path: Path, payload: dict) -> None:
+    tmp = Path(f"{path}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def write_metrics(out_dir: Path, history: list[dict]) -> None:
+    with open(Path(out_dir) / METRICS, "w") as fh:
+        for row in history:
+            fh.write(json.dumps(row) + "\n")
+
+
+def append_metrics(out_dir: Path, row: dict) -> None:
+    with open(Path(out_dir) / METRICS, "a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+def _table(metrics: dict) -> str:
+    if not metrics:
+        return "(none)\n"
+    return "| metric | value |\n|---|---|\n" + "".join(
+        f"| {k} | {v:.4f} |\n" if isinstance(v, float) else f"| {k} | {v} |\n" for k, v in metrics.items()
+    )
+
+
+def model_card(manifest: dict) -> str:
+    base, counts, hp = manifest["base_model"], manifest["counts"], manifest["hyperparameters"]
+    before, after = manifest["eval_before"], manifest["eval_after"]
+    return f"""---
+base_model: {base["name"]}
+library_name: transformers
+tags: [dpo, preference-optimization, upvote-dpo]
+---
+
+# {base["name"]} + {hp["loss_type"]} preference optimisation on Reddit upvotes
+
+Trained by upvote-dpo (code {manifest["code_version"]}), run `{manifest["run_id"]}`, status **{manifest["status"]}**.
+
+- **Base model**: `{base["name"]}` (weights sha256 `{base["weights_sha256"]}`)
+- **Snapshot**: `{manifest["snapshot_id"]}` — {counts["train_pairs"]} train pairs, {counts["eval_pairs"]} eval pairs;
+  {counts["truncated_pairs"]["train"]} train / {counts["truncated_pairs"]["eval"]} eval pairs truncated to
+  max_length {hp["max_length"]} (none dropped)
+- **Steps**: {manifest["steps"]}; {len(manifest["pairs"])} distinct train pairs seen
+- **Started / finished**: {manifest["started_at"]} / {manifest["finished_at"]}
+
+Chosen = the more upvoted reply to the same post, rejected = a less upvoted one.
+
+## Evaluation (eval split)
+
+`rewards/accuracies` is the share of pairs whose implicit reward beta * log(pi/pi_ref) is higher
+for the chosen reply; before training policy == reference, so it is 0 by construction (except
+for reference-free losses). `logps/accuracies` compares length-normalised log-probs instead and
+is meaningful before training too.
+
+Before training:
+
+{_table(before)}
+After training:
+
+{_table(after)}
+## Final training metrics
+
+{_table(manifest["final_metrics"])}
+## Hyper-parameters
+
+```json
+{json.dumps(hp, indent=2)}
+```
+
+Load with `AutoModelForCausalLM.from_pretrained("<this directory>")`.
+"""

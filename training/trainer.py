@@ -1,0 +1,351 @@
+"""DPO-family preference training: `train(cfg, on_log=None) -> TrainResult`.
+
+One explicit recipe, top to bottom: setup (snapshot, tokenisation, model, optimizer,
+reference log-probs), evaluate before, the step loop (gradient accumulation, logging,
+checkpoints), evaluate after, save (model, model card, manifest).
+
+Features and assumptions
+  * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, + RPO's sft term);
+  * chosen and rejected in one concatenated forward; log-probs by per-token gather on the
+    completion positions only (training.logps), never full-vocabulary logits for the batch;
+  * reference log-probs cached on disk per (snapshot, base model, tokens) or a live frozen
+    model; with LoRA the reference is the same model with adapters off;
+  * accelerate picks the device: CUDA + bf16 when a GPU is present; on CPU fp32 or bf16
+    autocast on request. Under `accelerate launch`, each optimizer step's micro-batches are
+    dealt round-robin to the processes; evaluation runs whole on every process;
+  * the batch order is a pure function of (seed, step), so the data position is the step and
+    `resume=True` continues exactly where a killed run stopped;
+  * metrics named like TRL's; `on_log(step, metrics)` forwards them (CLI, Dagster Pipes).
+
+    python -m training --snapshot DIR --model tiny --out DIR --max-steps 20
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import uuid
+from collections import defaultdict
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+
+from training import checkpoint, outputs, reference
+from training.config import TrainConfig
+from training.data import EncodedPair, collate, encode_pairs, load_snapshot
+from training.logps import SequenceLogProbs, pair_logps
+from training.losses import LOSSES, REFERENCE_FREE, sft_loss
+from training.models import cache_root, load_model_and_tokenizer, resolve_model_dir, weights_sha256
+
+BATCH_KEYS = ("input_ids", "attention_mask", "loss_mask")
+OnLog = Callable[[int, dict], None]
+
+
+@dataclass
+class TrainResult:
+    out_dir: str
+    run_id: str
+    status: str
+    steps: int
+    final_metrics: dict
+    eval_before: dict
+    eval_after: dict
+    history: list[dict]
+    truncated_pairs: dict
+    reference_cache: str  # "hit", "computed", "live" or "none" (reference-free loss)
+    manifest: dict = field(repr=False)
+
+
+# ---------------------------------------------------------------- the batch schedule
+
+
+def steps_per_epoch(n_pairs: int, cfg: TrainConfig, num_processes: int = 1) -> int:
+    micro_batches = math.ceil(n_pairs / cfg.batch_size)  # the last, short batch is kept: no pair dropped
+    return math.ceil(micro_batches / (cfg.grad_accum_steps * num_processes))
+
+
+def total_steps(n_pairs: int, cfg: TrainConfig, num_processes: int = 1) -> int:
+    return cfg.max_steps or cfg.epochs * steps_per_epoch(n_pairs, cfg, num_processes)
+
+
+def micro_batches(n_pairs: int, cfg: TrainConfig, step: int, num_processes: int = 1) -> tuple[int, list[list[int]]]:
+    """(epoch, pair indices of each micro-batch) of optimizer step `step`, for all processes together.
+
+    Each epoch is a fresh permutation seeded by (seed, epoch): the schedule is a pure function
+    of the step, which is all a checkpoint needs to store as the data position."""
+    per_step = cfg.grad_accum_steps * num_processes
+    epoch, k = divmod(step, steps_per_epoch(n_pairs, cfg, num_processes))
+    order = torch.randperm(n_pairs, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)).tolist()
+    batches = [order[i : i + cfg.batch_size] for i in range(0, n_pairs, cfg.batch_size)]
+    return epoch, batches[k * per_step : (k + 1) * per_step]
+
+
+# ---------------------------------------------------------------- reference log-probs
+
+
+class Reference:
+    """Reference log-probs for pairs by split and index: a cached (N, 2) table per split, a live
+    frozen model (`live`, scored on demand), or nothing for reference-free losses."""
+
+    def __init__(self, tables=None, live=None, adapters_off=None, pad_id=0, device="cpu", batch_size=8):
+        self.tables, self.live, self.adapters_off = tables, live, adapters_off
+        self.pad_id, self.device, self.batch_size = pad_id, device, batch_size
+
+    def get(self, split: str, idx: list[int], pairs: list[EncodedPair]) -> Optional[torch.Tensor]:
+        if self.tables is not None:
+            return self.tables[split][idx].to(self.device)
+        if self.live is None:
+            return None
+        with self.adapters_off() if self.adapters_off else nullcontext():
+            return pair_logps(self.live, [pairs[i] for i in idx], self.batch_size, self.pad_id, self.device).to(self.device)
+
+
+def setup_reference(cfg, accelerator, model, splits, snapshot_id, base_sha, precision, pad_id) -> tuple[Reference, str]:
+    """Call before any update (and before loading a checkpoint): `model` is still the base model."""
+    kw = dict(pad_id=pad_id, device=accelerator.device, batch_size=cfg.eval_batch_size)
+    lm = accelerator.unwrap_model(model).lm
+    adapters_off = lm.disable_adapter if cfg.use_lora else None
+    if cfg.loss_type in REFERENCE_FREE:
+        return Reference(**kw), "none"
+    if cfg.reference == "live":
+        live = model if cfg.use_lora else copy.deepcopy(accelerator.unwrap_model(model)).requires_grad_(False)
+        if not cfg.use_lora:
+            live = accelerator.prepare_model(live, evaluation_mode=True)  # same device and autocast as the policy
+        return Reference(live=live, adapters_off=adapters_off, **kw), "live"
+    key = reference.reference_key(snapshot_id, base_sha, precision, splits)
+    path = reference.cache_path(cache_root(cfg.cache_dir), key)
+    tables = reference.load_cached(path, splits)
+    if tables is not None:
+        return Reference(tables=tables, **kw), "hit"
+    with adapters_off() if adapters_off else nullcontext():
+        tables = {name: pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
+                  for name, pairs in splits.items()}
+    if accelerator.is_main_process:
+        reference.save_cached(path, splits, tables)
+    return Reference(tables=tables, **kw), "computed"
+
+
+# ---------------------------------------------------------------- loss, step, evaluation
+
+
+def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None.
+    Returns (mean loss, TRL-named metrics, per-pair losses)."""
+    pc, pr = logps.float().chunk(2)
+    lc, lr = lengths.chunk(2)
+    rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)
+    losses, chosen_r, rejected_r = LOSSES[cfg.loss_type](
+        pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=cfg.label_smoothing, gamma=cfg.simpo_gamma
+    )
+    loss = losses.mean()
+    metrics = {}
+    if cfg.sft_weight > 0:
+        nll = sft_loss(pc, lc)
+        loss = loss + cfg.sft_weight * nll
+        metrics["nll_loss"] = nll.item()
+    metrics.update({
+        "loss": loss.item(),
+        "rewards/chosen": chosen_r.mean().item(),
+        "rewards/rejected": rejected_r.mean().item(),
+        "rewards/margins": (chosen_r - rejected_r).mean().item(),
+        "rewards/accuracies": (chosen_r > rejected_r).float().mean().item(),
+        "logps/chosen": pc.detach().mean().item(),
+        "logps/rejected": pr.detach().mean().item(),
+    })
+    return loss, metrics, losses.detach()
+
+
+def train_step(model, optimizer, scheduler, accelerator, cfg, batches, pairs, ref: Reference, pad_id) -> dict:
+    """One optimizer step over this process's share of `batches` (gradient accumulation).
+    Each micro-batch's loss is weighted by its share of the step's pairs, so the gradient is
+    that of the mean over all pairs of the step, whatever the micro-batch sizes."""
+    total = sum(len(b) for b in batches)
+    mine = batches[accelerator.process_index :: accelerator.num_processes]
+    weights = [len(b) / total * accelerator.num_processes for b in mine]  # DDP averages over processes
+    if not mine:  # a short final step: take part in the gradient all-reduce with a zero weight
+        mine, weights = batches[:1], [0.0]
+    stats = defaultdict(float)
+    for i, (idx, weight) in enumerate(zip(mine, weights)):
+        batch = collate([pairs[j] for j in idx], pad_id)
+        sync = accelerator.no_sync(model) if i < len(mine) - 1 else nullcontext()
+        with sync:
+            logps = model(*(batch[k].to(accelerator.device) for k in BATCH_KEYS))
+            lengths = batch["completion_lengths"].to(accelerator.device)
+            loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs))
+            accelerator.backward(loss * weight)
+        for name, value in metrics.items():
+            stats[name] += value * weight / accelerator.num_processes
+    names = sorted(stats)
+    reduced = accelerator.reduce(torch.tensor([stats[n] for n in names], device=accelerator.device), "sum")
+    metrics = dict(zip(names, reduced.tolist()))
+    if cfg.max_grad_norm > 0:
+        metrics["grad_norm"] = float(accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm))
+    metrics["learning_rate"] = scheduler.get_last_lr()[0]
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return metrics
+
+
+@torch.no_grad()
+def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, pad_id) -> dict:
+    """Preference metrics on the eval split: loss, implicit-reward accuracy and margin, and the
+    share of pairs whose chosen reply has the higher length-normalised log-prob."""
+    if not pairs:
+        return {"eval/pairs": 0}
+    logps = pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
+    lengths = torch.tensor([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=torch.float32)
+    ref_logps = ref.get("eval", list(range(len(pairs))), pairs)
+    _, m, losses = preference_loss(cfg, logps.T.reshape(-1), lengths.T.reshape(-1), None if ref_logps is None else ref_logps.cpu())
+    avg = logps / lengths
+    m = {f"eval/{k}": v for k, v in m.items()}
+    m.update({"eval/loss": losses.mean().item(), "eval/logps/accuracies": (avg[:, 0] > avg[:, 1]).float().mean().item(),
+              "eval/pairs": len(pairs)})
+    return m
+
+
+# ---------------------------------------------------------------- setup and the run
+
+
+def resolve_precision(cfg: TrainConfig) -> str:
+    """accelerate's mixed_precision: bf16 autocast on CUDA by default, fp32 on CPU unless asked."""
+    if cfg.precision == "auto":
+        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    return "bf16" if cfg.precision == "bf16" else "no"
+
+
+def build_policy(cfg: TrainConfig, model_dir: Path):
+    lm, tokenizer = load_model_and_tokenizer(model_dir)
+    if cfg.use_lora:
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                          target_modules="all-linear", task_type="CAUSAL_LM")
+        lm = get_peft_model(lm, lora)
+    return SequenceLogProbs(lm), tokenizer
+
+
+def linear_schedule(optimizer, warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], epoch: int, step: int) -> None:
+    for idx in batches:
+        for i in idx:
+            entry = seen.setdefault(pairs[i].pair_id, {"pair_id": pairs[i].pair_id, "epoch": epoch, "first_step": step, "times_seen": 0})
+            entry["times_seen"] += 1
+
+
+def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
+    precision = resolve_precision(cfg)
+    accelerator = Accelerator(mixed_precision=precision)
+    set_seed(cfg.seed)
+    out_dir = Path(cfg.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    snapshot = load_snapshot(cfg.snapshot_dir)
+    base_dir = resolve_model_dir(cfg.model, cfg.cache_dir)
+    base_sha = weights_sha256(base_dir)
+    model, tokenizer = build_policy(cfg, base_dir)
+    pad_id = tokenizer.pad_token_id
+    eval_rows = snapshot.eval if not cfg.eval_max_pairs else snapshot.eval.select(range(min(cfg.eval_max_pairs, len(snapshot.eval))))
+    splits = {"train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
+              "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt)}
+    if not splits["train"]:
+        raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
+    n_steps = total_steps(len(splits["train"]), cfg, accelerator.num_processes)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.learning_rate,
+                                  weight_decay=cfg.weight_decay)
+    scheduler = linear_schedule(optimizer, cfg.warmup_steps, n_steps)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    ref, ref_status = setup_reference(cfg, accelerator, model, splits, snapshot.snapshot_id, base_sha, precision, pad_id)
+
+    last = checkpoint.latest_checkpoint(out_dir) if cfg.resume else None
+    if last is not None:
+        state = checkpoint.load_checkpoint(last, accelerator.unwrap_model(model), optimizer, scheduler)
+    else:
+        state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "seen": {},
+                 "eval_before": evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id)}
+    if accelerator.is_main_process:
+        outputs.write_metrics(out_dir, state["history"])  # drop lines logged after the checkpoint
+
+    spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
+    window: list[dict] = []
+    model.train()
+    bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
+    while state["step"] < n_steps:
+        epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes)
+        window.append(train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id))
+        record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
+        state["step"] += 1
+        bar.update(1)
+        logged = None
+        if state["step"] % cfg.log_every == 0 or state["step"] == n_steps:
+            logged = {k: sum(m[k] for m in window) / len(window) for k in window[-1]}
+            logged.update(learning_rate=window[-1]["learning_rate"], step=state["step"], epoch=state["step"] / spe)
+            window = []
+            state["history"].append(logged)
+            bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
+            if accelerator.is_main_process:
+                outputs.append_metrics(out_dir, logged)
+        if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < n_steps:
+            if accelerator.is_main_process:
+                checkpoint.save_checkpoint(out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state)
+            accelerator.wait_for_everyone()
+        if logged is not None and on_log is not None:
+            on_log(state["step"], logged)
+    bar.close()
+
+    eval_after = evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id)
+    return finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after,
+                  ref_status, precision)
+
+
+def finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after,
+           ref_status, precision) -> TrainResult:
+    """Save the model, the manifest and the model card (main process); build the result."""
+    out_dir = Path(cfg.out_dir)
+    truncated = {name: sum(p.truncated for p in pairs) for name, pairs in splits.items()}
+    final_metrics = state["history"][-1] if state["history"] else {}
+    manifest = {
+        "run_id": state["run_id"],
+        "status": "completed",
+        "snapshot_id": snapshot.snapshot_id,
+        "snapshot_dir": str(Path(cfg.snapshot_dir).resolve()),
+        "base_model": {"name": cfg.model, "dir": str(base_dir), "weights_sha256": base_sha},
+        "code_version": outputs.code_version(),
+        "hyperparameters": cfg.hyperparameters(),
+        "precision": precision,
+        "device": str(accelerator.device),
+        "num_processes": accelerator.num_processes,
+        "started_at": state["started_at"],
+        "finished_at": None,
+        "steps": state["step"],
+        "counts": {"train_pairs": len(splits["train"]), "eval_pairs": len(splits["eval"]), "truncated_pairs": truncated},
+        "reference": {"mode": cfg.reference if ref_status != "none" else "none", "cache": ref_status},
+        "final_metrics": final_metrics,
+        "eval_before": state["eval_before"],
+        "eval_after": eval_after,
+        "output": {"dir": str(out_dir.resolve()), "weights_sha256": None},
+        "history": state["history"],
+        "pairs": sorted(state["seen"].values(), key=lambda e: (e["first_step"], e["pair_id"])),
+    }
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        lm = accelerator.unwrap_model(model).lm
+        manifest["output"]["weights_sha256"] = outputs.save_model(lm, tokenizer, out_dir)
+        manifest["finished_at"] = outputs.now()
+        outputs.write_json(out_dir / outputs.MANIFEST, manifest)
+        (out_dir / "README.md").write_text(outputs.model_card(manifest))
+    return TrainResult(str(out_dir), state["run_id"], "completed", state["step"], final_metrics, state["eval_before"],
+                       eval_after, state["history"], truncated, ref_status, manifest)
