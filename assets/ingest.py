@@ -4,32 +4,43 @@ Both land in the same raw tables, `reddit_submissions` and `reddit_comments`, ke
 Reddit id; re-running a partition upserts and so never duplicates rows.
 """
 
-from __future__ import annotations
-
-import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
+from tabulate import tabulate
 
-from assets.core.dumps import ingest_dump
-from assets.core.reddit_live import ingest_live
+from assets.core.dumps import IngestReport, ingest_dump
+from assets.core.reddit_live import LiveIngestReport, ingest_live
 from assets.partitions import WAREHOUSE_WRITER_POOL, dump_file_partitions, live_day_partitions
 from assets.resources import DumpArchive, RedditApi, Warehouse
 
 INGEST_CODE_VERSION = "1"
 
 
-def report_metadata(report) -> dict[str, dg.MetadataValue]:
-    """An ingest report as metadata: numbers as numbers, the rest as JSON."""
-    metadata = {}
-    for name, value in dataclasses.asdict(report).items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            metadata[name] = dg.MetadataValue.json(value) if isinstance(value, (dict, list)) else dg.MetadataValue.text(str(value))
-        elif isinstance(value, int):
-            metadata[name] = dg.MetadataValue.int(value)
-        else:
-            metadata[name] = dg.MetadataValue.float(float(value))
-    return metadata
+def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
+    """What one file or fetch did: line, row and reject counts, reasons included."""
+    counts = ("lines", "rows", "inserted", "updated", "kept_newer", "duplicates", "rejected")
+    return {
+        "kind": dg.MetadataValue.text(report.kind),
+        **{name: dg.MetadataValue.int(getattr(report, name)) for name in counts},
+        "rejects_by_reason": dg.MetadataValue.json(report.rejects),
+        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+    }
+
+
+def live_metadata(report: LiveIngestReport) -> dict[str, dg.MetadataValue]:
+    rows = [
+        [r.source, r.kind, r.lines, r.inserted, r.updated, r.rejected] for r in report.reports
+    ]
+    table = tabulate(rows, ["source", "kind", "fetched", "inserted", "updated", "rejected"], tablefmt="github")
+    return {
+        "submissions": dg.MetadataValue.int(report.total("submissions")),
+        "comments": dg.MetadataValue.int(report.total("comments")),
+        "rejected": dg.MetadataValue.int(sum(r.rejected for r in report.reports)),
+        "rate_limit_waits": dg.MetadataValue.int(len(report.rate_limit_waits)),
+        "by_subreddit": dg.MetadataValue.md(table),
+        "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+    }
 
 
 @dg.asset(
@@ -74,4 +85,4 @@ def reddit_live(
             replace_more_limit=reddit_api.replace_more_limit,
             max_retries=reddit_api.max_retries,
         )
-    return dg.MaterializeResult(metadata=report_metadata(report))
+    return dg.MaterializeResult(metadata=live_metadata(report))

@@ -7,8 +7,6 @@ with the same settings is not trained again: the output folder is named by the s
 id and a hash of the settings, and a completed manifest there is reused.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import hashlib
 import json
@@ -20,7 +18,7 @@ import dagster as dg
 from assets import plots
 from assets.config import dagster_config
 from assets.core.lineage import latest_snapshot, record_training_run
-from assets.partitions import WAREHOUSE_WRITER_POOL
+from assets.partitions import AFTER_CHECKED_UPSTREAM
 from assets.resources import Warehouse
 from assets.snapshot import pair_snapshot
 from training.config import TrainConfig
@@ -77,6 +75,7 @@ def training_metadata(out_dir: Path) -> dict[str, dg.MetadataValue]:
 
 @dg.asset(
     deps=[pair_snapshot],
+    automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="training",
     kinds={"pytorch"},
     op_tags={"upvote-dpo/accelerator": "gpu-preferred"},

@@ -2,8 +2,6 @@
 with blocking checks that gate everything downstream (snapshot, training).
 """
 
-from __future__ import annotations
-
 import dataclasses
 import json
 
@@ -15,7 +13,7 @@ from assets.config import dagster_config, to_dataclass
 from assets.core.pairs import PairRules, build_pairs
 from assets.core.warehouse import sql
 from assets.ingest import reddit_dump, reddit_live
-from assets.partitions import WAREHOUSE_WRITER_POOL
+from assets.partitions import AFTER_NEW_RAW_DATA, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 
 PAIRS_CODE_VERSION = "1"
@@ -34,7 +32,7 @@ PairRulesConfig = dagster_config(PairRules)
 
 
 def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
-    row = con.execute(sql("count_pair_violations"), {"later_must_win": rules.later_must_win}).fetchone()
+    row = con.execute(sql("count_pair_violations"), {"later_must_win": rules.later_must_win}).fetchall()[0]
     violations = dict(zip(PAIR_CHECKS, row))
     return [
         dg.AssetCheckResult(
@@ -84,6 +82,7 @@ def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
         for name, text in PAIR_CHECKS.items()
     ],
     pool=WAREHOUSE_WRITER_POOL,
+    automation_condition=AFTER_NEW_RAW_DATA,
     group_name="pairs",
     kinds={"duckdb"},
     code_version=PAIRS_CODE_VERSION,

@@ -1,14 +1,12 @@
 """The `pair_snapshot` asset: the current pairs frozen as an immutable, content-addressed
 dataset (Parquet + Hugging Face `datasets`) that training reads."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.core.snapshot import create_snapshot
 from training.outputs import code_version
 from assets.pairs import preference_pairs
-from assets.partitions import WAREHOUSE_WRITER_POOL
+from assets.partitions import AFTER_CHECKED_UPSTREAM, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 
 SNAPSHOT_CODE_VERSION = "1"
@@ -17,6 +15,7 @@ SNAPSHOT_CODE_VERSION = "1"
 @dg.asset(
     deps=[preference_pairs],
     pool=WAREHOUSE_WRITER_POOL,
+    automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",
     kinds={"parquet", "huggingface"},
     code_version=SNAPSHOT_CODE_VERSION,

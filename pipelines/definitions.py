@@ -13,7 +13,7 @@ from assets import ingest, model, pairs, snapshot
 from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, train_job
 from pipelines.resources import build_resources
 from pipelines.schedules import daily_live_ingest
-from pipelines.sensors import incoming_dump_sensor
+from pipelines.sensors import incoming_dump_sensor, pipeline_automation
 
 
 def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
@@ -21,7 +21,7 @@ def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
         assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model]),
         jobs=[ingest_dump_job, ingest_live_job, build_dataset_job, train_job],
         schedules=[daily_live_ingest],
-        sensors=[incoming_dump_sensor],
+        sensors=[incoming_dump_sensor, pipeline_automation],
         resources=build_resources(db_path),
     )
 

@@ -18,3 +18,13 @@ def incoming_dump_sensor(context: dg.SensorEvaluationContext, dump_archive: Dump
         run_requests=[dg.RunRequest(partition_key=name, run_key=name) for name in new_files],
         dynamic_partitions_requests=[dump_file_partitions.build_add_request(new_files)],
     )
+
+
+# Declarative automation: pairs follow new raw data, the snapshot follows checked pairs,
+# and training follows a new snapshot (skipped when these settings already trained it).
+pipeline_automation = dg.AutomationConditionSensorDefinition(
+    "pipeline_automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+)

@@ -48,12 +48,21 @@ class EncodedPair:
 
 
 def load_snapshot(snapshot_dir: str | Path) -> Snapshot:
-    import datasets
-
     snapshot_dir = Path(snapshot_dir)
     manifest = json.loads((snapshot_dir / "manifest.json").read_text())
-    splits = datasets.load_from_disk(str(snapshot_dir / "dataset"))
-    return Snapshot(manifest["snapshot_id"], manifest, splits["train"], splits["eval"])
+    train, eval = (_load_split(snapshot_dir / "dataset" / name) for name in ("train", "eval"))
+    return Snapshot(manifest["snapshot_id"], manifest, train, eval)
+
+
+def _load_split(path: Path):
+    """datasets 5.2 saves an empty split with no data file and then fails to load it
+    (IndexError in concat_tables); an empty split is rebuilt from its saved features."""
+    import datasets
+
+    if not json.loads((path / "state.json").read_text())["_data_files"]:
+        features = datasets.Features.from_dict(json.loads((path / "dataset_info.json").read_text())["features"])
+        return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+    return datasets.load_from_disk(str(path))
 
 
 def _dedupe_ends(ids: list[int], bos: Optional[int], eos: Optional[int]) -> list[int]:
@@ -62,6 +71,17 @@ def _dedupe_ends(ids: list[int], bos: Optional[int], eos: Optional[int]) -> list
     while eos is not None and len(ids) >= 2 and ids[-2:] == [eos, eos]:
         ids = ids[:-1]
     return ids
+
+
+def leading_bos_id(tokenizer) -> Optional[int]:
+    """The BOS id if sequences really start with one: the tokenizer adds it to plain text or the
+    chat template writes `bos_token`. (SmolLM2 names <|im_start|> its bos_token but uses it only
+    as a role marker; it must neither be deduplicated nor pinned during truncation.)"""
+    bos = tokenizer.bos_token_id
+    if bos is None:
+        return None
+    adds_bos = tokenizer("a", add_special_tokens=True)["input_ids"][:1] == [bos]
+    return bos if adds_bos or "bos_token" in (tokenizer.chat_template or "") else None
 
 
 def _messages(prompt: str, system_prompt: Optional[str]) -> list[dict]:
@@ -79,12 +99,12 @@ def encode_prompt(tokenizer, prompt: str, system_prompt: Optional[str] = None) -
         ids = tokenizer(text, add_special_tokens=True)["input_ids"]
         if tokenizer.eos_token_id is not None and ids[-1:] == [tokenizer.eos_token_id]:
             ids = ids[:-1]  # some tokenizers append EOS; a prompt must not end the sequence
-    return _dedupe_ends(ids, tokenizer.bos_token_id, None)
+    return _dedupe_ends(ids, leading_bos_id(tokenizer), None)
 
 
 def encode_completion(tokenizer, prompt_ids: list[int], prompt: str, completion: str,
                       system_prompt: Optional[str] = None) -> list[int]:
-    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+    bos, eos = leading_bos_id(tokenizer), tokenizer.eos_token_id
     if tokenizer.chat_template:
         messages = _messages(prompt, system_prompt) + [{"role": "assistant", "content": completion}]
         text = tokenizer.apply_chat_template(messages, tokenize=False)
@@ -93,8 +113,6 @@ def encode_completion(tokenizer, prompt_ids: list[int], prompt: str, completion:
             return full[len(prompt_ids):]
         # A template that renders the prompt differently inside a longer conversation: fall through.
     ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
-    if bos is not None and ids[:1] == [bos]:
-        ids = ids[1:]
     if eos is not None and ids[-1:] != [eos]:
         ids = ids + [eos]
     if not ids:
@@ -122,12 +140,12 @@ def truncate_pair(prompt: list[int], chosen: list[int], rejected: list[int], max
 
 def encode_pairs(dataset, tokenizer, max_length: int, system_prompt: Optional[str] = None) -> list[EncodedPair]:
     """Tokenise and truncate every row of a split (order kept; no row dropped)."""
-    pairs = []
+    pairs, bos = [], leading_bos_id(tokenizer)
     for row in dataset:
         prompt = encode_prompt(tokenizer, row["prompt"], system_prompt)
         chosen = encode_completion(tokenizer, prompt, row["prompt"], row["chosen"], system_prompt)
         rejected = encode_completion(tokenizer, prompt, row["prompt"], row["rejected"], system_prompt)
-        p, c, r, truncated = truncate_pair(prompt, chosen, rejected, max_length, tokenizer.bos_token_id)
+        p, c, r, truncated = truncate_pair(prompt, chosen, rejected, max_length, bos)
         pairs.append(EncodedPair(str(row["pair_id"]), p, c, r, truncated))
     return pairs
 

@@ -12,7 +12,7 @@ in memory. Each line is parsed with orjson and normalised by `normalize_comment`
 be used goes to `ingest_rejects` with its line number, a reason from `REJECT_REASONS` and its
 raw bytes; blank lines are rejected too ("empty line"), so for every partition
 `lines == rows + sum(rejects)`. Rows go to a temp staging table in Arrow batches, then one
-`MERGE` keyed by id keeps the newest retrieval (`retrieved_at`) of each id. Re-ingesting a
+upsert keyed by id (delete the replaced rows, insert) keeps the newest retrieval (`retrieved_at`) of each id. Re-ingesting a
 file replaces its rejects and never duplicates rows.
 """
 
@@ -371,7 +371,7 @@ def _reject_reason(line: bytes, error: Exception | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Writing: staging temp table + MERGE (newest retrieval wins). Shared with reddit_live.
+# Writing: staging temp table, then delete-replaced + insert (newest retrieval wins).
 # ---------------------------------------------------------------------------------------
 
 
@@ -435,12 +435,12 @@ class PartitionWriter:
         staged, distinct = self.con.execute(sql(f"count_{self._staging}")).fetchone()
         if staged != expected:  # never merge a partial staging table (see the staging DDL)
             raise RuntimeError(f"{self.source}: staged {expected} rows, read back {staged}")
-        merged = self.con.execute(sql(f"merge_into_{self.spec.table}")).fetchall()
-        actions = Counter(action for (action,) in merged)
+        (replaced,) = self.con.execute(sql(f"delete_from_{self.spec.table}")).fetchone()
+        (written,) = self.con.execute(sql(f"insert_into_{self.spec.table}")).fetchone()
         self.con.execute(sql(f"delete_from_{self._staging}"))
         self._merged_rows = report.rows
-        report.inserted += actions["INSERT"]
-        report.updated += actions["UPDATE"]
+        report.inserted += written - replaced
+        report.updated += replaced
         report.duplicates += staged - distinct
         report.kept_newer = report.rows - report.inserted - report.updated - report.duplicates
         report.rejects = dict(self.reject_counts)

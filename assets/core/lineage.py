@@ -22,10 +22,10 @@ class NoSnapshotError(RuntimeError):
 
 def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """(snapshot id, path) of the newest snapshot."""
-    row = con.execute(sql("select_latest_snapshot")).fetchone()
-    if row is None:
+    rows = con.execute(sql("select_latest_snapshot")).fetchall()
+    if not rows:
         raise NoSnapshotError("no snapshot yet: materialize pair_snapshot first")
-    return row
+    return rows[0]
 
 
 def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, dagster_run_id: str | None) -> str:

@@ -71,8 +71,8 @@ def read_manifest(snapshot_dir: str | Path) -> dict:
 
 def latest_pair_rules(con: duckdb.DuckDBPyConnection) -> dict:
     """The rules of the last pair build, which the current selection came from."""
-    row = con.execute(sql("select_latest_pair_build")).fetchone()
-    return json.loads(row[0]) if row else {}
+    rows = con.execute(sql("select_latest_pair_build")).fetchall()
+    return json.loads(rows[0][0]) if rows else {}
 
 
 def create_snapshot(

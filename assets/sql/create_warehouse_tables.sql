@@ -139,3 +139,13 @@ CREATE TABLE IF NOT EXISTS training_run_pairs (
     times_seen  INTEGER NOT NULL,
     PRIMARY KEY (run_id, pair_id)
 );
+
+-- The audit's reverse look-ups (which snapshots and runs used a pair, comment or author).
+-- Measured on 1M snapshot pairs and 3.2M run pairs (tests/core/lineage_factory.py): a
+-- comment's snapshot pairs ~160 ms -> ~30 ms, a pair's run rows ~200 ms -> ~2 ms.
+CREATE INDEX IF NOT EXISTS snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
+CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_id ON snapshot_pairs (chosen_id);
+CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_id ON snapshot_pairs (rejected_id);
+CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_author ON snapshot_pairs (chosen_author);
+CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_author ON snapshot_pairs (rejected_author);
+CREATE INDEX IF NOT EXISTS training_run_pairs_pair_id ON training_run_pairs (pair_id);

@@ -1,0 +1,309 @@
+"""The audit: which pairs trained a model, which models used a pair, comment, author or subreddit.
+
+Answers come from the lineage tables (`snapshots`, `snapshot_pairs`, `training_runs`,
+`training_run_pairs`) and `forget_requests`; every answer is a plain JSON-ready dict, which
+`upvote-dpo audit ...` prints as a table, JSON or CSV. A model folder alone is enough to
+start: its `training_manifest.json` names the run. The queries only read, so they work on
+a read-only connection (the view they share is temporary, per connection).
+
+    audit_model(con, "data/warehouse/models/<dir>", list_pairs=True)
+    audit_usage(con, "comment", "t1_abc123")
+    verify(con, "data/warehouse/models/<dir>")
+    forget(con, "author", "someone", reason="user request")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from assets.core.warehouse import sql
+
+# training.outputs.MANIFEST; importing it would load torch, seconds for every audit command
+# (a test keeps the two equal).
+MANIFEST = "training_manifest.json"
+WEIGHTS = "model.safetensors"
+USAGE_KINDS = ("pair", "comment", "author", "subreddit")
+FORGET_KINDS = ("comment", "author")
+PREVIEW_PAIRS = 10  # pairs `audit_model` shows without list_pairs
+JSON_COLUMNS = {"rules", "counts", "hyperparameters", "final_metrics"}
+
+
+class AuditError(RuntimeError):
+    """An audit that cannot be answered: unknown id, missing manifest. One line, for the CLI."""
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def normalise(kind: str, value: str) -> str:
+    """Reddit ids without "t1_"/"t3_", names without "u/"/"r/"; pair ids as given."""
+    value = value.strip()
+    prefixes = {"comment": ("t1_",), "author": ("/u/", "u/"), "subreddit": ("/r/", "r/")}
+    for prefix in prefixes.get(kind, ()):
+        if value.startswith(prefix):
+            return value[len(prefix):]
+    return value
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_training_manifest(model_dir: str | Path) -> dict:
+    path = Path(model_dir) / MANIFEST
+    if not path.is_file():
+        raise AuditError(f"no {MANIFEST} in {model_dir}: not a model folder written by the trainer")
+    return json.loads(path.read_text())
+
+
+def manifest_model_sha256(manifest: dict) -> str | None:
+    """The weights' hash a manifest records (the trainer writes it under output.weights_sha256)."""
+    return manifest.get("model_sha256") or (manifest.get("output") or {}).get("weights_sha256")
+
+
+def _value(column: str, value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if column in JSON_COLUMNS and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _query(con: duckdb.DuckDBPyConnection, name: str, **params) -> duckdb.DuckDBPyRelation:
+    """The named query with its parameters bound, as a relation (fully read by whoever uses it)."""
+    return con.sql(sql(name), params=params or None)
+
+
+def _records(relation: duckdb.DuckDBPyRelation) -> list[dict]:
+    names = relation.columns
+    return [{n: _value(n, v) for n, v in zip(names, row)} for row in relation.fetchall()]
+
+
+def _record(relation: duckdb.DuckDBPyRelation) -> dict | None:
+    rows = _records(relation)
+    return rows[0] if rows else None
+
+
+# --- audit model -------------------------------------------------------------------
+
+
+def resolve_run_id(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path) -> tuple[str, Path | None]:
+    """(run id, model folder or None) for a model folder or a run id."""
+    path = Path(path_or_run_id)
+    if path.is_dir():
+        return read_training_manifest(path)["run_id"], path.resolve()
+    run_id = str(path_or_run_id)
+    if not _query(con, "select_training_run", run_id=run_id).fetchall():
+        raise AuditError(f"no model folder or training run {run_id!r}")
+    return run_id, None
+
+
+def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list_pairs: bool = False) -> dict:
+    """A run, its snapshot, what it saw, and the pairs it saw (all, or the first few).
+
+    {"model_dir", "run": {...training_runs}, "snapshot": {...snapshots},
+     "counts": {snapshot_pairs, snapshot_train_pairs, pairs_seen, train_pairs_seen, ...},
+     "pairs": [{pair_id, post_id, subreddit, split, chosen_id, rejected_id, authors, scores,
+                epoch, first_step, times_seen, sources and lines, in_snapshot, forgotten_by}],
+     "pairs_listed": "all" | "first N"}
+    """
+    run_id, model_dir = resolve_run_id(con, path_or_run_id)
+    run = _record(_query(con, "select_training_run", run_id=run_id))
+    if run is None:
+        raise AuditError(f"run {run_id} (from {model_dir / MANIFEST}) is not recorded in the warehouse")
+    con.execute(sql("create_audit_views"))
+    keys = {"run_id": run_id, "snapshot_id": run["snapshot_id"]}
+    snapshot = _record(_query(con, "select_snapshot", snapshot_id=run["snapshot_id"]))
+    counts = _record(_query(con, "count_training_run_pairs", **keys))
+    limit = None if list_pairs else PREVIEW_PAIRS
+    pairs = _records(_query(con, "select_training_run_pairs", **keys, limit=limit))
+    return {
+        "model_dir": str(model_dir or run["model_path"]),
+        "run": run,
+        "snapshot": snapshot,
+        "counts": counts,
+        "pairs": pairs,
+        "pairs_listed": "all" if list_pairs or len(pairs) == counts["pairs_seen"] else f"first {limit}",
+    }
+
+
+# --- audit pair / comment / author / subreddit ---------------------------------------
+
+
+def audit_usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
+    """Every snapshot and training run that used the pairs of a pair id, comment, author or subreddit.
+
+    {"kind", "value", "found_in": {snapshot_pairs, raw_comments, current_pairs},
+     "comment": {...reddit_comments} | None, "forgotten": bool, "forget_requests": [...],
+     "counts": {pairs, snapshots, models, models_trained_on, forgotten_pairs},
+     "snapshots": [{snapshot_id, created_at, path, pairs, train_pairs, eval_pairs, forgotten_pairs}],
+     "models": [{run_id, model_path, status, snapshot_id, finished_at, model_sha256,
+                 pairs_in_snapshot, train_pairs_in_snapshot, pairs_seen, times_seen,
+                 forgotten_pairs_seen}]}
+    """
+    answer = _usage(con, kind, value)
+    found = answer["found_in"]
+    if not (any(found.values()) or answer["forget_requests"]):
+        raise AuditError(f"no {kind} {answer['value']!r} in the warehouse")
+    return answer
+
+
+def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
+    if kind not in USAGE_KINDS:
+        raise AuditError(f"cannot audit a {kind!r}: use one of {', '.join(USAGE_KINDS)}")
+    value = normalise(kind, value)
+    con.execute(sql("create_audit_views"))
+    matched = _query(con, f"select_snapshot_pairs_by_{kind}", value=value).to_arrow_table()
+    con.register("matched_pairs", matched)
+    try:
+        snapshots = _records(_query(con, "select_snapshots_using_pairs"))
+        models = _records(_query(con, "select_training_runs_using_pairs"))
+        comment = _record(_query(con, "select_reddit_comment", id=value)) if kind == "comment" else None
+        author = value if kind == "author" else (comment or {}).get("author")
+        requests = _records(_query(
+            con, "select_forget_requests_for", comment=value if kind == "comment" else None, author=author
+        ))
+        subject = {name: value if name == kind else None for name in USAGE_KINDS}
+        raw_comments, current_pairs = _query(con, "count_audit_subject", **subject).fetchall()[0]
+    finally:
+        con.unregister("matched_pairs")
+    distinct = matched.group_by("pair_id").aggregate([("forgotten_by", "max")])
+    forgotten_pairs = distinct.num_rows - distinct["forgotten_by_max"].null_count
+    return {
+        "kind": kind,
+        "value": value,
+        "found_in": {
+            "snapshot_pairs": distinct.num_rows,
+            "raw_comments": raw_comments,
+            "current_pairs": current_pairs,
+        },
+        "comment": comment,
+        # For a subreddit: whether any of its pairs is excluded; otherwise the subject itself.
+        "forgotten": bool(requests) if kind != "subreddit" else forgotten_pairs > 0,
+        "forget_requests": requests,
+        "counts": {
+            "pairs": distinct.num_rows,
+            "snapshots": len(snapshots),
+            "models": len(models),
+            "models_trained_on": sum(1 for m in models if m["pairs_seen"]),
+            "forgotten_pairs": forgotten_pairs,
+        },
+        "snapshots": snapshots,
+        "models": models,
+    }
+
+
+# --- verify ------------------------------------------------------------------------
+
+
+def snapshot_id_from_ledger(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> str | None:
+    """The id recomputed from the pair ids `snapshot_pairs` holds for it; None if it holds none."""
+    # Imported here: assets.core.snapshot loads `datasets`, a second more for every command.
+    from assets.core.snapshot import snapshot_id_for
+
+    ids = _query(con, "select_snapshot_pair_ids", snapshot_id=snapshot_id).to_arrow_table()
+    return snapshot_id_for(ids["pair_id"].to_pylist()) if ids.num_rows else None
+
+
+def _check(name: str, ok: bool | None, expected=None, actual=None, detail: str = "") -> dict:
+    return {"check": name, "ok": ok, "expected": expected, "actual": actual, "detail": detail}
+
+
+def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
+    """Recompute the weights' hash and the snapshot id, and compare them with the records.
+
+    {"model_dir", "run_id", "snapshot_id", "ok": bool (no check failed; skipped ones are None),
+     "checks": [{check, ok, expected, actual, detail}]}
+    """
+    from assets.core.snapshot import snapshot_id_for
+
+    model_dir = Path(model_dir).resolve()
+    manifest = read_training_manifest(model_dir)
+    run_id, snapshot_id = manifest["run_id"], manifest["snapshot_id"]
+    run = _record(_query(con, "select_training_run", run_id=run_id))
+    checks = []
+
+    weights = model_dir / WEIGHTS
+    actual = file_sha256(weights) if weights.is_file() else None
+    recorded = manifest_model_sha256(manifest)
+    checks.append(_check("weights sha256 = manifest", actual is not None and actual == recorded, recorded, actual,
+                         "" if actual else f"{WEIGHTS} is missing"))
+    if run is None:
+        checks.append(_check("run recorded in warehouse", False, run_id, None, "not in training_runs"))
+    else:
+        checks.append(_check("weights sha256 = warehouse", actual is not None and actual == run["model_sha256"],
+                             run["model_sha256"], actual))
+        checks.append(_check("snapshot id = warehouse", run["snapshot_id"] == snapshot_id,
+                             snapshot_id, run["snapshot_id"], "the manifest's snapshot against training_runs"))
+
+    ledger_id = snapshot_id_from_ledger(con, snapshot_id)
+    checks.append(_check("snapshot id from snapshot_pairs", ledger_id == snapshot_id, snapshot_id, ledger_id,
+                         "" if ledger_id else "snapshot_pairs holds no pairs for it"))
+
+    snapshot = _record(_query(con, "select_snapshot", snapshot_id=snapshot_id)) or {}
+    folders = [Path(p) for p in (manifest.get("snapshot_dir"), snapshot.get("path")) if p]
+    parquet = next((folder / "pairs.parquet" for folder in folders if (folder / "pairs.parquet").is_file()), None)
+    if parquet is None:
+        checks.append(_check("snapshot id from pairs.parquet", None, snapshot_id, None,
+                             "skipped: no pairs.parquet in " + (" or ".join(map(str, folders)) or "any known folder")))
+    else:
+        file_id = snapshot_id_for(pq.read_table(parquet, columns=["pair_id"])["pair_id"].to_pylist())
+        checks.append(_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id,
+                             str(parquet)))
+
+    seen = _query(con, "select_training_run_pair_ids", run_id=run_id, snapshot_id=snapshot_id).to_arrow_table()
+    manifest_ids = {pair["pair_id"] for pair in manifest.get("pairs", [])}
+    warehouse_ids = set(seen["pair_id"].to_pylist())
+    differ = len(manifest_ids ^ warehouse_ids)
+    checks.append(_check("pairs seen: manifest = warehouse", differ == 0, len(manifest_ids), len(warehouse_ids),
+                         f"{differ} pair ids in only one of them" if differ else ""))
+    outside = sum(seen["outside_train_split"].to_pylist())
+    checks.append(_check("pairs seen are train pairs of the snapshot", outside == 0, 0, outside))
+    return {
+        "model_dir": str(model_dir),
+        "run_id": run_id,
+        "snapshot_id": snapshot_id,
+        "ok": all(check["ok"] is not False for check in checks),
+        "checks": checks,
+    }
+
+
+# --- forget ------------------------------------------------------------------------
+
+
+def forget(con: duckdb.DuckDBPyConnection, kind: str, value: str, reason: str | None = None) -> dict:
+    """Record a forget request (again: no change) and say which snapshots and models used it.
+
+    The next snapshot leaves out every pair of the comment or author (select_snapshot_pairs.sql);
+    nothing is deleted. {"kind", "value", "new": bool, "request": {kind, value, requested_at, reason},
+    "counts", "snapshots", "models"} (the last three as in `audit_usage`).
+    """
+    if kind not in FORGET_KINDS:
+        raise AuditError(f"cannot forget a {kind!r}: use one of {', '.join(FORGET_KINDS)}")
+    value = normalise(kind, value)
+    if not value:
+        raise AuditError(f"an empty {kind} cannot be forgotten")
+    new = bool(con.execute(
+        sql("insert_into_forget_requests"), {"kind": kind, "value": value, "reason": reason}
+    ).fetchall())
+    request = _record(_query(con, "select_forget_request", kind=kind, value=value))
+    usage = _usage(con, kind, value)
+    return {
+        "kind": kind,
+        "value": value,
+        "new": new,
+        "request": request,
+        "counts": usage["counts"],
+        "snapshots": usage["snapshots"],
+        "models": usage["models"],
+    }

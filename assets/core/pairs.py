@@ -1,0 +1,238 @@
+"""SHP-style preference pairs from the raw Reddit tables, rebuilt in one transaction.
+
+`build_pairs(con, PairRules())` reads `reddit_submissions` / `reddit_comments` and
+replaces `preference_pairs`. A pair is two top-level comments on one post; the one
+written later and scored higher (by at least `min_score_ratio`) is `chosen` (the rules
+of the Stanford SHP dataset card: an earlier comment's lead may only mean it was seen
+longer). The rules run as SQL (`assets/sql/create_pair_*.sql`, parameters bound);
+dedup of the completions (`assets.core.dedup`) runs in numpy between two SQL steps.
+
+The report counts what each rule removed as a waterfall over candidate pairs (all
+unordered pairs of top-level comments on a post), in the fixed order of `WATERFALL`:
+a rule is charged only for pairs no earlier rule removed, so
+`candidate_pairs - sum(removed_by_rule) == kept`, globally and per subreddit.
+Post and comment rules are counted without building pairs (a post going from n to m
+eligible comments loses C(n,2) - C(m,2) pairs); pair rules are counted on the join of
+the surviving comments.
+
+Run it: `upvote-dpo pairs build --db PATH` (the `preference_pairs` asset), or
+`build_pairs(assets.core.warehouse.connect(path))` from Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import typing
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from assets.core.dedup import DEDUP_STEPS, dedup_pairs, lsh_bands
+from assets.core.warehouse import sql
+
+POST_STEPS = ("post_missing", "subreddit", "nsfw", "post_score")
+COMMENT_STEPS = ("deleted", "bot_author", "moderator", "post_author", "stickied", "score_hidden",
+                 "edited", "comment_length", "comment_score")
+PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio")
+WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + DEDUP_STEPS + ("per_post_cap",)
+
+
+def _csv(text: str) -> list[str]:
+    """Lowercased, stripped, non-empty items of a comma-separated string."""
+    return [item.strip().lower() for item in text.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class PairRules:
+    """Every rule of the pairs build; Dagster config and CLI flags mirror these fields."""
+
+    min_score_ratio: float = field(default=2.0, metadata={"help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept)."})
+    min_comment_score: int = field(default=2, metadata={"help": "Both comments need at least this score (>= 1, so the ratio is defined)."})
+    min_post_score: int = field(default=10, metadata={"help": "The post needs at least this score; a post without a score is dropped."})
+    later_must_win: bool = field(default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."})
+    max_pairs_per_post: int = field(default=5, metadata={"help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap."})
+    drop_nsfw: bool = field(default=True, metadata={"help": "Drop posts marked over_18."})
+    drop_deleted: bool = field(default=True, metadata={"help": "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go)."})
+    bot_authors: str = field(default="AutoModerator", metadata={"help": "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."})
+    drop_moderator_distinguished: bool = field(default=True, metadata={"help": "Drop comments distinguished as moderator."})
+    drop_post_author: bool = field(default=True, metadata={"help": "Drop comments by the post's own author (OP)."})
+    drop_stickied: bool = field(default=True, metadata={"help": "Drop stickied comments."})
+    drop_score_hidden: bool = field(default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."})
+    drop_edited: bool = field(default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."})
+    max_comment_chars: int = field(default=0, metadata={"help": "Drop comments longer than this many characters; 0 = no limit."})
+    subreddits: str = field(default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."})
+    exact_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair)."})
+    near_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair)."})
+    near_dup_threshold: float = field(default=0.8, metadata={"help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates."})
+    minhash_num_perm: int = field(default=128, metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower."})
+    minhash_seed: int = field(default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's)."})
+    eval_fraction: float = field(default=0.1, metadata={"help": "Share of posts whose pairs go to the eval split, by a hash of the post id."})
+    split_salt: str = field(default="", metadata={"help": "Prefixed to the post id before hashing for the split; change it to draw another split."})
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), hints[f.name]
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                ok = True
+            if not ok:
+                raise TypeError(f"PairRules.{f.name} must be {kind.__name__}, got {value!r}")
+        if not (math.isfinite(self.min_score_ratio) and self.min_score_ratio >= 1.0):
+            raise ValueError(f"min_score_ratio must be a finite number >= 1, got {self.min_score_ratio}")
+        if self.min_comment_score < 1:
+            raise ValueError(f"min_comment_score must be >= 1 (score ratios need positive scores), got {self.min_comment_score}")
+        if self.max_pairs_per_post < 0:
+            raise ValueError(f"max_pairs_per_post must be >= 0 (0 = no cap), got {self.max_pairs_per_post}")
+        if self.max_comment_chars < 0:
+            raise ValueError(f"max_comment_chars must be >= 0 (0 = no limit), got {self.max_comment_chars}")
+        if not 0.0 <= self.eval_fraction <= 1.0:
+            raise ValueError(f"eval_fraction must be in [0, 1], got {self.eval_fraction}")
+        if not 0.0 < self.near_dup_threshold < 1.0:
+            raise ValueError(f"near_dup_threshold must be in (0, 1), got {self.near_dup_threshold}")
+        if not 2 <= self.minhash_num_perm <= 1024:
+            raise ValueError(f"minhash_num_perm must be in [2, 1024], got {self.minhash_num_perm}")
+        if self.near_dedup:
+            try:
+                lsh_bands(self.near_dup_threshold, self.minhash_num_perm)
+            except ValueError as err:
+                raise ValueError(f"near_dup_threshold {self.near_dup_threshold} with minhash_num_perm "
+                                 f"{self.minhash_num_perm} leaves no LSH banding: {err}") from err
+
+    @property
+    def bot_author_list(self) -> list[str]:
+        return _csv(self.bot_authors)
+
+    @property
+    def subreddit_list(self) -> list[str]:
+        return _csv(self.subreddits)
+
+
+@dataclass
+class PairBuildReport:
+    """What a build did. Every dict over rules has all WATERFALL steps, in order."""
+
+    candidate_pairs: int  # unordered pairs of top-level comments on one post
+    removed_by_rule: dict[str, int]
+    kept: int  # == candidate_pairs - sum(removed_by_rule.values())
+    train: int
+    eval: int
+    posts: int  # posts with at least one kept pair
+    train_posts: int
+    eval_posts: int
+    top_level_comments: int
+    non_top_level_skipped: int  # replies: never in a pair, not in candidate_pairs
+    candidate_pairs_per_subreddit: dict[str, int]
+    removed_by_rule_per_subreddit: dict[str, dict[str, int]]
+    kept_per_subreddit: dict[str, int]
+    dedup: dict[str, float | int]  # comments hashed, distinct texts, largest near cluster, timings
+    timings_s: dict[str, float]  # rules_sql, dedup, write, total
+    rules: dict[str, object] = field(default_factory=dict)
+
+
+def _rule_params(rules: PairRules) -> dict[str, object]:
+    return {
+        "subreddits": rules.subreddit_list, "drop_nsfw": rules.drop_nsfw,
+        "min_post_score": rules.min_post_score, "drop_deleted": rules.drop_deleted,
+        "bot_authors": rules.bot_author_list,
+        "drop_moderator_distinguished": rules.drop_moderator_distinguished,
+        "drop_post_author": rules.drop_post_author, "drop_stickied": rules.drop_stickied,
+        "drop_score_hidden": rules.drop_score_hidden, "drop_edited": rules.drop_edited,
+        "max_comment_chars": rules.max_comment_chars, "min_comment_score": rules.min_comment_score,
+    }
+
+
+def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
+    """Temp tables pair_comments (rule verdict per top-level comment) and pair_candidates."""
+    con.execute(sql("create_pair_comments"), _rule_params(rules))
+    con.execute(sql("create_pair_candidates"), {"later_must_win": rules.later_must_win,
+                                                "min_score_ratio": float(rules.min_score_ratio)})
+
+
+def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, dict]:
+    """(pair_id, step) of every pair dedup removes, and dedup's stats."""
+    con.execute(sql("create_pair_texts"))
+    texts = con.sql(sql("select_pair_texts")).fetchnumpy()["body"]
+    pairs = con.sql(sql("select_pair_candidates")).fetchnumpy()
+    result = dedup_pairs(pairs["chosen_idx"], pairs["rejected_idx"], list(texts),
+                         exact=rules.exact_dedup, near=rules.near_dedup,
+                         threshold=rules.near_dup_threshold, num_perm=rules.minhash_num_perm,
+                         seed=rules.minhash_seed)
+    removed = [i for i, step in enumerate(result.reasons) if step is not None]
+    table = pa.table({"pair_id": pa.array(pairs["pair_id"][removed].tolist(), pa.string()),
+                      "step": pa.array([result.reasons[i] for i in removed], pa.string())})
+    return table, result.stats
+
+
+def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) -> PairBuildReport:
+    """Rebuild `preference_pairs` under `rules`; all or nothing (one transaction)."""
+    rules = rules or PairRules()
+    t_start = time.perf_counter()
+    per_sub: dict[str, dict[str, int]] = {}
+    candidates: dict[str, int] = {}
+
+    def charge(rows) -> None:
+        for subreddit, step, pairs in rows:
+            if step is None:
+                candidates[subreddit] = candidates.get(subreddit, 0) + int(pairs)
+            else:
+                per_sub.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
+
+    con.begin()
+    try:
+        _select_comments(con, rules)
+        charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
+        charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())
+        t_rules = time.perf_counter()
+        dedup_removed, dedup_stats = _dedup(con, rules)
+        con.register("dedup_removed", dedup_removed)
+        charge(con.execute(sql("select_dedup_removed_waterfall")).fetchall())
+        t_dedup = time.perf_counter()
+        con.execute(sql("create_pair_selection"))
+        charge(con.execute(sql("select_pair_selection_capped"),
+                           {"max_pairs_per_post": rules.max_pairs_per_post}).fetchall())
+        con.execute(sql("delete_from_preference_pairs"))
+        con.execute(sql("insert_into_preference_pairs"), {
+            "split_salt": rules.split_salt, "eval_fraction": float(rules.eval_fraction),
+            "max_pairs_per_post": rules.max_pairs_per_post})
+        totals = con.execute(sql("select_preference_pairs_totals")).fetchall()
+        (top_level, skipped), = con.execute(sql("select_reddit_comments_skipped")).fetchall()
+        con.unregister("dedup_removed")
+        con.execute(sql("drop_pair_temp_tables"))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    t_end = time.perf_counter()
+
+    subreddits = sorted(set(candidates) | set(per_sub))
+    removed_per_sub = {s: per_sub.get(s, dict.fromkeys(WATERFALL, 0)) for s in subreddits}
+    kept_per_sub = dict.fromkeys(subreddits, 0)
+    split_pairs = {"train": 0, "eval": 0}
+    split_posts = {"train": 0, "eval": 0}
+    for subreddit, split, pairs, posts in totals:
+        kept_per_sub[subreddit] = kept_per_sub.get(subreddit, 0) + pairs
+        split_pairs[split] += pairs
+        split_posts[split] += posts
+    return PairBuildReport(
+        candidate_pairs=sum(candidates.values()),
+        removed_by_rule={step: sum(r[step] for r in removed_per_sub.values()) for step in WATERFALL},
+        kept=sum(split_pairs.values()),
+        train=split_pairs["train"],
+        eval=split_pairs["eval"],
+        posts=sum(split_posts.values()),  # a post is in one split only
+        train_posts=split_posts["train"],
+        eval_posts=split_posts["eval"],
+        top_level_comments=int(top_level),
+        non_top_level_skipped=int(skipped),
+        candidate_pairs_per_subreddit={s: candidates.get(s, 0) for s in subreddits},
+        removed_by_rule_per_subreddit=removed_per_sub,
+        kept_per_subreddit=kept_per_sub,
+        dedup=dedup_stats,
+        timings_s={"rules_sql": t_rules - t_start, "dedup": t_dedup - t_rules,
+                   "write": t_end - t_dedup, "total": t_end - t_start},
+        rules=dataclasses.asdict(rules),
+    )

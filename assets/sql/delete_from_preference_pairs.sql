@@ -1,0 +1,2 @@
+-- A pairs build is a full rebuild: empty the table (inside the build's transaction).
+DELETE FROM preference_pairs;

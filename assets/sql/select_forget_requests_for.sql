@@ -1,0 +1,11 @@
+-- The forget requests that apply: the subject's own ($comment, $author; NULL when not
+-- asked) and those that exclude any matched pair (registered as matched_pairs).
+SELECT kind, value, requested_at, reason
+FROM forget_requests
+WHERE (kind = 'comment' AND (value = $comment
+                             OR value IN (SELECT chosen_id FROM matched_pairs)
+                             OR value IN (SELECT rejected_id FROM matched_pairs)))
+   OR (kind = 'author' AND (value = $author
+                            OR value IN (SELECT chosen_author FROM matched_pairs)
+                            OR value IN (SELECT rejected_author FROM matched_pairs)))
+ORDER BY kind, value

@@ -1,0 +1,390 @@
+"""Benchmark: our DPO trainer against TRL's DPOTrainer, same model, pairs, batch, length, steps.
+
+    .venv/bin/python -m benchmarks.trainer                      # tiny (30 steps) + SmolLM2-135M (10 steps)
+    .venv/bin/python -m benchmarks.trainer --models tiny        # ~1 min
+    .venv/bin/python -m benchmarks.trainer --smollm2-steps 40 --tiny-steps 100
+    .venv/bin/python -m benchmarks.trainer --profile            # + cProfile of our step loop
+
+Contenders, each in its own process (peak RSS of the whole process):
+  ours  `training.trainer.train(TrainConfig(...))`, reference log-probs precomputed (cache
+        dir fresh per run, so they are computed, not loaded); eval split of 2 pairs;
+  trl   TRL 1.16 `DPOTrainer`, `precompute_ref_log_probs=True` (its best CPU setting: no
+        reference model kept), conversational prompt/chosen/rejected so it applies the same
+        chat template; fed the pairs in our step order (sequential sampler).
+Both: fp32, batch 2 pairs, max_length 256, AdamW lr --lr, linear decay, no warm-up, grad
+clip 1.0, beta 0.1, sigmoid loss, seed 0. Pairs: real Reddit pairs built by our pipeline
+(ingest_dump + build_pairs on ../shared/data/reddit/reddit_college_*), the first
+steps x batch train pairs by pair id. TRL drops pairs whose prompt alone reaches max_length;
+it then trains on fewer distinct pairs (cycling them), which the table reports.
+
+Also measured: this CPU's fp32 / bf16 matmul peak (torch.matmul, 4096^2, all threads) and
+each trainer's model FLOP/s = (6 N tokens for the steps) / step time, as a share of the fp32
+peak (N = parameters; the reference pass, 2 N tokens, is reported with the precompute).
+Results: benchmarks/results/trainer.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import harness
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "reddit"
+PAIRS_CACHE = Path(os.environ.get("BENCH_DATA_DIR", "/tmp/upvote-dpo-bench")) / "trainer-pairs.parquet"
+COMMON = {"batch_size": 2, "max_length": 256, "beta": 0.1, "seed": 0}
+
+
+# ---------------------------------------------------------------------------- pairs
+
+
+def real_pairs() -> Path:
+    """Real Reddit pairs from our pipeline (sample threads of 8 college subreddits), cached."""
+    if PAIRS_CACHE.exists():
+        return PAIRS_CACHE
+    from assets.core import warehouse
+    from assets.core.dumps import ingest_dump
+    from assets.core.pairs import build_pairs
+
+    PAIRS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        con = warehouse.connect(Path(tmp) / "w.duckdb")
+        ingest_dump(con, SHARED / "reddit_college_submissions.ndjson.zst", kind="submissions")
+        ingest_dump(con, SHARED / "reddit_college_comments.ndjson.zst", kind="comments")
+        build_pairs(con)
+        con.execute("COPY (SELECT pair_id, prompt, chosen, rejected, split FROM preference_pairs ORDER BY pair_id) "
+                    "TO ? (FORMAT parquet)", [str(PAIRS_CACHE)])
+        con.close()
+    return PAIRS_CACHE
+
+
+def write_snapshot(rows: list[dict], eval_rows: list[dict], out: Path) -> Path:
+    """A snapshot directory in the format training.data.load_snapshot reads."""
+    import datasets
+
+    (out / "dataset").parent.mkdir(parents=True, exist_ok=True)
+    cols = ("pair_id", "prompt", "chosen", "rejected")
+    dd = datasets.DatasetDict({
+        "train": datasets.Dataset.from_list([{c: r[c] for c in cols} for r in rows]),
+        "eval": datasets.Dataset.from_list([{c: r[c] for c in cols} for r in eval_rows]),
+    })
+    dd.save_to_disk(str(out / "dataset"))
+    sid = "bench-" + str(abs(hash(tuple(r["pair_id"] for r in rows))) % 10**12)
+    (out / "manifest.json").write_text(json.dumps({"snapshot_id": sid, "counts": {
+        "train": len(rows), "eval": len(eval_rows), "total": len(rows) + len(eval_rows)}}))
+    return out
+
+
+def select_pairs(n_train: int, n_eval: int = 2) -> tuple[list[dict], list[dict]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(real_pairs()).to_pylist()
+    train = [r for r in table if r["split"] == "train"][:n_train]
+    evals = [r for r in table if r["split"] == "eval"][:n_eval]
+    if len(train) < n_train:
+        raise SystemExit(f"only {len(train)} train pairs available, {n_train} needed")
+    return train, evals
+
+
+def model_dir(name: str) -> Path:
+    from training.models import resolve_model_dir
+
+    return resolve_model_dir({"tiny": "tiny", "smollm2": "smollm2-135m-instruct"}[name])
+
+
+def n_params(path: Path) -> int:
+    import json as _json
+
+    from safetensors import safe_open
+
+    total = 0
+    for f in sorted(path.glob("*.safetensors")):
+        with safe_open(str(f), "pt") as st:
+            for k in st.keys():
+                total += st.get_slice(k).get_shape().numel() if hasattr(st.get_slice(k).get_shape(), "numel") else \
+                    int(__import__("math").prod(st.get_slice(k).get_shape()))
+    cfg = _json.loads((path / "config.json").read_text())
+    if cfg.get("tie_word_embeddings") and not any("lm_head" in k for k in _keys(path)):
+        pass  # tied head: the embedding matrix is counted once, and that is the head's FLOPs
+    return total
+
+
+def _keys(path: Path) -> list[str]:
+    from safetensors import safe_open
+
+    keys = []
+    for f in path.glob("*.safetensors"):
+        with safe_open(str(f), "pt") as st:
+            keys += list(st.keys())
+    return keys
+
+
+# ---------------------------------------------------------------------------- workers
+
+
+def worker_ours(model: str, steps: int, lr: float, profile: str | None) -> None:
+    import torch
+
+    import training.trainer as tr
+    from training.config import TrainConfig
+    from training.data import encode_pairs
+    from training.models import load_model_and_tokenizer
+
+    torch.set_num_threads(os.cpu_count())
+    train_rows, eval_rows = select_pairs(steps * COMMON["batch_size"])
+    marks: dict[str, float] = {}
+    step_times: list[float] = []
+    orig_ref, orig_eval = tr.setup_reference, tr.evaluate
+
+    def timed_ref(*a, **k):
+        t = time.perf_counter()
+        out = orig_ref(*a, **k)
+        marks["ref_s"] = time.perf_counter() - t
+        return out
+
+    def timed_eval(*a, **k):
+        t = time.perf_counter()
+        out = orig_eval(*a, **k)
+        marks.setdefault("eval_s", 0.0)
+        marks["eval_s"] += time.perf_counter() - t
+        marks.setdefault("loop_start", time.perf_counter())
+        return out
+
+    tr.setup_reference, tr.evaluate = timed_ref, timed_eval
+    prof = None
+    with tempfile.TemporaryDirectory(prefix="bench-ours-") as tmp:
+        snap = write_snapshot(train_rows, eval_rows, Path(tmp) / "snapshot")
+        cfg = TrainConfig(snapshot_dir=str(snap), model=str(model_dir(model)), out_dir=str(Path(tmp) / "out"),
+                          cache_dir=str(Path(tmp) / "cache"), max_steps=steps, learning_rate=lr,
+                          precision="fp32", eval_max_pairs=2, log_every=1, **COMMON)
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+
+            def on_log(step, metrics):
+                step_times.append(time.perf_counter())
+                if step == 1:
+                    prof.enable()  # profile steps 2..N (the steady state)
+        else:
+            def on_log(step, metrics):
+                step_times.append(time.perf_counter())
+        t0 = time.perf_counter()
+        result = tr.train(cfg, on_log=on_log)
+        total = time.perf_counter() - t0
+        if prof is not None:
+            prof.disable()
+            prof.dump_stats(profile)
+        _, tokenizer = load_model_and_tokenizer(model_dir(model)) if False else (None, None)
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(model_dir(model))
+        enc = encode_pairs(tr.load_snapshot(str(snap)).train, tok, COMMON["max_length"])
+    tokens = sum(2 * len(p.prompt) + len(p.chosen) + len(p.rejected) for p in enc)  # one epoch = every pair once
+    steps_s = step_times[-1] - marks["loop_start"]
+    losses = [h["loss"] for h in result.history]
+    harness.worker_done({
+        "steps": result.steps, "pairs_trained": steps * COMMON["batch_size"], "distinct_pairs": len(enc),
+        "pairs_dropped": 0, "pairs_truncated": result.truncated_pairs.get("train"),
+        "tokens_trained": tokens, "steps_s": steps_s, "ref_precompute_s": marks.get("ref_s"),
+        "ref_pairs": len(enc) + len(eval_rows), "eval_s": marks.get("eval_s"), "total_s": total,
+        "first_step_s": step_times[0] - marks["loop_start"],
+        "losses": losses, "loss_first": losses[0], "loss_last": losses[-1],
+        "maxrss_mb": harness.self_maxrss_mb(),
+    })
+
+
+def worker_trl(model: str, steps: int, lr: float) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import datasets
+    import torch
+    from torch.utils.data import SequentialSampler
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from trl import DPOConfig, DPOTrainer
+
+    from training.config import TrainConfig
+    from training.trainer import micro_batches
+
+    torch.set_num_threads(os.cpu_count())
+    n = steps * COMMON["batch_size"]
+    train_rows, _ = select_pairs(n)
+    # Our step order, so both trainers see the same pairs at the same step (until TRL's drops).
+    cfg = TrainConfig(snapshot_dir="x", out_dir="x", max_steps=steps, batch_size=COMMON["batch_size"], seed=0)
+    order = [i for s in range(steps) for b in micro_batches(n, cfg, s)[1] for i in b]
+    rows = [{"prompt": [{"role": "user", "content": train_rows[i]["prompt"]}],
+             "chosen": [{"role": "assistant", "content": train_rows[i]["chosen"]}],
+             "rejected": [{"role": "assistant", "content": train_rows[i]["rejected"]}]} for i in order]
+    ds = datasets.Dataset.from_list(rows)
+    path = model_dir(model)
+    tok = AutoTokenizer.from_pretrained(path)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+
+    marks: dict[str, float] = {}
+    step_times: list[float] = []
+    losses: list[float] = []
+    orig = DPOTrainer._precompute_ref_logps
+
+    def timed(self, *a, **k):
+        t = time.perf_counter()
+        out = orig(self, *a, **k)
+        marks["ref_s"] = marks.get("ref_s", 0.0) + time.perf_counter() - t
+        return out
+
+    DPOTrainer._precompute_ref_logps = timed
+
+    class Seq(DPOTrainer):
+        def _get_train_sampler(self, *a, **k):
+            return SequentialSampler(self.train_dataset)
+
+    class Clock(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            marks["loop_start"] = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            step_times.append(time.perf_counter())
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                losses.append(logs["loss"])
+
+    with tempfile.TemporaryDirectory(prefix="bench-trl-") as tmp:
+        args = DPOConfig(output_dir=tmp, per_device_train_batch_size=COMMON["batch_size"],
+                         max_length=COMMON["max_length"], beta=COMMON["beta"], seed=COMMON["seed"],
+                         learning_rate=lr, lr_scheduler_type="linear", warmup_steps=0, max_grad_norm=1.0,
+                         weight_decay=0.0, max_steps=steps, precompute_ref_log_probs=True,
+                         logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, bf16=False,
+                         fp16=False, dataloader_num_workers=0, disable_tqdm=True)
+        t0 = time.perf_counter()
+        trainer = Seq(model=lm, ref_model=None, args=args, train_dataset=ds, processing_class=tok,
+                      callbacks=[Clock()])
+        init_s = time.perf_counter() - t0
+        kept = len(trainer.train_dataset)
+        tokens_per_pair = [min(len(r["prompt_ids"]) + len(r["chosen_ids"]), COMMON["max_length"])
+                           + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), COMMON["max_length"])
+                           for r in trainer.train_dataset]
+        trainer.train()
+        total = time.perf_counter() - t0
+    pairs_trained = steps * COMMON["batch_size"]
+    # the loader cycles the kept pairs in order
+    tokens = sum(tokens_per_pair[i % kept] for i in range(pairs_trained)) if kept else 0
+    harness.worker_done({
+        "steps": len(step_times), "pairs_trained": pairs_trained, "distinct_pairs": kept,
+        "pairs_dropped": n - kept, "pairs_truncated": None, "tokens_trained": tokens,
+        "steps_s": step_times[-1] - marks["loop_start"], "ref_precompute_s": marks.get("ref_s"),
+        "ref_pairs": kept, "init_s": init_s, "total_s": total,
+        "first_step_s": step_times[0] - marks["loop_start"],
+        "losses": losses, "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
+        "maxrss_mb": harness.self_maxrss_mb(),
+    })
+
+
+def worker_matmul() -> None:
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    out = {"threads": torch.get_num_threads()}
+    for dtype, n in ((torch.float32, 4096), (torch.bfloat16, 4096)):
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+        torch.matmul(a, b)  # warm-up
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            torch.matmul(a, b)
+            best = min(best, time.perf_counter() - t)
+        out[str(dtype).split(".")[-1]] = 2 * n**3 / best
+    harness.worker_done(out)
+
+
+# ---------------------------------------------------------------------------- driver
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2")
+    ap.add_argument("--tiny-steps", type=int, default=30)
+    ap.add_argument("--smollm2-steps", type=int, default=10)
+    ap.add_argument("--lr", type=float, default=1e-5, help="learning rate for both trainers")
+    ap.add_argument("--contenders", default="ours,trl")
+    ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
+    ap.add_argument("--out", default="trainer")
+    ap.add_argument("--worker", choices=["ours", "trl", "matmul"], help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--profile-out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker == "ours":
+        return worker_ours(args.model, args.steps, args.lr, args.profile_out)
+    if args.worker == "trl":
+        return worker_trl(args.model, args.steps, args.lr)
+    if args.worker == "matmul":
+        return worker_matmul()
+
+    info = harness.machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['loadavg_at_start']}", file=sys.stderr)
+    real_pairs()
+    env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    peak = harness.run_contender("matmul", [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", "matmul"])["result"]
+    print(f"  matmul peak: fp32 {peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s",
+          file=sys.stderr)
+    rows = []
+    for model in args.models.split(","):
+        steps = args.tiny_steps if model == "tiny" else args.smollm2_steps
+        params = n_params(model_dir(model))
+        for name in args.contenders.split(","):
+            argv_ = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model,
+                     "--steps", str(steps), "--lr", str(args.lr)]
+            if args.profile and name == "ours":
+                argv_ += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
+            row = harness.run_contender(name, argv_, env=env)
+            res = row["result"]
+            row.update(model=model, params_m=round(params / 1e6, 2), steps=res["steps"],
+                       pairs_per_s=res["pairs_trained"] / res["steps_s"],
+                       tokens_per_s=res["tokens_trained"] / res["steps_s"],
+                       ref_s=res["ref_precompute_s"], ref_pairs=res["ref_pairs"],
+                       dropped=res["pairs_dropped"], loss_first=res["loss_first"], loss_last=res["loss_last"])
+            row["model_tflops"] = 6 * params * res["tokens_trained"] / res["steps_s"] / 1e12
+            row["of_fp32_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["float32"]
+            rows.append(row)
+            print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB, "
+                  f"loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, dropped {row['dropped']}",
+                  file=sys.stderr, flush=True)
+        by = {r["name"]: r for r in rows if r["model"] == model}
+        if "trl" in by and "ours" in by:
+            by["ours"]["speedup_vs_trl"] = round(by["ours"]["pairs_per_s"] / by["trl"]["pairs_per_s"], 2)
+            by["ours"]["rss_vs_trl"] = round(by["ours"]["peak_rss_mb"] / by["trl"]["peak_rss_mb"], 2)
+    cols = [("model", "model"), ("trainer", "name"), ("steps", "steps"), ("pairs/s", "pairs_per_s"),
+            ("tokens/s", "tokens_per_s"), ("peak RSS MB", "peak_rss_mb"), ("ref precompute s", "ref_s"),
+            ("ref pairs", "ref_pairs"), ("pairs dropped", "dropped"), ("loss step 1", "loss_first"),
+            ("loss step N", "loss_last"), ("model TFLOP/s", "model_tflops"), ("of fp32 peak", "of_fp32_peak"),
+            ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl")]
+    text = harness.table(rows, cols)
+    peak_line = (f"matmul peak (torch.matmul 4096^2, {peak['threads']} threads): fp32 "
+                 f"{peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s")
+    print(peak_line)
+    print(text)
+    payload = {"benchmark": "trainer", "machine": info, "loadavg_at_end": list(os.getloadavg()),
+               "command": " ".join([".venv/bin/python -m benchmarks.trainer"] + (argv if argv is not None else sys.argv[1:])),
+               "matmul_peak_flops": peak, "rows": rows, "table": text}
+    if args.profile:
+        import io
+        import pstats
+
+        for model in args.models.split(","):
+            prof = harness.RESULTS_DIR / f"trainer-ours-{model}.prof"
+            if prof.exists():
+                buf = io.StringIO()
+                pstats.Stats(str(prof), stream=buf).sort_stats("tottime").print_stats(20)
+                print(f"\ncProfile of our steps 2..N on {model} (tottime, top 20):\n{buf.getvalue()}")
+    path = harness.write_json(args.out, payload)
+    print(f"\nwrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The assets through real `dagster.materialize` runs: bundled sample -> pairs -> snapshot -> model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from assets.core.warehouse import PROJECT_ROOT, connect
+from assets.ingest import reddit_dump
+from assets.model import dpo_model
+from assets.pairs import PAIR_CHECKS, preference_pairs
+from assets.resources import DumpArchive, Warehouse
+from assets.snapshot import pair_snapshot
+
+SAMPLE = PROJECT_ROOT / "data" / "sample"
+DUMPS = ["RS_praw_cassettes.ndjson.zst", "RC_praw_cassettes.ndjson.zst"]
+TINY_TRAINING = {"model": "tiny", "max_steps": 2, "max_length": 96, "batch_size": 2, "eval_max_pairs": 4}
+
+
+@pytest.fixture(scope="module")
+def warehouse_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("warehouse")
+
+
+@pytest.fixture(scope="module")
+def resources(warehouse_dir):
+    incoming = warehouse_dir / "incoming"
+    incoming.mkdir()
+    for name in DUMPS:
+        shutil.copy(SAMPLE / name, incoming / name)
+    return {
+        "warehouse": Warehouse(
+            database=str(warehouse_dir / "upvote.duckdb"),
+            snapshots_dir=str(warehouse_dir / "snapshots"),
+            models_dir=str(warehouse_dir / "models"),
+        ),
+        "dump_archive": DumpArchive(incoming_dir=str(incoming)),
+        "pipes_subprocess_client": dg.PipesSubprocessClient(),
+    }
+
+
+@pytest.fixture(scope="module")
+def instance():
+    with dg.instance_for_test() as test_instance:
+        test_instance.add_dynamic_partitions("dump_files", DUMPS)
+        yield test_instance
+
+
+def row_counts(warehouse_dir) -> tuple[int, int, int]:
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        return tuple(
+            con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in ("reddit_submissions", "reddit_comments", "ingest_rejects")
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def ingested(resources, instance, warehouse_dir):
+    for name in DUMPS:
+        result = dg.materialize([reddit_dump], partition_key=name, resources=resources, instance=instance)
+        assert result.success
+    return row_counts(warehouse_dir)
+
+
+def test_dump_partitions_land_every_line(ingested):
+    submissions, comments, rejects = ingested
+    assert (submissions, comments + rejects) == (333, 12789)
+
+
+def test_rematerializing_a_partition_never_duplicates_rows(ingested, resources, instance, warehouse_dir):
+    result = dg.materialize([reddit_dump], partition_key=DUMPS[1], resources=resources, instance=instance)
+    assert result.success
+    assert row_counts(warehouse_dir) == ingested
+
+
+@pytest.fixture(scope="module")
+def dataset_run(ingested, resources, instance):
+    return dg.materialize([preference_pairs, pair_snapshot], resources=resources, instance=instance)
+
+
+def test_pairs_pass_every_blocking_check_and_snapshot(dataset_run):
+    assert dataset_run.success
+    checks = dataset_run.get_asset_check_evaluations()
+    assert {check.check_name for check in checks} == set(PAIR_CHECKS)
+    assert all(check.passed for check in checks)
+    pairs = dataset_run.asset_materializations_for_node("preference_pairs")[0].metadata
+    snapshot = dataset_run.asset_materializations_for_node("pair_snapshot")[0].metadata
+    assert pairs["dagster/row_count"].value == snapshot["dagster/row_count"].value > 0
+    assert "score_ratio_histogram" in pairs and pairs["score_ratio_histogram"].value.startswith("![")
+
+
+def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resources, instance, warehouse_dir):
+    run_config = {"ops": {"dpo_model": {"config": TINY_TRAINING}}}
+    first = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert first.success
+    metadata = first.asset_materializations_for_node("dpo_model")[0].metadata
+    snapshot_id = dataset_run.asset_materializations_for_node("pair_snapshot")[0].metadata["snapshot_id"].value
+    assert metadata["snapshot_id"].value == snapshot_id
+    model_dir = metadata["model_path"].value
+    manifest = json.loads((warehouse_dir / "models" / model_dir.split("/")[-1] / "training_manifest.json").read_text())
+    assert manifest["status"] == "completed"
+    assert "training_curves" in metadata
+
+    second = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert second.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, snapshot_id FROM training_runs").fetchall()
+        seen = con.execute("SELECT count(*) FROM training_run_pairs").fetchall()[0][0]
+    finally:
+        con.close()
+    assert runs == [(manifest["run_id"], snapshot_id)]
+    assert seen == len(manifest["pairs"]) > 0

@@ -1,0 +1,327 @@
+"""A synthetic warehouse with lineage: raw posts and comments, several snapshots, several runs.
+
+Built in SQL, so a 1M-pair warehouse takes seconds; the tests use a small one. Each post has
+`comments_per_post` top-level comments, comment k scored 2 * 2**k and written k minutes
+after the post, so every later comment beats every earlier one with a ratio >= 2: a post
+gives C(k, 2) pairs. Snapshot s (1..S) holds the pairs of the first posts (more for each
+later snapshot) less ~5% (a rule change), so snapshots overlap like real ones. Run r trains
+on snapshot r % S + 1 and sees ~90% of its train pairs (a `max_steps` cut). Ids, hashes and
+the snapshot ids are computed the way the project computes them, so `verify` passes on an
+untouched warehouse. With `write_files`, each snapshot gets its folder (manifest.json,
+pairs.parquet) and each run a model folder (model.safetensors, training_manifest.json in
+the trainer's format).
+
+Benchmark the audit queries on a 1M-pair warehouse:
+
+    .venv/bin/python tests/core/lineage_factory.py --pairs 1000000 --runs 20 --db /tmp/lineage.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+if __name__ == "__main__":  # run as a script: the project root holds `assets` and `tests`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from assets.core.snapshot import snapshot_id_for  # noqa: E402
+from assets.core.warehouse import connect  # noqa: E402
+
+
+@dataclass(frozen=True)
+class LineageSpec:
+    pairs: int = 600                # rows in snapshot_pairs over all snapshots (about)
+    snapshots: int = 3
+    runs: int = 5                   # round-robin over the snapshots; the last one failed
+    comments_per_post: int = 5      # 5 -> 10 pairs per post
+    subreddits: int = 4
+    comments_per_author: int = 7    # about; authors are spread over posts and subreddits
+    dump_lines: int = 5_000         # lines per synthetic dump file
+
+
+@dataclass
+class LineageWarehouse:
+    spec: LineageSpec
+    snapshot_ids: list[str]                           # oldest first
+    runs: list[dict] = field(default_factory=list)    # run_id, snapshot_id, model_path, status
+
+
+def model_bytes(run: int) -> bytes:
+    """Stand-in weights for run `run` (a few bytes are enough to hash)."""
+    return f"weights of run {run}\n".encode() * 64
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    spec: LineageSpec = LineageSpec(),
+    root: Path | None = None,
+    write_files: bool = False,
+) -> LineageWarehouse:
+    """Fill an empty warehouse; folders go under `root` (snapshots/, models/)."""
+    root = Path(root or ".").resolve()
+    pairs_per_post = spec.comments_per_post * (spec.comments_per_post - 1) // 2
+    weights = [s + 1 for s in range(spec.snapshots)]
+    posts_per_snapshot = [
+        max(1, round(spec.pairs * w / sum(weights) / pairs_per_post / 0.95)) for w in weights
+    ]
+    n_posts = max(posts_per_snapshot)
+    n_comments = n_posts * spec.comments_per_post
+    params = {
+        "posts": n_posts,
+        "k": spec.comments_per_post,
+        "subs": spec.subreddits,
+        "authors": max(2, n_comments // spec.comments_per_author),
+        "lines": spec.dump_lines,
+    }
+    con.execute(
+        """
+        INSERT INTO reddit_submissions
+        SELECT 'p' || p, 'sub' || (p % $subs), 'op' || p, 'title ' || p, 'text ' || p, 100,
+               1700000000 + p * 3600, false, false, NULL, 1700100000,
+               'dump:RS_gen.ndjson', p + 1
+        FROM range($posts) AS t(p)
+        """,
+        {"posts": n_posts, "subs": spec.subreddits},
+    )
+    # Every 7th post came from a praw fetch (no dump line); author numbers are shuffled by a
+    # multiplier so one author writes on many posts and subreddits.
+    con.execute(
+        """
+        INSERT INTO reddit_comments
+        SELECT 'c' || n, 'p' || p, 't3_p' || p, 'sub' || (p % $subs),
+               'user' || ((n * 7919) % $authors), 'reply ' || n || ' to post ' || p,
+               2 * pow(2, k)::BIGINT, 1700000000 + p * 3600 + (k + 1) * 60,
+               false, false, NULL, false, 1700100000,
+               CASE WHEN p % 7 = 0 THEN 'praw:sub' || (p % $subs) || ':2025-01-01'
+                    ELSE 'dump:RC_gen_' || (n // $lines) || '.ndjson' END,
+               CASE WHEN p % 7 = 0 THEN NULL ELSE n % $lines + 1 END
+        FROM (SELECT p, k, p * $k + k AS n FROM range($posts) AS a(p), range($k) AS b(k))
+        """,
+        params,
+    )
+    con.execute(
+        """
+        CREATE TEMP TABLE gen_pairs AS
+        SELECT md5(c.post_id || ':' || c.id || ':' || r.id) AS pair_id,
+               CAST(substr(c.post_id, 2) AS BIGINT) AS post_n,
+               CASE WHEN CAST(substr(c.post_id, 2) AS BIGINT) % 10 = 3 THEN 'eval' ELSE 'train' END AS split,
+               c.post_id, c.subreddit, c.id AS chosen_id, r.id AS rejected_id,
+               c.author AS chosen_author, r.author AS rejected_author,
+               c.score AS chosen_score, r.score AS rejected_score,
+               c.source AS chosen_source, c.source_line AS chosen_source_line,
+               r.source AS rejected_source, r.source_line AS rejected_source_line,
+               c.body AS chosen, r.body AS rejected,
+               c.created_utc AS chosen_created_utc, r.created_utc AS rejected_created_utc
+        FROM reddit_comments AS c
+        JOIN reddit_comments AS r ON r.post_id = c.post_id AND r.score < c.score
+        """
+    )
+    snapshot_ids = []
+    for s, n in enumerate(posts_per_snapshot, start=1):
+        members = """
+            FROM gen_pairs WHERE post_n < $posts AND ($s = 1 OR hash(pair_id || $s) % 20 <> 0)
+        """
+        ids = [row[0] for row in con.execute("SELECT pair_id" + members, {"posts": n, "s": s}).fetchall()]
+        snapshot_id = snapshot_id_for(ids)
+        snapshot_ids.append(snapshot_id)
+        con.execute(
+            """
+            INSERT INTO snapshot_pairs
+            SELECT $id, pair_id, split, post_id, subreddit, chosen_id, rejected_id,
+                   chosen_author, rejected_author, chosen_score, rejected_score,
+                   chosen_source, chosen_source_line, rejected_source, rejected_source_line
+            """ + members + " ORDER BY pair_id",
+            {"id": snapshot_id, "posts": n, "s": s},
+        )
+        counts = _snapshot_counts(con, snapshot_id)
+        con.execute(
+            "INSERT INTO snapshots VALUES ($id, TIMESTAMP '2025-01-01' + to_days($s), $path, $rules, $counts, $run, 'gen')",
+            {
+                "id": snapshot_id, "s": s, "path": str(root / "snapshots" / snapshot_id),
+                "rules": json.dumps({"min_score_ratio": 2.0, "rule_change": s}),
+                "counts": json.dumps(counts), "run": f"dagster-snapshot-{s}",
+            },
+        )
+        if s == spec.snapshots:  # the current selection is the newest snapshot's pairs
+            con.execute(
+                """
+                INSERT INTO preference_pairs
+                SELECT pair_id, post_id, subreddit, 'title ' || post_n, chosen_id, rejected_id,
+                       chosen, rejected, chosen_author, rejected_author, chosen_score, rejected_score,
+                       chosen_score / rejected_score, 1700000000 + post_n * 3600,
+                       chosen_created_utc, rejected_created_utc, split
+                """ + members,
+                {"posts": n, "s": s},
+            )
+    warehouse = LineageWarehouse(spec, snapshot_ids)
+    for r in range(spec.runs):
+        warehouse.runs.append(_add_run(con, r, spec, snapshot_ids[r % spec.snapshots], root))
+    con.execute("DROP TABLE gen_pairs")
+    if write_files:
+        for snapshot_id in snapshot_ids:
+            write_snapshot_dir(con, snapshot_id, root / "snapshots" / snapshot_id)
+        for r, run in enumerate(warehouse.runs):
+            write_model_dir(con, run, model_bytes(r))
+    return warehouse
+
+
+def _snapshot_counts(con, snapshot_id: str) -> dict:
+    train, eval_, total, posts, subs = con.execute(
+        """
+        SELECT count(*) FILTER (split = 'train'), count(*) FILTER (split = 'eval'), count(*),
+               count(DISTINCT post_id), count(DISTINCT subreddit)
+        FROM snapshot_pairs WHERE snapshot_id = $id
+        """,
+        {"id": snapshot_id},
+    ).fetchall()[0]
+    return {"train": train, "eval": eval_, "total": total, "posts": posts, "subreddits": subs}
+
+
+def _add_run(con, r: int, spec: LineageSpec, snapshot_id: str, root: Path) -> dict:
+    run_id = hashlib.md5(f"run {r}".encode()).hexdigest()
+    failed = spec.runs > 2 and r == spec.runs - 1
+    run = {
+        "run_id": run_id,
+        "snapshot_id": snapshot_id,
+        "model_path": str(root / "models" / f"{snapshot_id}-{r:02d}"),
+        "status": "failed" if failed else "completed",
+        "model_sha256": hashlib.sha256(model_bytes(r)).hexdigest(),
+    }
+    con.execute(
+        """
+        INSERT INTO training_runs VALUES (
+            $run_id, $dagster_run_id, $snapshot_id, 'tiny', $base_sha, $hp, $model_path, $model_sha256,
+            'gen', TIMESTAMP '2025-02-01' + to_hours($r), TIMESTAMP '2025-02-01' + to_hours($r + 1),
+            $status, $metrics)
+        """,
+        {
+            **run, "dagster_run_id": f"dagster-train-{r}", "base_sha": "0" * 64, "r": r,
+            "hp": json.dumps({"loss_type": "sigmoid", "beta": 0.1, "seed": r}),
+            "metrics": json.dumps({"loss": 0.5 - r / 100}),
+        },
+    )
+    # ~90% of the snapshot's train pairs, in a run-specific order: 8 pairs a step, 2 epochs,
+    # the last steps cut off, so some pairs are seen twice and some once.
+    con.execute(
+        """
+        INSERT INTO training_run_pairs
+        SELECT $run_id, pair_id, 0, (rank - 1) // 8, 1 + (rank % 3 <> 0)::INTEGER
+        FROM (
+            SELECT pair_id, row_number() OVER (ORDER BY hash(pair_id || $r)) AS rank
+            FROM snapshot_pairs
+            WHERE snapshot_id = $snapshot_id AND split = 'train' AND hash(pair_id || $r) % 10 <> 0
+        )
+        """,
+        {"run_id": run_id, "snapshot_id": snapshot_id, "r": r},
+    )
+    return run
+
+
+def write_snapshot_dir(con, snapshot_id: str, path: Path) -> None:
+    """manifest.json and pairs.parquet, as `create_snapshot` leaves them (ledger columns only)."""
+    path.mkdir(parents=True, exist_ok=True)
+    pairs = con.sql(
+        "SELECT * EXCLUDE (snapshot_id) FROM snapshot_pairs WHERE snapshot_id = $id ORDER BY pair_id",
+        params={"id": snapshot_id},
+    ).to_arrow_table()
+    pq.write_table(pairs, path / "pairs.parquet")
+    manifest = {"snapshot_id": snapshot_id, "counts": _snapshot_counts(con, snapshot_id)}
+    (path / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def write_model_dir(con, run: dict, weights: bytes) -> None:
+    """model.safetensors and a training_manifest.json with the trainer's keys."""
+    path = Path(run["model_path"])
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "model.safetensors").write_bytes(weights)
+    row = con.execute(
+        "SELECT started_at, finished_at, hyperparameters, final_metrics FROM training_runs WHERE run_id = $id",
+        {"id": run["run_id"]},
+    ).fetchall()[0]
+    pairs = con.sql(
+        """
+        SELECT pair_id, epoch, first_step, times_seen FROM training_run_pairs
+        WHERE run_id = $id ORDER BY first_step, pair_id
+        """,
+        params={"id": run["run_id"]},
+    ).to_arrow_table().to_pylist()
+    manifest = {
+        "run_id": run["run_id"],
+        "status": run["status"],
+        "snapshot_id": run["snapshot_id"],
+        "snapshot_dir": str(path.parent.parent / "snapshots" / run["snapshot_id"]),
+        "base_model": {"name": "tiny", "dir": "/nowhere", "weights_sha256": "0" * 64},
+        "code_version": "gen",
+        "hyperparameters": json.loads(row[2]),
+        "started_at": row[0].isoformat(),
+        "finished_at": row[1].isoformat(),
+        "final_metrics": json.loads(row[3]),
+        "output": {"dir": str(path), "weights_sha256": hashlib.sha256(weights).hexdigest()},
+        "pairs": pairs,
+    }
+    (path / "training_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def benchmark(db: Path, spec: LineageSpec, repeat: int = 5) -> None:
+    """Build a warehouse of `spec` at `db` (unless there is one) and time each audit query."""
+    from assets.core import audit
+
+    if not db.exists():
+        started = time.perf_counter()
+        con = connect(db)
+        build(con, spec, db.parent / "lineage_files")
+        con.close()
+        print(f"built {db} in {time.perf_counter() - started:.1f} s")
+    con = connect(db, read_only=True)
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM snapshot_pairs), (SELECT count(*) FROM training_run_pairs),"
+        " (SELECT count(*) FROM training_runs), (SELECT count(*) FROM reddit_comments)"
+    ).fetchall()[0]
+    print("snapshot_pairs, training_run_pairs, training_runs, reddit_comments:", counts)
+    run_id, snapshot_id = con.execute(
+        "SELECT run_id, snapshot_id FROM training_runs ORDER BY started_at DESC LIMIT 1"
+    ).fetchall()[0]
+    pair_id, comment, author, subreddit = con.execute(
+        "SELECT pair_id, chosen_id, chosen_author, subreddit FROM snapshot_pairs"
+        " WHERE snapshot_id = $id ORDER BY pair_id LIMIT 1",
+        {"id": snapshot_id},
+    ).fetchall()[0]
+    cases = {
+        "audit_model": lambda: audit.audit_model(con, run_id),
+        "audit_model --pairs": lambda: audit.audit_model(con, run_id, list_pairs=True),
+        "audit_usage pair": lambda: audit.audit_usage(con, "pair", pair_id),
+        "audit_usage comment": lambda: audit.audit_usage(con, "comment", comment),
+        "audit_usage author": lambda: audit.audit_usage(con, "author", author),
+        "audit_usage subreddit": lambda: audit.audit_usage(con, "subreddit", subreddit),
+        "snapshot id from ledger": lambda: audit.snapshot_id_from_ledger(con, snapshot_id),
+    }
+    for name, case in cases.items():
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            answer = case()
+            times.append(time.perf_counter() - started)
+        size = {key: len(answer[key]) for key in ("pairs", "snapshots", "models") if key in answer} \
+            if isinstance(answer, dict) else answer
+        print(f"{name:24s} median {sorted(times)[len(times) // 2] * 1000:7.1f} ms"
+              f"  max {max(times) * 1000:7.1f} ms  {size}")
+    con.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=1_000_000)
+    parser.add_argument("--snapshots", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/lineage-bench/warehouse.duckdb"))
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    benchmark(args.db, LineageSpec(pairs=args.pairs, snapshots=args.snapshots, runs=args.runs), args.repeat)

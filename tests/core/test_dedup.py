@@ -1,0 +1,129 @@
+"""assets.core.dedup: normalisation, MinHash equal to datasketch's, LSH, the four steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from assets.core.dedup import (
+    LSH_WEIGHTS,
+    dedup_pairs,
+    estimated_jaccard,
+    lsh_candidate_pairs,
+    minhash_signatures,
+    near_duplicate_clusters,
+    normalise,
+    shingle_hashes,
+)
+
+ANSWER = (
+    "Honestly the best thing you can do is go to office hours every single week, even when "
+    "you think you understand the material. The professors remember who shows up, and when "
+    "it comes to recommendation letters or a borderline grade that matters a lot more than "
+    "people think. Also start the problem sets the day they come out."
+)
+# ANSWER with three words changed: a copy-paste with light edits.
+ANSWER_EDITED = (ANSWER.replace("Honestly", "Really").replace("professors", "instructors")
+                 .replace("borderline", "close"))
+OTHER = "I would just switch majors if you hate it this much, life is too short to be miserable."
+THIRD = "Go talk to your advisor about it first, they deal with this kind of thing all the time."
+
+
+def true_jaccard(a: str, b: str, k: int = 5) -> float:
+    sa = {a.encode()[i:i + k] for i in range(len(a.encode()) - k + 1)}
+    sb = {b.encode()[i:i + k] for i in range(len(b.encode()) - k + 1)}
+    return len(sa & sb) / len(sa | sb)
+
+
+def test_normalise_drops_case_urls_markdown_and_punctuation():
+    assert normalise("**Great** answer!!  See [this](https://x.org/a) &amp; https://y.com/b\n\nThanks") == \
+        "great answer see this thanks"
+    assert normalise("Great answer, see this. Thanks!") == normalise("GREAT answer -- see *this*; thanks")
+
+
+def test_normalise_keeps_emoji_only_texts_apart():
+    assert normalise("😂😂") != normalise("👍")
+    assert normalise("  😂   😂 ") == "😂 😂"
+
+
+def test_signatures_equal_datasketch_minhash_bit_for_bit():
+    texts = [normalise(ANSWER), "abc", "", "héllo wörld 😂 with unicode", "x" * 300, "abcde"]
+    signatures = minhash_signatures(texts, num_perm=64, seed=7)
+    hashes, offsets = shingle_hashes(texts)
+    assert list(np.diff(offsets)) == [len(t.encode()) - 4 if len(t.encode()) >= 5 else 1 for t in texts]
+    for i in range(len(texts)):
+        reference = MinHash(num_perm=64, seed=7, hashfunc=int)
+        reference.update_batch(hashes[offsets[i]:offsets[i + 1]])
+        assert np.array_equal(reference.hashvalues, signatures[i]), texts[i]
+
+
+def test_lsh_candidates_equal_datasketch_minhashlsh_query():
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    base = [" ".join(rng.choice(words, 30)) for _ in range(30)]
+    texts = base + [t.replace(t.split()[3], "zz", 1) for t in base]  # 30 near-copies
+    signatures = minhash_signatures(texts, num_perm=128)
+    lsh = MinHashLSH(threshold=0.8, num_perm=128, weights=LSH_WEIGHTS)
+    sketches = [LeanMinHash(seed=1, hashvalues=s, scheme="affine32") for s in signatures]
+    for i, sketch in enumerate(sketches):
+        lsh.insert(i, sketch)
+    expected = {(i, j) for i, s in enumerate(sketches) for j in lsh.query(s) if i < j}
+    assert {tuple(p) for p in lsh_candidate_pairs(signatures, 0.8).tolist()} == expected
+    assert len(expected) >= 25
+
+
+def test_edited_copy_is_a_near_duplicate_and_others_are_not():
+    assert true_jaccard(normalise(ANSWER), normalise(ANSWER_EDITED)) > 0.8
+    signatures = minhash_signatures([normalise(t) for t in (ANSWER, ANSWER_EDITED, OTHER, THIRD)])
+    estimate = estimated_jaccard(signatures[[0]], signatures[[1]])[0]
+    assert abs(estimate - true_jaccard(normalise(ANSWER), normalise(ANSWER_EDITED))) < 0.1
+    labels = near_duplicate_clusters(signatures, 0.8)
+    assert labels[0] == labels[1]
+    assert len({labels[0], labels[2], labels[3]}) == 3
+
+
+def test_exact_copy_inside_a_pair_is_dropped():
+    texts = ["Great answer, thanks!", "great answer -- THANKS", OTHER]
+    result = dedup_pairs([0, 2], [1, 1], texts)
+    assert result.reasons == ["exact_dup_in_pair", None]
+    assert result.removed["exact_dup_in_pair"] == 1
+
+
+def test_reposted_pair_keeps_only_the_strongest():
+    # Pairs 0 and 1 compare copies of the same two comments (a reposted thread); pair 2
+    # has the same chosen text against a different rival and stays.
+    texts = [ANSWER, OTHER, ANSWER.upper(), OTHER + "!!", ANSWER + " ", THIRD]
+    result = dedup_pairs([0, 2, 4], [1, 3, 5], texts, near=False)
+    assert result.reasons == [None, "exact_dup_pair", None]
+    assert result.removed == {"exact_dup_in_pair": 0, "exact_dup_pair": 1,
+                              "near_dup_in_pair": 0, "near_dup_pair": 0}
+
+
+def test_near_copy_inside_a_pair_is_dropped():
+    texts = [ANSWER, ANSWER_EDITED, OTHER]
+    result = dedup_pairs([0, 0], [1, 2], texts)
+    assert result.reasons == ["near_dup_in_pair", None]
+    assert dedup_pairs([0, 0], [1, 2], texts, near=False).reasons == [None, None]
+
+
+def test_near_copy_of_a_pair_is_dropped_after_the_strongest():
+    texts = [ANSWER, OTHER, ANSWER_EDITED, OTHER.replace("life", "time"), THIRD]
+    result = dedup_pairs([0, 2, 2], [1, 3, 4], texts)
+    assert result.reasons == [None, "near_dup_pair", None]
+    assert result.removed["near_dup_pair"] == 1 and result.removed["exact_dup_pair"] == 0
+
+
+def test_disabled_steps_remove_nothing():
+    texts = ["same", "same", ANSWER, ANSWER_EDITED]
+    result = dedup_pairs([0, 2], [1, 3], texts, exact=False, near=False)
+    assert result.reasons == [None, None]
+    assert sum(result.removed.values()) == 0
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.95])
+def test_threshold_is_respected(threshold):
+    a, b = normalise(ANSWER), normalise(ANSWER_EDITED)
+    similarity = true_jaccard(a, b)
+    result = dedup_pairs([0], [1], [ANSWER, ANSWER_EDITED], exact=False, threshold=threshold)
+    assert (result.reasons[0] == "near_dup_in_pair") == (similarity >= threshold)

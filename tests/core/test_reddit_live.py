@@ -1,0 +1,172 @@
+"""Live ingest through real praw/prawcore, faked only at the HTTP session (recorded rows)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from assets.core.reddit_live import RedditFetchError, ingest_live, reddit_from_env, wait_seconds
+from tests.fakes.reddit_http import FakeRedditSession
+
+CLIENT_ID = "id-SENTINEL-7f3a"
+CLIENT_SECRET = "secret-SENTINEL-9c1e"
+PASSWORD = "password-SENTINEL-2b8d"
+SECRETS = (CLIENT_ID, CLIENT_SECRET, PASSWORD)
+NOW = 1_800_000_000  # later than every recorded_at in the cassettes
+ALL_TIME = (0, 2_000_000_000)  # a window holding every recorded post
+
+
+@pytest.fixture
+def fake(shared_reddit) -> FakeRedditSession:
+    return FakeRedditSession.from_files(
+        shared_reddit / "praw_cassettes_comments.ndjson.zst",
+        shared_reddit / "praw_cassettes_submissions.ndjson.zst",
+    )
+
+
+@pytest.fixture
+def reddit(fake, monkeypatch):
+    monkeypatch.setenv("REDDIT_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("REDDIT_USER_AGENT", "upvote-dpo tests (by u/nobody)")
+    return reddit_from_env(requestor_kwargs={"session": fake})
+
+
+def recorded(fake, subreddit, start, end):
+    posts = [s for s in fake.submissions.values()
+             if s["subreddit"] == subreddit and start <= s["created_utc"] < end]  # fmt: skip
+    return posts, sum(fake.thread_size(s["id"]) for s in posts)
+
+
+def live(con, reddit, subs, window=ALL_TIME, **kwargs):
+    waits: list[float] = []
+    kwargs.setdefault("sleep", waits.append)
+    report = ingest_live(con, reddit, subs, *window, now=lambda: NOW, **kwargs)
+    return report, waits
+
+
+def test_rows_land_in_the_warehouse_tables(con, fake, reddit):
+    window = (1_500_000_000, 1_700_000_000)
+    posts, n_comments = recorded(fake, "pics", *window)
+    report, waits = live(con, reddit, ["pics"], window, replace_more_limit=None)
+
+    assert waits == []
+    assert report.total("submissions", "inserted") == len(posts) > 0
+    assert report.total("comments", "inserted") == n_comments > 0  # replace_more fetched all
+    stored = con.execute("SELECT id, retrieved_at, source FROM reddit_submissions ORDER BY id").fetchall()
+    assert stored == sorted((s["id"], NOW, "praw:pics:2017-07-14") for s in posts)
+    top_level, orphans = con.execute(
+        """SELECT count(*) FILTER (WHERE parent_id = 't3_' || post_id),
+                  count(*) FILTER (WHERE post_id NOT IN (SELECT id FROM reddit_submissions))
+           FROM reddit_comments"""
+    ).fetchone()
+    assert top_level > 0 and orphans == 0
+    assert any(c.path.startswith("/api/morechildren") for c in fake.api_calls())
+
+
+def test_replace_more_is_bounded(con, fake, reddit):
+    live(con, reddit, ["funny"], replace_more_limit=0)
+    assert not any(c.path.startswith("/api/morechildren") for c in fake.api_calls())
+    stored = con.execute("SELECT count(*) FROM reddit_comments").fetchone()[0]
+    assert 0 < stored < recorded(fake, "funny", *ALL_TIME)[1]
+
+
+def test_window_stops_the_listing_walk(con, fake, reddit):
+    posts, _ = recorded(fake, "AskReddit", 1_470_000_000, 1_510_000_000)
+    report, _ = live(con, reddit, ["AskReddit"], (1_470_000_000, 1_510_000_000), replace_more_limit=0)
+    assert report.total("submissions") == len(posts) > 0
+    fetched_threads = [c for c in fake.api_calls() if c.path.startswith("/comments/")]
+    assert len(fetched_threads) == len(posts)  # posts outside the window are never opened
+
+
+def test_dump_and_live_share_one_row_per_id(con, fake, reddit, shared_reddit):
+    from assets.core.dumps import ingest_dump
+
+    ingest_dump(con, shared_reddit / "praw_cassettes_submissions.ndjson.zst")
+    before = con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0]
+    report, _ = live(con, reddit, ["redditdev"], replace_more_limit=0)
+    assert report.total("submissions", "updated") == report.total("submissions") > 0
+    assert con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0] == before
+    sources = con.execute(
+        "SELECT DISTINCT source FROM reddit_submissions WHERE subreddit = 'redditdev'"
+    ).fetchall()
+    assert sources == [("praw:redditdev:1970-01-01",)]
+
+
+def test_429_waits_as_the_headers_say_then_succeeds(con, fake, reddit):
+    fake.fail_next(429, {"retry-after": "7"})
+    # (with x-ratelimit-remaining too, prawcore's own limiter would also pause: for real)
+    fake.fail_next(429, {"x-ratelimit-reset": "42"})
+    report, waits = live(con, reddit, ["IAmA"], replace_more_limit=0)
+    assert waits == [7.0, 42.0]
+    assert report.rate_limit_waits == [7.0, 42.0]
+    assert report.total("submissions") == 2
+
+
+def test_repeated_429_fails_clearly_and_keeps_stored_batches(con, fake, reddit, caplog):
+    caplog.set_level(logging.DEBUG)
+    posts, _ = recorded(fake, "AskReddit", *ALL_TIME)
+    calls_per_post = 1  # one thread request each (replace_more_limit=0)
+    listing_pages = 1
+    # Let the listing and the first 4 threads through, then rate-limit everything.
+    fake_request = fake.request
+    served = {"n": 0}
+
+    def request(method, url, **kwargs):
+        if "access_token" not in url:
+            served["n"] += 1
+            if served["n"] == listing_pages + 4 * calls_per_post + 1:
+                fake.fail_next(429, {"retry-after": "30"}, times=100)
+        return fake_request(method, url, **kwargs)
+
+    fake.request = request
+    with pytest.raises(RedditFetchError, match=r"r/AskReddit: still rate limited \(HTTP 429\)") as err:
+        live(con, reddit, ["AskReddit"], replace_more_limit=0, max_retries=3, batch_submissions=2)
+    assert len(posts) > 4
+    assert con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0] == 4
+    text = str(err.value) + repr(err.value) + caplog.text
+    assert "waiting 30.0s" in caplog.text
+    assert err.value.__cause__ is None
+    assert not any(secret in text for secret in SECRETS)
+
+
+def test_5xx_is_retried_by_prawcore_then_a_clear_error(con, fake, reddit, monkeypatch):
+    import time as time_module
+
+    monkeypatch.setattr(time_module, "sleep", lambda s: None)  # prawcore's own retry backoff
+    fake.fail_next(503)
+    report, _ = live(con, reddit, ["IAmA"], replace_more_limit=0)
+    assert report.total("submissions") == 2  # one 503, then prawcore's retry succeeded
+    fake.fail_next(500, times=3)
+    with pytest.raises(RedditFetchError, match=r"r/IAmA: HTTP 500 on the listing"):
+        live(con, reddit, ["IAmA"], replace_more_limit=0)
+
+
+def test_credentials_absent_from_logs_reports_and_errors(con, fake, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)  # prawcore logs every request at DEBUG
+    monkeypatch.setenv("REDDIT_USERNAME", "someone")
+    monkeypatch.setenv("REDDIT_PASSWORD", PASSWORD)
+    monkeypatch.setenv("REDDIT_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("REDDIT_USER_AGENT", "upvote-dpo tests (by u/nobody)")
+    reddit = reddit_from_env(requestor_kwargs={"session": fake})
+    token = [c for c in fake.calls if "access_token" in c.path]
+    fake.fail_next(429, {"retry-after": "3"}, times=10)
+    with pytest.raises(RedditFetchError) as err:
+        live(con, reddit, ["IAmA"], max_retries=2)
+    token = [c for c in fake.calls if "access_token" in c.path]
+    assert token and token[0].auth == (CLIENT_ID, CLIENT_SECRET)  # the fake really saw them
+    assert dict(token[0].data)["password"] == PASSWORD
+    rows = con.execute("SELECT * FROM reddit_submissions").fetchall() + con.execute(
+        "SELECT * FROM ingest_rejects"
+    ).fetchall()
+    text = "\n".join([str(err.value), repr(err.value), caplog.text, repr(rows)])
+    assert not any(secret in text for secret in SECRETS)
+
+
+def test_wait_seconds_prefers_retry_after():
+    assert wait_seconds({"retry-after": "2.5", "x-ratelimit-reset": "40"}) == 2.5
+    assert wait_seconds({"x-ratelimit-reset": "40"}) == 40.0
+    assert wait_seconds({"retry-after": "soon"}) == 60.0
+    assert wait_seconds({}) == 60.0

@@ -1,0 +1,171 @@
+"""training.losses: each loss against hand-worked numbers and against TRL 1.16 on the same log-probs."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import defaultdict
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from training.config import TrainConfig
+from training.losses import LOSSES, hinge_loss, ipo_loss, robust_loss, sft_loss, sigmoid_loss, simpo_loss
+
+# One pair, worked by hand in the docstrings below:
+#   policy chosen -10, policy rejected -12, reference -11 for both, completion lengths 4 and 2.
+#   Chosen log-ratio +1, rejected log-ratio -1, margin h = 2. With beta = 0.25: z = beta * h = 0.5.
+PC, PR, RC, RR = (torch.tensor([x]) for x in (-10.0, -12.0, -11.0, -11.0))
+LC, LR = torch.tensor([4.0]), torch.tensor([2.0])
+BETA = 0.25
+
+
+def test_sigmoid_hand_computed():
+    """-log sigmoid(0.5) = log(1 + e^-0.5) = 0.474077; rewards 0.25 * (+1) = 0.25 and 0.25 * (-1) = -0.25.
+    cDPO with eps = 0.1: 0.9 log(1 + e^-0.5) + 0.1 log(1 + e^0.5) = log(1 + e^-0.5) + 0.1 * 0.5 = 0.524077."""
+    losses, chosen, rejected = sigmoid_loss(PC, PR, RC, RR, LC, LR, beta=BETA)
+    assert losses.item() == pytest.approx(0.4740770, abs=1e-6)
+    assert (chosen.item(), rejected.item()) == (pytest.approx(0.25), pytest.approx(-0.25))
+    smoothed, _, _ = sigmoid_loss(PC, PR, RC, RR, LC, LR, beta=BETA, label_smoothing=0.1)
+    assert smoothed.item() == pytest.approx(0.5240770, abs=1e-6)
+
+
+def test_sigmoid_is_ln2_when_policy_equals_reference():
+    """h = 0 whatever beta: -log sigmoid(0) = ln 2 = 0.693147."""
+    logps = torch.tensor([-35.2, -4.0, -120.5])
+    losses, chosen, rejected = sigmoid_loss(logps, logps - 3, logps, logps - 3, beta=0.1)
+    assert torch.allclose(losses, torch.full((3,), math.log(2)))
+    assert torch.all(chosen == 0) and torch.all(rejected == 0)
+
+
+def test_robust_hand_computed():
+    """[(1 - eps) a - eps (a + z)] / (1 - 2 eps) with a = log(1 + e^-z), log(1 + e^z) = a + z,
+    simplifies to a - eps z / (1 - 2 eps) = 0.474077 - 0.05 / 0.8 = 0.411577 (eps 0.1, z 0.5).
+    With eps = 0 it is plain DPO."""
+    losses, _, _ = robust_loss(PC, PR, RC, RR, LC, LR, beta=BETA, label_smoothing=0.1)
+    assert losses.item() == pytest.approx(0.4115770, abs=1e-6)
+    plain, _, _ = robust_loss(PC, PR, RC, RR, LC, LR, beta=BETA)
+    assert plain.item() == pytest.approx(0.4740770, abs=1e-6)
+
+
+def test_ipo_hand_computed():
+    """Per-token log-ratios: +1 / 4 - (-1) / 2 = 0.75; target 1 / (2 beta) = 2; (0.75 - 2)^2 = 1.5625."""
+    losses, _, _ = ipo_loss(PC, PR, RC, RR, LC, LR, beta=BETA)
+    assert losses.item() == pytest.approx(1.5625)
+
+
+def test_hinge_hand_computed():
+    """max(0, 1 - 0.5) = 0.5; with beta = 1, z = 2 and the hinge is satisfied: 0."""
+    assert hinge_loss(PC, PR, RC, RR, LC, LR, beta=BETA)[0].item() == pytest.approx(0.5)
+    assert hinge_loss(PC, PR, RC, RR, LC, LR, beta=1.0)[0].item() == 0.0
+
+
+def test_simpo_hand_computed():
+    """r(yw) = 0.25 * -10/4 = -0.625, r(yl) = 0.25 * -12/2 = -1.5, gamma 0.5:
+    z = -0.625 + 1.5 - 0.5 = 0.375, loss = log(1 + e^-0.375) = 0.523123; with eps 0.1: + 0.1 * 0.375 = 0.560623.
+    The reference log-probs play no part."""
+    losses, chosen, rejected = simpo_loss(PC, PR, None, None, LC, LR, beta=BETA, gamma=0.5)
+    assert losses.item() == pytest.approx(0.5231233, abs=1e-6)
+    assert (chosen.item(), rejected.item()) == (pytest.approx(-0.625), pytest.approx(-1.5))
+    smoothed, _, _ = simpo_loss(PC, PR, RC, RR, LC, LR, beta=BETA, gamma=0.5, label_smoothing=0.1)
+    assert smoothed.item() == pytest.approx(0.5606233, abs=1e-6)
+
+
+def test_sft_hand_computed():
+    """-(-10 - 6) / (4 + 2) = 16 / 6 = 2.666667: a token mean over the batch, not a mean of per-pair means."""
+    assert sft_loss(torch.tensor([-10.0, -6.0]), torch.tensor([4.0, 2.0])).item() == pytest.approx(16 / 6)
+
+
+def test_losses_dict_and_config_validation(tmp_path):
+    assert set(LOSSES) == {"sigmoid", "robust", "ipo", "hinge", "simpo"}
+    with pytest.raises(ValueError, match="loss_type"):
+        TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainConfig(snapshot_dir="s", out_dir="o", label_smoothing=0.5)
+
+
+# ---------------------------------------------------------------- against TRL 1.16
+
+
+def _trl_dpo_loss(lm, batch, ref_c, ref_r, loss_types, loss_weights, beta, label_smoothing):
+    """Run TRL's own DPOTrainer._compute_loss on a real model and batch, with precomputed reference
+    log-probs; `self` carries just the attributes that method reads."""
+    from accelerate import Accelerator
+    from trl import DPOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+
+    add_fused_lm_head(lm, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+    trainer = SimpleNamespace(
+        model=lm, accelerator=Accelerator(cpu=True), aux_loss_enabled=False, ld_alpha=None,
+        precompute_ref_logps=True, f_divergence_type="reverse_kl", loss_types=loss_types,
+        loss_weights=loss_weights, beta=beta, label_smoothing=label_smoothing, use_weighting=False,
+        _metrics={"train": defaultdict(list), "eval": defaultdict(list)}, _total_train_tokens=0, _tp_size=1,
+        args=SimpleNamespace(),
+    )
+    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
+              "completion_mask": batch["loss_mask"], "ref_chosen_logps": ref_c, "ref_rejected_logps": ref_r}
+    with torch.no_grad():
+        loss = DPOTrainer._compute_loss(trainer, lm, inputs, return_outputs=False)
+    mode = "train" if lm.training else "eval"
+    return loss.item(), {k: v[-1] for k, v in trainer._metrics[mode].items()}
+
+
+@pytest.mark.parametrize("loss_type,sft_weight,label_smoothing", [
+    ("sigmoid", 0.0, 0.0), ("robust", 0.0, 0.2), ("ipo", 0.0, 0.0),
+    ("hinge", 0.0, 0.0), ("sigmoid", 0.5, 0.0),  # the last one is RPO: sigmoid + 0.5 * sft
+])
+def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, label_smoothing):
+    from transformers import AutoModelForCausalLM
+
+    from tests.training.snapshots import pair_rows
+    from training.data import collate, encode_pairs
+    from training.logps import SequenceLogProbs
+    from training.trainer import preference_loss
+
+    pairs = encode_pairs(pair_rows(3), tokenizer, max_length=48)
+    batch = collate(pairs, tokenizer.pad_token_id)
+    ref_c, ref_r = torch.tensor([-300.0, -280.0, -150.0]), torch.tensor([-90.0, -60.0, -85.0])
+    beta = 0.05
+    cfg = TrainConfig(snapshot_dir="s", out_dir="o", loss_type=loss_type, beta=beta, sft_weight=sft_weight,
+                      label_smoothing=label_smoothing)
+    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    with torch.no_grad():
+        logps = SequenceLogProbs(lm)(batch["input_ids"], batch["attention_mask"], batch["loss_mask"])
+        ours, metrics, _ = preference_loss(cfg, logps, batch["completion_lengths"].float(), torch.stack([ref_c, ref_r], 1))
+
+    types, weights = ([loss_type, "sft"], [1.0, sft_weight]) if sft_weight else ([loss_type], [1.0])
+    theirs, trl_metrics = _trl_dpo_loss(lm, batch, ref_c, ref_r, types, weights, beta, label_smoothing)
+    assert ours.item() == pytest.approx(theirs, rel=1e-5)
+    for name in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"):
+        assert metrics[name] == pytest.approx(trl_metrics[name], rel=1e-5, abs=1e-6), name
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_simpo_matches_trl_cpo(label_smoothing):
+    """TRL has SimPO as CPOTrainer(loss_type="simpo"), fed average (per-token) log-probs."""
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl.experimental.cpo import CPOTrainer
+
+    pc, pr = torch.tensor([-40.0, -12.5, -80.0]), torch.tensor([-30.0, -20.0, -10.0])
+    lc, lr = torch.tensor([20.0, 5.0, 16.0]), torch.tensor([10.0, 8.0, 4.0])
+    cpo = SimpleNamespace(alpha=0.0, beta=2.0, label_smoothing=label_smoothing, loss_type="simpo", simpo_gamma=0.7,
+                          accelerator=SimpleNamespace(device="cpu"))
+    theirs, their_c, their_r = CPOTrainer.cpo_loss(cpo, pc / lc, pr / lr)
+    ours, our_c, our_r = simpo_loss(pc, pr, None, None, lc, lr, beta=2.0, gamma=0.7, label_smoothing=label_smoothing)
+    assert torch.allclose(ours, theirs) and torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)
+
+
+def test_cdpo_matches_trl_cpo_sigmoid():
+    """TRL 1.16's DPO "sigmoid" ignores label_smoothing; its CPO "sigmoid" keeps the conservative
+    (cDPO) form. CPO has no reference, so it is fed the log-ratios (policy - reference) directly."""
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl.experimental.cpo import CPOTrainer
+
+    pc, pr = torch.tensor([-40.0, -12.5, -80.0]), torch.tensor([-30.0, -20.0, -10.0])
+    rc, rr = torch.tensor([-42.0, -12.0, -75.0]), torch.tensor([-29.0, -21.0, -12.0])
+    cpo = SimpleNamespace(alpha=0.0, beta=0.3, label_smoothing=0.2, loss_type="sigmoid",
+                          accelerator=SimpleNamespace(device="cpu"))
+    theirs, their_c, their_r = CPOTrainer.cpo_loss(cpo, pc - rc, pr - rr)
+    ours, our_c, our_r = sigmoid_loss(pc, pr, rc, rr, beta=0.3, label_smoothing=0.2)
+    assert torch.allclose(ours, theirs) and torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)

@@ -1,0 +1,199 @@
+"""training.trainer end to end on the tiny model: loss, outputs, manifest, reference cache, resume, LoRA."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.training.snapshots import pair_rows, write_snapshot
+from training import TrainConfig, train
+from training.logps import SequenceLogProbs, naive_sequence_logps
+from training.models import cache_root
+from training.trainer import micro_batches
+
+REPO = Path(__file__).resolve().parents[2]
+FAST = dict(model="tiny", max_length=64, batch_size=2, learning_rate=1e-3, log_every=1)
+
+
+def _cfg(snapshot, out, **kw) -> TrainConfig:
+    return TrainConfig(snapshot_dir=str(snapshot), out_dir=str(out), **{**FAST, **kw})
+
+
+def _losses(history):
+    return [h["loss"] for h in history]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One 12-step run shared by the output tests: 5 train pairs (steps of 2, 2, 1 per epoch), 2 eval pairs."""
+    root = tmp_path_factory.mktemp("run")
+    snap = write_snapshot(root / "snap", pair_rows(5), pair_rows(2, offset=5))
+    logged = []
+    result = train(_cfg(snap, root / "out", max_steps=12), on_log=lambda step, m: logged.append((step, m)))
+    return snap, result, logged
+
+
+def test_first_step_is_ln2_and_loss_falls(trained):
+    _, result, logged = trained
+    losses = _losses(result.history)
+    assert losses[0] == pytest.approx(math.log(2), abs=1e-5)  # policy == reference at step 0
+    assert sum(losses[-3:]) / 3 < losses[0] - 0.1
+    assert result.eval_after["eval/loss"] < result.eval_before["eval/loss"] == pytest.approx(math.log(2), abs=1e-5)
+    assert result.eval_after["eval/rewards/margins"] > 0
+    assert [step for step, _ in logged] == list(range(1, 13))
+    names = {"loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
+             "logps/chosen", "logps/rejected", "learning_rate", "epoch", "step"}
+    assert names <= set(logged[0][1])
+    assert logged[-1][1]["epoch"] == pytest.approx(4.0)  # 3 steps per epoch
+
+
+def test_saved_model_reloads_with_from_pretrained(trained):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    _, result, _ = trained
+    out = Path(result.out_dir)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    tok = AutoTokenizer.from_pretrained(out)
+    assert tok.chat_template and (out / "model.safetensors").exists()
+    ids = tok.apply_chat_template([{"role": "user", "content": "hi"}], add_generation_prompt=True, return_tensors="pt",
+                                  return_dict=True)["input_ids"]
+    assert torch.isfinite(model(ids).logits).all()
+    base = AutoModelForCausalLM.from_pretrained(result.manifest["base_model"]["dir"])
+    assert not torch.equal(model.model.embed_tokens.weight, base.model.embed_tokens.weight)  # it did train
+
+
+def test_manifest_model_card_and_metrics_file(trained):
+    snap, result, _ = trained
+    out = Path(result.out_dir)
+    manifest = json.loads((out / "training_manifest.json").read_text())
+    for key in ("run_id", "snapshot_id", "snapshot_dir", "base_model", "code_version", "hyperparameters", "started_at",
+                "finished_at", "status", "final_metrics", "eval_before", "eval_after", "counts", "output", "history", "pairs"):
+        assert key in manifest, key
+    from training.models import file_sha256
+
+    assert manifest["output"]["weights_sha256"] == file_sha256(out / "model.safetensors")
+    assert manifest["base_model"]["weights_sha256"] == file_sha256(Path(manifest["base_model"]["dir"]) / "model.safetensors")
+    assert manifest["status"] == "completed" and manifest["hyperparameters"]["max_steps"] == 12
+    assert manifest["counts"]["train_pairs"] == 5 and manifest["counts"]["truncated_pairs"]["train"] == result.truncated_pairs["train"]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert lines == manifest["history"] and len(lines) == 12
+    card = (out / "README.md").read_text()
+    assert manifest["snapshot_id"] in card and "base_model: tiny" in card and "5 train pairs" in card
+
+
+def test_manifest_pairs_are_the_batches_seen(trained):
+    """12 steps over 5 pairs in steps of 2, 2, 1: 4 epochs, every pair seen 4 times, first in epoch 0;
+    and the pairs of step k are exactly those the (seed, step) schedule dealt."""
+    snap, result, _ = trained
+    pairs = {p["pair_id"]: p for p in result.manifest["pairs"]}
+    assert set(pairs) == {f"p{i:04d}" for i in range(5)}
+    assert all(p["times_seen"] == 4 and p["epoch"] == 0 for p in pairs.values())
+    cfg = _cfg(snap, "unused", max_steps=12)
+    ids = [f"p{i:04d}" for i in range(5)]
+    for step in range(3):
+        _, batches = micro_batches(5, cfg, step)
+        assert sorted(ids[i] for b in batches for i in b) == sorted(k for k, p in pairs.items() if p["first_step"] == step)
+    assert sorted(p["first_step"] for p in pairs.values()) == [0, 0, 1, 1, 2]
+
+
+def test_chunked_logps_match_full_logits_with_gradients(tiny_dir, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    from training.data import collate, encode_pairs
+
+    batch = collate(encode_pairs(pair_rows(3), tokenizer, max_length=80), tokenizer.pad_token_id)
+    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    ours = SequenceLogProbs(lm, chunk_tokens=7)(batch["input_ids"], batch["attention_mask"], batch["loss_mask"])
+    ours.sum().backward()
+    grad_ours = lm.model.embed_tokens.weight.grad.clone()
+    lm.zero_grad()
+    naive = naive_sequence_logps(lm, batch)
+    naive.sum().backward()
+    assert torch.allclose(ours, naive, atol=1e-4)
+    assert torch.allclose(grad_ours, lm.model.embed_tokens.weight.grad, rtol=1e-4, atol=1e-4)
+
+
+def test_grad_accumulation_equals_one_big_batch(tmp_path):
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), [])
+    big = train(_cfg(snap, tmp_path / "a", batch_size=4, max_steps=3))
+    accumulated = train(_cfg(snap, tmp_path / "b", batch_size=1, grad_accum_steps=4, max_steps=3))
+    assert _losses(big.history) == pytest.approx(_losses(accumulated.history), abs=1e-5)
+
+
+def test_reference_cache_matches_live_and_is_reused(tmp_path):
+    # a fresh snapshot id, so the shared cache cannot already hold these pairs
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4), snapshot_id=uuid.uuid4().hex)
+    first = train(_cfg(snap, tmp_path / "a", max_steps=3))
+    assert first.reference_cache == "computed"
+    files = list((cache_root() / "ref_logps").glob("*.pt"))
+    path = max(files, key=lambda p: p.stat().st_mtime)
+    mtime = path.stat().st_mtime_ns
+    second = train(_cfg(snap, tmp_path / "b", max_steps=3))
+    assert second.reference_cache == "hit" and path.stat().st_mtime_ns == mtime  # read, not rewritten
+    assert _losses(second.history) == _losses(first.history)
+    live = train(_cfg(snap, tmp_path / "c", max_steps=3, reference="live"))
+    assert live.reference_cache == "live"
+    assert _losses(live.history) == pytest.approx(_losses(first.history), abs=1e-5)
+    assert live.eval_after["eval/rewards/margins"] == pytest.approx(first.eval_after["eval/rewards/margins"], abs=1e-4)
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+from training import TrainConfig, train
+cfg = TrainConfig(**{cfg!r})
+def on_log(step, metrics):
+    if step == 5:  # after the checkpoint at step 4, mid-run
+        os.kill(os.getpid(), signal.SIGKILL)
+train(cfg, on_log=on_log)
+"""
+
+
+def test_resume_after_kill_gives_the_same_losses(tmp_path):
+    snap = write_snapshot(tmp_path / "snap", pair_rows(5), pair_rows(1, offset=5))
+    full = train(_cfg(snap, tmp_path / "full", max_steps=8, warmup_steps=2))
+    kw = {**FAST, "snapshot_dir": str(snap), "out_dir": str(tmp_path / "killed"), "max_steps": 8, "warmup_steps": 2,
+          "checkpoint_every": 2}
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT.format(cfg=kw)], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert (tmp_path / "killed" / "checkpoints" / "step-00000004").exists()
+    assert not (tmp_path / "killed" / "training_manifest.json").exists()
+    resumed = train(TrainConfig(**{**kw, "resume": True}))
+    assert resumed.run_id == json.loads((tmp_path / "killed" / "training_manifest.json").read_text())["run_id"]
+    assert [h["step"] for h in resumed.history] == list(range(1, 9))
+    assert _losses(resumed.history) == pytest.approx(_losses(full.history), abs=1e-6)
+    assert resumed.manifest["pairs"] == full.manifest["pairs"]
+    assert resumed.manifest["output"]["weights_sha256"] == full.manifest["output"]["weights_sha256"]
+
+
+def test_lora_trains_adapters_and_saves_a_merged_model(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4))
+    result = train(_cfg(snap, tmp_path / "lora", max_steps=6, use_lora=True, lora_r=4, learning_rate=5e-3))
+    losses = _losses(result.history)
+    assert losses[0] == pytest.approx(math.log(2), abs=1e-5) and losses[-1] < losses[0]
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "lora")
+    assert not any("lora" in name for name in merged.state_dict())
+    base = AutoModelForCausalLM.from_pretrained(result.manifest["base_model"]["dir"])
+    assert torch.equal(merged.model.embed_tokens.weight, base.model.embed_tokens.weight)  # not a LoRA target
+    assert not torch.equal(merged.model.layers[0].self_attn.q_proj.weight, base.model.layers[0].self_attn.q_proj.weight)
+
+
+@pytest.mark.parametrize("loss_type", ["ipo", "hinge", "robust", "simpo"])
+def test_every_loss_trains(tmp_path, loss_type):
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4))
+    result = train(_cfg(snap, tmp_path / "out", max_steps=4, loss_type=loss_type, label_smoothing=0.1,
+                        sft_weight=0.1 if loss_type == "robust" else 0.0))
+    losses = _losses(result.history)
+    assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
+    assert result.reference_cache == ("none" if loss_type == "simpo" else "computed") or result.reference_cache == "hit"

@@ -1,0 +1,93 @@
+"""Command line: `python -m training --snapshot DIR --model NAME|PATH --out DIR [options]`.
+
+Every TrainConfig field is a flag (`--loss-type`, `--max-steps`, ...; help from the field),
+with short aliases --snapshot, --out and --loss. Booleans are `--resume` / `--no-resume`.
+Under `accelerate launch` the same command trains on several processes.
+
+When started by Dagster Pipes (PipesSubprocessClient; `dagster_pipes`, imported only then), the run opens the Pipes channel,
+forwards each logged step through `context.log` and `context.report_custom_message`, and
+ends with `context.report_asset_materialization` carrying the model path, snapshot id, eval
+before/after and final metrics. Outside Pipes it prints a JSON summary on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import typing
+from contextlib import ExitStack
+
+from training.config import TrainConfig
+
+ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
+
+
+def _scalar_type(annotation):
+    """str / int / float / bool from `T` or `Optional[T]`."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if args else annotation
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description="DPO-family training on a pair snapshot.")
+    hints = typing.get_type_hints(TrainConfig)
+    for f in dataclasses.fields(TrainConfig):
+        kind = _scalar_type(hints[f.name])
+        flags = ALIASES.get(f.name, []) + [f"--{f.name.replace('_', '-')}"]
+        help_text = f.metadata.get("help", "")
+        if kind is bool:
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default, help=help_text)
+        else:
+            parser.add_argument(*flags, dest=f.name, type=kind, default=f.default,
+                                required=f.name in ("snapshot_dir", "out_dir"), help=f"{help_text} (default: {f.default})")
+    return parser
+
+
+def summary(result) -> dict:
+    return {"model_path": result.out_dir, "run_id": result.run_id, "snapshot_id": result.manifest["snapshot_id"],
+            "steps": result.steps, "eval_before": result.eval_before, "eval_after": result.eval_after,
+            "final_metrics": result.final_metrics, "truncated_pairs": result.truncated_pairs,
+            "reference_cache": result.reference_cache}
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = TrainConfig(**vars(build_parser().parse_args(argv)))
+    from training.trainer import train  # after argument parsing: --help stays fast
+
+    with ExitStack() as stack:
+        pipes = None
+        from importlib.util import find_spec
+
+        if find_spec("dagster_pipes") is not None:
+            from dagster_pipes import PipesEnvVarParamsLoader, open_dagster_pipes
+
+            if PipesEnvVarParamsLoader().is_dagster_pipes_process():
+                pipes = stack.enter_context(open_dagster_pipes())
+
+        def on_log(step: int, metrics: dict) -> None:
+            if pipes is not None:
+                pipes.log.info(f"step {step}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+                pipes.report_custom_message({"step": step, "metrics": metrics})
+
+        result = train(cfg, on_log=on_log)
+        if pipes is not None:
+            meta = summary(result)
+            pipes.report_asset_materialization(metadata={
+                "model_path": {"raw_value": meta["model_path"], "type": "path"},
+                "snapshot_id": meta["snapshot_id"],
+                "run_id": meta["run_id"],
+                "steps": meta["steps"],
+                "eval_before": {"raw_value": meta["eval_before"], "type": "json"},
+                "eval_after": {"raw_value": meta["eval_after"], "type": "json"},
+                "final_metrics": {"raw_value": meta["final_metrics"], "type": "json"},
+                "truncated_pairs": {"raw_value": meta["truncated_pairs"], "type": "json"},
+                "metrics_history": {"raw_value": result.history, "type": "json"},
+            })
+        print(json.dumps(summary(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
