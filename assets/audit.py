@@ -12,7 +12,6 @@ models were already trained on the pairs they affect; the next `pair_snapshot` l
 those pairs out.
 """
 
-from __future__ import annotations
 
 import csv
 from pathlib import Path
@@ -53,9 +52,12 @@ def read_forget_requests(path: Path) -> list[dict]:
 def forget_requests(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Comments and authors to leave out of every later snapshot, from `<warehouse>/forget_requests.csv`."""
     path = Path(warehouse.database).parent / REQUESTS_FILE
-    requests = read_forget_requests(path) if path.is_file() else []
     if not path.is_file():
         context.log.info(f"no {path}: no new forget requests")
+    try:
+        requests = read_forget_requests(path) if path.is_file() else []
+    except ForgetRequestsFileError as error:  # a Failure shows its message as the run's error
+        raise dg.Failure(description=str(error)) from error
     with warehouse.connect() as con:
         answers = [forget(con, **request) for request in requests]
     models = {

@@ -55,7 +55,7 @@ def training_metadata(out_dir: Path) -> dict[str, dg.MetadataValue]:
         "run_id": dg.MetadataValue.text(manifest["run_id"]),
         "snapshot_id": dg.MetadataValue.text(manifest["snapshot_id"]),
         "base_model": dg.MetadataValue.text(manifest["base_model"]["name"]),
-        "model_sha256": dg.MetadataValue.text(manifest["model_sha256"]),
+        "model_sha256": dg.MetadataValue.text(manifest["output"]["weights_sha256"]),
         "eval_before": dg.MetadataValue.json(manifest["eval_before"]),
         "eval_after": dg.MetadataValue.json(manifest["eval_after"]),
         "final_metrics": dg.MetadataValue.json(manifest["final_metrics"]),

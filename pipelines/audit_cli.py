@@ -151,7 +151,7 @@ def cmd_audit_usage(args: argparse.Namespace) -> None:
         (args.kind, answer["value"]),
         *((f"comment {key}", value) for key, value in (answer["comment"] or {}).items() if key != "id"),
         ("forgotten", answer["forgotten"]),
-        *((f"forget request", f"{r['kind']}:{r['value']} at {r['requested_at']} ({r['reason'] or 'no reason'})")
+        *(("forget request", f"{r['kind']}:{r['value']} at {r['requested_at']} ({r['reason'] or 'no reason'})")
           for r in answer["forget_requests"]),
         *((f"in {key}", value) for key, value in answer["found_in"].items()),
         *answer["counts"].items(),

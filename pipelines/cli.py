@@ -6,6 +6,9 @@ against the project's Dagster instance, so its runs appear in the UI's history.
     upvote-dpo ingest live --day 2026-11-01 --subreddit AskHistorians
     upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
     upvote-dpo snapshot
+    upvote-dpo audit model data/warehouse/models/<id>   which pairs trained this model
+    upvote-dpo audit author NAME                        which snapshots and models used them
+    upvote-dpo forget --author NAME                     leave them out of every later snapshot
 
 Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
 models and incoming dumps live beside that file.
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from assets.core.pairs import PairRules
 from assets.core.warehouse import PROJECT_ROOT, default_db_path
+from pipelines.audit_cli import add_audit_commands
 
 SAMPLE_DUMPS = (
     PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst",
@@ -77,8 +81,11 @@ def materialize(args, asset_names: list[str], run_config: dict | None = None, pa
     from pipelines.definitions import build_definitions
 
     job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
+    # Dagster's console logger prints every event at DEBUG; the run's full log is still
+    # in the instance (and the UI).
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(
-        run_config=run_config or {},
+        run_config={**quiet, **(run_config or {})},
         instance=args.instance,
         partition_key=partition_key,
         asset_selection=[dg.AssetKey(name) for name in asset_names],
@@ -210,11 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
     snapshot.set_defaults(func=cmd_snapshot)
+
+    add_audit_commands(commands, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
         args.instance = dagster_instance()
         args.func(args)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import ingest, model, pairs, snapshot
+from assets import audit, ingest, model, pairs, snapshot
 from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, train_job
 from pipelines.resources import build_resources
 from pipelines.schedules import daily_live_ingest
@@ -18,7 +18,7 @@ from pipelines.sensors import incoming_dump_sensor, pipeline_automation
 
 def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model]),
+        assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model, audit]),
         jobs=[ingest_dump_job, ingest_live_job, build_dataset_job, train_job],
         schedules=[daily_live_ingest],
         sensors=[incoming_dump_sensor, pipeline_automation],

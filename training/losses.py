@@ -9,8 +9,9 @@ Every loss takes the same arguments, all tensors of shape (B,) for B pairs:
 and keyword hyper-parameters `beta`, `label_smoothing`, `gamma`; it returns
 `(losses, chosen_rewards, rejected_rewards)`, each (B,): the per-pair loss (the trainer
 takes the mean) and the implicit rewards, detached, for logging. Pick one by name from
-`LOSSES`. The formulas follow TRL 1.16 exactly (tests compare against it), which for IPO
-means per-token averaged log-ratios.
+`LOSSES`. The formulas follow TRL 1.16 (tests compare against it), which for IPO means
+per-token averaged log-ratios. One deliberate difference: TRL 1.16's DPO "sigmoid" ignores
+label_smoothing; ours applies it (cDPO, as in the original DPO code and TRL's CPO "sigmoid").
 
 `sft_loss` is the NLL term mixed in with weight `sft_weight` (RPO).
 """

@@ -48,7 +48,7 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
                 "base_model_sha256": manifest["base_model"].get("weights_sha256"),
                 "hyperparameters": json.dumps(manifest["hyperparameters"]),
                 "model_path": str(model_dir.resolve()),
-                "model_sha256": manifest["model_sha256"],
+                "model_sha256": manifest["output"]["weights_sha256"],
                 "code_version": manifest["code_version"],
                 "started_at": manifest["started_at"],
                 "finished_at": manifest["finished_at"],

@@ -146,7 +146,9 @@ def _rule_params(rules: PairRules) -> dict[str, object]:
 
 
 def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
-    """Temp tables pair_comments (rule verdict per top-level comment) and pair_candidates."""
+    """Temp tables pair_posts (prompts), pair_comments (rule verdict per top-level comment)
+    and pair_candidates (verdict per pair of surviving comments)."""
+    con.execute(sql("create_pair_posts"))
     con.execute(sql("create_pair_comments"), _rule_params(rules))
     con.execute(sql("create_pair_candidates"), {"later_must_win": rules.later_must_win,
                                                 "min_score_ratio": float(rules.min_score_ratio)})

@@ -1,15 +1,8 @@
 -- Every top-level comment with the first rule (in waterfall order) that removes it;
 -- removed_by NULL = the comment can be in a pair. Post-level rules come first, so every
--- comment of a removed post carries that post's rule.
+-- comment of a removed post carries that post's rule. Bodies are tested for
+-- whitespace-only by regex, not trim() (~2 s on the 576k-comment dump).
 CREATE OR REPLACE TEMP TABLE pair_comments AS
-WITH posts AS (
-    SELECT id, subreddit, author, score, over_18, created_utc,
-           CASE WHEN selftext IS NULL OR trim(selftext) IN ('', '[deleted]', '[removed]')
-                THEN coalesce(title, '')
-                ELSE coalesce(title, '') || chr(10) || chr(10) || selftext
-           END AS prompt
-    FROM reddit_submissions
-)
 SELECT c.id,
        c.post_id,
        coalesce(p.subreddit, c.subreddit, '(unknown)') AS subreddit,
@@ -18,14 +11,14 @@ SELECT c.id,
        c.score,
        c.created_utc,
        CASE
-           WHEN p.id IS NULL OR trim(p.prompt) = '' THEN 'post_missing'
+           WHEN p.id IS NULL OR NOT regexp_matches(p.prompt, '\S') THEN 'post_missing'
            WHEN len($subreddits) > 0
                 AND NOT list_contains($subreddits, lower(coalesce(p.subreddit, c.subreddit))) THEN 'subreddit'
            WHEN $drop_nsfw AND coalesce(p.over_18, false) THEN 'nsfw'
            WHEN p.score IS NULL OR p.score < $min_post_score THEN 'post_score'
-           WHEN c.body IS NULL OR trim(c.body) = '' OR c.created_utc IS NULL
+           WHEN c.body IS NULL OR NOT regexp_matches(c.body, '\S') OR c.created_utc IS NULL
                 OR ($drop_deleted AND (c.author IS NULL OR c.author = '[deleted]'
-                                       OR trim(c.body) IN ('[deleted]', '[removed]'))) THEN 'deleted'
+                                       OR c.body IN ('[deleted]', '[removed]'))) THEN 'deleted'
            WHEN list_contains($bot_authors, lower(c.author)) THEN 'bot_author'
            WHEN $drop_moderator_distinguished AND c.distinguished = 'moderator' THEN 'moderator'
            WHEN $drop_post_author AND c.author = p.author THEN 'post_author'
@@ -34,9 +27,7 @@ SELECT c.id,
            WHEN $drop_edited AND coalesce(c.edited, false) THEN 'edited'
            WHEN $max_comment_chars > 0 AND length(c.body) > $max_comment_chars THEN 'comment_length'
            WHEN c.score IS NULL OR c.score < $min_comment_score THEN 'comment_score'
-       END AS removed_by,
-       p.prompt,
-       p.created_utc AS post_created_utc
+       END AS removed_by
 FROM reddit_comments AS c
-LEFT JOIN posts AS p ON p.id = c.post_id
+LEFT JOIN pair_posts AS p ON p.id = c.post_id
 WHERE c.parent_id = 't3_' || c.post_id;

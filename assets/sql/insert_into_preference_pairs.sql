@@ -1,14 +1,15 @@
 -- The selected pairs with texts, prompt and split. Split by post: eval when the first
 -- 32 bits of md5($split_salt || post_id), as a fraction of 2^32, are < $eval_fraction.
 INSERT INTO preference_pairs
-SELECT s.pair_id, s.post_id, s.subreddit, ch.prompt,
+SELECT s.pair_id, s.post_id, s.subreddit, p.prompt,
        s.chosen_id, s.rejected_id, ch.body, rj.body, ch.author, rj.author,
-       s.chosen_score, s.rejected_score, s.score_ratio, ch.post_created_utc,
+       s.chosen_score, s.rejected_score, s.score_ratio, p.created_utc,
        s.chosen_created_utc, s.rejected_created_utc,
        CASE WHEN ('0x' || substr(md5($split_salt || s.post_id), 1, 8))::UBIGINT / 4294967296.0
                  < $eval_fraction
             THEN 'eval' ELSE 'train' END AS split
 FROM pair_selection AS s
+JOIN pair_posts AS p ON p.id = s.post_id
 JOIN pair_comments AS ch ON ch.id = s.chosen_id
 JOIN pair_comments AS rj ON rj.id = s.rejected_id
 WHERE $max_pairs_per_post = 0 OR s.post_rank <= $max_pairs_per_post

@@ -13,7 +13,8 @@ the trainer's format).
 
 Benchmark the audit queries on a 1M-pair warehouse:
 
-    .venv/bin/python tests/core/lineage_factory.py --pairs 1000000 --runs 20 --db /tmp/lineage.duckdb
+    .venv/bin/python tests/core/lineage_factory.py --pairs 1000000 --runs 20 --subreddits 20 \
+        --db /tmp/lineage-bench/warehouse.duckdb
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ if __name__ == "__main__":
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--snapshots", type=int, default=5)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--subreddits", type=int, default=20)
     parser.add_argument("--db", type=Path, default=Path("/tmp/lineage-bench/warehouse.duckdb"))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    benchmark(args.db, LineageSpec(pairs=args.pairs, snapshots=args.snapshots, runs=args.runs), args.repeat)
+    benchmark(args.db, LineageSpec(pairs=args.pairs, snapshots=args.snapshots, runs=args.runs, subreddits=args.subreddits), args.repeat)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import orjson
@@ -371,6 +372,7 @@ def test_real_file_invariants(tmp_path, name):
     report = build_pairs(con, rules)
     assert_waterfall_adds_up(report)
     assert report.kept > 0 and report.non_top_level_skipped > 0
+    assert json.loads(json.dumps(dataclasses.asdict(report)))["rules"]["min_score_ratio"] == 2.0
     rows = con.execute("""
         SELECT p.*, ch.parent_id AS chosen_parent, rj.parent_id AS rejected_parent,
                ch.post_id AS chosen_post, rj.post_id AS rejected_post,

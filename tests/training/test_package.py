@@ -1,6 +1,4 @@
-"""The package boundary, the command line and the real SmolLM2-135M."""
-
-from __future__ import annotations
+"""The package boundary, the command line (plain and under Dagster Pipes) and the real SmolLM2-135M."""
 
 import json
 import os

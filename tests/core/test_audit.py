@@ -1,0 +1,277 @@
+"""The audit on a real DuckDB file with several snapshots and runs (tests/core/lineage_factory.py).
+
+Each answer is checked against an independent computation: plain SQL over the lineage
+tables, the trainer's own manifest, or Python over the rows.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from assets.core import audit
+from assets.core.snapshot import create_snapshot
+from assets.core.warehouse import connect
+from tests.core.lineage_factory import LineageSpec, build
+
+SPEC = LineageSpec(pairs=600, snapshots=3, runs=5)
+
+
+@pytest.fixture
+def lineage(tmp_path):
+    con = connect(tmp_path / "warehouse.duckdb")
+    warehouse = build(con, SPEC, tmp_path, write_files=True)
+    yield con, warehouse
+    con.close()
+
+
+def rows(con, query: str, **params) -> list[dict]:
+    relation = con.sql(query, params=params or None)
+    return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+
+
+def manifest_pair_ids(model_dir) -> set[str]:
+    return {p["pair_id"] for p in json.loads((Path(model_dir) / audit.MANIFEST).read_text())["pairs"]}
+
+
+def expected_usage(con, match) -> tuple[Counter, dict]:
+    """(pairs per snapshot, {run_id: pairs seen}) for the frozen pairs `match(row)` selects, in Python."""
+    frozen = [row for row in rows(con, "SELECT * FROM snapshot_pairs") if match(row)]
+    per_snapshot = Counter(row["snapshot_id"] for row in frozen)
+    keys = {(row["snapshot_id"], row["pair_id"]) for row in frozen}
+    runs = {r["run_id"]: r["snapshot_id"] for r in rows(con, "SELECT run_id, snapshot_id FROM training_runs")}
+    seen = defaultdict(int)
+    for row in rows(con, "SELECT run_id, pair_id FROM training_run_pairs"):
+        if (runs[row["run_id"]], row["pair_id"]) in keys:
+            seen[row["run_id"]] += 1
+    models = {run_id: seen[run_id] for run_id, snapshot_id in runs.items() if per_snapshot[snapshot_id]}
+    return per_snapshot, models
+
+
+def test_manifest_file_name_is_the_trainers():
+    from training.outputs import MANIFEST
+
+    assert audit.MANIFEST == MANIFEST
+
+
+def test_audit_model_lists_exactly_the_train_pairs_the_run_saw(lineage):
+    con, warehouse = lineage
+    for run in warehouse.runs:
+        answer = audit.audit_model(con, run["model_path"], list_pairs=True)
+        listed = [pair["pair_id"] for pair in answer["pairs"]]
+        independent = {
+            row["pair_id"] for row in rows(
+                con,
+                """
+                SELECT trp.pair_id FROM training_run_pairs trp
+                JOIN training_runs r USING (run_id)
+                JOIN snapshot_pairs sp ON sp.snapshot_id = r.snapshot_id AND sp.pair_id = trp.pair_id
+                WHERE r.run_id = $run AND sp.split = 'train'
+                """,
+                run=run["run_id"],
+            )
+        }
+        assert len(listed) == len(set(listed)) == answer["counts"]["pairs_seen"]
+        assert set(listed) == manifest_pair_ids(run["model_path"]) == independent
+        assert answer["run"]["run_id"] == run["run_id"] and answer["snapshot"]["snapshot_id"] == run["snapshot_id"]
+        frozen = rows(con, "SELECT split FROM snapshot_pairs WHERE snapshot_id = $s", s=run["snapshot_id"])
+        train = sum(row["split"] == "train" for row in frozen)
+        assert answer["counts"]["snapshot_pairs"] == len(frozen)
+        assert answer["counts"]["train_pairs_not_seen"] == train - len(independent)
+        assert answer["counts"]["pairs_seen_outside_train_split"] == 0
+    assert audit.audit_model(con, run["run_id"], list_pairs=True) == answer | {"model_dir": run["model_path"]}
+
+
+def test_audit_model_pairs_lead_back_to_comments_authors_and_dump_lines(lineage):
+    con, warehouse = lineage
+    answer = audit.audit_model(con, warehouse.runs[1]["model_path"], list_pairs=True)
+    comments = {row["id"]: row for row in rows(con, "SELECT * FROM reddit_comments")}
+    for pair in answer["pairs"]:
+        for side in ("chosen", "rejected"):
+            comment = comments[pair[f"{side}_id"]]
+            assert comment["post_id"] == pair["post_id"] and comment["subreddit"] == pair["subreddit"]
+            assert comment["author"] == pair[f"{side}_author"] and comment["score"] == pair[f"{side}_score"]
+            assert (comment["source"], comment["source_line"]) == (pair[f"{side}_source"], pair[f"{side}_source_line"])
+        assert pair["in_snapshot"] and pair["forgotten_by"] is None
+    assert {pair["chosen_source"].split(":")[0] for pair in answer["pairs"]} == {"dump", "praw"}
+
+
+def test_audit_model_without_pairs_flag_shows_the_first_ones(lineage):
+    con, warehouse = lineage
+    preview = audit.audit_model(con, warehouse.runs[0]["run_id"])
+    full = audit.audit_model(con, warehouse.runs[0]["run_id"], list_pairs=True)
+    assert preview["pairs"] == full["pairs"][: audit.PREVIEW_PAIRS]
+    assert preview["pairs_listed"] == f"first {audit.PREVIEW_PAIRS}" and full["pairs_listed"] == "all"
+    steps = [(p["first_step"], p["pair_id"]) for p in full["pairs"]]
+    assert steps == sorted(steps)
+
+
+@pytest.mark.parametrize("kind", ["pair", "comment", "author", "subreddit"])
+def test_audit_usage_matches_an_independent_computation(lineage, kind):
+    con, warehouse = lineage
+    # A pair in every snapshot: from the first (smallest) one, kept by the later ones.
+    pair = rows(
+        con,
+        """
+        SELECT * FROM snapshot_pairs WHERE pair_id IN (
+            SELECT pair_id FROM snapshot_pairs GROUP BY pair_id HAVING count(*) = $n)
+        ORDER BY pair_id LIMIT 1
+        """,
+        n=SPEC.snapshots,
+    )[0]
+    value, match = {
+        "pair": (pair["pair_id"], lambda r: r["pair_id"] == pair["pair_id"]),
+        "comment": ("t1_" + pair["chosen_id"], lambda r: pair["chosen_id"] in (r["chosen_id"], r["rejected_id"])),
+        "author": (pair["rejected_author"],
+                   lambda r: pair["rejected_author"] in (r["chosen_author"], r["rejected_author"])),
+        "subreddit": (pair["subreddit"].upper(), lambda r: r["subreddit"] == pair["subreddit"]),
+    }[kind]
+    answer = audit.audit_usage(con, kind, value)
+    per_snapshot, models = expected_usage(con, match)
+    assert {s["snapshot_id"]: s["pairs"] for s in answer["snapshots"]} == per_snapshot
+    assert len(per_snapshot) == SPEC.snapshots
+    assert {m["run_id"]: m["pairs_seen"] for m in answer["models"]} == models
+    assert answer["counts"]["models"] == SPEC.runs
+    assert answer["counts"]["models_trained_on"] == sum(1 for seen in models.values() if seen)
+    assert {m["model_path"] for m in answer["models"]} == {r["model_path"] for r in warehouse.runs}
+    assert answer["forgotten"] is False and answer["forget_requests"] == []
+    if kind == "comment":
+        assert answer["value"] == pair["chosen_id"] and answer["comment"]["author"] == pair["chosen_author"]
+
+
+def test_unknown_ids_and_missing_manifests_are_one_line_errors(lineage, tmp_path):
+    con, _ = lineage
+    for kind in audit.USAGE_KINDS:
+        with pytest.raises(audit.AuditError, match="no .* in the warehouse"):
+            audit.audit_usage(con, kind, "nothing-like-this")
+    with pytest.raises(audit.AuditError, match="no model folder or training run"):
+        audit.audit_model(con, "no-such-run")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(audit.AuditError, match="no training_manifest.json"):
+        audit.audit_model(con, tmp_path / "empty")
+    with pytest.raises(audit.AuditError, match="no training_manifest.json"):
+        audit.verify(con, tmp_path / "empty")
+
+
+def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
+    con, warehouse = lineage
+    run = warehouse.runs[0]
+    model_dir = Path(run["model_path"])
+
+    def failed():
+        return {check["check"] for check in audit.verify(con, model_dir)["checks"] if check["ok"] is False}
+
+    report = audit.verify(con, model_dir)
+    assert report["ok"] and all(check["ok"] for check in report["checks"]), report
+    weights = model_dir / audit.WEIGHTS
+    original = weights.read_bytes()
+    weights.write_bytes(original[:-1] + b"!")
+    assert failed() == {"weights sha256 = manifest", "weights sha256 = warehouse"}
+    weights.write_bytes(original)
+
+    parquet = Path(warehouse.runs[0]["model_path"]).parents[1] / "snapshots" / run["snapshot_id"] / "pairs.parquet"
+    table = pq.read_table(parquet)
+    pq.write_table(table.slice(1), parquet)
+    assert failed() == {"snapshot id from pairs.parquet"}
+    pq.write_table(table, parquet)
+
+    # An eval pair, which the run did not see: only the recomputed id can notice it is gone.
+    con.execute(
+        """
+        DELETE FROM snapshot_pairs WHERE snapshot_id = $s AND pair_id = (
+            SELECT min(pair_id) FROM snapshot_pairs WHERE snapshot_id = $s AND split = 'eval')
+        """,
+        {"s": run["snapshot_id"]},
+    )
+    assert failed() == {"snapshot id from snapshot_pairs"}
+    assert audit.verify(con, model_dir)["ok"] is False
+
+
+def test_record_training_run_reads_the_trainers_manifest(lineage, tmp_path):
+    from assets.core.lineage import record_training_run
+
+    con, warehouse = lineage
+    source = Path(warehouse.runs[2]["model_path"])
+    model_dir = tmp_path / "models" / "recorded"
+    shutil.copytree(source, model_dir)
+    manifest = json.loads((model_dir / audit.MANIFEST).read_text())
+    manifest |= {"run_id": "a-new-run", "started_at": "2026-01-01T10:00:00+00:00",
+                 "finished_at": "2026-01-01T11:00:00+00:00"}
+    (model_dir / audit.MANIFEST).write_text(json.dumps(manifest))
+
+    assert record_training_run(con, model_dir, "dagster-run") == "a-new-run"
+    answer = audit.audit_model(con, model_dir, list_pairs=True)
+    assert answer["run"]["model_sha256"] == manifest["output"]["weights_sha256"]
+    assert {p["pair_id"] for p in answer["pairs"]} == manifest_pair_ids(source)
+    assert audit.verify(con, model_dir)["ok"]
+
+
+def test_forget_then_a_new_snapshot_leaves_the_pairs_out_and_the_audit_flags_old_models(lineage, tmp_path):
+    con, warehouse = lineage
+    newest = warehouse.snapshot_ids[-1]
+    assert create_snapshot(con, tmp_path / "again").snapshot_id == newest  # same pairs, same id
+
+    seen = rows(
+        con,
+        """
+        SELECT sp.chosen_author, sp.rejected_id FROM training_run_pairs trp
+        JOIN training_runs r USING (run_id)
+        JOIN snapshot_pairs sp ON sp.snapshot_id = r.snapshot_id AND sp.pair_id = trp.pair_id
+        WHERE sp.snapshot_id = $s AND r.status = 'completed' ORDER BY trp.pair_id LIMIT 1
+        """,
+        s=newest,
+    )[0]
+    author, comment = seen["chosen_author"], seen["rejected_id"]
+    first = audit.forget(con, "author", author, reason="asked by the user")
+    again = audit.forget(con, "author", author, reason="asked twice")
+    by_comment = audit.forget(con, "comment", "t1_" + comment)
+    assert first["new"] and not again["new"] and by_comment["new"]
+    assert again["request"] == first["request"] and first["request"]["reason"] == "asked by the user"
+    assert by_comment["value"] == comment
+    assert rows(con, "SELECT count(*) AS n FROM forget_requests")[0]["n"] == 2
+
+    excluded = {
+        row["pair_id"] for row in rows(
+            con,
+            """
+            SELECT pair_id FROM preference_pairs
+            WHERE $a IN (chosen_author, rejected_author) OR $c IN (chosen_id, rejected_id)
+            """,
+            a=author, c=comment,
+        )
+    }
+    snapshot = create_snapshot(con, tmp_path / "after")
+    kept = set(pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist())
+    current = {row["pair_id"] for row in rows(con, "SELECT pair_id FROM preference_pairs")}
+    assert excluded and snapshot.snapshot_id != newest
+    assert kept == current - excluded
+
+    usage = audit.audit_usage(con, "author", author)
+    assert usage["forgotten"] and usage["forget_requests"][0]["reason"] == "asked by the user"
+    flagged = {m["run_id"] for m in usage["models"] if m["forgotten_pairs_seen"]}
+    assert flagged == {m["run_id"] for m in first["models"] if m["pairs_seen"]}
+    assert newest in {s["snapshot_id"] for s in usage["snapshots"]}
+    assert snapshot.snapshot_id not in {s["snapshot_id"] for s in usage["snapshots"]}
+
+    old_model = next(run for run in warehouse.runs if run["run_id"] in flagged)
+    model = audit.audit_model(con, old_model["model_path"], list_pairs=True)
+    forgotten = [p for p in model["pairs"] if p["forgotten_by"]]
+    assert model["counts"]["forgotten_pairs_seen"] == len(forgotten) > 0
+    assert all(
+        author in (p["chosen_author"], p["rejected_author"]) or comment in (p["chosen_id"], p["rejected_id"])
+        for p in forgotten
+    )
+    assert audit.verify(con, old_model["model_path"])["ok"]  # forgetting changes no record
+
+
+def test_forget_rejects_what_it_cannot_forget(lineage):
+    con, _ = lineage
+    with pytest.raises(audit.AuditError, match="cannot forget a 'subreddit'"):
+        audit.forget(con, "subreddit", "sub0")
+    with pytest.raises(audit.AuditError, match="empty comment"):
+        audit.forget(con, "comment", "t1_")

@@ -1,0 +1,134 @@
+"""`upvote-dpo audit ...` and `forget` through argparse, on a real warehouse file.
+
+The parser is built here the way `pipelines/cli.py` builds it (a common parent with `--db`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+
+from assets.core import audit  # noqa: E402
+from assets.core.warehouse import connect  # noqa: E402
+from pipelines.audit_cli import add_audit_commands  # noqa: E402
+from tests.core.lineage_factory import LineageSpec, build  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lineage(tmp_path_factory):
+    root = tmp_path_factory.mktemp("warehouse")
+    con = connect(root / "upvote.duckdb")
+    warehouse = build(con, LineageSpec(pairs=400, snapshots=2, runs=3), root, write_files=True)
+    con.close()  # the audit opens it read-only
+    return root / "upvote.duckdb", warehouse
+
+
+def upvote_dpo(db: Path, *argv: str) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path)
+    parser = argparse.ArgumentParser(prog="upvote-dpo")
+    add_audit_commands(parser.add_subparsers(dest="command", required=True), common)
+    args = parser.parse_args([*argv, "--db", str(db)])
+    args.func(args)
+
+
+def answer_of(con_db: Path, function, *args, **kwargs):
+    with connect(con_db, read_only=True) as con:
+        return function(con, *args, **kwargs)
+
+
+def test_audit_model_json_csv_and_table(lineage, capsys):
+    db, warehouse = lineage
+    model = warehouse.runs[0]["model_path"]
+    upvote_dpo(db, "audit", "model", model, "--pairs", "--format", "json")
+    answer = json.loads(capsys.readouterr().out)
+    assert answer == answer_of(db, audit.audit_model, model, list_pairs=True)
+    manifest = json.loads((Path(model) / audit.MANIFEST).read_text())
+    assert {p["pair_id"] for p in answer["pairs"]} == {p["pair_id"] for p in manifest["pairs"]}
+
+    upvote_dpo(db, "audit", "model", warehouse.runs[0]["run_id"], "--pairs", "--format", "csv")
+    listed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["pair_id"] for row in listed] == [p["pair_id"] for p in answer["pairs"]]
+    assert listed[0]["chosen_source"] == answer["pairs"][0]["chosen_source"]
+
+    upvote_dpo(db, "audit", "model", model)
+    table = capsys.readouterr().out
+    assert warehouse.runs[0]["run_id"] in table and warehouse.runs[0]["snapshot_id"] in table
+    assert f"pairs seen (first 10 of {answer['counts']['pairs_seen']}; --pairs lists them all):" in table
+
+
+def test_audit_comment_author_pair_subreddit(lineage, capsys):
+    db, warehouse = lineage
+    pair = answer_of(db, audit.audit_model, warehouse.runs[1]["run_id"])["pairs"][0]
+    for kind, value in (("comment", "t1_" + pair["chosen_id"]), ("author", pair["rejected_author"]),
+                        ("pair", pair["pair_id"]), ("subreddit", pair["subreddit"])):
+        upvote_dpo(db, "audit", kind, value, "--format", "json")
+        assert json.loads(capsys.readouterr().out) == answer_of(db, audit.audit_usage, kind, value)
+        upvote_dpo(db, "audit", kind, value, "--format", "csv")
+        used_by = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+        assert warehouse.runs[1]["run_id"] in {row["id"] for row in used_by if row["used_by"] == "model"}
+        assert warehouse.runs[1]["snapshot_id"] in {row["id"] for row in used_by if row["used_by"] == "snapshot"}
+    upvote_dpo(db, "audit", "comment", pair["chosen_id"])
+    assert "used by:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("audit", "comment", "t1_zzzzzz"), "no comment 'zzzzzz' in the warehouse"),
+    (("audit", "model", "no-such-run"), "no model folder or training run 'no-such-run'"),
+    (("audit", "model", "."), "no training_manifest.json in ."),
+    (("audit", "verify", "."), "no training_manifest.json in ."),
+])
+def test_unknown_ids_exit_1_with_one_line(lineage, capsys, argv, message):
+    db, _ = lineage
+    with pytest.raises(SystemExit) as exit_:
+        upvote_dpo(db, *argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1 and message in err
+
+
+def test_missing_warehouse_exits_1(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        upvote_dpo(tmp_path / "none.duckdb", "audit", "author", "someone")
+    assert "no warehouse at" in capsys.readouterr().err
+
+
+def test_verify_exits_1_when_the_weights_changed(lineage, capsys):
+    db, warehouse = lineage
+    model = Path(warehouse.runs[2]["model_path"])
+    upvote_dpo(db, "audit", "verify", str(model))
+    assert "FAILED" not in capsys.readouterr().out
+    weights = model / audit.WEIGHTS
+    original = weights.read_bytes()
+    weights.write_bytes(b"other weights")
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            upvote_dpo(db, "audit", "verify", str(model), "--format", "json")
+    finally:
+        weights.write_bytes(original)
+    captured = capsys.readouterr()
+    assert exit_.value.code == 1 and "no longer matches its record: weights sha256" in captured.err
+    assert json.loads(captured.out)["ok"] is False
+
+
+def test_forget_records_once_and_the_audit_then_flags_it(lineage, capsys):
+    db, warehouse = lineage
+    pair = answer_of(db, audit.audit_model, warehouse.runs[0]["run_id"])["pairs"][0]
+    upvote_dpo(db, "forget", "--comment", "t1_" + pair["rejected_id"], "--reason", "deleted", "--format", "json")
+    first = json.loads(capsys.readouterr().out)
+    upvote_dpo(db, "forget", "--comment", pair["rejected_id"])
+    table = capsys.readouterr().out
+    assert first["new"] and first["request"]["reason"] == "deleted" and "already recorded" in table
+    assert warehouse.runs[0]["run_id"] in {m["run_id"] for m in first["models"] if m["pairs_seen"]}
+
+    upvote_dpo(db, "audit", "comment", pair["rejected_id"], "--format", "json")
+    usage = json.loads(capsys.readouterr().out)
+    assert usage["forgotten"] and usage["counts"]["forgotten_pairs"] == usage["counts"]["pairs"] > 0
+    with pytest.raises(SystemExit):
+        upvote_dpo(db, "forget", "--comment", "1", "--author", "2")  # one or the other
