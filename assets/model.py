@@ -18,6 +18,7 @@ import dagster as dg
 from assets import plots
 from assets.config import dagster_config
 from assets.core.lineage import latest_snapshot, record_training_run
+from assets.core.snapshot import read_manifest
 from assets.partitions import AFTER_CHECKED_UPSTREAM
 from assets.resources import Warehouse
 from assets.snapshot import pair_snapshot
@@ -87,9 +88,14 @@ def dpo_model(
     warehouse: Warehouse,
     pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> dg.MaterializeResult:
-    """A model trained with DPO (or a variant) on the newest snapshot, with its full lineage."""
-    with warehouse.connect() as con:
-        snapshot_id, snapshot_path = latest_snapshot(con)
+    """A model trained with DPO (or a variant) on a snapshot (the newest unless
+    `snapshot_dir` is set), with its full lineage recorded in the warehouse."""
+    if config.snapshot_dir:
+        snapshot_path = config.snapshot_dir
+        snapshot_id = read_manifest(snapshot_path)["snapshot_id"]
+    else:
+        with warehouse.connect() as con:
+            snapshot_id, snapshot_path = latest_snapshot(con)
     cfg = TrainConfig(**{**config.model_dump(), "snapshot_dir": snapshot_path, "out_dir": config.out_dir or "-"})
     if not config.out_dir:
         cfg = dataclasses.replace(cfg, out_dir=str(Path(warehouse.models_dir) / f"{snapshot_id}-{settings_key(cfg)}"))
@@ -102,7 +108,7 @@ def dpo_model(
         invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
         reported = invocation.get_materialize_result().metadata or {}
     with warehouse.connect() as con:
-        record_training_run(con, out_dir, dagster_run_id=context.run_id)
+        record_training_run(con, out_dir, dagster_run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={**reported, **training_metadata(out_dir)}, data_version=dg.DataVersion(snapshot_id)
     )

@@ -99,7 +99,7 @@ def preference_pairs(
             {
                 "rules": json.dumps(dataclasses.asdict(rules)),
                 "report": json.dumps(dataclasses.asdict(report)),
-                "dagster_run_id": context.run_id,
+                "dagster_run_id": context.run.run_id,
             },
         )
         return dg.MaterializeResult(

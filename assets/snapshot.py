@@ -24,7 +24,7 @@ def pair_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     """Same pairs -> same snapshot id; an existing snapshot is reused, never rewritten."""
     with warehouse.connect() as con:
         snapshot = create_snapshot(
-            con, warehouse.snapshots_dir, dagster_run_id=context.run_id, code_version=code_version()
+            con, warehouse.snapshots_dir, dagster_run_id=context.run.run_id, code_version=code_version()
         )
     context.log.info(
         f"snapshot {snapshot.snapshot_id} ({'new' if snapshot.created else 'existing'}) at {snapshot.path}"

@@ -1,11 +1,12 @@
 """`upvote-dpo`: the command line. Each command runs the same Dagster jobs in-process
 against the project's Dagster instance, so its runs appear in the UI's history.
 
-    upvote-dpo demo                          bundled sample -> pairs -> snapshot
+    upvote-dpo demo                          bundled sample -> pairs -> snapshot -> model
     upvote-dpo ingest dump --comments RC.zst --submissions RS.zst
     upvote-dpo ingest live --day 2026-11-01 --subreddit AskHistorians
     upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
     upvote-dpo snapshot
+    upvote-dpo train --model smollm2-135m-instruct --loss sigmoid --beta 0.1 --max-steps 50
     upvote-dpo audit model data/warehouse/models/<id>   which pairs trained this model
     upvote-dpo audit author NAME                        which snapshots and models used them
     upvote-dpo forget --author NAME                     leave them out of every later snapshot
@@ -17,15 +18,15 @@ models and incoming dumps live beside that file.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
-import typing
 from pathlib import Path
 
 from assets.core.pairs import PairRules
 from assets.core.warehouse import PROJECT_ROOT, default_db_path
 from pipelines.audit_cli import add_audit_commands
+from training.config import TrainConfig
+from training.flags import add_dataclass_arguments, dataclass_overrides
 
 SAMPLE_DUMPS = (
     PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst",
@@ -35,32 +36,6 @@ SAMPLE_DUMPS = (
 
 class CommandError(RuntimeError):
     """A failure to report as one line, without a traceback."""
-
-
-# --- flags generated from the frozen config dataclasses -----------------------------
-
-
-def add_dataclass_arguments(parser: argparse.ArgumentParser, dataclass_type: type) -> None:
-    """One `--flag-name` per field, with the field's type and help; unset flags keep defaults."""
-    hints = typing.get_type_hints(dataclass_type)
-    for field in dataclasses.fields(dataclass_type):
-        kind = hints[field.name]
-        kind = next((arg for arg in typing.get_args(kind) if arg is not type(None)), kind)
-        flag = "--" + field.name.replace("_", "-")
-        help_text = f"{field.metadata.get('help', '')} (default: {field.default})"
-        if kind is bool:
-            parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        else:
-            parser.add_argument(flag, dest=field.name, type=kind, default=None, help=help_text)
-
-
-def dataclass_overrides(args: argparse.Namespace, dataclass_type: type) -> dict:
-    """The fields the user set on the command line."""
-    return {
-        field.name: getattr(args, field.name)
-        for field in dataclasses.fields(dataclass_type)
-        if getattr(args, field.name, None) is not None
-    }
 
 
 # --- running jobs ------------------------------------------------------------------
@@ -167,11 +142,45 @@ def cmd_snapshot(args) -> None:
     print(f"snapshot {snapshot['snapshot_id']}: {snapshot['counts']} at {snapshot['path']}")
 
 
+def cmd_train(args) -> None:
+    config = dataclass_overrides(args, TrainConfig)
+    if args.snapshot != "latest":
+        from pipelines.resources import build_resources
+
+        snapshot_dir = Path(build_resources(args.db)["warehouse"].snapshots_dir) / args.snapshot
+        if not (snapshot_dir / "manifest.json").is_file():
+            raise CommandError(f"no snapshot {args.snapshot} in {snapshot_dir.parent}")
+        config["snapshot_dir"] = str(snapshot_dir)
+    result = materialize(args, ["dpo_model"], run_config={"ops": {"dpo_model": {"config": config}}})
+    model = materialization(result, "dpo_model")
+    print(f"model trained on snapshot {model['snapshot_id']}: {model['model_path']}")
+    print(f"  eval before: {_rounded(model['eval_before'])}")
+    print(f"  eval after:  {_rounded(model['eval_after'])}")
+
+
+def _rounded(metrics: dict) -> dict:
+    return {name: round(value, 4) if isinstance(value, float) else value for name, value in metrics.items()}
+
+
+# The demo trains the real SmolLM2-135M-Instruct for a few steps: minutes on 2 CPU cores.
+# bf16 autocast is ~3x faster than fp32 on a CPU that has it; the live reference scores
+# only the batches seen instead of every pair of the snapshot up front.
+DEMO_TRAINING = {
+    "model": "smollm2-135m-instruct", "max_steps": 4, "batch_size": 2, "max_length": 192,
+    "precision": "bf16", "reference": "live", "learning_rate": 5e-6, "eval_max_pairs": 8,
+}
+
+
 def cmd_demo(args) -> None:
     print(f"warehouse: {args.db}")
     ingest_dump_files(args, list(SAMPLE_DUMPS))
     cmd_pairs_build(args)
     cmd_snapshot(args)
+    args.snapshot = "latest"
+    for name, value in DEMO_TRAINING.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    cmd_train(args)
 
 
 # --- argument parsing --------------------------------------------------------------
@@ -189,7 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", parents=[common], help="ingest the bundled sample, build pairs, snapshot them")
+    demo = commands.add_parser(
+        "demo", parents=[common],
+        help="ingest the bundled sample, build pairs, snapshot them, train SmolLM2-135M for a few steps",
+    )
+    demo.add_argument("--model", help=f"base model (default: {DEMO_TRAINING['model']})")
+    demo.add_argument("--max-steps", dest="max_steps", type=int, help=f"optimizer steps (default: {DEMO_TRAINING['max_steps']})")
     demo.set_defaults(func=cmd_demo)
 
     ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
@@ -217,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
     snapshot.set_defaults(func=cmd_snapshot)
+
+    train = commands.add_parser(
+        "train", parents=[common], help="train a model with DPO (or a variant) on a snapshot: the dpo_model asset"
+    )
+    train.add_argument("--snapshot", default="latest", help="a snapshot id, or 'latest' (default)")
+    add_dataclass_arguments(
+        train, TrainConfig, aliases={"out_dir": ["--out"], "loss_type": ["--loss"]}, skip=("snapshot_dir",)
+    )
+    train.set_defaults(func=cmd_train)
 
     add_audit_commands(commands, common)
     return parser

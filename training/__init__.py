@@ -11,7 +11,19 @@ reference log-probs), checkpoint, outputs (model card, manifest), trainer (`trai
 """
 
 from training.config import TrainConfig
-from training.losses import LOSSES
-from training.trainer import TrainResult, train
 
 __all__ = ["LOSSES", "TrainConfig", "TrainResult", "train"]
+
+
+def __getattr__(name: str):
+    # torch loads only when the trainer is used: `training.config` and `training.outputs`
+    # stay cheap to import for the Dagster code location and the audit commands.
+    if name == "LOSSES":
+        from training.losses import LOSSES
+
+        return LOSSES
+    if name in ("TrainResult", "train"):
+        from training import trainer
+
+        return getattr(trainer, name)
+    raise AttributeError(f"module 'training' has no attribute {name!r}")

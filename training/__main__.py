@@ -13,35 +13,19 @@ before/after and final metrics. Outside Pipes it prints a JSON summary on the la
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
-import typing
 from contextlib import ExitStack
 
 from training.config import TrainConfig
+from training.flags import add_dataclass_arguments, dataclass_overrides
 
 ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
 
 
-def _scalar_type(annotation):
-    """str / int / float / bool from `T` or `Optional[T]`."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return args[0] if args else annotation
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description="DPO-family training on a pair snapshot.")
-    hints = typing.get_type_hints(TrainConfig)
-    for f in dataclasses.fields(TrainConfig):
-        kind = _scalar_type(hints[f.name])
-        flags = ALIASES.get(f.name, []) + [f"--{f.name.replace('_', '-')}"]
-        help_text = f.metadata.get("help", "")
-        if kind is bool:
-            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default, help=help_text)
-        else:
-            parser.add_argument(*flags, dest=f.name, type=kind, default=f.default,
-                                required=f.name in ("snapshot_dir", "out_dir"), help=f"{help_text} (default: {f.default})")
+    add_dataclass_arguments(parser, TrainConfig, aliases=ALIASES, required=("snapshot_dir", "out_dir"))
     return parser
 
 
@@ -53,7 +37,7 @@ def summary(result) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = TrainConfig(**vars(build_parser().parse_args(argv)))
+    cfg = TrainConfig(**dataclass_overrides(build_parser().parse_args(argv), TrainConfig))
     from training.trainer import train  # after argument parsing: --help stays fast
 
     with ExitStack() as stack:

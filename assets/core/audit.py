@@ -23,10 +23,8 @@ import pyarrow.parquet as pq
 
 from assets.core.warehouse import sql
 from training.models import file_sha256
+from training.outputs import MANIFEST
 
-# training.outputs.MANIFEST; importing it would load torch, seconds for every audit command
-# (a test keeps the two equal).
-MANIFEST = "training_manifest.json"
 WEIGHTS = "model.safetensors"
 USAGE_KINDS = ("pair", "comment", "author", "subreddit")
 FORGET_KINDS = ("comment", "author")

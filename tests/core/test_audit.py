@@ -53,12 +53,6 @@ def expected_usage(con, match) -> tuple[Counter, dict]:
     return per_snapshot, models
 
 
-def test_manifest_file_name_is_the_trainers():
-    from training.outputs import MANIFEST
-
-    assert audit.MANIFEST == MANIFEST
-
-
 def test_audit_model_lists_exactly_the_train_pairs_the_run_saw(lineage):
     con, warehouse = lineage
     for run in warehouse.runs:
