@@ -22,8 +22,6 @@ import pytest
 from assets.core.warehouse import PROJECT_ROOT
 from pipelines.cli import SAMPLE_DUMPS
 
-LOCATION = "pipelines.definitions"
-REPOSITORY = "__repository__"
 
 
 def free_port() -> int:
@@ -113,6 +111,9 @@ def test_dump_sensor_then_dataset_job_through_graphql(server):
     partitions = {tag["value"] for run in ingest_runs for tag in run["tags"] if tag["key"] == "dagster/partition"}
     assert partitions == {dump.name for dump in SAMPLE_DUMPS}
 
+    repository = graphql(
+        "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+    )["repositoriesOrError"]["nodes"][0]
     launched = graphql(
         """
         mutation Launch($params: ExecutionParams!) {
@@ -124,7 +125,11 @@ def test_dump_sensor_then_dataset_job_through_graphql(server):
         }
         """,
         params={
-            "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": "build_dataset_job"},
+            "selector": {
+                "repositoryLocationName": repository["location"]["name"],
+                "repositoryName": repository["name"],
+                "jobName": "build_dataset_job",
+            },
             "runConfigData": {},
         },
     )["launchRun"]
