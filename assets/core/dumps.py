@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 import zstandard
 
-from assets.core.warehouse import sql
+from assets.core.warehouse import sql, transaction
 
 Kind = Literal["comments", "submissions"]
 
@@ -511,15 +511,10 @@ def ingest_dump(
     path = Path(path)
     kind = kind or sniff_kind(path)
     writer = PartitionWriter(con, kind, f"dump:{source_name or path.name}")
-    con.begin()
-    try:
+    with transaction(con):
         writer.begin_source()
         lines = _parse_lines(iter_lines(path), writer, int(now()), batch_rows, on_batch)
         report = writer.merge()
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     report.lines = lines
     report.seconds = round(time.perf_counter() - started, 3)
     return report

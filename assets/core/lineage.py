@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from assets.core.warehouse import sql
+from assets.core.warehouse import sql, transaction
 from training.outputs import MANIFEST
 
 
@@ -36,32 +36,28 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
         manifest["pairs"],
         schema=pa.schema([("pair_id", pa.string()), ("epoch", pa.int32()), ("first_step", pa.int32()), ("times_seen", pa.int32())]),
     )
-    con.execute("BEGIN")
+    con.register("manifest_pairs", pairs)
     try:
-        con.execute(
-            sql("insert_into_training_runs"),
-            {
-                "run_id": manifest["run_id"],
-                "dagster_run_id": dagster_run_id,
-                "snapshot_id": manifest["snapshot_id"],
-                "base_model": manifest["base_model"]["name"],
-                "base_model_sha256": manifest["base_model"].get("weights_sha256"),
-                "hyperparameters": json.dumps(manifest["hyperparameters"]),
-                "model_path": str(model_dir.resolve()),
-                "model_sha256": manifest["output"]["weights_sha256"],
-                "code_version": manifest["code_version"],
-                "started_at": manifest["started_at"],
-                "finished_at": manifest["finished_at"],
-                "status": manifest["status"],
-                "final_metrics": json.dumps(manifest["final_metrics"]),
-            },
-        )
-        con.register("manifest_pairs", pairs)
-        con.execute(sql("insert_into_training_run_pairs"), {"run_id": manifest["run_id"]})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(
+                sql("insert_into_training_runs"),
+                {
+                    "run_id": manifest["run_id"],
+                    "dagster_run_id": dagster_run_id,
+                    "snapshot_id": manifest["snapshot_id"],
+                    "base_model": manifest["base_model"]["name"],
+                    "base_model_sha256": manifest["base_model"].get("weights_sha256"),
+                    "hyperparameters": json.dumps(manifest["hyperparameters"]),
+                    "model_path": str(model_dir.resolve()),
+                    "model_sha256": manifest["output"]["weights_sha256"],
+                    "code_version": manifest["code_version"],
+                    "started_at": manifest["started_at"],
+                    "finished_at": manifest["finished_at"],
+                    "status": manifest["status"],
+                    "final_metrics": json.dumps(manifest["final_metrics"]),
+                },
+            )
+            con.execute(sql("insert_into_training_run_pairs"), {"run_id": manifest["run_id"]})
     finally:
         con.unregister("manifest_pairs")
     return manifest["run_id"]

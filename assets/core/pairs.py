@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.core.dedup import DEDUP_STEPS, dedup_pairs, lsh_bands
-from assets.core.warehouse import sql
+from assets.core.warehouse import sql, transaction
 
 POST_STEPS = ("post_missing", "subreddit", "nsfw", "post_score")
 COMMENT_STEPS = ("deleted", "bot_author", "moderator", "post_author", "stickied", "score_hidden",
@@ -183,8 +183,7 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) 
             else:
                 per_sub.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
 
-    con.begin()
-    try:
+    with transaction(con):
         _select_comments(con, rules)
         charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
         charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())
@@ -204,10 +203,6 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) 
         (top_level, skipped), = con.execute(sql("select_reddit_comments_skipped")).fetchall()
         con.unregister("dedup_removed")
         con.execute(sql("drop_pair_temp_tables"))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     t_end = time.perf_counter()
 
     subreddits = sorted(set(candidates) | set(per_sub))

@@ -33,6 +33,7 @@ import praw
 from prawcore.exceptions import PrawcoreException, ResponseException, TooManyRequests
 
 from assets.core.dumps import IngestReport, PartitionWriter, Reject, normalize_comment, normalize_submission
+from assets.core.warehouse import transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,16 +139,11 @@ def _day(epoch: float) -> str:
 
 def _store(con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter], first: bool) -> None:
     """Merge what the writers hold, in one transaction."""
-    con.begin()
-    try:
+    with transaction(con):
         for writer in writers:
             if first:
                 writer.begin_source()
             writer.merge()
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def ingest_live(

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict
 
-from assets.core.warehouse import sql
+from assets.core.warehouse import sql, transaction
 
 SPLITS = ("train", "eval")
 # What a trainer needs, plus the ids and scores that lead back to Reddit.
@@ -132,24 +132,20 @@ def _write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
 
 
 def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs):
-    con.execute("BEGIN")
+    con.register("snapshot_pair_rows", pairs)
     try:
-        con.register("snapshot_pair_rows", pairs)
-        con.execute(
-            sql("insert_into_snapshots"),
-            {
-                "snapshot_id": snapshot_id,
-                "path": str(path),
-                "rules": json.dumps(rules),
-                "counts": json.dumps(counts),
-                "dagster_run_id": dagster_run_id,
-                "code_version": code_version,
-            },
-        )
-        con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(
+                sql("insert_into_snapshots"),
+                {
+                    "snapshot_id": snapshot_id,
+                    "path": str(path),
+                    "rules": json.dumps(rules),
+                    "counts": json.dumps(counts),
+                    "dagster_run_id": dagster_run_id,
+                    "code_version": code_version,
+                },
+            )
+            con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
     finally:
         con.unregister("snapshot_pair_rows")

@@ -6,6 +6,8 @@ SQL sits in `assets/sql/<verb>_<table>.sql`; every query binds its parameters.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -44,3 +46,15 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
     con = duckdb.connect(str(db_path))
     ensure_schema(con)
     return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit when the block ends, roll back on any exception."""
+    con.begin()
+    try:
+        yield con
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
