@@ -11,7 +11,7 @@ Contenders, each in its own process (peak RSS of the whole process):
   trl   TRL 1.16 `DPOTrainer`, `precompute_ref_log_probs=True` (its best CPU setting: no
         reference model kept), conversational prompt/chosen/rejected so it applies the same
         chat template; fed the pairs in our step order (sequential sampler).
-Both: fp32, batch 2 pairs, max_length 256, AdamW lr --lr, linear decay, no warm-up, grad
+Both: fp32 (--precision bf16: autocast in both), batch 2 pairs, max_length 256, AdamW lr --lr, linear decay, no warm-up, grad
 clip 1.0, beta 0.1, sigmoid loss, seed 0. Pairs: real Reddit pairs built by our pipeline
 (ingest_dump + build_pairs on ../shared/data/reddit/reddit_college_*), the first
 steps x batch train pairs by pair id. TRL drops pairs whose prompt alone reaches max_length;
@@ -98,42 +98,28 @@ def model_dir(name: str) -> Path:
 
 
 def n_params(path: Path) -> int:
-    import json as _json
+    """Parameters stored in the model directory. A tied LM head is stored once (as the
+    embedding), which is right for FLOPs: the lookup is free, the head matmul is not."""
+    import math
 
     from safetensors import safe_open
 
     total = 0
     for f in sorted(path.glob("*.safetensors")):
         with safe_open(str(f), "pt") as st:
-            for k in st.keys():
-                total += st.get_slice(k).get_shape().numel() if hasattr(st.get_slice(k).get_shape(), "numel") else \
-                    int(__import__("math").prod(st.get_slice(k).get_shape()))
-    cfg = _json.loads((path / "config.json").read_text())
-    if cfg.get("tie_word_embeddings") and not any("lm_head" in k for k in _keys(path)):
-        pass  # tied head: the embedding matrix is counted once, and that is the head's FLOPs
+            total += sum(math.prod(st.get_slice(k).get_shape()) for k in st.keys())
     return total
-
-
-def _keys(path: Path) -> list[str]:
-    from safetensors import safe_open
-
-    keys = []
-    for f in path.glob("*.safetensors"):
-        with safe_open(str(f), "pt") as st:
-            keys += list(st.keys())
-    return keys
 
 
 # ---------------------------------------------------------------------------- workers
 
 
-def worker_ours(model: str, steps: int, lr: float, profile: str | None) -> None:
+def worker_ours(model: str, steps: int, lr: float, profile: str | None, precision: str = "fp32") -> None:
     import torch
 
     import training.trainer as tr
     from training.config import TrainConfig
     from training.data import encode_pairs
-    from training.models import load_model_and_tokenizer
 
     torch.set_num_threads(os.cpu_count())
     train_rows, eval_rows = select_pairs(steps * COMMON["batch_size"])
@@ -161,7 +147,7 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None) -> None:
         snap = write_snapshot(train_rows, eval_rows, Path(tmp) / "snapshot")
         cfg = TrainConfig(snapshot_dir=str(snap), model=str(model_dir(model)), out_dir=str(Path(tmp) / "out"),
                           cache_dir=str(Path(tmp) / "cache"), max_steps=steps, learning_rate=lr,
-                          precision="fp32", eval_max_pairs=2, log_every=1, **COMMON)
+                          precision=precision, eval_max_pairs=2, log_every=1, **COMMON)
         if profile:
             import cProfile
 
@@ -180,7 +166,6 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None) -> None:
         if prof is not None:
             prof.disable()
             prof.dump_stats(profile)
-        _, tokenizer = load_model_and_tokenizer(model_dir(model)) if False else (None, None)
         from transformers import AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(model_dir(model))
@@ -199,7 +184,7 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None) -> None:
     })
 
 
-def worker_trl(model: str, steps: int, lr: float) -> None:
+def worker_trl(model: str, steps: int, lr: float, precision: str = "fp32") -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
     import torch
@@ -259,7 +244,7 @@ def worker_trl(model: str, steps: int, lr: float) -> None:
                          max_length=COMMON["max_length"], beta=COMMON["beta"], seed=COMMON["seed"],
                          learning_rate=lr, lr_scheduler_type="linear", warmup_steps=0, max_grad_norm=1.0,
                          weight_decay=0.0, max_steps=steps, precompute_ref_log_probs=True,
-                         logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, bf16=False,
+                         logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, bf16=precision == "bf16",
                          fp16=False, dataloader_num_workers=0, disable_tqdm=True)
         t0 = time.perf_counter()
         trainer = Seq(model=lm, ref_model=None, args=args, train_dataset=ds, processing_class=tok,
@@ -312,6 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--smollm2-steps", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-5, help="learning rate for both trainers")
     ap.add_argument("--contenders", default="ours,trl")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                    help="both trainers: fp32, or bf16 autocast (ours precision=bf16, TRL bf16=True)")
     ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
     ap.add_argument("--out", default="trainer")
     ap.add_argument("--worker", choices=["ours", "trl", "matmul"], help=argparse.SUPPRESS)
@@ -320,9 +307,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker == "ours":
-        return worker_ours(args.model, args.steps, args.lr, args.profile_out)
+        return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision)
     if args.worker == "trl":
-        return worker_trl(args.model, args.steps, args.lr)
+        return worker_trl(args.model, args.steps, args.lr, args.precision)
     if args.worker == "matmul":
         return worker_matmul()
 
@@ -339,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
         params = n_params(model_dir(model))
         for name in args.contenders.split(","):
             argv_ = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model,
-                     "--steps", str(steps), "--lr", str(args.lr)]
+                     "--steps", str(steps), "--lr", str(args.lr), "--precision", args.precision]
             if args.profile and name == "ours":
                 argv_ += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
             row = harness.run_contender(name, argv_, env=env)
@@ -351,6 +338,8 @@ def main(argv: list[str] | None = None) -> None:
                        dropped=res["pairs_dropped"], loss_first=res["loss_first"], loss_last=res["loss_last"])
             row["model_tflops"] = 6 * params * res["tokens_trained"] / res["steps_s"] / 1e12
             row["of_fp32_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["float32"]
+            row["of_bf16_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["bfloat16"]
+            row["precision"] = args.precision
             rows.append(row)
             print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB, "
                   f"loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, dropped {row['dropped']}",
@@ -362,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     cols = [("model", "model"), ("trainer", "name"), ("steps", "steps"), ("pairs/s", "pairs_per_s"),
             ("tokens/s", "tokens_per_s"), ("peak RSS MB", "peak_rss_mb"), ("ref precompute s", "ref_s"),
             ("ref pairs", "ref_pairs"), ("pairs dropped", "dropped"), ("loss step 1", "loss_first"),
-            ("loss step N", "loss_last"), ("model TFLOP/s", "model_tflops"), ("of fp32 peak", "of_fp32_peak"),
+            ("loss step N", "loss_last"), ("model TFLOP/s", "model_tflops"), ("of fp32 peak", "of_fp32_peak"), ("of bf16 peak", "of_bf16_peak"), ("precision", "precision"),
             ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl")]
     text = harness.table(rows, cols)
     peak_line = (f"matmul peak (torch.matmul 4096^2, {peak['threads']} threads): fp32 "
