@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -117,3 +118,34 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
         con.close()
     assert runs == [(manifest["run_id"], snapshot_id)]
     assert seen == len(manifest["pairs"]) > 0
+
+
+def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset_run, resources, instance, warehouse_dir, capsys):
+    """`upvote-dpo audit model DIR --pairs --format json` against the trainer's manifest and
+    an independent SQL query over the snapshot ledger."""
+    from pipelines.cli import main
+
+    run_config = {"ops": {"dpo_model": {"config": TINY_TRAINING}}}
+    model = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    model_dir = model.asset_materializations_for_node("dpo_model")[0].metadata["model_path"].value
+    manifest = json.loads((Path(model_dir) / "training_manifest.json").read_text())
+
+    capsys.readouterr()
+    assert main(["audit", "model", model_dir, "--pairs", "--format", "json", "--db", str(warehouse_dir / "upvote.duckdb")]) == 0
+    audited = json.loads(capsys.readouterr().out)
+    audited_ids = {pair["pair_id"] for pair in audited["pairs"]}
+
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        train_ids = {
+            pair_id for (pair_id,) in con.execute(
+                "SELECT pair_id FROM snapshot_pairs WHERE snapshot_id = ? AND split = 'train'",
+                [manifest["snapshot_id"]],
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    seen = {pair["pair_id"] for pair in manifest["pairs"]}
+    assert audited_ids == seen
+    assert seen <= train_ids and len(seen) == TINY_TRAINING["max_steps"] * TINY_TRAINING["batch_size"]
+    assert {pair["first_step"] for pair in audited["pairs"]} == set(range(TINY_TRAINING["max_steps"]))
