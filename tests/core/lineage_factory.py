@@ -11,30 +11,20 @@ untouched warehouse. With `write_files`, each snapshot gets its folder (manifest
 pairs.parquet) and each run a model folder (model.safetensors, training_manifest.json in
 the trainer's format).
 
-Benchmark the audit queries on a 1M-pair warehouse:
-
-    .venv/bin/python tests/core/lineage_factory.py --pairs 1000000 --runs 20 --subreddits 20 \
-        --db /tmp/lineage-bench/warehouse.duckdb
+`python -m benchmarks.audit` builds a 1M-pair warehouse with it and times the audit queries.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
-if __name__ == "__main__":  # run as a script: the project root holds `assets` and `tests`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from assets.core.snapshot import snapshot_id_for  # noqa: E402
-from assets.core.warehouse import connect  # noqa: E402
+from assets.core.snapshot import snapshot_id_for
 
 
 @dataclass(frozen=True)
@@ -269,61 +259,3 @@ def write_model_dir(con, run: dict, weights: bytes) -> None:
         "pairs": pairs,
     }
     (path / "training_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-
-
-def benchmark(db: Path, spec: LineageSpec, repeat: int = 5) -> None:
-    """Build a warehouse of `spec` at `db` (unless there is one) and time each audit query."""
-    from assets.core import audit
-
-    if not db.exists():
-        started = time.perf_counter()
-        con = connect(db)
-        build(con, spec, db.parent / "lineage_files")
-        con.close()
-        print(f"built {db} in {time.perf_counter() - started:.1f} s")
-    con = connect(db, read_only=True)
-    counts = con.execute(
-        "SELECT (SELECT count(*) FROM snapshot_pairs), (SELECT count(*) FROM training_run_pairs),"
-        " (SELECT count(*) FROM training_runs), (SELECT count(*) FROM reddit_comments)"
-    ).fetchall()[0]
-    print("snapshot_pairs, training_run_pairs, training_runs, reddit_comments:", counts)
-    run_id, snapshot_id = con.execute(
-        "SELECT run_id, snapshot_id FROM training_runs ORDER BY started_at DESC LIMIT 1"
-    ).fetchall()[0]
-    pair_id, comment, author, subreddit = con.execute(
-        "SELECT pair_id, chosen_id, chosen_author, subreddit FROM snapshot_pairs"
-        " WHERE snapshot_id = $id ORDER BY pair_id LIMIT 1",
-        {"id": snapshot_id},
-    ).fetchall()[0]
-    cases = {
-        "audit_model": lambda: audit.audit_model(con, run_id),
-        "audit_model --pairs": lambda: audit.audit_model(con, run_id, list_pairs=True),
-        "audit_usage pair": lambda: audit.audit_usage(con, "pair", pair_id),
-        "audit_usage comment": lambda: audit.audit_usage(con, "comment", comment),
-        "audit_usage author": lambda: audit.audit_usage(con, "author", author),
-        "audit_usage subreddit": lambda: audit.audit_usage(con, "subreddit", subreddit),
-        "snapshot id from ledger": lambda: audit.snapshot_id_from_ledger(con, snapshot_id),
-    }
-    for name, case in cases.items():
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            answer = case()
-            times.append(time.perf_counter() - started)
-        size = {key: len(answer[key]) for key in ("pairs", "snapshots", "models") if key in answer} \
-            if isinstance(answer, dict) else answer
-        print(f"{name:24s} median {sorted(times)[len(times) // 2] * 1000:7.1f} ms"
-              f"  max {max(times) * 1000:7.1f} ms  {size}")
-    con.close()
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=1_000_000)
-    parser.add_argument("--snapshots", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--subreddits", type=int, default=20)
-    parser.add_argument("--db", type=Path, default=Path("/tmp/lineage-bench/warehouse.duckdb"))
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    benchmark(args.db, LineageSpec(pairs=args.pairs, snapshots=args.snapshots, runs=args.runs, subreddits=args.subreddits), args.repeat)
