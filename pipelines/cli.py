@@ -56,9 +56,9 @@ def materialize(args, asset_names: list[str], run_config: dict | None = None, pa
     from pipelines.definitions import build_definitions
 
     job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
-    # Dagster's console logger prints every event at DEBUG; the run's full log is still
-    # in the instance (and the UI).
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # Dagster's console logger prints every event and each failure's stack trace; we print
+    # one line per failed step instead, and the run's full log stays in the instance (UI).
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     result = job.execute_in_process(
         run_config={**quiet, **(run_config or {})},
         instance=args.instance,
@@ -68,12 +68,27 @@ def materialize(args, asset_names: list[str], run_config: dict | None = None, pa
     )
     if not result.success:
         failures = [
-            f"{event.step_key}: {event.event_specific_data.error.message.strip()}"
+            f"{event.step_key}: {root_cause(event.event_specific_data.error).message.strip()}"
             for event in result.all_events
             if event.is_step_failure
         ]
         raise CommandError(f"run {result.run_id} failed\n" + "\n".join(failures))
     return result
+
+
+def root_cause(error):
+    """The innermost error: Dagster wraps the asset's own exception in its step error."""
+    while error.cause is not None:
+        error = error.cause
+    return error
+
+
+def validated(dataclass_type: type, values: dict, **placeholders) -> None:
+    """Build the config once so a bad value fails here, before any run starts."""
+    try:
+        dataclass_type(**{**placeholders, **values})
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 def materialization(result, asset_name: str) -> dict:
@@ -127,7 +142,7 @@ def cmd_ingest_live(args) -> None:
 
 def cmd_pairs_build(args) -> None:
     rules = dataclass_overrides(args, PairRules)
-    PairRules(**rules)  # a bad value fails here, before any run starts
+    validated(PairRules, rules)
     result = materialize(
         args, ["preference_pairs"], run_config={"ops": {"preference_pairs": {"config": rules}}}
     )
@@ -144,6 +159,7 @@ def cmd_snapshot(args) -> None:
 
 def cmd_train(args) -> None:
     config = dataclass_overrides(args, TrainConfig)
+    validated(TrainConfig, config, snapshot_dir="-", out_dir="-")
     if args.snapshot != "latest":
         from pipelines.resources import build_resources
 

@@ -1,0 +1,72 @@
+"""`upvote-dpo` end to end on a temporary warehouse: the same assets, in-process runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from assets.core.warehouse import PROJECT_ROOT, connect
+from pipelines.cli import SAMPLE_DUMPS, main
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        yield tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_errors_are_one_clear_line_and_exit_1(db, capsys):
+    code, _, err = run(capsys, "pairs", "build", "--min-score-ratio", "0.5", "--db", str(db))
+    assert (code, err.strip()) == (1, "upvote-dpo: min_score_ratio must be a finite number >= 1, got 0.5")
+    code, _, err = run(capsys, "snapshot", "--db", str(db))
+    assert code == 1 and err.strip().endswith("no preference pairs to snapshot: build the pairs first")
+    code, _, err = run(capsys, "ingest", "dump", "--comments", str(db.parent / "missing.zst"), "--db", str(db))
+    assert code == 1 and "no such dump file" in err
+
+
+def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
+    submissions, comments = SAMPLE_DUMPS
+    code, out, _ = run(capsys, "ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db))
+    assert code == 0 and "rows=12789" in out
+
+    code, out, _ = run(capsys, "pairs", "build", "--min-score-ratio", "3", "--max-pairs-per-post", "2", "--db", str(db))
+    assert code == 0
+    con = connect(db, read_only=True)
+    try:
+        ratios, per_post = con.execute(
+            "SELECT min(score_ratio), max(n) FROM preference_pairs,"
+            " (SELECT count(*) AS n FROM preference_pairs GROUP BY post_id)"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert ratios >= 3 and per_post <= 2
+
+    code, out, _ = run(capsys, "snapshot", "--db", str(db))
+    snapshot_id = out.split()[1].rstrip(":")
+    assert code == 0 and (db.parent / "snapshots" / snapshot_id / "manifest.json").exists()
+
+    code, out, _ = run(
+        capsys, "train", "--snapshot", snapshot_id, "--model", "tiny", "--max-steps", "1",
+        "--max-length", "64", "--loss", "ipo", "--db", str(db),
+    )
+    assert code == 0, out
+    model_dir = out.splitlines()[0].split(": ", 1)[1]
+    manifest = json.loads((db.parent / "models" / model_dir.split("/")[-1] / "training_manifest.json").read_text())
+    assert (manifest["snapshot_id"], manifest["hyperparameters"]["loss_type"]) == (snapshot_id, "ipo")
+
+    # The runs are in the instance, so the UI's history shows them.
+    runs = dg.DagsterInstance.get().get_runs()
+    assert len([r for r in runs if r.is_success]) == 5  # 2 ingests, pairs, snapshot, train
