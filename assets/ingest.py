@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 from tabulate import tabulate
 
-from assets.core.dumps import IngestReport, ingest_dump
+from assets.core.dumps import ingest_dump
 from assets.core.reddit_live import LiveIngestReport, ingest_live
+from assets.core.reddit_rows import IngestReport
 from assets.partitions import WAREHOUSE_WRITER_POOL, dump_file_partitions, live_day_partitions
 from assets.resources import DumpArchive, RedditApi, Warehouse
 

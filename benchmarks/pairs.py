@@ -21,7 +21,6 @@ once by benchmarks.synth into --data-dir and reused. Results: benchmarks/results
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess

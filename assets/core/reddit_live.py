@@ -32,7 +32,7 @@ import orjson
 import praw
 from prawcore.exceptions import PrawcoreException, ResponseException, TooManyRequests
 
-from assets.core.dumps import IngestReport, PartitionWriter, Reject, normalize_comment, normalize_submission
+from assets.core.reddit_rows import IngestReport, PartitionWriter, Reject, normalize_comment, normalize_submission
 from assets.core.warehouse import transaction
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ import orjson
 import pytest
 import zstandard
 
-from assets.core import dumps
-from assets.core.dumps import ingest_dump, normalize_comment, normalize_submission
+from assets.core import dumps, reddit_rows
+from assets.core.dumps import ingest_dump
+from assets.core.reddit_rows import normalize_comment, normalize_submission
 
 NOW = 1_700_000_000
 
@@ -78,13 +79,13 @@ def rejects(con):
     ],
 )
 def test_normalize_comment_fields(fields, column, expected):
-    names = dumps.SPECS["comments"].schema.names
+    names = reddit_rows.SPECS["comments"].schema.names
     row = normalize_comment(comment(**fields), NOW)
     assert row[names.index(column)] == expected
 
 
 def test_normalize_submission_fields():
-    names = dumps.SPECS["submissions"].schema.names
+    names = reddit_rows.SPECS["submissions"].schema.names
     obj = {"id": "t3_p1", "title": "T", "selftext": "S", "score": None, "created_utc": "17",
            "author": "[deleted]", "subreddit": "x", "over_18": 0, "scraped_utc": 99}  # fmt: skip
     row = dict(zip(names, normalize_submission(obj, NOW)))
@@ -113,7 +114,7 @@ def test_normalize_submission_fields():
     ],
 )
 def test_normalize_comment_rejects(fields, reason):
-    with pytest.raises(dumps.Reject, match=reason):
+    with pytest.raises(reddit_rows.Reject, match=reason):
         normalize_comment(comment(**fields), NOW)
 
 

@@ -9,7 +9,6 @@ import argparse
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
