@@ -60,7 +60,9 @@ def reddit_dump(
     """
     path = dump_archive.path_of(context.partition_key)
     with warehouse.connect() as con:
-        report = ingest_dump(con, path, source_name=context.partition_key)
+        report = ingest_dump(
+            con, path, source_name=context.partition_key, commit_every_rows=dump_archive.commit_every_rows
+        )
     return dg.MaterializeResult(metadata={**report_metadata(report), "path": dg.MetadataValue.path(str(path))})
 
 

@@ -44,6 +44,12 @@ class DumpArchive(dg.ConfigurableResource):
     """Pushshift / Arctic Shift dump files (zstd NDJSON or plain NDJSON)."""
 
     incoming_dir: str = Field(description="Folder watched for new dump files.")
+    commit_every_rows: int = Field(
+        default=0,
+        description="0: each file in one transaction (all or nothing). N > 0: commit every N "
+        "rows, for dumps whose rows do not fit in memory; a failed run keeps what it committed "
+        "and a re-run completes it without duplicates.",
+    )
 
     def path_of(self, partition_key: str) -> Path:
         path = Path(self.incoming_dir) / partition_key

@@ -160,6 +160,7 @@ def ingest_dump(
     source_name: str | None = None,
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    commit_every_rows: int = 0,
     now: Callable[[], float] = time.time,
     on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
@@ -169,17 +170,37 @@ def ingest_dump(
     source_name: stored as `source = "dump:<source_name>"`; default the file name.
     batch_rows: lines per Arrow batch sent to staging.
     now: the ingest time, used as `retrieved_at` for lines that carry no retrieval time.
+    commit_every_rows: 0 (the default) ingests the file in one transaction: a failure or a
+        truncated file leaves the warehouse as it was. DuckDB holds an open transaction's
+        rows in memory (~0.9 GB per million comments), so for dumps too big for that, N > 0
+        merges and commits every N rows instead: memory stays bounded, and a failed run
+        keeps the rows committed so far, which a re-run completes without duplicates.
     on_batch: called with the batch count after each flush (progress; tests inject a
-        failure here). Any exception rolls the whole partition back.
+        failure here). An exception rolls back what is not yet committed.
     """
     started = time.perf_counter()
     path = Path(path)
     kind = kind or sniff_kind(path)
     writer = PartitionWriter(con, kind, f"dump:{source_name or path.name}")
-    with transaction(con):
-        writer.begin_source()
-        lines = _parse_lines(iter_lines(path), writer, int(now()), batch_rows, on_batch)
-        report = writer.merge()
+    if not commit_every_rows:
+        with transaction(con):
+            writer.begin_source()
+            lines = _parse_lines(iter_lines(path), writer, int(now()), batch_rows, on_batch)
+            report = writer.merge()
+    else:
+        with transaction(con):
+            writer.begin_source()
+
+        def merge_when_due(batches: int) -> None:
+            if on_batch is not None:
+                on_batch(batches)
+            if writer.unmerged_rows >= commit_every_rows:
+                with transaction(con):
+                    writer.merge()
+
+        lines = _parse_lines(iter_lines(path), writer, int(now()), batch_rows, merge_when_due)
+        with transaction(con):
+            report = writer.merge()
     report.lines = lines
     report.seconds = round(time.perf_counter() - started, 3)
     return report

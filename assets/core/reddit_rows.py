@@ -299,6 +299,11 @@ class PartitionWriter:
         self._staging = f"staging_{self.spec.table}"
         self._merged_rows = 0  # rows already merged by earlier merge() calls
 
+    @property
+    def unmerged_rows(self) -> int:
+        """Rows sent to staging since the last merge."""
+        return self.report.rows - self._merged_rows
+
     def begin_source(self) -> None:
         """Forget this source's earlier rejects (a re-run replaces them) and reset staging."""
         self.con.execute(sql("delete_from_ingest_rejects"), [self.source])
@@ -339,7 +344,7 @@ class PartitionWriter:
     def merge(self) -> IngestReport:
         """Flush, then merge staging into the table: newest `retrieved_at` per id wins."""
         self.flush()
-        report, expected = self.report, self.report.rows - self._merged_rows
+        report, expected = self.report, self.unmerged_rows
         staged, distinct = self.con.execute(sql(f"count_{self._staging}")).fetchone()
         if staged != expected:  # never merge a partial staging table (see the staging DDL)
             raise RuntimeError(f"{self.source}: staged {expected} rows, read back {staged}")

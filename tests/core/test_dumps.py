@@ -7,7 +7,7 @@ import orjson
 import pytest
 import zstandard
 
-from assets.core import dumps, reddit_rows
+from assets.core import dumps, reddit_rows, warehouse
 from assets.core.dumps import ingest_dump
 from assets.core.reddit_rows import normalize_comment, normalize_submission
 
@@ -220,6 +220,35 @@ def test_failure_half_way_rolls_back_the_partition_and_keeps_earlier_data(con, t
     assert rows(con, cols="id") == [("keep",)]
     assert rejects(con) == []
     assert ingest_dump(con, second, batch_rows=3).inserted == 10  # a re-run completes
+
+
+def test_commit_every_rows_keeps_committed_batches_and_a_rerun_completes(con, tmp_path):
+    lines = [j(comment(id=f"n{i}", score=i)) for i in range(10)] + [b"bad"]
+    path = write_lines(tmp_path / "big.ndjson", lines)
+
+    def fail_on_third_batch(batches):
+        if batches == 3:
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_dump(con, path, batch_rows=2, commit_every_rows=4, on_batch=fail_on_third_batch)
+    # Batches 1-2 (4 rows) were merged and committed; batch 3 was not.
+    assert rows(con, cols="id") == [(f"n{i}",) for i in range(4)]
+    report = ingest_dump(con, path, batch_rows=2, commit_every_rows=4)
+    assert (report.inserted, report.updated, report.rejected) == (6, 4, 1)
+    assert len(rows(con)) == 10 and len(rejects(con)) == 1
+
+
+def test_commit_every_rows_stores_the_same_rows_as_one_transaction(tmp_path, shared_reddit):
+    dump = shared_reddit / "rumoureval2019_comments.ndjson.zst"
+    stored = []
+    for name, every in (("atomic", 0), ("batched", 100)):
+        con = warehouse.connect(tmp_path / f"{name}.duckdb")
+        report = ingest_dump(con, dump, batch_rows=50, commit_every_rows=every, now=lambda: 1_700_000_000)
+        stored.append((report.inserted, report.rejected, rows(con), rejects(con)))
+        con.close()
+    assert stored[0] == stored[1]
+    assert stored[0][0] > 1000
 
 
 def test_truncated_zstd_fails_the_partition_instead_of_ingesting_part(con, tmp_path):
