@@ -18,12 +18,12 @@ import dagster as dg
 from assets import plots
 from assets.config import dagster_config
 from assets.core.lineage import latest_snapshot, record_training_run
-from assets.core.snapshot import read_manifest
+from assets.core.snapshot import read_manifest as read_snapshot_manifest
 from assets.partitions import AFTER_CHECKED_UPSTREAM
 from assets.resources import Warehouse
 from assets.snapshot import pair_snapshot
 from training.config import TrainConfig
-from training.outputs import MANIFEST, METRICS
+from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
 
@@ -48,9 +48,7 @@ def trainer_command(cfg: TrainConfig) -> list[str]:
     return command
 
 
-def training_metadata(out_dir: Path) -> dict[str, dg.MetadataValue]:
-    manifest = json.loads((out_dir / MANIFEST).read_text())
-    history = [json.loads(line) for line in (out_dir / METRICS).read_text().splitlines() if line]
+def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataValue]:
     metadata = {
         "model_path": dg.MetadataValue.path(str(out_dir)),
         "run_id": dg.MetadataValue.text(manifest["run_id"]),
@@ -62,7 +60,7 @@ def training_metadata(out_dir: Path) -> dict[str, dg.MetadataValue]:
         "final_metrics": dg.MetadataValue.json(manifest["final_metrics"]),
         "train_pairs_seen": dg.MetadataValue.int(len(manifest["pairs"])),
     }
-    train_rows = [row for row in history if "loss" in row and "step" in row]
+    train_rows = [row for row in manifest["history"] if "loss" in row and "step" in row]
     if train_rows:
         metadata["training_curves"] = plots.curves(
             {
@@ -92,7 +90,7 @@ def dpo_model(
     `snapshot_dir` is set), with its full lineage recorded in the warehouse."""
     if config.snapshot_dir:
         snapshot_path = config.snapshot_dir
-        snapshot_id = read_manifest(snapshot_path)["snapshot_id"]
+        snapshot_id = read_snapshot_manifest(snapshot_path)["snapshot_id"]
     else:
         with warehouse.connect() as con:
             snapshot_id, snapshot_path = latest_snapshot(con)
@@ -110,10 +108,10 @@ def dpo_model(
     with warehouse.connect() as con:
         record_training_run(con, out_dir, dagster_run_id=context.run.run_id)
     return dg.MaterializeResult(
-        metadata={**reported, **training_metadata(out_dir)}, data_version=dg.DataVersion(snapshot_id)
+        metadata={**reported, **training_metadata(out_dir, read_manifest(out_dir))},
+        data_version=dg.DataVersion(snapshot_id),
     )
 
 
 def _completed(out_dir: Path) -> bool:
-    manifest = out_dir / MANIFEST
-    return manifest.exists() and json.loads(manifest.read_text()).get("status") == "completed"
+    return (out_dir / MANIFEST).exists() and read_manifest(out_dir).get("status") == "completed"

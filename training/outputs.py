@@ -52,6 +52,11 @@ def save_model(lm, tokenizer, out_dir: Path) -> str:
     return file_sha256(Path(out_dir) / "model.safetensors")
 
 
+def read_manifest(out_dir: str | Path) -> dict:
+    """The `training_manifest.json` of a finished run's output directory."""
+    return json.loads((Path(out_dir) / MANIFEST).read_text())
+
+
 def write_json(path: Path, payload: dict) -> None:
     tmp = Path(f"{path}.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")

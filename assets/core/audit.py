@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from assets.core.warehouse import sql
 from training.models import file_sha256
-from training.outputs import MANIFEST
+from training.outputs import MANIFEST, read_manifest
 
 WEIGHTS = "model.safetensors"
 USAGE_KINDS = ("pair", "comment", "author", "subreddit")
@@ -53,7 +53,7 @@ def read_training_manifest(model_dir: str | Path) -> dict:
     path = Path(model_dir) / MANIFEST
     if not path.is_file():
         raise AuditError(f"no {MANIFEST} in {model_dir}: not a model folder written by the trainer")
-    return json.loads(path.read_text())
+    return read_manifest(model_dir)
 
 
 def _value(column: str, value):

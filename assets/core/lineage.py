@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.core.warehouse import sql, transaction
-from training.outputs import MANIFEST
+from training.outputs import read_manifest
 
 
 class NoSnapshotError(RuntimeError):
@@ -31,7 +31,7 @@ def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, dagster_run_id: str | None) -> str:
     """Record a finished run from its model folder's manifest, in one transaction; returns its run id."""
     model_dir = Path(model_dir)
-    manifest = json.loads((model_dir / MANIFEST).read_text())
+    manifest = read_manifest(model_dir)
     pairs = pa.Table.from_pylist(
         manifest["pairs"],
         schema=pa.schema([("pair_id", pa.string()), ("epoch", pa.int32()), ("first_step", pa.int32()), ("times_seen", pa.int32())]),

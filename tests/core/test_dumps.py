@@ -206,14 +206,16 @@ def test_duplicates_within_one_file_keep_the_newest_then_the_last(con, tmp_path)
 # --- all or nothing ----------------------------------------------------------------------
 
 
+def fail_on_third_batch(batches):
+    """An `on_batch` hook that breaks the ingest half-way."""
+    if batches == 3:
+        raise RuntimeError("disk on fire")
+
+
 def test_failure_half_way_rolls_back_the_partition_and_keeps_earlier_data(con, tmp_path):
     ingest_dump(con, write_lines(tmp_path / "first.ndjson", [j(comment(id="keep"))]))
     lines = [j(comment(id=f"n{i}", score=i)) for i in range(10)] + [b"bad"]
     second = write_lines(tmp_path / "second.ndjson", lines)
-
-    def fail_on_third_batch(batches):
-        if batches == 3:
-            raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingest_dump(con, second, batch_rows=3, on_batch=fail_on_third_batch)
@@ -225,10 +227,6 @@ def test_failure_half_way_rolls_back_the_partition_and_keeps_earlier_data(con, t
 def test_commit_every_rows_keeps_committed_batches_and_a_rerun_completes(con, tmp_path):
     lines = [j(comment(id=f"n{i}", score=i)) for i in range(10)] + [b"bad"]
     path = write_lines(tmp_path / "big.ndjson", lines)
-
-    def fail_on_third_batch(batches):
-        if batches == 3:
-            raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingest_dump(con, path, batch_rows=2, commit_every_rows=4, on_batch=fail_on_third_batch)
