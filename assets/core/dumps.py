@@ -7,12 +7,14 @@ One dump file is one partition, ingested in one transaction:
     print(report.inserted, report.rejects)
 
 The file is streamed (zstd with a 2^31 window, as real dumps are written), never held whole
-in memory. Each line is parsed with orjson and normalised by `reddit_rows` (the live praw
-ingest uses the same functions). A line that cannot be used goes to `ingest_rejects` with
-its line number, a reason from `reddit_rows.REJECT_REASONS` and its raw bytes; blank lines are rejected
-too ("empty line"), so for every partition `lines == rows + sum(rejects)`. Rows go through
-a `PartitionWriter`: staging in Arrow batches, then one upsert that keeps the newest
-retrieval of each id. Re-ingesting a file replaces its rejects and never duplicates rows.
+in memory, and cut into batches of lines as Arrow binary arrays straight from the
+decompressed bytes (numpy finds the newlines: no Python object per line). A
+`reddit_rows.PartitionWriter` has DuckDB parse and normalise each batch (the live praw
+ingest goes through the same SQL). A line that cannot be used goes to `ingest_rejects` with
+its line number, a reason from `reddit_rows.REJECT_REASONS` and its raw bytes; blank lines
+are rejected too ("empty line"), so for every partition `lines == rows + sum(rejects)`.
+One upsert keeps the newest retrieval of each id. Re-ingesting a file replaces its rejects
+and never duplicates rows.
 """
 
 from __future__ import annotations
@@ -23,15 +25,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 import duckdb
+import numpy as np
 import orjson
+import pyarrow as pa
 import zstandard
 
-from assets.core.reddit_rows import IngestReport, Kind, PartitionWriter, Reject
+from assets.core.reddit_rows import IngestReport, Kind, PartitionWriter
 from assets.core.warehouse import transaction
 
 ZSTD_MAX_WINDOW = 2**31  # real dumps are written with `zstd --long=31`
 READ_CHUNK = 1 << 22  # bytes of decompressed text split into lines at a time
-DEFAULT_BATCH_ROWS = 50_000
+DEFAULT_BATCH_ROWS = 100_000
+NEWLINE = ord("\n")
 
 
 class TruncatedDumpError(OSError):
@@ -39,7 +44,7 @@ class TruncatedDumpError(OSError):
 
 
 # ---------------------------------------------------------------------------------------
-# Reading: bytes lines from .zst / .ndjson / .jsonl, streamed.
+# Reading: lines from .zst / .ndjson / .jsonl, streamed.
 # ---------------------------------------------------------------------------------------
 
 
@@ -66,18 +71,57 @@ def _plain_chunks(fh: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def iter_lines(path: str | Path) -> Iterator[bytes]:
-    """Each line of the dump as bytes, without its newline; the whole file never in memory."""
-    path = Path(path)
+def _line_blocks(path: Path) -> Iterator[pa.LargeBinaryArray]:
+    """The file's complete lines, one Arrow array per decompressed chunk."""
     with path.open("rb") as fh:
         chunks = _zstd_chunks(fh) if path.suffix == ".zst" else _plain_chunks(fh)
         tail = b""
         for chunk in chunks:
-            lines = (tail + chunk).split(b"\n")
-            tail = lines.pop()
-            yield from lines
-        if tail:
-            yield tail
+            data = tail + chunk
+            end = data.rfind(b"\n") + 1
+            if end:
+                yield _split_lines(data[:end])
+            tail = data[end:]
+        if tail:  # a last line without its newline
+            yield _split_lines(tail + b"\n")
+
+
+def _split_lines(data: bytes) -> pa.LargeBinaryArray:
+    """`data` (whole lines, each ending in a newline) as one value per line, newlines removed.
+
+    Line i ends at its newline's position less the i newlines before it once they are
+    removed, so the offsets come from one vectorised pass."""
+    newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == NEWLINE)
+    offsets = np.zeros(len(newlines) + 1, np.int64)
+    offsets[1:] = newlines - np.arange(len(newlines))
+    text = data.replace(b"\n", b"")
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(newlines), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+    )
+
+
+def iter_line_batches(path: str | Path, batch_lines: int) -> Iterator[pa.ChunkedArray]:
+    """The dump's lines, `batch_lines` at a time (the last batch may be shorter), as Arrow
+    binary without their newlines. The whole file is never in memory."""
+    pending: list[pa.Array] = []
+    pending_lines = 0
+    for block in _line_blocks(Path(path)):
+        while len(block):
+            take = min(batch_lines - pending_lines, len(block))
+            pending.append(block.slice(0, take))
+            pending_lines += take
+            block = block.slice(take)
+            if pending_lines == batch_lines:
+                yield pa.chunked_array(pending, pa.large_binary())
+                pending, pending_lines = [], 0
+    if pending_lines:
+        yield pa.chunked_array(pending, pa.large_binary())
+
+
+def iter_lines(path: str | Path) -> Iterator[bytes]:
+    """Each line of the dump as bytes, without its newline."""
+    for block in _line_blocks(Path(path)):
+        yield from block.to_pylist()
 
 
 def sniff_kind(path: str | Path, max_lines: int = 10_000) -> Kind:
@@ -102,55 +146,17 @@ def sniff_kind(path: str | Path, max_lines: int = 10_000) -> Kind:
     raise ValueError(f"cannot tell whether {name} holds comments or submissions; pass kind=")
 
 
-def _reject_reason(line: bytes, error: Exception | None) -> str:
-    if not line.strip():
-        return "empty line"
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return "invalid utf-8"
-    return "invalid json" if error is not None else "not an object"
-
-
-# ---------------------------------------------------------------------------------------
-# The dump ingest.
-# ---------------------------------------------------------------------------------------
-
-
-def _parse_lines(
-    lines: Iterable[bytes],
-    writer: PartitionWriter,
-    retrieved_default: int,
-    batch_rows: int,
-    on_batch: Callable[[int], None] | None,
+def _stage_lines(
+    path: Path, writer: PartitionWriter, batch_lines: int, on_batch: Callable[[int], None] | None
 ) -> int:
-    """The hot loop: parse, normalise, buffer; flush every `batch_rows` lines."""
-    loads, decode_error, normalize = orjson.loads, orjson.JSONDecodeError, writer.spec.normalize
-    add_row, add_line = writer.rows.append, writer.lines.append
-    batches = n = 0
-    for n, line in enumerate(lines, 1):
-        try:
-            obj = loads(line)
-        except decode_error as error:
-            writer.reject(n, _reject_reason(line, error), line)
-            obj = None
-        else:
-            if type(obj) is not dict:
-                writer.reject(n, _reject_reason(line, None), line)
-                obj = None
-        if obj is not None:
-            try:
-                add_row(normalize(obj, retrieved_default))
-                add_line(n)
-            except Reject as reason:
-                writer.reject(n, str(reason), line)
-        if n % batch_rows == 0:
-            writer.flush()
-            add_row, add_line = writer.rows.append, writer.lines.append
-            batches += 1
-            if on_batch is not None:
-                on_batch(batches)
-    return n
+    """Stage the file's lines a batch at a time; the number of lines read."""
+    lines = 0
+    for batches, raw in enumerate(iter_line_batches(path, batch_lines), 1):
+        writer.stage(pa.array(np.arange(lines + 1, lines + 1 + len(raw))), raw)
+        lines += len(raw)
+        if on_batch is not None:
+            on_batch(batches)
+    return lines
 
 
 def ingest_dump(
@@ -168,7 +174,7 @@ def ingest_dump(
 
     kind: "comments" or "submissions"; None sniffs it from the first object.
     source_name: stored as `source = "dump:<source_name>"`; default the file name.
-    batch_rows: lines per Arrow batch sent to staging.
+    batch_rows: lines per batch normalised into staging.
     now: the ingest time, used as `retrieved_at` for lines that carry no retrieval time.
     commit_every_rows: 0 (the default) ingests the file in one transaction: a failure or a
         truncated file leaves the warehouse as it was. DuckDB holds an open transaction's
@@ -181,11 +187,11 @@ def ingest_dump(
     started = time.perf_counter()
     path = Path(path)
     kind = kind or sniff_kind(path)
-    writer = PartitionWriter(con, kind, f"dump:{source_name or path.name}")
+    writer = PartitionWriter(con, kind, f"dump:{source_name or path.name}", int(now()))
     if not commit_every_rows:
         with transaction(con):
             writer.begin_source()
-            lines = _parse_lines(iter_lines(path), writer, int(now()), batch_rows, on_batch)
+            lines = _stage_lines(path, writer, batch_rows, on_batch)
             report = writer.merge()
     else:
         with transaction(con):
@@ -194,11 +200,11 @@ def ingest_dump(
         def merge_when_due(batches: int) -> None:
             if on_batch is not None:
                 on_batch(batches)
-            if writer.unmerged_rows >= commit_every_rows:
+            if writer.unmerged_lines >= commit_every_rows:
                 with transaction(con):
                     writer.merge()
 
-        lines = _parse_lines(iter_lines(path), writer, int(now()), batch_rows, merge_when_due)
+        lines = _stage_lines(path, writer, batch_rows, merge_when_due)
         with transaction(con):
             report = writer.merge()
     report.lines = lines

@@ -32,7 +32,7 @@ import orjson
 import praw
 from prawcore.exceptions import PrawcoreException, ResponseException, TooManyRequests
 
-from assets.core.reddit_rows import IngestReport, PartitionWriter, Reject, normalize_comment, normalize_submission
+from assets.core.reddit_rows import IngestReport, PartitionWriter
 from assets.core.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def ingest_live(
     result = LiveIngestReport()
     for name in subreddits:
         source = f"praw:{name}:{_day(start_utc)}"
-        posts, comments = PartitionWriter(con, "submissions", source), PartitionWriter(con, "comments", source)
+        posts, comments = (PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments"))
         result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
         item_numbers, pending, first = count(1), 0, True
@@ -187,9 +187,9 @@ def ingest_live(
                 forest = fetch(lambda: submission.comments, f"submission {submission.id}")
                 fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
                 retrieved = int(now())
-                _add(posts, _raw(submission, SUBMISSION_FIELDS), normalize_submission, retrieved, next(item_numbers))
+                _add(posts, _raw(submission, SUBMISSION_FIELDS), retrieved, next(item_numbers))
                 for comment in forest.list():
-                    _add(comments, _raw(comment, COMMENT_FIELDS), normalize_comment, retrieved, next(item_numbers))
+                    _add(comments, _raw(comment, COMMENT_FIELDS), retrieved, next(item_numbers))
                 pending += 1
                 if pending == batch_submissions:
                     _store(con, [posts, comments], first)
@@ -201,9 +201,9 @@ def ingest_live(
     return result
 
 
-def _add(writer: PartitionWriter, raw: dict, normalize: Callable, retrieved: int, item: int) -> None:
-    try:
-        writer.add(normalize(raw, retrieved), item)
-    except Reject as reason:
-        writer.reject(item, str(reason), orjson.dumps(raw, default=str))
+def _add(writer: PartitionWriter, raw: dict, retrieved: int, item: int) -> None:
+    """One fetched object, as the JSON line a dump would hold, stamped with when it was
+    fetched; normalised by the same SQL as dump lines."""
+    raw["retrieved_on"] = retrieved
+    writer.add(item, orjson.dumps(raw, default=str))
     writer.report.lines += 1

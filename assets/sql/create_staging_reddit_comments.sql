@@ -1,9 +1,10 @@
--- Per-connection staging for one partition's comment rows (no keys: an id may repeat).
+-- Per-connection staging for one partition's lines, normalised (no keys: an id may repeat).
 -- Columns spelled out: DuckDB 2.0.0 loses a >=122,880-row append into a table made by
 -- `CREATE ... AS SELECT ... LIMIT 0` in the same transaction (scans then see no rows).
 CREATE OR REPLACE TEMP TABLE staging_reddit_comments (
     id VARCHAR, post_id VARCHAR, parent_id VARCHAR, subreddit VARCHAR, author VARCHAR,
     body VARCHAR, score BIGINT, created_utc BIGINT, score_hidden BOOLEAN, stickied BOOLEAN,
     distinguished VARCHAR, edited BOOLEAN, retrieved_at BIGINT, source VARCHAR,
-    source_line BIGINT
+    source_line BIGINT,
+    reject_reason VARCHAR, raw BLOB  -- set for a line that cannot be used, else NULL
 );

@@ -3,4 +3,5 @@
 -- staged retrieval at least as new replaces. Returns the number deleted (= updated).
 DELETE FROM reddit_comments AS t
 USING staging_reddit_comments AS s
-WHERE t.id = s.id AND s.retrieved_at >= coalesce(t.retrieved_at, s.retrieved_at);
+WHERE s.reject_reason IS NULL AND t.id = s.id
+    AND s.retrieved_at >= coalesce(t.retrieved_at, s.retrieved_at);

@@ -7,9 +7,8 @@ import orjson
 import pytest
 import zstandard
 
-from assets.core import dumps, reddit_rows, warehouse
+from assets.core import dumps, warehouse
 from assets.core.dumps import ingest_dump
-from assets.core.reddit_rows import normalize_comment, normalize_submission
 
 NOW = 1_700_000_000
 
@@ -39,6 +38,15 @@ def rows(con, table="reddit_comments", cols="*"):
 
 def rejects(con):
     return con.execute("SELECT line, kind, reason, raw FROM ingest_rejects ORDER BY line").fetchall()
+
+
+def ingest_line(con, tmp_path, line: bytes, kind="comments") -> dict | str:
+    """One dump line through the real ingest: its stored row as a dict, or its reject reason."""
+    ingest_dump(con, write_lines(tmp_path / "one.ndjson", [line]), kind=kind, now=lambda: NOW)
+    got = con.execute(f"SELECT * EXCLUDE (source, source_line) FROM reddit_{kind}")
+    names = [d[0] for d in got.description]
+    stored = [dict(zip(names, row)) for row in got.fetchall()]
+    return stored[0] if stored else rejects(con)[0][2]
 
 
 # --- normalisation -----------------------------------------------------------------------
@@ -78,17 +86,14 @@ def rejects(con):
         ({"recorded_at": "2023-10-08T10:44:50+02:00"}, "retrieved_at", 1696754690),
     ],
 )
-def test_normalize_comment_fields(fields, column, expected):
-    names = reddit_rows.SPECS["comments"].schema.names
-    row = normalize_comment(comment(**fields), NOW)
-    assert row[names.index(column)] == expected
+def test_normalize_comment_fields(con, tmp_path, fields, column, expected):
+    assert ingest_line(con, tmp_path, j(comment(**fields)))[column] == expected
 
 
-def test_normalize_submission_fields():
-    names = reddit_rows.SPECS["submissions"].schema.names
+def test_normalize_submission_fields(con, tmp_path):
     obj = {"id": "t3_p1", "title": "T", "selftext": "S", "score": None, "created_utc": "17",
            "author": "[deleted]", "subreddit": "x", "over_18": 0, "scraped_utc": 99}  # fmt: skip
-    row = dict(zip(names, normalize_submission(obj, NOW)))
+    row = ingest_line(con, tmp_path, j(obj), kind="submissions")
     assert row == {"id": "p1", "subreddit": "x", "author": None, "title": "T", "selftext": "S",
                    "score": None, "created_utc": 17, "over_18": False, "stickied": None,
                    "distinguished": None, "retrieved_at": 99}  # fmt: skip
@@ -103,19 +108,26 @@ def test_normalize_submission_fields():
         ({"link_id": None}, "missing link_id"),
         ({"score": "abc"}, "wrong type: score"),
         ({"score": True}, "wrong type: score"),
-        ({"score": float("nan")}, "wrong type: score"),
+        ({"score": 1.5e300}, "wrong type: score"),
         ({"created_utc": [1]}, "wrong type: created_utc"),
         ({"author": 7}, "wrong type: author"),
         ({"body": {"x": 1}}, "wrong type: body"),
         ({"edited": "yes"}, "wrong type: edited"),
         ({"stickied": 2}, "wrong type: stickied"),
-        ({"score": 2**70}, "wrong type: score"),
+        ({"score": 2**63}, "wrong type: score"),
+        ({"score": "inf"}, "wrong type: score"),
+        ({"created_utc": 1.5, "parent_id": 3}, "wrong type: parent_id"),  # first reason wins
         ({"recorded_at": "not a date"}, "wrong type: recorded_at"),
     ],
 )
-def test_normalize_comment_rejects(fields, reason):
-    with pytest.raises(reddit_rows.Reject, match=reason):
-        normalize_comment(comment(**fields), NOW)
+def test_normalize_comment_rejects(con, tmp_path, fields, reason):
+    line = j(comment(**fields))
+    assert ingest_line(con, tmp_path, line) == reason
+    assert rejects(con)[0][3] == line
+
+
+def test_normalize_submission_rejects(con, tmp_path):
+    assert ingest_line(con, tmp_path, j({"title": "T"}), kind="submissions") == "missing id"
 
 
 # --- rejects -----------------------------------------------------------------------------

@@ -1,0 +1,5 @@
+-- The staged lines that cannot be used, with their reason and raw bytes.
+INSERT INTO ingest_rejects (source, line, kind, reason, raw)
+SELECT source, source_line, 'comment', reject_reason, raw
+FROM staging_reddit_comments
+WHERE reject_reason IS NOT NULL;
