@@ -1,6 +1,6 @@
 """Reddit dumps (Pushshift / Arctic Shift NDJSON, zstd or plain) into the DuckDB warehouse.
 
-One dump file is one partition, ingested in one transaction:
+One dump file is one partition, merged into the warehouse in one transaction:
 
     con = warehouse.connect("upvote.duckdb")
     report = ingest_dump(con, "RC_2023-01.zst")            # kind sniffed from the data
@@ -170,43 +170,37 @@ def ingest_dump(
     now: Callable[[], float] = time.time,
     on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Ingest one dump file (.zst, .ndjson, .jsonl) as one partition, in one transaction.
+    """Ingest one dump file (.zst, .ndjson, .jsonl) as one partition: stage every line, then
+    merge them into the warehouse in one transaction.
 
     kind: "comments" or "submissions"; None sniffs it from the first object.
     source_name: stored as `source = "dump:<source_name>"`; default the file name.
     batch_rows: lines per batch normalised into staging.
     now: the ingest time, used as `retrieved_at` for lines that carry no retrieval time.
-    commit_every_rows: 0 (the default) ingests the file in one transaction: a failure or a
-        truncated file leaves the warehouse as it was. DuckDB holds an open transaction's
-        rows in memory (~0.9 GB per million comments), so for dumps too big for that, N > 0
-        merges and commits every N rows instead: memory stays bounded, and a failed run
-        keeps the rows committed so far, which a re-run completes without duplicates.
-    on_batch: called with the batch count after each flush (progress; tests inject a
-        failure here). An exception rolls back what is not yet committed.
+    commit_every_rows: 0 (the default) merges the whole file in one transaction, after it
+        is staged: a failure or a truncated file leaves the warehouse as it was. Staging
+        holds ~0.35 GB per million comments (DuckDB can page it out under `memory_limit`),
+        so for dumps too big for that, N > 0 merges and commits every N lines instead:
+        memory stays bounded, and a failed run keeps the rows committed so far, which a
+        re-run completes without duplicates.
+    on_batch: called with the batch count after each staged batch (progress; tests inject
+        a failure here). An exception leaves the warehouse as the last commit left it.
     """
     started = time.perf_counter()
     path = Path(path)
     kind = kind or sniff_kind(path)
     writer = PartitionWriter(con, kind, f"dump:{source_name or path.name}", int(now()))
-    if not commit_every_rows:
-        with transaction(con):
-            writer.begin_source()
-            lines = _stage_lines(path, writer, batch_rows, on_batch)
-            report = writer.merge()
-    else:
-        with transaction(con):
-            writer.begin_source()
 
-        def merge_when_due(batches: int) -> None:
-            if on_batch is not None:
-                on_batch(batches)
-            if writer.unmerged_lines >= commit_every_rows:
-                with transaction(con):
-                    writer.merge()
+    def merge_when_due(batches: int) -> None:
+        if on_batch is not None:
+            on_batch(batches)
+        if commit_every_rows and writer.unmerged_lines >= commit_every_rows:
+            with transaction(con):
+                writer.merge()
 
-        lines = _stage_lines(path, writer, batch_rows, merge_when_due)
-        with transaction(con):
-            report = writer.merge()
+    lines = _stage_lines(path, writer, batch_rows, merge_when_due)
+    with transaction(con):
+        report = writer.merge()
     report.lines = lines
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -137,12 +137,10 @@ def _day(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
-def _store(con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter], first: bool) -> None:
+def _store(con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter]) -> None:
     """Merge what the writers hold, in one transaction."""
     with transaction(con):
         for writer in writers:
-            if first:
-                writer.begin_source()
             writer.merge()
 
 
@@ -192,11 +190,11 @@ def ingest_live(
                     _add(comments, _raw(comment, COMMENT_FIELDS), retrieved, next(item_numbers))
                 pending += 1
                 if pending == batch_submissions:
-                    _store(con, [posts, comments], first)
+                    _store(con, [posts, comments])
                     pending, first = 0, False
         finally:  # complete submissions are stored even when a later fetch fails
             if pending or first:
-                _store(con, [posts, comments], first)
+                _store(con, [posts, comments])
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
