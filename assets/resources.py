@@ -46,9 +46,10 @@ class DumpArchive(dg.ConfigurableResource):
     incoming_dir: str = Field(description="Folder watched for new dump files.")
     commit_every_rows: int = Field(
         default=0,
-        description="0: each file in one transaction (all or nothing). N > 0: commit every N "
-        "rows, for dumps whose rows do not fit in memory; a failed run keeps what it committed "
-        "and a re-run completes it without duplicates.",
+        description="0: each file merged in one transaction (all or nothing). N > 0: commit "
+        "every N lines, so staging stays small and a long ingest keeps its progress: "
+        "a failed run keeps what it committed and a re-run completes it without duplicates. "
+        "To bound memory, set the warehouse's connection_config memory_limit (e.g. '1GB').",
     )
 
     def path_of(self, partition_key: str) -> Path:

@@ -39,7 +39,7 @@ PEER_SQL = Path(__file__).resolve().parent / "sql" / "create_peer_pairs.sql"
 # ---------------------------------------------------------------------------- workers
 
 
-def worker_ours(comments: str, submissions: str, profile: str | None) -> None:
+def worker_ours(comments: str, submissions: str, profile: str | None, memory_limit: str | None) -> None:
     from assets.core import warehouse
     from assets.core.dumps import ingest_dump
     from assets.core.pairs import PairRules, build_pairs
@@ -52,6 +52,8 @@ def worker_ours(comments: str, submissions: str, profile: str | None) -> None:
         prof.enable()
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as tmp:
         con = warehouse.connect(Path(tmp) / "upvote.duckdb")
+        if memory_limit:  # what Warehouse(connection_config={"memory_limit": ...}) sets
+            con.execute("SET memory_limit = ?", [memory_limit])
         t0 = time.perf_counter()
         subs = ingest_dump(con, submissions, kind="submissions")
         t1 = time.perf_counter()
@@ -104,7 +106,8 @@ def floor_cmd(comments: Path, submissions: Path) -> list[str]:
     return [f"zstd -dcq --long=31 '{submissions}' > /dev/null && zstd -dcq --long=31 '{comments}' > /dev/null"]
 
 
-def run_set(label: str, comments: Path, submissions: Path, contenders: list[str], profile_dir: Path | None) -> list[dict]:
+def run_set(label: str, comments: Path, submissions: Path, contenders: list[str], profile_dir: Path | None,
+            memory_limit: str | None) -> list[dict]:
     rows = []
     for name in contenders:
         if name == "floor":
@@ -114,6 +117,8 @@ def run_set(label: str, comments: Path, submissions: Path, contenders: list[str]
                     "--comments", str(comments), "--submissions", str(submissions)]
             if name == "ours" and profile_dir is not None:
                 argv += ["--profile-out", str(profile_dir / f"pairs-ours-{label}.prof")]
+            if name == "ours" and memory_limit:
+                argv += ["--memory-limit", memory_limit]
             row = harness.run_contender(name, argv)
         row["dataset"] = label
         row["pairs"] = row["result"].get("pairs")
@@ -147,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data-dir", default=os.environ.get("BENCH_DATA_DIR", "/tmp/upvote-dpo-bench"),
                     help="where synthetic dumps are written and reused")
     ap.add_argument("--profile", action="store_true", help="cProfile ours; writes results/*.prof, prints top")
+    ap.add_argument("--memory-limit", help="DuckDB memory_limit for ours (e.g. 1GB); default DuckDB's 80%% of RAM")
     ap.add_argument("--out", default="pairs", help="result name: benchmarks/results/<out>.json")
     # worker mode (internal)
     ap.add_argument("--worker", choices=["ours", "peer"], help=argparse.SUPPRESS)
@@ -156,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     if args.worker == "ours":
-        return worker_ours(args.comments, args.submissions, args.profile_out)
+        return worker_ours(args.comments, args.submissions, args.profile_out, args.memory_limit)
     if args.worker == "peer":
         return worker_peer(args.comments, args.submissions)
     if shutil.which("zstd") is None:
@@ -167,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     profile_dir = harness.RESULTS_DIR if args.profile else None
     rows: list[dict] = []
     if not args.no_real:
-        rows += run_set("real", *REAL, ["floor", "peer", "ours"], profile_dir)
+        rows += run_set("real", *REAL, ["floor", "peer", "ours"], profile_dir, args.memory_limit)
     sizes = [] if args.sizes in ("", "none") else [int(float(s)) for s in args.sizes.split(",")]
     gen_rows = []
     for n in sizes:
@@ -177,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         if gen:
             gen_rows.append(gen)
         contenders = ["floor", "peer", "ours"] if args.peer_on_synth else ["floor", "ours"]
-        rows += run_set(synth.label(n), comments, submissions, contenders, profile_dir)
+        rows += run_set(synth.label(n), comments, submissions, contenders, profile_dir, args.memory_limit)
 
     for r in rows:
         res = r["result"]
