@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.trainer --models tiny        # ~1 min
     .venv/bin/python -m benchmarks.trainer --smollm2-steps 40 --tiny-steps 100
     .venv/bin/python -m benchmarks.trainer --profile            # + cProfile of our step loop
+    .venv/bin/python -m benchmarks.trainer --contenders ours --ours gradient_checkpointing=false
 
 Contenders, each in its own process (peak RSS of the whole process):
   ours  `training.trainer.train(TrainConfig(...))`, reference log-probs precomputed (cache
@@ -111,10 +112,30 @@ def n_params(path: Path) -> int:
     return total
 
 
+def ours_overrides(items: list[str]) -> dict:
+    """`FIELD=VALUE` strings -> TrainConfig fields of ours, typed like the field."""
+    import dataclasses
+    import typing
+
+    from training.config import TrainConfig
+    from training.flags import scalar_type
+
+    hints = typing.get_type_hints(TrainConfig)
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in {f.name for f in dataclasses.fields(TrainConfig)}:
+            raise SystemExit(f"--ours {item!r}: TrainConfig has no field {name!r}")
+        kind = scalar_type(hints[name])
+        out[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return out
+
+
 # ---------------------------------------------------------------------------- workers
 
 
-def worker_ours(model: str, steps: int, lr: float, profile: str | None, precision: str = "fp32") -> None:
+def worker_ours(model: str, steps: int, lr: float, profile: str | None, precision: str = "fp32",
+                overrides: dict | None = None) -> None:
     import torch
 
     import training.trainer as tr
@@ -147,7 +168,7 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
         snap = write_snapshot(train_rows, eval_rows, Path(tmp) / "snapshot")
         cfg = TrainConfig(snapshot_dir=str(snap), model=str(model_dir(model)), out_dir=str(Path(tmp) / "out"),
                           cache_dir=str(Path(tmp) / "cache"), max_steps=steps, learning_rate=lr,
-                          precision=precision, eval_max_pairs=2, log_every=1, **COMMON)
+                          precision=precision, eval_max_pairs=2, log_every=1, **{**COMMON, **(overrides or {})})
         if profile:
             import cProfile
 
@@ -300,14 +321,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                     help="both trainers: fp32, or bf16 autocast (ours precision=bf16, TRL bf16=True)")
     ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
+    ap.add_argument("--ours", action="append", default=[], metavar="FIELD=VALUE",
+                    help="set a TrainConfig field of ours (repeatable), e.g. gradient_checkpointing=false")
     ap.add_argument("--out", default="trainer")
     ap.add_argument("--worker", choices=["ours", "trl", "matmul"], help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--steps", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
+    ap.add_argument("--ours-json", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker == "ours":
-        return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision)
+        return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision, json.loads(args.ours_json))
     if args.worker == "trl":
         return worker_trl(args.model, args.steps, args.lr, args.precision)
     if args.worker == "matmul":
@@ -315,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
 
     info = harness.machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['loadavg_at_start']}", file=sys.stderr)
+    overrides = ours_overrides(args.ours)
     real_pairs()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     peak = harness.run_contender("matmul", [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", "matmul"])["result"]
@@ -329,6 +354,8 @@ def main(argv: list[str] | None = None) -> None:
                      "--steps", str(steps), "--lr", str(args.lr), "--precision", args.precision]
             if args.profile and name == "ours":
                 argv_ += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
+            if name == "ours":
+                argv_ += ["--ours-json", json.dumps(overrides)]
             row = harness.run_contender(name, argv_, env=env)
             res = row["result"]
             row.update(model=model, params_m=round(params / 1e6, 2), steps=res["steps"],
@@ -340,6 +367,8 @@ def main(argv: list[str] | None = None) -> None:
             row["of_fp32_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["float32"]
             row["of_bf16_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["bfloat16"]
             row["precision"] = args.precision
+            if name == "ours" and overrides:
+                row["config"] = overrides
             rows.append(row)
             print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB, "
                   f"loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, dropped {row['dropped']}",

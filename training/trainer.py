@@ -13,6 +13,10 @@ Features and assumptions
   * accelerate picks the device: CUDA + bf16 when a GPU is present; on CPU fp32 or bf16
     autocast on request. Under `accelerate launch`, each optimizer step's micro-batches are
     dealt round-robin to the processes; evaluation runs whole on every process;
+  * memory: decoder layers' activations recomputed in the backward (`gradient_checkpointing`,
+    on by default), gradients set to None after each step, logits 256 tokens at a time;
+    `return_memory_to_os` (off: it costs time) also stops glibc hoarding freed tensors
+    (training.memory). What remains is fp32 weights + gradients + AdamW's two states;
   * the batch order is a pure function of (seed, step), so the data position is the step and
     `resume=True` continues exactly where a killed run stopped;
   * metrics named like TRL's; `on_log(step, metrics)` forwards them (CLI, Dagster Pipes).
@@ -41,6 +45,7 @@ from training.config import TrainConfig
 from training.data import EncodedPair, collate, encode_pairs, load_snapshot
 from training.logps import SequenceLogProbs, pair_logps
 from training.losses import LOSSES, REFERENCE_FREE, sft_loss
+from training.memory import return_large_frees_to_os
 from training.models import cache_root, load_model_and_tokenizer, resolve_model_dir, weights_sha256
 
 BATCH_KEYS = ("input_ids", "attention_mask", "loss_mask")
@@ -222,6 +227,10 @@ def resolve_precision(cfg: TrainConfig) -> str:
 
 def build_policy(cfg: TrainConfig, model_dir: Path):
     lm, tokenizer = load_model_and_tokenizer(model_dir)
+    if cfg.gradient_checkpointing:
+        # transformers' name for it; non-reentrant, and only in training mode with gradients, so
+        # the reference precompute and evaluation run as before.
+        lm.activation_checkpointing_enable()
     if cfg.use_lora:
         from peft import LoraConfig, get_peft_model
 
@@ -248,6 +257,8 @@ def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], 
 
 
 def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
+    if cfg.return_memory_to_os:
+        return_large_frees_to_os()  # before anything large is allocated (a GGUF conversion included)
     precision = resolve_precision(cfg)
     accelerator = Accelerator(mixed_precision=precision)
     set_seed(cfg.seed)

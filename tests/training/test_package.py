@@ -13,7 +13,7 @@ from tests.training.snapshots import pair_rows, write_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = ["training", "training.config", "training.losses", "training.models", "training.data", "training.logps",
-           "training.reference", "training.checkpoint", "training.outputs", "training.trainer", "training.__main__"]
+           "training.reference", "training.memory", "training.checkpoint", "training.outputs", "training.trainer", "training.__main__"]
 
 
 def test_importing_training_imports_neither_dagster_nor_duckdb():

@@ -129,6 +129,22 @@ def test_grad_accumulation_equals_one_big_batch(tmp_path):
     assert _losses(big.history) == pytest.approx(_losses(accumulated.history), abs=1e-5)
 
 
+def test_gradient_checkpointing_changes_memory_not_the_result(tmp_path, tiny_dir):
+    """Recomputing the layers' activations gives the same gradients, so the same losses; it and
+    the other memory setting are no hyperparameters: the manifest (hence the model's settings
+    key) leaves them out."""
+    from training.trainer import build_policy
+
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), [])
+    on, off = (_cfg(snap, tmp_path / name, max_steps=3, gradient_checkpointing=name == "on") for name in ("on", "off"))
+    assert build_policy(on, tiny_dir)[0].lm.is_activation_checkpointing
+    assert not build_policy(off, tiny_dir)[0].lm.is_activation_checkpointing
+    with_ckpt, without = train(on), train(off)
+    assert _losses(with_ckpt.history) == pytest.approx(_losses(without.history), abs=1e-6)
+    assert with_ckpt.manifest["hyperparameters"] == without.manifest["hyperparameters"]
+    assert not {"gradient_checkpointing", "return_memory_to_os"} & set(with_ckpt.manifest["hyperparameters"])
+
+
 def test_reference_cache_matches_live_and_is_reused(tmp_path):
     # a fresh snapshot id, so the shared cache cannot already hold these pairs
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4), snapshot_id=uuid.uuid4().hex)
