@@ -68,11 +68,11 @@ class IngestReport:
 class PartitionWriter:
     """Raw lines of one source, normalised into staging, merged into the warehouse.
 
-    Staging is this connection's scratch, written outside any transaction: DuckDB can then
-    page it out, where rows appended inside an open transaction stay in memory (3M
-    comments: 2.5 GB peak instead of 3.5). Only `merge` touches the warehouse, in the
-    caller's transaction: `ingest_dump` merges a whole file at once, the live ingest a
-    batch of submissions at a time."""
+    Staging is this connection's scratch. `ingest_dump` stages outside any transaction
+    (`stage`), so DuckDB can page it out, where rows appended inside an open transaction
+    stay in memory (3M comments: 2.5 GB peak instead of 3.5). Only `merge` touches the
+    warehouse, in the caller's transaction: `ingest_dump` merges a whole file at once, the
+    live ingest a batch of submissions at a time."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, retrieved_default: int):
         self.con, self.source = con, source
@@ -98,7 +98,8 @@ class PartitionWriter:
         self.unmerged_lines += len(raw)
 
     def add(self, line: int, raw: bytes) -> None:
-        """Buffer one raw line (a live object); staged by the next `merge`."""
+        """Buffer one raw line (a live object); staged by the next `merge`, inside its
+        transaction (a live batch is small)."""
         self._pending.append((line, raw))
 
     def _stage_pending(self) -> None:
