@@ -18,7 +18,6 @@ import assets.core.pairs as pairs_module
 from assets.core.pairs import WATERFALL, PairRules, build_pairs
 from assets.core.warehouse import connect
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "reddit"
 
 LONG_ANSWER = (
     "Honestly the best thing you can do is go to office hours every single week, even when "
@@ -55,10 +54,10 @@ def insert(con, posts=(), comments=()) -> None:
             con.unregister("rows_in")
 
 
-def load_shared(con, name: str) -> None:
+def load_shared(con, shared_reddit: Path, name: str) -> None:
     """A shared `<name>_{comments,submissions}.ndjson.zst` pair into the raw tables."""
     def lines(kind):
-        path = SHARED / f"{name}_{kind}.ndjson.zst"
+        path = shared_reddit / f"{name}_{kind}.ndjson.zst"
         with open(path, "rb") as fh:
             reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh)
             return [orjson.loads(line) for line in io.BufferedReader(reader) if line.strip()]
@@ -365,9 +364,9 @@ def test_dedup_steps_in_the_build(con):
 # --- real data ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["rumoureval2019", "praw_cassettes"])
-def test_real_file_invariants(tmp_path, name):
+def test_real_file_invariants(tmp_path, shared_reddit, name):
     con = connect(tmp_path / "real.duckdb")
-    load_shared(con, name)
+    load_shared(con, shared_reddit, name)
     rules = PairRules()
     report = build_pairs(con, rules)
     assert_waterfall_adds_up(report)
