@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -146,12 +147,23 @@ def sniff_kind(path: str | Path, max_lines: int = 10_000) -> Kind:
     raise ValueError(f"cannot tell whether {name} holds comments or submissions; pass kind=")
 
 
+def _read_ahead(items: Iterator[pa.ChunkedArray]) -> Iterator[pa.ChunkedArray]:
+    """`items`, each next one produced on a worker thread while the caller uses the
+    current one: decompressing and splitting (zstandard and numpy release the GIL) overlap
+    DuckDB's staging of the batch before. An exception in `items` is raised here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = pool.submit(next, items, None)
+            yield item
+
+
 def _stage_lines(
     path: Path, writer: PartitionWriter, batch_lines: int, on_batch: Callable[[int], None] | None
 ) -> int:
     """Stage the file's lines a batch at a time; the number of lines read."""
     lines = 0
-    for batches, raw in enumerate(iter_line_batches(path, batch_lines), 1):
+    for batches, raw in enumerate(_read_ahead(iter_line_batches(path, batch_lines)), 1):
         writer.stage(pa.array(np.arange(lines + 1, lines + 1 + len(raw))), raw)
         lines += len(raw)
         if on_batch is not None:
