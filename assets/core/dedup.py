@@ -45,14 +45,14 @@ Speed (full college dump: ~80k distinct comments in ~210k rule-passing pairs, 2 
 datasketch's `MinHash.bulk` hashes each shingle with SHA-1 in Python, ~0.33 ms a
 comment, ~26 s in all. `minhash_signatures` computes datasketch's default "affine32"
 construction (MurmurHash3 fmix32 pre-mix, then `a*h + b mod 2^32` with datasketch's own
-permutations for `seed`) in one numba-compiled pass over all shingles of all comments,
-a block of texts per thread: ~0.1 s at 128 permutations (numpy, three passes over a
-permutations x shingles block: ~1.8 s), plus ~0.5 s once per process to import numba and
-load the cached kernel; a test checks it equals
-`datasketch.MinHash(hashfunc=identity).update_batch` bit for bit. Banding uses the
-(bands, rows) datasketch's `MinHashLSH` chooses, with `np.unique` per band instead of
-inserting `LeanMinHash`es into MinHashLSH and walking its buckets (~6 s -> ~0.3 s); a
-test checks the candidates equal MinHashLSH's `query` results.
+permutations for `seed`) in one numba-compiled pass over the UTF-8 bytes of all
+comments, shingling included, a block of texts per thread: ~0.2 s at 128 permutations
+(numpy, with a shingle array and three passes over a permutations x shingles block:
+~2.7 s), plus ~0.3 s once per process to import numba and load the cached kernel; a test
+checks it equals `datasketch.MinHash(hashfunc=identity).update_batch` bit for bit.
+Banding uses the (bands, rows) datasketch's `MinHashLSH` chooses, sorting a 64-bit key
+per band instead of inserting `LeanMinHash`es into MinHashLSH and walking its buckets
+(~6 s -> ~0.2 s); a test checks the candidates equal MinHashLSH's `query` results.
 """
 
 from __future__ import annotations
