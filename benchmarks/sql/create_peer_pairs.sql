@@ -1,6 +1,6 @@
--- The peer: the SHP rules written by hand as one query straight over the NDJSON
--- ($comments / $submissions: files or FIFOs fed by `zstd -dc --long=31`), no staging,
--- no id merge, no text dedup, no rule waterfall, no lineage.
+-- The peer: the SHP rules written by hand as one query over the dumps' fields
+-- (peer_comments / peer_submissions: create_peer_sources.sql), no staging, no id merge,
+-- no text dedup, no rule waterfall, no lineage.
 -- Rules: top-level comments only; chosen written strictly later and scored >= 2x the
 -- rejected; both comments score >= 2; post score >= 10; no NSFW post; no deleted /
 -- removed body or deleted author; no AutoModerator, moderator-distinguished, stickied,
@@ -11,17 +11,12 @@ WITH posts AS (
            CASE WHEN selftext IS NULL OR trim(selftext) IN ('', '[deleted]', '[removed]')
                 THEN coalesce(title, '') ELSE coalesce(title, '') || chr(10) || chr(10) || selftext
            END AS prompt
-    FROM read_json($submissions, format = 'newline_delimited', columns = {
-        id: 'VARCHAR', author: 'VARCHAR', title: 'VARCHAR', selftext: 'VARCHAR',
-        score: 'BIGINT', over_18: 'BOOLEAN'})
+    FROM peer_submissions
     WHERE score >= 10 AND NOT coalesce(over_18, false)
 ),
 comments AS (
     SELECT c.id, p.id AS post_id, p.prompt, c.body, c.score, c.created_utc
-    FROM read_json($comments, format = 'newline_delimited', columns = {
-        id: 'VARCHAR', link_id: 'VARCHAR', parent_id: 'VARCHAR', author: 'VARCHAR',
-        body: 'VARCHAR', score: 'BIGINT', created_utc: 'BIGINT', distinguished: 'VARCHAR',
-        stickied: 'BOOLEAN', score_hidden: 'BOOLEAN'}) AS c
+    FROM peer_comments AS c
     JOIN posts AS p ON c.link_id = 't3_' || p.id
     WHERE c.parent_id = c.link_id
       AND c.score >= 2
