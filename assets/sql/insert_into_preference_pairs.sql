@@ -10,7 +10,7 @@ SELECT s.pair_id, s.post_id, s.subreddit, p.prompt,
             THEN 'eval' ELSE 'train' END AS split
 FROM pair_selection AS s
 JOIN pair_posts AS p ON p.id = s.post_id
-JOIN pair_comments AS ch ON ch.id = s.chosen_id
-JOIN pair_comments AS rj ON rj.id = s.rejected_id
+JOIN pair_texts AS ch ON ch.id = s.chosen_id
+JOIN pair_texts AS rj ON rj.id = s.rejected_id
 WHERE $max_pairs_per_post = 0 OR s.post_rank <= $max_pairs_per_post
 ORDER BY s.post_id, s.post_rank;
