@@ -217,12 +217,12 @@ def lsh_candidate_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
         sorted_bucket = bucket[order]
         starts = np.flatnonzero(np.r_[True, sorted_bucket[1:] != sorted_bucket[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+        pairs = starts[sizes == 2]  # most shared buckets: taken at once, not one by one
+        found.append(np.stack([order[pairs], order[pairs + 1]], axis=1))
+        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
             members = order[start:start + size]
             i, j = np.triu_indices(size, k=1)
             found.append(np.stack([members[i], members[j]], axis=1))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
     return np.unique(np.sort(np.concatenate(found), axis=1), axis=0)
 
 
