@@ -108,7 +108,19 @@ def normalise(text: str) -> str:
     return words or " ".join(lowered.split())
 
 
-@numba.njit(cache=True, inline="always")
+def _compiled(**options):
+    """`numba.njit` with its on-disk cache (the package's __pycache__, NUMBA_CACHE_DIR or
+    the user's cache folder) where one can be written; numba refuses `cache=True` at import
+    when none can (a read-only install), and then the kernel compiles once per process."""
+    def compile_(func):
+        try:
+            return numba.njit(cache=True, nogil=True, **options)(func)
+        except RuntimeError:
+            return numba.njit(nogil=True, **options)(func)
+    return compile_
+
+
+@numba.njit(inline="always")  # inlined into the kernels: nothing to cache
 def _fmix32(h: np.uint32) -> np.uint32:
     """MurmurHash3's 32-bit finalizer (as datasketch's affine32 scheme pre-mixes)."""
     h ^= h >> np.uint32(16)
@@ -123,7 +135,7 @@ def permutations(num_perm: int, seed: int = 1) -> np.ndarray:
     return MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled()
 def _minhash_rows(data: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray,
                   out: np.ndarray) -> None:
     """out[i]: the MinHash of text i = data[starts[i]:starts[i + 1]] (UTF-8, >= k bytes).
@@ -175,10 +187,21 @@ def minhash_signatures(texts: Sequence[str], num_perm: int = 128, seed: int = 1)
     return out
 
 
-@numba.njit(cache=True, nogil=True)
 def estimated_jaccard(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
     """MinHash Jaccard estimate of each row pair (rows_a[i], rows_b[i]): the share of equal
-    signature positions. Compiled, so no (pairs x permutations) copies are made."""
+    signature positions. Compiled, so no (pairs x permutations) copies are made; the
+    indices are checked here, as the kernel does not."""
+    rows_a, rows_b = np.asarray(rows_a, dtype=np.int64), np.asarray(rows_b, dtype=np.int64)
+    if rows_a.shape != rows_b.shape or rows_a.ndim != 1:
+        raise ValueError(f"row index arrays must be 1-D and alike, got {rows_a.shape} and {rows_b.shape}")
+    for rows in (rows_a, rows_b):
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(signatures)):
+            raise IndexError(f"row index out of range for {len(signatures)} signatures")
+    return _jaccard_rows(signatures, rows_a, rows_b)
+
+
+@_compiled()
+def _jaccard_rows(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
     estimate = np.empty(len(rows_a))
     for i in range(len(rows_a)):
         equal = 0

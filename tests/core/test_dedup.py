@@ -62,6 +62,40 @@ def test_signatures_equal_datasketch_minhash_bit_for_bit():
         assert np.array_equal(reference.hashvalues, signature), text
 
 
+def test_kernels_compile_without_a_writable_cache(monkeypatch):
+    """Where numba finds no cache folder it raises at decoration (a read-only install):
+    the kernel must then compile in memory instead of failing the import."""
+    import numba
+
+    from assets.core import dedup
+
+    real_njit = numba.njit
+
+    def njit_without_cache_folder(*args, cache=False, **options):
+        if cache:
+            raise RuntimeError("cannot cache function: no locator available")
+        return real_njit(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", njit_without_cache_folder)
+
+    @dedup._compiled()
+    def double(x):
+        return 2 * x
+
+    assert double(21) == 42
+
+
+def test_estimated_jaccard_checks_its_row_indices():
+    signatures = minhash_signatures(["one text here", "another text", "a third one"])
+    assert estimated_jaccard(signatures, np.array([0, 1]), np.array([0, 2]))[0] == 1.0
+    with pytest.raises(IndexError):
+        estimated_jaccard(signatures, np.array([3]), np.array([0]))
+    with pytest.raises(IndexError):
+        estimated_jaccard(signatures, np.array([0]), np.array([-1]))
+    with pytest.raises(ValueError):
+        estimated_jaccard(signatures, np.array([0, 1]), np.array([0]))
+
+
 def test_lsh_candidates_equal_datasketch_minhashlsh_query():
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(40)]
