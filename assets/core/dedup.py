@@ -224,7 +224,7 @@ def lsh_candidate_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
     The same banding as `datasketch.MinHashLSH` (bands = consecutive slices of r
     positions, as in its `hashranges`; a test checks the candidates match its `query`),
     done by sorting per band: inserting 60k `LeanMinHash`es into MinHashLSH and walking its
-    buckets took ~6 s, this ~0.1 s. A band's r values are bucketed by a 64-bit hash of
+    buckets took ~6 s, this ~0.2 s. A band's r values are bucketed by a 64-bit hash of
     them, sum(value x random odd multiplier) mod 2^64 (sorting integers is much faster
     than sorting r-value rows): among 10^6 rows the odds that any collision adds a
     candidate are under 10^-6, and such a candidate would still face the Jaccard check.

@@ -28,7 +28,6 @@ import typing
 from dataclasses import dataclass, field
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from assets.core.dedup import DEDUP_STEPS, dedup_pairs, lsh_bands
@@ -164,10 +163,9 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, 
                          exact=rules.exact_dedup, near=rules.near_dedup,
                          threshold=rules.near_dup_threshold, num_perm=rules.minhash_num_perm,
                          seed=rules.minhash_seed)
-    reasons = np.array(result.reasons, dtype=object)
-    removed = np.flatnonzero(np.not_equal(reasons, None))
+    removed = [i for i, step in enumerate(result.reasons) if step is not None]
     table = pa.table({"pair_id": pa.array(pairs["pair_id"][removed].tolist(), pa.string()),
-                      "step": pa.array(reasons[removed].tolist(), pa.string())})
+                      "step": pa.array([result.reasons[i] for i in removed], pa.string())})
     return table, result.stats
 
 
