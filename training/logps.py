@@ -1,10 +1,14 @@
 """Sequence log-probabilities of completions, without full-vocabulary logits for the whole batch.
 
 `SequenceLogProbs` wraps a causal LM (plain or peft). Its forward runs the backbone once over
-the concatenated chosen+rejected batch, then projects only the completion positions through
-the LM head, a chunk of tokens at a time: log p(token) = logit[token] - logsumexp(logits).
-In training each chunk is recomputed in the backward pass (activation checkpointing), so at
-most one chunk of (tokens, vocab) fp32 logits is alive at once instead of (2B, T, vocab).
+the concatenated chosen+rejected batch, then scores only the completion positions through the
+LM head with `CompletionLogProbs`, a chunk of tokens at a time:
+log p(token) = logit[token] - logsumexp(logits). That function keeps one (chunk, vocab) fp32
+buffer alive at a time, in the forward and in the backward: the backward recomputes a chunk's
+logits and turns them into their gradient in place (softmax - one-hot, times the incoming
+gradient), as Liger-Kernel's and Apple's Cut Cross-Entropy's fused linear cross-entropy do on
+GPUs (both Triton only, so not usable here). Autograd through the plain ops would keep ~4 such
+buffers per chunk (logits, the logsumexp temporaries, softmax, the gather's scatter).
 
 Because the whole computation sits in one `nn.Module.forward`, accelerate / DDP wrap it like
 any model, and the reference is simply the same module without gradient (adapters off for LoRA).
@@ -12,24 +16,91 @@ any model, and the reference is simply the same module without gradient (adapter
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from training.data import EncodedPair, collate
 
-# Rows of fp32 logits per chunk: 256 x 49152 x 4 B = 48 MiB for SmolLM2's vocabulary. The backward
-# holds ~4 such buffers at once (recomputed logits, softmax, their gradient, the gather's); 1024
-# rows (192 MiB each) made them the tiny model's peak. 256 rows measured no slower on SmolLM2.
+# Rows of logits per chunk: 256 x 49152 x 4 B = 48 MiB for SmolLM2's vocabulary.
 CHUNK_TOKENS = 256
 
 
-def _chunk_token_logps(hidden: torch.Tensor, labels: torch.Tensor, head: nn.Module, softcap) -> torch.Tensor:
-    logits = head(hidden).float()  # (n, vocab); under bf16 autocast the matmul runs in bf16
-    if softcap:  # Gemma-style final logit soft-capping
-        logits = softcap * torch.tanh(logits / softcap)
-    return logits.gather(-1, labels[:, None]).squeeze(-1) - logits.logsumexp(dim=-1)
+def _compute_dtype(weight: torch.Tensor) -> torch.dtype:
+    """The head matmul's dtype: autocast's when it is on (as nn.Linear would run), else the weight's."""
+    device = weight.device.type
+    return torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weight.dtype
+
+
+class CompletionLogProbs(torch.autograd.Function):
+    """(n,) log p(labels[i] | hidden[i]) through the head `F.linear(hidden, weight, bias)`,
+    optionally soft-capped (Gemma: logits = cap * tanh(z / cap)), `chunk` rows at a time."""
+
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, labels, chunk: int, softcap):
+        dtype = _compute_dtype(weight)
+        w, b = weight.to(dtype), None if bias is None else bias.to(dtype)
+        out = hidden.new_empty(hidden.size(0), dtype=_logits_dtype(dtype))
+        lse = torch.empty_like(out)
+        with torch.autocast(weight.device.type, enabled=False):
+            for s in range(0, hidden.size(0), chunk):
+                logits, _ = _logits(hidden[s : s + chunk].to(dtype), w, b, softcap)
+                # logsumexp in place: the built-in keeps two more (chunk, vocab) temporaries
+                top = logits.amax(dim=-1, keepdim=True)
+                picked = logits.gather(-1, labels[s : s + chunk, None])
+                lse[s : s + chunk] = (logits.sub_(top).exp_().sum(dim=-1, keepdim=True).log_() + top).squeeze(-1)
+                out[s : s + chunk] = picked.squeeze(-1) - lse[s : s + chunk]
+        ctx.save_for_backward(hidden, weight, bias, labels, lse)
+        ctx.chunk, ctx.softcap, ctx.dtype = chunk, softcap, dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        hidden, weight, bias, labels, lse = ctx.saved_tensors
+        dtype, chunk = ctx.dtype, ctx.chunk
+        want_h, want_w, want_b = ctx.needs_input_grad[:3]
+        w, b = weight.to(dtype), None if bias is None else bias.to(dtype)
+        grad_h = torch.empty_like(hidden) if want_h else None
+        grad_w = torch.zeros_like(weight, dtype=_logits_dtype(dtype)) if want_w else None
+        grad_b = torch.zeros_like(bias, dtype=_logits_dtype(dtype)) if want_b else None
+        with torch.autocast(weight.device.type, enabled=False):
+            for s in range(0, hidden.size(0), chunk):
+                h = hidden[s : s + chunk].to(dtype)
+                logits, capped = _logits(h, w, b, ctx.softcap)
+                # d out_i / d logits_ij = [j == label_i] - softmax_ij, built in the logits' buffer
+                grad = logits.sub_(lse[s : s + chunk, None]).exp_()
+                grad.scatter_add_(-1, labels[s : s + chunk, None], grad.new_full((grad.size(0), 1), -1.0))
+                grad.mul_(-grad_out[s : s + chunk, None])
+                if capped is not None:  # through cap * tanh(z / cap): times 1 - tanh^2
+                    grad.mul_(capped.square_().neg_().add_(1.0))
+                grad = grad.to(dtype)
+                if want_h:
+                    grad_h[s : s + chunk] = grad @ w
+                if want_w and grad_w.dtype == dtype:
+                    grad_w.addmm_(grad.T, h)  # in place: no (vocab, hidden) temporary per chunk
+                elif want_w:
+                    grad_w += grad.T @ h  # a bf16 product summed in fp32, as autocast's backward does
+                if want_b:
+                    grad_b += grad.sum(dim=0)
+        return (grad_h, None if grad_w is None else grad_w.to(weight.dtype),
+                None if grad_b is None else grad_b.to(bias.dtype), None, None, None)
+
+
+def _logits_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Logits, softmax and their sums in fp32 at least (fp64 stays fp64, for gradcheck)."""
+    return torch.promote_types(dtype, torch.float32)
+
+
+def _logits(h, w, b, softcap) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Logits of a chunk in `_logits_dtype` (a fresh buffer the caller may overwrite) and, when
+    soft-capped, tanh(z / cap) for the backward."""
+    logits = F.linear(h, w, b).to(_logits_dtype(h.dtype))
+    if not softcap:
+        return logits, None
+    capped = logits.div_(softcap).tanh_()
+    return capped * softcap, capped
 
 
 class SequenceLogProbs(nn.Module):
@@ -51,16 +122,11 @@ class SequenceLogProbs(nn.Module):
         hidden = lm.base_model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
         mask = loss_mask[:, 1:].bool()
         hidden, labels = hidden[:, :-1][mask], input_ids[:, 1:][mask]
-        softcap = getattr(lm.config.get_text_config(), "final_logit_softcapping", None)
         head = lm.get_output_embeddings()
-        pieces = []
-        for start in range(0, hidden.size(0), self.chunk_tokens):
-            h, y = hidden[start : start + self.chunk_tokens], labels[start : start + self.chunk_tokens]
-            if torch.is_grad_enabled():
-                pieces.append(checkpoint(_chunk_token_logps, h, y, head, softcap, use_reentrant=False))
-            else:
-                pieces.append(_chunk_token_logps(h, y, head, softcap))
-        token_logps = torch.cat(pieces) if pieces else hidden.new_zeros(0, dtype=torch.float32)
+        if not isinstance(head, nn.Linear):
+            raise TypeError(f"the LM head must be an nn.Linear to be scored in chunks, got {type(head).__name__}")
+        softcap = getattr(lm.config.get_text_config(), "final_logit_softcapping", None)
+        token_logps = CompletionLogProbs.apply(hidden, head.weight, head.bias, labels, self.chunk_tokens, softcap)
         row = mask.nonzero()[:, 0]
         return token_logps.new_zeros(input_ids.size(0)).index_add(0, row, token_logps)
 

@@ -14,7 +14,8 @@ Features and assumptions
     autocast on request. Under `accelerate launch`, each optimizer step's micro-batches are
     dealt round-robin to the processes; evaluation runs whole on every process;
   * memory: decoder layers' activations recomputed in the backward (`gradient_checkpointing`,
-    on by default), gradients set to None after each step, logits 256 tokens at a time;
+    on by default), gradients set to None after each step, the LM head run 256 tokens at a
+    time with one logits buffer alive (training.logps' hand-written backward);
     `return_memory_to_os` (off: it costs time) also stops glibc hoarding freed tensors
     (training.memory). What remains is fp32 weights + gradients + AdamW's two states;
   * the batch order is a pure function of (seed, step), so the data position is the step and
