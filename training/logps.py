@@ -1,8 +1,9 @@
 """Sequence log-probabilities of completions, without full-vocabulary logits for the whole batch.
 
 `SequenceLogProbs` wraps a causal LM (plain or peft). Its forward runs the backbone once over
-the concatenated chosen+rejected batch, then scores only the completion positions through the
-LM head with `CompletionLogProbs`, a chunk of tokens at a time:
+a batch of pairs in `training.data.collate`'s layout (one row per pair, the prompt shared by
+the chosen and the rejected completion), then scores only the completion positions through
+the LM head with `CompletionLogProbs`, a chunk of tokens at a time:
 log p(token) = logit[token] - logsumexp(logits). That function keeps one (chunk, vocab) fp32
 buffer alive at a time, in the forward and in the backward: the backward recomputes a chunk's
 logits and turns them into their gradient in place (softmax - one-hot, times the incoming
@@ -22,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.data import EncodedPair, collate
+from training.data import MODEL_INPUTS, EncodedPair, collate, collate_sequences
 
 # Rows of logits per chunk: 256 x 49152 x 4 B = 48 MiB for SmolLM2's vocabulary.
 CHUNK_TOKENS = 256
@@ -104,9 +105,8 @@ def _logits(h, w, b, softcap) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
 
 
 class SequenceLogProbs(nn.Module):
-    """forward(input_ids, attention_mask, loss_mask) -> (N,) summed log-probs of the masked tokens.
-
-    Position t's token is scored from the hidden state at t-1, so loss_mask[:, 0] is ignored."""
+    """forward(**training.data.collate(pairs)) -> (2B,) summed log-probs of the chosen then
+    the rejected completions: token t is scored from the hidden state at scored_from[t]."""
 
     def __init__(self, lm: nn.Module, chunk_tokens: int = CHUNK_TOKENS):
         super().__init__()
@@ -116,23 +116,26 @@ class SequenceLogProbs(nn.Module):
     def causal_lm(self) -> nn.Module:
         return self.lm.get_base_model() if hasattr(self.lm, "get_base_model") else self.lm  # peft or plain
 
-    def forward(self, input_ids, attention_mask, loss_mask) -> torch.Tensor:
+    def forward(self, input_ids, position_ids, attention_mask, scored_from, sequence) -> torch.Tensor:
         lm = self.causal_lm()
         # base_model is the backbone (LlamaModel for Llama); LoRA layers live inside it, so they apply.
-        hidden = lm.base_model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
-        mask = loss_mask[:, 1:].bool()
-        hidden, labels = hidden[:, :-1][mask], input_ids[:, 1:][mask]
+        # A 4D mask is used as given (transformers' masking_utils), so a sliding window is not applied.
+        hidden = lm.base_model(input_ids=input_ids, position_ids=position_ids, attention_mask=attention_mask,
+                               use_cache=False).last_hidden_state
+        row, col = (sequence >= 0).nonzero(as_tuple=True)
         head = lm.get_output_embeddings()
         if not isinstance(head, nn.Linear):
             raise TypeError(f"the LM head must be an nn.Linear to be scored in chunks, got {type(head).__name__}")
         softcap = getattr(lm.config.get_text_config(), "final_logit_softcapping", None)
-        token_logps = CompletionLogProbs.apply(hidden, head.weight, head.bias, labels, self.chunk_tokens, softcap)
-        row = mask.nonzero()[:, 0]
-        return token_logps.new_zeros(input_ids.size(0)).index_add(0, row, token_logps)
+        token_logps = CompletionLogProbs.apply(hidden[row, scored_from[row, col]], head.weight, head.bias,
+                                               input_ids[row, col], self.chunk_tokens, softcap)
+        return token_logps.new_zeros(2 * input_ids.size(0)).index_add(0, sequence[row, col], token_logps)
 
 
-def naive_sequence_logps(lm: nn.Module, batch: dict) -> torch.Tensor:
-    """The textbook computation (full logits, log_softmax, gather), for tests to compare against."""
+def naive_sequence_logps(lm: nn.Module, pairs: list[EncodedPair], pad_id: int) -> torch.Tensor:
+    """The textbook computation (each prompt + completion its own sequence, full logits,
+    log_softmax, gather), (2B,) chosen then rejected, for tests to compare against."""
+    batch = collate_sequences(pairs, pad_id)
     logits = lm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1].float()
     token_logps = F.log_softmax(logits, dim=-1).gather(-1, batch["input_ids"][:, 1:, None]).squeeze(-1)
     return (token_logps * batch["loss_mask"][:, 1:]).sum(dim=1)
@@ -147,7 +150,7 @@ def pair_logps(model: nn.Module, pairs: list[EncodedPair], batch_size: int, pad_
     rows = []
     for start in range(0, len(pairs), batch_size):
         batch = collate(pairs[start : start + batch_size], pad_id)
-        logps = model(*(batch[k].to(device) for k in ("input_ids", "attention_mask", "loss_mask")))
+        logps = model(*(batch[k].to(device) for k in MODEL_INPUTS))
         rows.append(torch.stack(logps.float().chunk(2), dim=1).cpu())
     model.train(was_training)
     return torch.cat(rows) if rows else torch.zeros(0, 2)

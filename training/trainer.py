@@ -6,8 +6,10 @@ checkpoints), evaluate after, save (model, model card, manifest).
 
 Features and assumptions
   * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, + RPO's sft term);
-  * chosen and rejected in one concatenated forward; log-probs by per-token gather on the
-    completion positions only (training.logps), never full-vocabulary logits for the batch;
+  * one forward per batch, one row per pair: the prompt once, then the chosen and the
+    rejected completion, each seeing only the prompt and itself (training.data.collate);
+    log-probs on the completion positions only (training.logps), never full-vocabulary
+    logits for the batch;
   * reference log-probs cached on disk per (snapshot, base model, tokens) or a live frozen
     model; with LoRA the reference is the same model with adapters off;
   * accelerate picks the device: CUDA + bf16 when a GPU is present; on CPU fp32 or bf16
@@ -43,13 +45,12 @@ from tqdm.auto import tqdm
 
 from training import checkpoint, outputs, reference
 from training.config import TrainConfig
-from training.data import EncodedPair, collate, encode_pairs, load_snapshot
+from training.data import MODEL_INPUTS, EncodedPair, collate, encode_pairs, load_snapshot
 from training.logps import SequenceLogProbs, pair_logps
 from training.losses import LOSSES, REFERENCE_FREE, sft_loss
 from training.memory import return_large_frees_to_os
 from training.models import cache_root, load_model_and_tokenizer, resolve_model_dir, weights_sha256
 
-BATCH_KEYS = ("input_ids", "attention_mask", "loss_mask")
 OnLog = Callable[[int, dict], None]
 
 
@@ -181,7 +182,7 @@ def train_step(model, optimizer, scheduler, accelerator, cfg, batches, pairs, re
         batch = collate([pairs[j] for j in idx], pad_id)
         sync = accelerator.no_sync(model) if i < len(mine) - 1 else nullcontext()
         with sync:
-            logps = model(*(batch[k].to(accelerator.device) for k in BATCH_KEYS))
+            logps = model(*(batch[k].to(accelerator.device) for k in MODEL_INPUTS))
             lengths = batch["completion_lengths"].to(accelerator.device)
             loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs))
             accelerator.backward(loss * weight)

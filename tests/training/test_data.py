@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from tests.training.snapshots import pair_rows, write_snapshot
-from training.data import collate, encode_completion, encode_pairs, encode_prompt, load_snapshot, truncate_pair
+from training.data import collate, collate_sequences, encode_completion, encode_pairs, encode_prompt, load_snapshot, truncate_pair
 
 LONG = " ".join(["My landlord says the deposit covers 'wear and tear' but the lease says otherwise."] * 40)
 
@@ -118,9 +118,35 @@ def test_no_pair_dropped_and_truncations_counted(tokenizer):
     assert sum(p.truncated for p in pairs) == 3
 
 
-def test_collate_concatenates_chosen_then_rejected_and_masks_completions(tokenizer):
+def test_collate_puts_a_pair_in_one_row_with_the_prompt_shared(tokenizer):
+    """Row i = prompt + chosen + rejected; the rejected tokens see the prompt and themselves,
+    at the positions they would have right after the prompt; each completion token is scored
+    from its predecessor in its own prompt + completion sequence."""
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=4096)
     batch = collate(pairs, tokenizer.pad_token_id)
+    width = batch["input_ids"].shape[1]
+    assert batch["attention_mask"].shape == (3, 1, width, width)
+    assert batch["completion_lengths"].tolist() == [len(p.chosen) for p in pairs] + [len(p.rejected) for p in pairs]
+    for i, pair in enumerate(pairs):
+        n_p, n_c, n_r = len(pair.prompt), len(pair.chosen), len(pair.rejected)
+        end = n_p + n_c + n_r
+        assert batch["input_ids"][i, :end].tolist() == pair.prompt + pair.chosen + pair.rejected
+        assert batch["position_ids"][i, :end].tolist() == list(range(n_p + n_c)) + list(range(n_p, n_p + n_r))
+        sees = batch["attention_mask"][i, 0]
+        first_rejected, last_chosen = n_p + n_c, n_p + n_c - 1
+        assert sees[last_chosen, : last_chosen + 1].all() and not sees[last_chosen, last_chosen + 1 :].any()
+        assert sees[end - 1].tolist() == [True] * n_p + [False] * n_c + [True] * n_r + [False] * (width - end)
+        assert sees[first_rejected].nonzero().squeeze(1).tolist() == list(range(n_p)) + [first_rejected]
+        assert sees.any(dim=1).all()  # padding queries too: no empty softmax row
+        assert batch["scored_from"][i, :n_p].eq(-1).all() and batch["scored_from"][i, end:].eq(-1).all()
+        assert batch["scored_from"][i, n_p : n_p + 2].tolist() == [n_p - 1, n_p]
+        assert batch["scored_from"][i, first_rejected : first_rejected + 2].tolist() == [n_p - 1, first_rejected]
+        assert batch["sequence"][i].tolist() == [-1] * n_p + [i] * n_c + [3 + i] * n_r + [-1] * (width - end)
+
+
+def test_collate_sequences_is_the_two_row_layout(tokenizer):
+    pairs = encode_pairs(pair_rows(3), tokenizer, max_length=4096)
+    batch = collate_sequences(pairs, tokenizer.pad_token_id)
     assert batch["input_ids"].shape[0] == 6
     for i, pair in enumerate(pairs):
         for row, completion in ((i, pair.chosen), (i + 3, pair.rejected)):

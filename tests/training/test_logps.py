@@ -66,18 +66,24 @@ def test_bf16_autocast_matches_autograd_under_autocast():
     assert not torch.allclose(ours[0], fp32[0], atol=1e-3)
 
 
-def test_chunked_logps_match_full_logits_with_gradients(tiny_dir, tokenizer):
+def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, tokenizer):
+    """One row per pair (prompt once, rejected masked off the chosen, positions continued)
+    gives the log-probs and gradients of the textbook layout: each prompt + completion its own
+    sequence, full logits. Pairs of different lengths, so rows are padded; chunks of 7 rows."""
     from transformers import AutoModelForCausalLM
 
-    from training.data import collate, encode_pairs
+    from training.data import MODEL_INPUTS, collate, encode_pairs
 
-    batch = collate(encode_pairs(pair_rows(3), tokenizer, max_length=80), tokenizer.pad_token_id)
+    pairs = encode_pairs(pair_rows(3), tokenizer, max_length=80)
+    assert len({len(p.prompt) + len(p.chosen) + len(p.rejected) for p in pairs}) > 1
+    batch = collate(pairs, tokenizer.pad_token_id)
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
-    ours = SequenceLogProbs(lm, chunk_tokens=7)(batch["input_ids"], batch["attention_mask"], batch["loss_mask"])
+    ours = SequenceLogProbs(lm, chunk_tokens=7)(*(batch[k] for k in MODEL_INPUTS))
     ours.sum().backward()
-    grad_ours = lm.model.embed_tokens.weight.grad.clone()
+    grads_ours = [p.grad.clone() for p in lm.parameters()]
     lm.zero_grad()
-    naive = naive_sequence_logps(lm, batch)
+    naive = naive_sequence_logps(lm, pairs, tokenizer.pad_token_id)
     naive.sum().backward()
     assert torch.allclose(ours, naive, atol=1e-4)
-    assert torch.allclose(grad_ours, lm.model.embed_tokens.weight.grad, rtol=1e-4, atol=1e-4)
+    for mine, theirs in zip(grads_ours, (p.grad for p in lm.parameters())):
+        assert torch.allclose(mine, theirs, rtol=1e-4, atol=1e-4)

@@ -88,7 +88,7 @@ def test_losses_dict_and_config_validation(tmp_path):
 # ---------------------------------------------------------------- against TRL 1.16
 
 
-def _trl_dpo_loss(lm, batch, ref_c, ref_r, loss_types, loss_weights, beta, label_smoothing):
+def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, label_smoothing):
     """Run TRL's own DPOTrainer._compute_loss on a real model and batch, with precomputed reference
     log-probs; `self` carries just the attributes that method reads."""
     from accelerate import Accelerator
@@ -103,8 +103,8 @@ def _trl_dpo_loss(lm, batch, ref_c, ref_r, loss_types, loss_weights, beta, label
         _metrics={"train": defaultdict(list), "eval": defaultdict(list)}, _total_train_tokens=0, _tp_size=1,
         args=SimpleNamespace(),
     )
-    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
-              "completion_mask": batch["loss_mask"], "ref_chosen_logps": ref_c, "ref_rejected_logps": ref_r}
+    inputs = {"input_ids": sequences["input_ids"], "attention_mask": sequences["attention_mask"],
+              "completion_mask": sequences["loss_mask"], "ref_chosen_logps": ref_c, "ref_rejected_logps": ref_r}
     with torch.no_grad():
         loss = DPOTrainer._compute_loss(trainer, lm, inputs, return_outputs=False)
     mode = "train" if lm.training else "eval"
@@ -119,23 +119,24 @@ def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, lab
     from transformers import AutoModelForCausalLM
 
     from tests.training.snapshots import pair_rows
-    from training.data import collate, encode_pairs
+    from training.data import MODEL_INPUTS, collate, collate_sequences, encode_pairs
     from training.logps import SequenceLogProbs
     from training.trainer import preference_loss
 
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=48)
     batch = collate(pairs, tokenizer.pad_token_id)
+    sequences = collate_sequences(pairs, tokenizer.pad_token_id)  # TRL's layout
     ref_c, ref_r = torch.tensor([-300.0, -280.0, -150.0]), torch.tensor([-90.0, -60.0, -85.0])
     beta = 0.05
     cfg = TrainConfig(snapshot_dir="s", out_dir="o", loss_type=loss_type, beta=beta, sft_weight=sft_weight,
                       label_smoothing=label_smoothing)
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
     with torch.no_grad():
-        logps = SequenceLogProbs(lm)(batch["input_ids"], batch["attention_mask"], batch["loss_mask"])
+        logps = SequenceLogProbs(lm)(*(batch[k] for k in MODEL_INPUTS))
         ours, metrics, _ = preference_loss(cfg, logps, batch["completion_lengths"].float(), torch.stack([ref_c, ref_r], 1))
 
     types, weights = ([loss_type, "sft"], [1.0, sft_weight]) if sft_weight else ([loss_type], [1.0])
-    theirs, trl_metrics = _trl_dpo_loss(lm, batch, ref_c, ref_r, types, weights, beta, label_smoothing)
+    theirs, trl_metrics = _trl_dpo_loss(lm, sequences, ref_c, ref_r, types, weights, beta, label_smoothing)
     assert ours.item() == pytest.approx(theirs, rel=1e-5)
     for name in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"):
         assert metrics[name] == pytest.approx(trl_metrics[name], rel=1e-5, abs=1e-6), name

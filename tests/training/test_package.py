@@ -52,10 +52,11 @@ def test_cli_flags_come_from_the_config_and_it_trains(tmp_path):
 @pytest.mark.smollm2
 def test_smollm2_converts_once_and_matches_the_gguf():
     """The cached safetensors conversion reloads with from_pretrained and gives the GGUF's logits;
-    the chunked completion log-probs agree with full log_softmax on the real model."""
+    the shared-prompt completion log-probs agree with separate sequences' full log_softmax on
+    the real model."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.data import collate, encode_pairs
+    from training.data import MODEL_INPUTS, collate, encode_pairs
     from training.logps import SequenceLogProbs, naive_sequence_logps
     from training.models import gguf_path, resolve_model_dir
 
@@ -64,15 +65,17 @@ def test_smollm2_converts_once_and_matches_the_gguf():
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(model_dir)
     assert model.num_parameters() == pytest.approx(134.5e6, rel=0.01) and "im_start" in tok.chat_template
-    batch = collate(encode_pairs(pair_rows(1), tok, max_length=96), tok.pad_token_id)
+    pairs = encode_pairs(pair_rows(1), tok, max_length=96)
+    batch = collate(pairs, tok.pad_token_id)
     gguf = gguf_path()
     original = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     with torch.no_grad():
-        ours = model(input_ids=batch["input_ids"][:1]).logits
-        theirs = original(input_ids=batch["input_ids"][:1]).logits
+        prompt_and_chosen = torch.tensor([pairs[0].prompt + pairs[0].chosen])
+        ours = model(input_ids=prompt_and_chosen).logits
+        theirs = original(input_ids=prompt_and_chosen).logits
         assert torch.allclose(ours, theirs, atol=1e-4)
-        chunked = SequenceLogProbs(model)(batch["input_ids"], batch["attention_mask"], batch["loss_mask"])
-        assert torch.allclose(chunked, naive_sequence_logps(model, batch), atol=1e-3)
+        shared_prompt = SequenceLogProbs(model)(*(batch[k] for k in MODEL_INPUTS))
+        assert torch.allclose(shared_prompt, naive_sequence_logps(model, pairs, tok.pad_token_id), atol=1e-3)
 
 
 def test_cli_under_dagster_pipes_reports_the_materialization(tmp_path):
