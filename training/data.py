@@ -17,7 +17,7 @@ Tokenisation, for each pair:
     is cut (keeping a leading BOS, and at least half the budget for the prompt), then the
     completions' ends. A completion is never empty. No pair is dropped; truncated pairs are
     counted.
-  * the loss mask covers completion tokens only.
+  * only completion tokens are scored.
 """
 
 from __future__ import annotations
@@ -164,7 +164,8 @@ def collate(pairs: list[EncodedPair], pad_id: int) -> dict[str, torch.Tensor]:
     Returns, for B pairs and T = the longest prompt + chosen + rejected:
       input_ids, position_ids (B, T), right-padded;
       attention_mask (B, 1, T, T) bool, True where a query may attend to a key (padding
-        queries attend to the prompt, so no row is empty; nothing attends to padding);
+        queries attend to the prompt and to padding, so no row is empty; no prompt or
+        completion token attends to padding);
       scored_from (B, T): for a completion token, the position whose hidden state predicts
         it (the previous token, or the prompt's last for the first rejected one); else -1;
       sequence (B, T): the output sequence a completion token belongs to, chosen i -> i,

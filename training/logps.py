@@ -5,7 +5,8 @@ a batch of pairs in `training.data.collate`'s layout (one row per pair, the prom
 the chosen and the rejected completion), then scores only the completion positions through
 the LM head with `CompletionLogProbs`, a chunk of tokens at a time:
 log p(token) = logit[token] - logsumexp(logits). That function keeps one (chunk, vocab) fp32
-buffer alive at a time, in the forward and in the backward: the backward recomputes a chunk's
+buffer alive at a time (under bf16 autocast also the bf16 matmul output it is cast from; with
+soft-capping a second fp32 one), in the forward and in the backward: the backward recomputes a chunk's
 logits and turns them into their gradient in place (softmax - one-hot, times the incoming
 gradient), as Liger-Kernel's and Apple's Cut Cross-Entropy's fused linear cross-entropy do on
 GPUs (both Triton only, so not usable here). Autograd through the plain ops would keep ~4 such
@@ -22,6 +23,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from training.data import MODEL_INPUTS, EncodedPair, collate, collate_sequences
 
@@ -58,6 +60,7 @@ class CompletionLogProbs(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable  # the backward works in place: no second-order gradients
     def backward(ctx, grad_out):
         hidden, weight, bias, labels, lse = ctx.saved_tensors
         dtype, chunk = ctx.dtype, ctx.chunk
@@ -105,8 +108,14 @@ def _logits(h, w, b, softcap) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
 
 
 class SequenceLogProbs(nn.Module):
-    """forward(**training.data.collate(pairs)) -> (2B,) summed log-probs of the chosen then
-    the rejected completions: token t is scored from the hidden state at scored_from[t]."""
+    """forward(*(batch[k] for k in MODEL_INPUTS)) with batch = training.data.collate(pairs)
+    -> (2B,) summed log-probs of the chosen then the rejected completions: token t is scored
+    from the hidden state at scored_from[t].
+
+    The custom mask goes to the model as given (transformers uses a 4D mask as is): sdpa
+    takes it as bool, eager attention as an additive float mask; other attention kernels
+    (flash-attention's take 2D padding masks only) and rows longer than a sliding window
+    are refused rather than computed wrong."""
 
     def __init__(self, lm: nn.Module, chunk_tokens: int = CHUNK_TOKENS):
         super().__init__()
@@ -118,18 +127,36 @@ class SequenceLogProbs(nn.Module):
 
     def forward(self, input_ids, position_ids, attention_mask, scored_from, sequence) -> torch.Tensor:
         lm = self.causal_lm()
+        attention_mask = _model_mask(lm, attention_mask)
         # base_model is the backbone (LlamaModel for Llama); LoRA layers live inside it, so they apply.
-        # A 4D mask is used as given (transformers' masking_utils), so a sliding window is not applied.
         hidden = lm.base_model(input_ids=input_ids, position_ids=position_ids, attention_mask=attention_mask,
                                use_cache=False).last_hidden_state
         row, col = (sequence >= 0).nonzero(as_tuple=True)
         head = lm.get_output_embeddings()
         if not isinstance(head, nn.Linear):
-            raise TypeError(f"the LM head must be an nn.Linear to be scored in chunks, got {type(head).__name__}")
+            raise TypeError(f"the LM head must be a plain torch.nn.Linear to be scored in chunks, got "
+                            f"{type(head).__module__}.{type(head).__qualname__}")
         softcap = getattr(lm.config.get_text_config(), "final_logit_softcapping", None)
         token_logps = CompletionLogProbs.apply(hidden[row, scored_from[row, col]], head.weight, head.bias,
                                                input_ids[row, col], self.chunk_tokens, softcap)
         return token_logps.new_zeros(2 * input_ids.size(0)).index_add(0, sequence[row, col], token_logps)
+
+
+def _model_mask(lm: nn.Module, allowed: torch.Tensor) -> torch.Tensor:
+    """collate's (B, 1, T, T) bool mask in the form lm's attention implementation reads."""
+    config = lm.config.get_text_config()
+    implementation = lm.config._attn_implementation
+    window = getattr(config, "sliding_window", None)
+    if window and getattr(config, "use_sliding_window", True) and allowed.size(-1) > window:
+        raise ValueError(f"a row of {allowed.size(-1)} tokens is longer than the model's sliding window ({window}); "
+                         "lower max_length")
+    if implementation == "sdpa":
+        return allowed
+    if implementation == "eager":  # eager attention adds the mask to the scores
+        dtype = lm.get_input_embeddings().weight.dtype
+        return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill_(~allowed, torch.finfo(dtype).min)
+    raise ValueError(f"attention implementation {implementation!r} takes no custom 4D mask; load the model with "
+                     "attn_implementation='sdpa' or 'eager'")
 
 
 def naive_sequence_logps(lm: nn.Module, pairs: list[EncodedPair], pad_id: int) -> torch.Tensor:

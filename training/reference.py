@@ -22,7 +22,7 @@ import torch
 
 from training.data import EncodedPair
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: scored in training.data.collate's shared-prompt layout (equal to float rounding)
 
 
 def pairs_digest(pairs: list[EncodedPair]) -> str:

@@ -66,10 +66,12 @@ def test_bf16_autocast_matches_autograd_under_autocast():
     assert not torch.allclose(ours[0], fp32[0], atol=1e-3)
 
 
-def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, tokenizer):
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, tokenizer, attention):
     """One row per pair (prompt once, rejected masked off the chosen, positions continued)
     gives the log-probs and gradients of the textbook layout: each prompt + completion its own
-    sequence, full logits. Pairs of different lengths, so rows are padded; chunks of 7 rows."""
+    sequence, full logits. Pairs of different lengths, so rows are padded; chunks of 7 rows.
+    Both attention implementations that take a custom mask (sdpa: bool, eager: additive)."""
     from transformers import AutoModelForCausalLM
 
     from training.data import MODEL_INPUTS, collate, encode_pairs
@@ -77,7 +79,7 @@ def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, t
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=80)
     assert len({len(p.prompt) + len(p.chosen) + len(p.rejected) for p in pairs}) > 1
     batch = collate(pairs, tokenizer.pad_token_id)
-    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32, attn_implementation=attention)
     ours = SequenceLogProbs(lm, chunk_tokens=7)(*(batch[k] for k in MODEL_INPUTS))
     ours.sum().backward()
     grads_ours = [p.grad.clone() for p in lm.parameters()]
@@ -87,3 +89,21 @@ def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, t
     assert torch.allclose(ours, naive, atol=1e-4)
     for mine, theirs in zip(grads_ours, (p.grad for p in lm.parameters())):
         assert torch.allclose(mine, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_masks_the_model_cannot_take_are_refused(tiny_dir, tokenizer):
+    """An attention kernel that reads only 2D padding masks, or rows longer than a sliding
+    window, would silently ignore the rejected-cannot-see-chosen mask: refused instead."""
+    from transformers import AutoModelForCausalLM
+
+    from training.data import MODEL_INPUTS, collate, encode_pairs
+
+    batch = collate(encode_pairs(pair_rows(2), tokenizer, max_length=80), tokenizer.pad_token_id)
+    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    lm.config._attn_implementation = "flash_attention_2"
+    with pytest.raises(ValueError, match="flash_attention_2"):
+        SequenceLogProbs(lm)(*(batch[k] for k in MODEL_INPUTS))
+    lm.config._attn_implementation = "sdpa"
+    lm.config.sliding_window = batch["input_ids"].shape[1] - 1
+    with pytest.raises(ValueError, match="sliding window"):
+        SequenceLogProbs(lm)(*(batch[k] for k in MODEL_INPUTS))
