@@ -5,12 +5,13 @@ a batch of pairs in `training.data.collate`'s layout (one row per pair, the prom
 the chosen and the rejected completion), then scores only the completion positions through
 the LM head with `CompletionLogProbs`, a chunk of tokens at a time:
 log p(token) = logit[token] - logsumexp(logits). That function keeps one (chunk, vocab) fp32
-buffer alive at a time (under bf16 autocast also the bf16 matmul output it is cast from; with
-soft-capping a second fp32 one), in the forward and in the backward: the backward recomputes a chunk's
-logits and turns them into their gradient in place (softmax - one-hot, times the incoming
-gradient), as Liger-Kernel's and Apple's Cut Cross-Entropy's fused linear cross-entropy do on
-GPUs (both Triton only, so not usable here). Autograd through the plain ops would keep ~4 such
-buffers per chunk (logits, the logsumexp temporaries, softmax, the gather's scatter).
+buffer alive at a time, in the forward and in the backward (under bf16 autocast also the
+bf16 matmul output it is cast from; with soft-capping a second fp32 one): the backward
+recomputes a chunk's logits and turns them into their gradient in place (softmax - one-hot,
+times the incoming gradient), as Liger-Kernel's and Apple's Cut Cross-Entropy's fused linear
+cross-entropy do on GPUs (both Triton only, so not usable here). Autograd through the plain
+ops would keep ~4 such buffers per chunk (logits, the logsumexp temporaries, softmax, the
+gather's scatter).
 
 Because the whole computation sits in one `nn.Module.forward`, accelerate / DDP wrap it like
 any model, and the reference is simply the same module without gradient (adapters off for LoRA).
