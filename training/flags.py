@@ -31,7 +31,8 @@ def add_dataclass_arguments(
             continue
         kind = scalar_type(hints[field.name])
         flags = (aliases or {}).get(field.name, []) + ["--" + field.name.replace("_", "-")]
-        help_text = f"{field.metadata.get('help', '')} (default: {field.default})"
+        # argparse %-formats help strings: a literal "%" (as in "~30% fewer") must be doubled
+        help_text = f"{field.metadata.get('help', '')} (default: {field.default})".replace("%", "%%")
         if kind is bool:
             parser.add_argument(*flags, dest=field.name, action=argparse.BooleanOptionalAction,
                                 default=None, help=help_text)

@@ -70,3 +70,22 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
     # The runs are in the instance, so the UI's history shows them.
     runs = dg.DagsterInstance.get().get_runs()
     assert len([r for r in runs if r.is_success]) == 5  # 2 ingests, pairs, snapshot, train
+
+
+def test_every_command_prints_its_help():
+    """argparse %-formats help texts, so a field help like "~30% fewer" broke `--help`; every
+    (sub)command's help renders, with the training flags' texts in it."""
+    import argparse
+
+    from pipelines.cli import build_parser
+
+    def helps(parser):
+        yield parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from helps(sub)
+
+    texts = list(helps(build_parser()))
+    assert len(texts) > 5
+    assert any("~30% fewer pairs/s" in " ".join(t.split()) for t in texts)

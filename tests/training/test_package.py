@@ -33,6 +33,7 @@ def test_cli_flags_come_from_the_config_and_it_trains(tmp_path):
     dests = {a.dest for a in parser._actions} - {"help"}
     assert dests == {f.name for f in dataclasses.fields(TrainConfig)}
     assert all(f.metadata["help"] for f in dataclasses.fields(TrainConfig))
+    assert "~30% fewer pairs/s" in " ".join(parser.format_help().split())  # a literal % in a help text
 
     snap = write_snapshot(tmp_path / "snap", pair_rows(3), pair_rows(1, offset=3))
     out = tmp_path / "out"
