@@ -2,7 +2,9 @@
 
 Every TrainConfig field is a flag (`--loss-type`, `--max-steps`, ...; help from the field),
 with short aliases --snapshot, --out and --loss. Booleans are `--resume` / `--no-resume`.
-Under `accelerate launch` the same command trains on several processes.
+Under `accelerate launch` the same command trains on several processes (DDP; on CPUs:
+`ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes N -m training ...`,
+since accelerate's `--cpu` starts a single process).
 
 When started by Dagster Pipes (PipesSubprocessClient; `dagster_pipes`, imported only then), the run opens the Pipes channel,
 forwards each logged step through `context.log` and `context.report_custom_message`, and

@@ -267,7 +267,10 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     snapshot = load_snapshot(cfg.snapshot_dir)
-    base_dir = resolve_model_dir(cfg.model, cfg.cache_dir)
+    # Converted models are built once, by the main process: under torch.distributed,
+    # save_pretrained writes weights on rank 0 only, so another rank's build has none.
+    with accelerator.main_process_first():
+        base_dir = resolve_model_dir(cfg.model, cfg.cache_dir)
     base_sha = weights_sha256(base_dir)
     model, tokenizer = build_policy(cfg, base_dir)
     pad_id = tokenizer.pad_token_id

@@ -195,3 +195,30 @@ def test_every_loss_trains(tmp_path, loss_type):
     losses = _losses(result.history)
     assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
     assert result.reference_cache == ("none" if loss_type == "simpo" else "computed") or result.reference_cache == "hit"
+
+
+def test_two_processes_under_accelerate_launch_equal_one_accumulating(tmp_path):
+    """`accelerate launch` with 2 CPU processes (DDP over gloo): each step's micro-batches are
+    dealt to the processes and their gradients averaged, so the run is the one-process run
+    that accumulates both micro-batches: same pairs per step, same losses."""
+    import socket
+
+    snap = write_snapshot(tmp_path / "snap", pair_rows(8), pair_rows(2, offset=8))
+    with socket.socket() as s:  # a free port for the process group
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # accelerate's `--cpu` launches one process; DDP on CPUs is its torchrun launcher
+    # (`--multi_gpu`) with ACCELERATE_USE_CPU set, so that each process picks gloo
+    launch = [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port)]
+    flags = ["--snapshot-dir", str(snap), "--model", "tiny", "--max-length", "64", "--batch-size", "2",
+             "--learning-rate", "1e-3", "--max-steps", "3", "--cache-dir", str(tmp_path / "cache"), "--out-dir"]
+    proc = subprocess.run([*launch, "-m", "training", *flags, str(tmp_path / "ddp")], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": "true"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ddp = json.loads((tmp_path / "ddp" / "training_manifest.json").read_text())
+    one = train(_cfg(snap, tmp_path / "one", grad_accum_steps=2, max_steps=3, cache_dir=str(tmp_path / "cache")))
+    assert ddp["num_processes"] == 2 and one.manifest["num_processes"] == 1
+    assert ddp["pairs"] == one.manifest["pairs"]
+    assert _losses(ddp["history"]) == pytest.approx(_losses(one.history), abs=1e-5)
+    assert ddp["eval_after"]["eval/loss"] == pytest.approx(one.eval_after["eval/loss"], abs=1e-5)
