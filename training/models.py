@@ -151,7 +151,8 @@ def weights_sha256(model_dir: Path) -> str:
     """sha256 over the directory's *.safetensors / *.bin files (name and content, sorted by name)."""
     files = sorted(p for p in Path(model_dir).iterdir() if p.suffix in (".safetensors", ".bin"))
     if not files:
-        raise FileNotFoundError(f"no weights files in {model_dir}")
+        raise FileNotFoundError(f"no weights files in {model_dir} (in the model cache: a build that a multi-process "
+                                "run broke before 2026-11-30 left it; delete the folder and run again)")
     if len(files) == 1:
         return file_sha256(files[0])
     digest = hashlib.sha256()
