@@ -108,16 +108,14 @@ def normalise(text: str) -> str:
     return words or " ".join(lowered.split())
 
 
-def _compiled(**options):
+def _compiled(func):
     """`numba.njit` with its on-disk cache (the package's __pycache__, NUMBA_CACHE_DIR or
     the user's cache folder) where one can be written; numba refuses `cache=True` at import
     when none can (a read-only install), and then the kernel compiles once per process."""
-    def compile_(func):
-        try:
-            return numba.njit(cache=True, nogil=True, **options)(func)
-        except RuntimeError:
-            return numba.njit(nogil=True, **options)(func)
-    return compile_
+    try:
+        return numba.njit(cache=True, nogil=True)(func)
+    except RuntimeError:
+        return numba.njit(nogil=True)(func)
 
 
 @numba.njit(inline="always")  # inlined into the kernels: nothing to cache
@@ -135,7 +133,7 @@ def permutations(num_perm: int, seed: int = 1) -> np.ndarray:
     return MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
 
 
-@_compiled()
+@_compiled
 def _minhash_rows(data: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray,
                   out: np.ndarray) -> None:
     """out[i]: the MinHash of text i = data[starts[i]:starts[i + 1]] (UTF-8, >= k bytes).
@@ -200,7 +198,7 @@ def estimated_jaccard(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.nda
     return _jaccard_rows(signatures, rows_a, rows_b)
 
 
-@_compiled()
+@_compiled
 def _jaccard_rows(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
     estimate = np.empty(len(rows_a))
     for i in range(len(rows_a)):

@@ -78,7 +78,7 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch):
 
     monkeypatch.setattr(numba, "njit", njit_without_cache_folder)
 
-    @dedup._compiled()
+    @dedup._compiled
     def double(x):
         return 2 * x
 
