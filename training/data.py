@@ -153,6 +153,11 @@ def encode_pairs(dataset, tokenizer, max_length: int, system_prompt: Optional[st
 MODEL_INPUTS = ("input_ids", "position_ids", "attention_mask", "scored_from", "sequence")
 
 
+def model_inputs(batch: dict[str, torch.Tensor], device="cpu") -> tuple[torch.Tensor, ...]:
+    """collate's tensors that `training.logps.SequenceLogProbs` takes, in order, on `device`."""
+    return tuple(batch[k].to(device) for k in MODEL_INPUTS)
+
+
 def collate(pairs: list[EncodedPair], pad_id: int) -> dict[str, torch.Tensor]:
     """One batch, one row per pair: prompt + chosen + rejected, the prompt run once for both.
 
@@ -191,8 +196,7 @@ def collate(pairs: list[EncodedPair], pad_id: int) -> dict[str, torch.Tensor]:
         after_prompt[:1] = n_prompt - 1
         scored_from[i, rejected] = after_prompt
         sequence[i, chosen], sequence[i, rejected] = i, n + i
-    unscorable = scored_from < 0  # a first completion token after an empty prompt has no predecessor
-    scored_from[unscorable], sequence[unscorable] = -1, -1
+    sequence[scored_from < 0] = -1  # a first completion token after an empty prompt has no predecessor
     index = torch.arange(width)
     causal = index[None, :] <= index[:, None]
     same_context = (segment[:, None, :] == 0) | (segment[:, None, :] == segment[:, :, None])

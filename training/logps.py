@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from training.data import MODEL_INPUTS, EncodedPair, collate, collate_sequences
+from training.data import EncodedPair, collate, collate_sequences, model_inputs
 
 # Rows of logits per chunk: 256 x 49152 x 4 B = 48 MiB for SmolLM2's vocabulary.
 CHUNK_TOKENS = 256
@@ -109,7 +109,7 @@ def _logits(h, w, b, softcap) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
 
 
 class SequenceLogProbs(nn.Module):
-    """forward(*(batch[k] for k in MODEL_INPUTS)) with batch = training.data.collate(pairs)
+    """forward(*model_inputs(batch)) with batch = training.data.collate(pairs)
     -> (2B,) summed log-probs of the chosen then the rejected completions: token t is scored
     from the hidden state at scored_from[t].
 
@@ -178,7 +178,7 @@ def pair_logps(model: nn.Module, pairs: list[EncodedPair], batch_size: int, pad_
     rows = []
     for start in range(0, len(pairs), batch_size):
         batch = collate(pairs[start : start + batch_size], pad_id)
-        logps = model(*(batch[k].to(device) for k in MODEL_INPUTS))
+        logps = model(*model_inputs(batch, device))
         rows.append(torch.stack(logps.float().chunk(2), dim=1).cpu())
     model.train(was_training)
     return torch.cat(rows) if rows else torch.zeros(0, 2)

@@ -45,7 +45,7 @@ from tqdm.auto import tqdm
 
 from training import checkpoint, outputs, reference
 from training.config import TrainConfig
-from training.data import MODEL_INPUTS, EncodedPair, collate, encode_pairs, load_snapshot
+from training.data import EncodedPair, collate, encode_pairs, load_snapshot, model_inputs
 from training.logps import SequenceLogProbs, pair_logps
 from training.losses import LOSSES, REFERENCE_FREE, sft_loss
 from training.memory import return_large_frees_to_os
@@ -182,7 +182,7 @@ def train_step(model, optimizer, scheduler, accelerator, cfg, batches, pairs, re
         batch = collate([pairs[j] for j in idx], pad_id)
         sync = accelerator.no_sync(model) if i < len(mine) - 1 else nullcontext()
         with sync:
-            logps = model(*(batch[k].to(accelerator.device) for k in MODEL_INPUTS))
+            logps = model(*model_inputs(batch, accelerator.device))
             lengths = batch["completion_lengths"].to(accelerator.device)
             loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs))
             accelerator.backward(loss * weight)

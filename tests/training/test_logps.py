@@ -74,13 +74,13 @@ def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, t
     Both attention implementations that take a custom mask (sdpa: bool, eager: additive)."""
     from transformers import AutoModelForCausalLM
 
-    from training.data import MODEL_INPUTS, collate, encode_pairs
+    from training.data import collate, encode_pairs, model_inputs
 
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=80)
     assert len({len(p.prompt) + len(p.chosen) + len(p.rejected) for p in pairs}) > 1
     batch = collate(pairs, tokenizer.pad_token_id)
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32, attn_implementation=attention)
-    ours = SequenceLogProbs(lm, chunk_tokens=7)(*(batch[k] for k in MODEL_INPUTS))
+    ours = SequenceLogProbs(lm, chunk_tokens=7)(*model_inputs(batch))
     ours.sum().backward()
     grads_ours = [p.grad.clone() for p in lm.parameters()]
     lm.zero_grad()
@@ -96,14 +96,14 @@ def test_masks_the_model_cannot_take_are_refused(tiny_dir, tokenizer):
     window, would silently ignore the rejected-cannot-see-chosen mask: refused instead."""
     from transformers import AutoModelForCausalLM
 
-    from training.data import MODEL_INPUTS, collate, encode_pairs
+    from training.data import collate, encode_pairs, model_inputs
 
     batch = collate(encode_pairs(pair_rows(2), tokenizer, max_length=80), tokenizer.pad_token_id)
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
     lm.config._attn_implementation = "flash_attention_2"
     with pytest.raises(ValueError, match="flash_attention_2"):
-        SequenceLogProbs(lm)(*(batch[k] for k in MODEL_INPUTS))
+        SequenceLogProbs(lm)(*model_inputs(batch))
     lm.config._attn_implementation = "sdpa"
     lm.config.sliding_window = batch["input_ids"].shape[1] - 1
     with pytest.raises(ValueError, match="sliding window"):
-        SequenceLogProbs(lm)(*(batch[k] for k in MODEL_INPUTS))
+        SequenceLogProbs(lm)(*model_inputs(batch))

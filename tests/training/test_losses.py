@@ -119,7 +119,7 @@ def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, lab
     from transformers import AutoModelForCausalLM
 
     from tests.training.snapshots import pair_rows
-    from training.data import MODEL_INPUTS, collate, collate_sequences, encode_pairs
+    from training.data import collate, collate_sequences, encode_pairs, model_inputs
     from training.logps import SequenceLogProbs
     from training.trainer import preference_loss
 
@@ -132,7 +132,7 @@ def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, lab
                       label_smoothing=label_smoothing)
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
     with torch.no_grad():
-        logps = SequenceLogProbs(lm)(*(batch[k] for k in MODEL_INPUTS))
+        logps = SequenceLogProbs(lm)(*model_inputs(batch))
         ours, metrics, _ = preference_loss(cfg, logps, batch["completion_lengths"].float(), torch.stack([ref_c, ref_r], 1))
 
     types, weights = ([loss_type, "sft"], [1.0, sft_weight]) if sft_weight else ([loss_type], [1.0])

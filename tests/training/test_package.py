@@ -57,7 +57,7 @@ def test_smollm2_converts_once_and_matches_the_gguf():
     the real model."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from training.data import MODEL_INPUTS, collate, encode_pairs
+    from training.data import collate, encode_pairs, model_inputs
     from training.logps import SequenceLogProbs, naive_sequence_logps
     from training.models import gguf_path, resolve_model_dir
 
@@ -75,7 +75,7 @@ def test_smollm2_converts_once_and_matches_the_gguf():
         ours = model(input_ids=prompt_and_chosen).logits
         theirs = original(input_ids=prompt_and_chosen).logits
         assert torch.allclose(ours, theirs, atol=1e-4)
-        shared_prompt = SequenceLogProbs(model)(*(batch[k] for k in MODEL_INPUTS))
+        shared_prompt = SequenceLogProbs(model)(*model_inputs(batch))
         assert torch.allclose(shared_prompt, naive_sequence_logps(model, pairs, tok.pad_token_id), atol=1e-3)
 
 
