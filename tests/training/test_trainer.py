@@ -127,6 +127,43 @@ def test_gradient_checkpointing_changes_memory_not_the_result(tmp_path, tiny_dir
     assert not {"gradient_checkpointing", "return_memory_to_os"} & set(with_ckpt.manifest["hyperparameters"])
 
 
+def test_precision_and_device_can_change_between_runs_in_one_process(tmp_path):
+    """accelerate keeps the device and precision in process-wide state that refuses a change: a
+    second train() with another precision used to fail. Now each run gets its own, and an fp32
+    run after a bf16 one gives the first fp32 run's losses."""
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), [])
+    runs = [train(_cfg(snap, tmp_path / f"{i}-{precision}", max_steps=2, precision=precision, device="cpu"))
+            for i, precision in enumerate(("fp32", "bf16", "fp32"))]
+    assert [r.manifest["precision"] for r in runs] == ["no", "bf16", "no"]
+    assert {r.manifest["device"] for r in runs} == {"cpu"}
+    assert _losses(runs[2].history) == _losses(runs[0].history)
+    assert _losses(runs[1].history) != _losses(runs[0].history)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
+def test_cuda_without_a_gpu_is_refused(snapshot, tmp_path):
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        train(_cfg(snapshot, tmp_path / "out", max_steps=1, device="cuda"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_cuda_run_matches_the_cpu_run(tmp_path):
+    """The same fp32 run on the GPU and on the CPU: the same losses to kernel rounding. With
+    device and precision on auto the GPU trains under bf16 autocast, and its first step (policy
+    = reference) is still ~ln 2."""
+    snap = write_snapshot(tmp_path / "snap", pair_rows(6), pair_rows(2, offset=6))
+    cpu, cuda = (train(_cfg(snap, tmp_path / device, max_steps=4, precision="fp32", device=device))
+                 for device in ("cpu", "cuda"))
+    assert cuda.manifest["device"].startswith("cuda") and cuda.reference_cache == "computed"
+    assert _losses(cpu.history)[-1] < _losses(cpu.history)[0] - 0.01
+    assert _losses(cuda.history) == pytest.approx(_losses(cpu.history), abs=2e-3)
+    assert cuda.eval_after["eval/loss"] == pytest.approx(cpu.eval_after["eval/loss"], abs=2e-3)
+    auto = train(_cfg(snap, tmp_path / "auto", max_steps=4))
+    assert auto.manifest["precision"] == "bf16" and auto.manifest["device"].startswith("cuda")
+    assert _losses(auto.history)[0] == pytest.approx(math.log(2), abs=0.05)
+    assert all(math.isfinite(x) for x in _losses(auto.history))
+
+
 def test_reference_cache_matches_live_and_is_reused(tmp_path):
     # a fresh snapshot id, so the shared cache cannot already hold these pairs
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4), snapshot_id=uuid.uuid4().hex)
