@@ -12,7 +12,8 @@ Contenders, each in its own process (peak RSS of the whole process):
         dir fresh per run, so they are computed, not loaded); eval split of 2 pairs;
   trl   TRL 1.16 `DPOTrainer`, `precompute_ref_log_probs=True` (its best CPU setting: no
         reference model kept), conversational prompt/chosen/rejected so it applies the same
-        chat template; fed the pairs in our step order (sequential sampler).
+        chat template; fed the pairs in our step order (sequential sampler; with
+        `--ours group_by_length=true` that order is grouped by length too: the same batches).
 Both: fp32 (--precision bf16: autocast in both), batch 2 pairs, max_length 256 (--batch-size,
 --max-length), AdamW lr --lr, linear decay, no warm-up, grad clip 1.0, beta 0.1, sigmoid loss,
 seed 0, on --device (cpu; cuda: peak GPU memory = torch.cuda.max_memory_allocated, and each
@@ -257,7 +258,8 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
     })
 
 
-def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, device: str, cudnn_attention: bool) -> None:
+def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, device: str, cudnn_attention: bool,
+               group_by_length: bool) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
     import torch
@@ -266,21 +268,28 @@ def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, 
     from trl import DPOConfig, DPOTrainer
 
     from training.config import TrainConfig
+    from training.data import encode_pairs
     from training.trainer import micro_batches
 
     torch.set_num_threads(os.cpu_count())
     torch.backends.cuda.enable_cudnn_sdp(cudnn_attention)
     n = steps * common["batch_size"]
     train_rows, _ = select_pairs(n)
-    # Our step order, so both trainers see the same pairs at the same step (until TRL's drops).
-    cfg = TrainConfig(snapshot_dir="x", out_dir="x", max_steps=steps, batch_size=common["batch_size"], seed=0)
-    order = [i for s in range(steps) for b in micro_batches(n, cfg, s)[1] for i in b]
+    path = model_dir(model)
+    tok = AutoTokenizer.from_pretrained(path)
+    # Our step order (grouped by our row lengths when ours groups), so both trainers see the
+    # same pairs at the same step (until TRL's drops).
+    cfg = TrainConfig(snapshot_dir="x", out_dir="x", max_steps=steps, batch_size=common["batch_size"], seed=0,
+                      group_by_length=group_by_length)
+    lengths = None
+    if group_by_length:
+        encoded = encode_pairs(datasets.Dataset.from_list(train_rows), tok, common["max_length"])
+        lengths = [len(p.prompt) + len(p.chosen) + len(p.rejected) for p in encoded]
+    order = [i for s in range(steps) for b in micro_batches(n, cfg, s, lengths=lengths)[1] for i in b]
     rows = [{"prompt": [{"role": "user", "content": train_rows[i]["prompt"]}],
              "chosen": [{"role": "assistant", "content": train_rows[i]["chosen"]}],
              "rejected": [{"role": "assistant", "content": train_rows[i]["rejected"]}]} for i in order]
     ds = datasets.Dataset.from_list(rows)
-    path = model_dir(model)
-    tok = AutoTokenizer.from_pretrained(path)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
@@ -401,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
                            common, args.device)
     if args.worker == "trl":
         return worker_trl(args.model, args.steps, args.lr, args.precision, common, args.device,
-                          not args.trl_no_cudnn_attention)
+                          not args.trl_no_cudnn_attention, json.loads(args.ours_json).get("group_by_length", False))
     if args.worker == "matmul":
         return worker_matmul(args.device)
 
@@ -424,9 +433,8 @@ def main(argv: list[str] | None = None) -> None:
             argv_ = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model, *shared]
             if args.profile and name == "ours":
                 argv_ += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
-            if name == "ours":
-                argv_ += ["--ours-json", json.dumps(overrides)]
-            elif args.trl_no_cudnn_attention:
+            argv_ += ["--ours-json", json.dumps(overrides)]  # TRL reads group_by_length from it: the same batches
+            if name == "trl" and args.trl_no_cudnn_attention:
                 argv_ += ["--trl-no-cudnn-attention"]
             row = harness.run_contender(name, argv_, env=env)
             res = row["result"]

@@ -37,8 +37,11 @@ class TrainConfig:
     learning_rate: float = _f(5e-6, "Peak AdamW learning rate (linear warm-up, then linear decay to 0).")
     weight_decay: float = _f(0.0, "AdamW weight decay.")
     max_grad_norm: float = _f(1.0, "Clip the gradient norm to this value; 0 = no clipping.")
-    batch_size: int = _f(2, "Pairs per micro-batch (each forward sees 2x this many sequences).")
+    batch_size: int = _f(2, "Pairs per micro-batch (one row per pair: the prompt, then both completions).")
     grad_accum_steps: int = _f(1, "Micro-batches accumulated into one optimizer step.")
+    group_by_length: bool = _f(False, "Sort each run of 50 micro-batches of the shuffled pairs by length, so a "
+                               "batch pads little (as transformers' group_by_length): fewer tokens computed, "
+                               "but similar lengths share a step.")
     epochs: int = _f(1, "Passes over the train split (ignored when max_steps > 0).")
     max_steps: int = _f(0, "Stop after this many optimizer steps (cycling epochs as needed); 0 = use epochs.")
     warmup_steps: int = _f(0, "Linear learning-rate warm-up steps.")
@@ -101,9 +104,27 @@ class TrainConfig:
         if self.learning_rate <= 0:
             raise ValueError("learning_rate must be > 0")
 
+    def uses_cuda(self) -> bool:
+        """Whether the run goes to a CUDA GPU: device 'cuda', or 'auto' with one visible."""
+        if self.device != "auto":
+            return self.device == "cuda"
+        import torch  # local: config stays importable without torch
+
+        return torch.cuda.is_available()
+
+    def resolved_precision(self) -> str:
+        """'fp32' or 'bf16': what `precision` means for this run (auto: bf16 on CUDA)."""
+        if self.precision != "auto":
+            return self.precision
+        import torch
+
+        return "bf16" if self.uses_cuda() and torch.cuda.is_bf16_supported() else "fp32"
+
     def hyperparameters(self) -> dict:
-        """The fields that change the result (for the manifest and model card), paths left out."""
+        """The fields that change the result (for the manifest and model card), paths left out,
+        with precision resolved: 'auto' trains in bf16 on a GPU and in fp32 on the CPU."""
         # the memory settings trade time for memory and the device is where it runs; the gradients,
         # hence the model, are the same (to float rounding; the manifest records the device)
         skip = {"snapshot_dir", "out_dir", "resume", "cache_dir", "gradient_checkpointing", "return_memory_to_os", "device"}
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        return {**fields, "precision": self.resolved_precision()}

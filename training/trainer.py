@@ -33,11 +33,12 @@ import copy
 import math
 import os
 import uuid
+import warnings
 from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 from accelerate import Accelerator
@@ -83,16 +84,29 @@ def total_steps(n_pairs: int, cfg: TrainConfig, num_processes: int = 1) -> int:
     return cfg.max_steps or cfg.epochs * steps_per_epoch(n_pairs, cfg, num_processes)
 
 
-def micro_batches(n_pairs: int, cfg: TrainConfig, step: int, num_processes: int = 1) -> tuple[int, list[list[int]]]:
+# Micro-batches per length-sorted group under group_by_length (transformers' "megabatch" of 50).
+LENGTH_GROUP_BATCHES = 50
+
+
+def micro_batches(n_pairs: int, cfg: TrainConfig, step: int, num_processes: int = 1,
+                  lengths: Optional[Sequence[int]] = None) -> tuple[int, list[list[int]]]:
     """(epoch, pair indices of each micro-batch) of optimizer step `step`, for all processes together.
 
     Each epoch is a fresh permutation seeded by (seed, epoch): the schedule is a pure function
-    of the step, which is all a checkpoint needs to store as the data position."""
+    of the step, which is all a checkpoint needs to store as the data position. With
+    `group_by_length`, each run of LENGTH_GROUP_BATCHES micro-batches of that permutation is
+    sorted by the pairs' `lengths` (longest first), so a micro-batch pads little."""
     per_step = cfg.grad_accum_steps * num_processes
     epoch, k = divmod(step, steps_per_epoch(n_pairs, cfg, num_processes))
     order = torch.randperm(n_pairs, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)).tolist()
-    batches = [order[i : i + cfg.batch_size] for i in range(0, n_pairs, cfg.batch_size)]
-    return epoch, batches[k * per_step : (k + 1) * per_step]
+    start, stop = k * per_step * cfg.batch_size, (k + 1) * per_step * cfg.batch_size
+    if cfg.group_by_length:
+        if lengths is None or len(lengths) != n_pairs:
+            raise ValueError("group_by_length needs every pair's length")
+        size = LENGTH_GROUP_BATCHES * cfg.batch_size
+        for group in range(start // size * size, min(stop, n_pairs), size):  # only the groups this step reads
+            order[group : group + size] = sorted(order[group : group + size], key=lengths.__getitem__, reverse=True)
+    return epoch, [order[i : i + cfg.batch_size] for i in range(start, min(stop, n_pairs), cfg.batch_size)]
 
 
 # ---------------------------------------------------------------- reference log-probs
@@ -223,22 +237,32 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
 
 
 def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
-    """The run's Accelerator and accelerate's mixed_precision for it: bf16 autocast on CUDA by
-    default, fp32 on the CPU unless asked.
+    """The run's Accelerator and accelerate's mixed_precision for it ('bf16' or 'no').
 
-    accelerate keeps the device and precision in process-wide singletons that refuse a change, so
-    a second train() in one process (fp32 then bf16, CPU then CUDA) failed; outside a
-    multi-process launch, which owns that state, the state is reset first."""
+    accelerate keeps the device and precision in process-wide state that refuses a change, so a
+    second train() in one process with another precision or device (fp32 then bf16, CPU then
+    CUDA) failed. When that state conflicts with this run, outside a multi-process launch
+    (which owns it), it is reset with a warning: an Accelerator made earlier in this process
+    changes with it."""
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda', but torch sees no CUDA GPU")
-    on_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
-    if cfg.precision == "auto":
-        precision = "bf16" if on_cuda and torch.cuda.is_bf16_supported() else "no"
-    else:
-        precision = "bf16" if cfg.precision == "bf16" else "no"
-    if int(os.environ.get("WORLD_SIZE", "1")) == 1 and not torch.distributed.is_initialized():
-        AcceleratorState._reset_state(reset_partial_state=True)
-    return Accelerator(cpu=not on_cuda, mixed_precision=precision), precision
+    precision = "bf16" if cfg.resolved_precision() == "bf16" else "no"
+    wanted = "cuda" if cfg.uses_cuda() else "cpu" if cfg.device == "cpu" else None  # None: accelerate's pick
+    try:
+        accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=precision)
+        if wanted is None or accelerator.device.type == wanted:
+            return accelerator, precision
+    except ValueError as error:
+        if "already been initialized" not in str(error):
+            raise
+    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 or distributed:
+        raise ValueError(f"this multi-process launch set up accelerate for another device or precision than "
+                         f"device={cfg.device!r}, precision={cfg.precision!r}")
+    warnings.warn("train(): accelerate's process-wide state was set up for another device or precision; "
+                  "resetting it (an Accelerator made earlier in this process changes with it)", stacklevel=3)
+    AcceleratorState._reset_state(reset_partial_state=True)
+    return Accelerator(cpu=cfg.device == "cpu", mixed_precision=precision), precision
 
 
 def build_policy(cfg: TrainConfig, model_dir: Path):
@@ -311,11 +335,12 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
         outputs.write_metrics(out_dir, state["history"])  # drop lines logged after the checkpoint
 
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
+    lengths = [len(p.prompt) + len(p.chosen) + len(p.rejected) for p in splits["train"]]  # collate's row lengths
     window: list[dict] = []
     model.train()
     bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
     while state["step"] < n_steps:
-        epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes)
+        epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
         window.append(train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id))
         record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
         state["step"] += 1

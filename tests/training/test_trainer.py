@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from training.models import cache_root
 from training.trainer import micro_batches
 
 REPO = Path(__file__).resolve().parents[2]
-FAST = dict(model="tiny", max_length=64, batch_size=2, learning_rate=1e-3, log_every=1)
+# On the CPU wherever they run: their tolerances are fp32's (a GPU would train in bf16).
+FAST = dict(model="tiny", max_length=64, batch_size=2, learning_rate=1e-3, log_every=1, device="cpu")
 
 
 def _cfg(snapshot, out, **kw) -> TrainConfig:
@@ -104,6 +106,56 @@ def test_manifest_pairs_are_the_batches_seen(trained):
     assert sorted(p["first_step"] for p in pairs.values()) == [0, 0, 1, 1, 2]
 
 
+def test_group_by_length_pads_less_and_keeps_every_pair():
+    """Each run of 50 micro-batches of the epoch's permutation is sorted by length: the same
+    pairs per epoch, far less padding, the same schedule for the same step; without the
+    lengths it refuses."""
+    import random
+
+    from training.trainer import LENGTH_GROUP_BATCHES, steps_per_epoch
+
+    rng = random.Random(0)
+    lengths = [rng.randint(20, 900) for _ in range(233)]
+    plain, grouped = (TrainConfig(snapshot_dir="x", out_dir="x", batch_size=2, grad_accum_steps=3, max_steps=1,
+                                  group_by_length=g) for g in (False, True))
+    spe = steps_per_epoch(len(lengths), plain)
+
+    def epoch(cfg, number):
+        return [b for s in range(number * spe, (number + 1) * spe)
+                for b in micro_batches(len(lengths), cfg, s, lengths=lengths)[1]]
+
+    def padding(batches):
+        return sum(len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b) for b in batches)
+
+    size = LENGTH_GROUP_BATCHES * grouped.batch_size
+    for number in (0, 1):
+        ungrouped, batches = epoch(plain, number), epoch(grouped, number)
+        flat_plain, flat = ([i for b in bs for i in b] for bs in (ungrouped, batches))
+        assert sorted(flat) == list(range(len(lengths)))
+        assert len(flat) > size  # more than one group
+        for g in range(0, len(flat), size):
+            assert sorted(flat[g : g + size]) == sorted(flat_plain[g : g + size])  # reordered within its group only
+            assert [lengths[i] for i in flat[g : g + size]] == sorted((lengths[i] for i in flat[g : g + size]), reverse=True)
+        assert padding(batches) < padding(ungrouped) / 5
+    assert micro_batches(len(lengths), grouped, 7, lengths=lengths) == micro_batches(len(lengths), grouped, 7, lengths=lengths)
+    with pytest.raises(ValueError, match="length"):
+        micro_batches(len(lengths), grouped, 0)
+
+
+def test_group_by_length_trains_longest_pairs_first_in_a_group(tmp_path, tokenizer):
+    """6 pairs are one length group: step 0 trains the two longest rows, step 2 the two shortest."""
+    from training.data import encode_pairs, load_snapshot
+
+    snap = write_snapshot(tmp_path / "snap", pair_rows(6), [])
+    result = train(_cfg(snap, tmp_path / "out", max_steps=3, group_by_length=True))
+    assert result.manifest["hyperparameters"]["group_by_length"] is True
+    rows = {p.pair_id: len(p.prompt) + len(p.chosen) + len(p.rejected)
+            for p in encode_pairs(load_snapshot(str(snap)).train, tokenizer, FAST["max_length"])}
+    by_step = sorted(result.manifest["pairs"], key=lambda p: (-rows[p["pair_id"]], p["first_step"]))
+    assert [p["first_step"] for p in by_step] == [0, 0, 1, 1, 2, 2]
+    assert len(set(rows.values())) > 3
+
+
 def test_grad_accumulation_equals_one_big_batch(tmp_path):
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), [])
     big = train(_cfg(snap, tmp_path / "a", batch_size=4, max_steps=3))
@@ -129,15 +181,39 @@ def test_gradient_checkpointing_changes_memory_not_the_result(tmp_path, tiny_dir
 
 def test_precision_and_device_can_change_between_runs_in_one_process(tmp_path):
     """accelerate keeps the device and precision in process-wide state that refuses a change: a
-    second train() with another precision used to fail. Now each run gets its own, and an fp32
-    run after a bf16 one gives the first fp32 run's losses."""
+    second train() with another precision used to fail. Now a conflicting state is reset, with
+    a warning, and an fp32 run after a bf16 one gives the first fp32 run's losses; a caller's
+    own Accelerator that agrees with the run is left alone."""
+    from accelerate import Accelerator
+
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), [])
-    runs = [train(_cfg(snap, tmp_path / f"{i}-{precision}", max_steps=2, precision=precision, device="cpu"))
-            for i, precision in enumerate(("fp32", "bf16", "fp32"))]
-    assert [r.manifest["precision"] for r in runs] == ["no", "bf16", "no"]
-    assert {r.manifest["device"] for r in runs} == {"cpu"}
-    assert _losses(runs[2].history) == _losses(runs[0].history)
-    assert _losses(runs[1].history) != _losses(runs[0].history)
+
+    def run(name, precision):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = train(_cfg(snap, tmp_path / name, max_steps=2, precision=precision))
+        return result, sum("process-wide state" in str(w.message) for w in caught)
+
+    first, _ = run("a", "fp32")
+    (bf16, reset_1), (again, reset_2) = run("b", "bf16"), run("c", "fp32")
+    assert [r.manifest["precision"] for r in (first, bf16, again)] == ["no", "bf16", "no"]
+    assert {r.manifest["device"] for r in (first, bf16, again)} == {"cpu"}
+    assert (reset_1, reset_2) == (1, 1)
+    assert _losses(again.history) == _losses(first.history)
+    assert _losses(bf16.history) != _losses(first.history)
+    mine = Accelerator(cpu=True)
+    assert run("d", "fp32")[1] == 0 and mine.mixed_precision == "no" and mine.device.type == "cpu"
+
+
+def test_auto_precision_is_resolved_in_the_hyperparameters():
+    """'auto' trains in bf16 on a GPU and fp32 on the CPU, so the hyperparameters (and with them
+    the Dagster asset's settings key and output folder) say which, not 'auto'."""
+    base = dict(snapshot_dir="s", out_dir="o")
+    on_gpu = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    assert TrainConfig(**base).hyperparameters()["precision"] == ("bf16" if on_gpu else "fp32")
+    assert TrainConfig(**base, device="cpu").hyperparameters()["precision"] == "fp32"
+    assert TrainConfig(**base, device="cpu", precision="bf16").hyperparameters()["precision"] == "bf16"
+    assert "device" not in TrainConfig(**base).hyperparameters()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
@@ -151,14 +227,15 @@ def test_cuda_run_matches_the_cpu_run(tmp_path):
     """The same fp32 run on the GPU and on the CPU: the same losses to kernel rounding. With
     device and precision on auto the GPU trains under bf16 autocast, and its first step (policy
     = reference) is still ~ln 2."""
-    snap = write_snapshot(tmp_path / "snap", pair_rows(6), pair_rows(2, offset=6))
+    # a fresh snapshot id, so the shared reference cache cannot already hold these pairs
+    snap = write_snapshot(tmp_path / "snap", pair_rows(6), pair_rows(2, offset=6), snapshot_id=uuid.uuid4().hex)
     cpu, cuda = (train(_cfg(snap, tmp_path / device, max_steps=4, precision="fp32", device=device))
                  for device in ("cpu", "cuda"))
     assert cuda.manifest["device"].startswith("cuda") and cuda.reference_cache == "computed"
     assert _losses(cpu.history)[-1] < _losses(cpu.history)[0] - 0.01
     assert _losses(cuda.history) == pytest.approx(_losses(cpu.history), abs=2e-3)
     assert cuda.eval_after["eval/loss"] == pytest.approx(cpu.eval_after["eval/loss"], abs=2e-3)
-    auto = train(_cfg(snap, tmp_path / "auto", max_steps=4))
+    auto = train(_cfg(snap, tmp_path / "auto", max_steps=4, device="auto"))
     assert auto.manifest["precision"] == "bf16" and auto.manifest["device"].startswith("cuda")
     assert _losses(auto.history)[0] == pytest.approx(math.log(2), abs=0.05)
     assert all(math.isfinite(x) for x in _losses(auto.history))
