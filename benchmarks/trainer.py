@@ -4,6 +4,7 @@
     .venv/bin/python -m benchmarks.trainer --models tiny        # ~1 min
     .venv/bin/python -m benchmarks.trainer --smollm2-steps 40 --tiny-steps 100
     .venv/bin/python -m benchmarks.trainer --profile            # + cProfile of our step loop
+    .venv/bin/python -m benchmarks.trainer --models smollm2 --repeat 3   # median of 3 interleaved runs each
     .venv/bin/python -m benchmarks.trainer --contenders ours --ours gradient_checkpointing=false
     python -m benchmarks.trainer --device cuda --precision bf16 --models tiny,smollm2-random --batch-size 16
 
@@ -380,6 +381,36 @@ def worker_matmul(device: str) -> None:
 # ---------------------------------------------------------------------------- driver
 
 
+def measure(args, name: str, model: str, steps: int, params: int, peak: dict, overrides: dict, env: dict) -> dict:
+    """One run of contender `name` on `model` in its own process, as a table row."""
+    argv = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model, "--steps", str(steps),
+            "--lr", str(args.lr), "--precision", args.precision, "--device", args.device,
+            "--batch-size", str(args.batch_size), "--max-length", str(args.max_length),
+            "--ours-json", json.dumps(overrides)]  # TRL reads group_by_length from it: the same batches
+    if args.profile and name == "ours":
+        argv += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
+    if name == "trl" and args.trl_no_cudnn_attention:
+        argv += ["--trl-no-cudnn-attention"]
+    row = harness.run_contender(name, argv, env=env)
+    res = row["result"]
+    flops = 6 * params * res["tokens_trained"] / res["steps_s"]
+    row.update(model=model, params_m=round(params / 1e6, 2), steps=res["steps"],
+               pairs_per_s=res["pairs_trained"] / res["steps_s"], tokens_per_s=res["tokens_trained"] / res["steps_s"],
+               ref_s=res["ref_precompute_s"], ref_pairs=res["ref_pairs"], dropped=res["pairs_dropped"],
+               loss_first=res["loss_first"], loss_last=res["loss_last"], peak_gpu_mb=res["peak_gpu_mb"],
+               device=res["device"], batch_size=args.batch_size, max_length=args.max_length,
+               model_tflops=flops / 1e12, of_fp32_peak=flops / peak["float32"], of_bf16_peak=flops / peak["bfloat16"],
+               precision=args.precision)
+    if name == "ours" and overrides:
+        row["config"] = overrides
+    elif name == "trl" and args.trl_no_cudnn_attention:
+        row["config"] = {"cudnn_attention": False}
+    print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB RSS, "
+          f"{row['peak_gpu_mb'] or 0:.0f} MB GPU, loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, "
+          f"dropped {row['dropped']}", file=sys.stderr, flush=True)
+    return row
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2, smollm2-random")
@@ -392,6 +423,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both trainers run")
     ap.add_argument("--batch-size", type=int, default=COMMON["batch_size"], help="pairs per step, both trainers")
     ap.add_argument("--max-length", type=int, default=COMMON["max_length"], help="tokens of prompt + completion")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each contender N times, interleaved; the median run is reported, every pairs/s kept")
     ap.add_argument("--trl-no-cudnn-attention", action="store_true",
                     help="CUDA: TRL without cuDNN's SDPA kernel (ours never uses it: training.logps.attention_kernels)")
     ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
@@ -426,51 +459,33 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for model in args.models.split(","):
         steps = args.tiny_steps if model == "tiny" else args.smollm2_steps
-        shared = ["--steps", str(steps), "--lr", str(args.lr), "--precision", args.precision, "--device", args.device,
-                  "--batch-size", str(args.batch_size), "--max-length", str(args.max_length)]
         params = n_params(model_dir(model))
-        for name in args.contenders.split(","):
-            argv_ = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model, *shared]
-            if args.profile and name == "ours":
-                argv_ += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
-            argv_ += ["--ours-json", json.dumps(overrides)]  # TRL reads group_by_length from it: the same batches
-            if name == "trl" and args.trl_no_cudnn_attention:
-                argv_ += ["--trl-no-cudnn-attention"]
-            row = harness.run_contender(name, argv_, env=env)
-            res = row["result"]
-            row.update(model=model, params_m=round(params / 1e6, 2), steps=res["steps"],
-                       pairs_per_s=res["pairs_trained"] / res["steps_s"],
-                       tokens_per_s=res["tokens_trained"] / res["steps_s"],
-                       ref_s=res["ref_precompute_s"], ref_pairs=res["ref_pairs"],
-                       dropped=res["pairs_dropped"], loss_first=res["loss_first"], loss_last=res["loss_last"],
-                       peak_gpu_mb=res["peak_gpu_mb"], device=res["device"], batch_size=args.batch_size,
-                       max_length=args.max_length)
-            row["model_tflops"] = 6 * params * res["tokens_trained"] / res["steps_s"] / 1e12
-            row["of_fp32_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["float32"]
-            row["of_bf16_peak"] = 6 * params * res["tokens_trained"] / res["steps_s"] / peak["bfloat16"]
-            row["precision"] = args.precision
-            if name == "ours" and overrides:
-                row["config"] = overrides
-            elif name == "trl" and args.trl_no_cudnn_attention:
-                row["config"] = {"cudnn_attention": False}
+        runs: dict[str, list[dict]] = {name: [] for name in args.contenders.split(",")}
+        for _ in range(args.repeat):  # interleaved round by round: a slow spell hits both alike
+            for name in runs:
+                runs[name].append(measure(args, name, model, steps, params, peak, overrides, env))
+        by = {}
+        for name, tries in runs.items():
+            row = sorted(tries, key=lambda r: r["pairs_per_s"])[(len(tries) - 1) // 2]  # the median run
+            row["pairs_per_s_runs"] = [round(r["pairs_per_s"], 4) for r in tries]
             rows.append(row)
-            print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB RSS, "
-                  f"{row['peak_gpu_mb'] or 0:.0f} MB GPU, "
-                  f"loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, dropped {row['dropped']}",
-                  file=sys.stderr, flush=True)
-        by = {r["name"]: r for r in rows if r["model"] == model}
+            by[name] = row
         if "trl" in by and "ours" in by:
-            by["ours"]["speedup_vs_trl"] = round(by["ours"]["pairs_per_s"] / by["trl"]["pairs_per_s"], 2)
-            by["ours"]["rss_vs_trl"] = round(by["ours"]["peak_rss_mb"] / by["trl"]["peak_rss_mb"], 2)
+            ours, trl = by["ours"], by["trl"]
+            ours["speedup_vs_trl"] = round(ours["pairs_per_s"] / trl["pairs_per_s"], 2)
+            ours["speedup_vs_trl_range"] = [round(min(ours["pairs_per_s_runs"]) / max(trl["pairs_per_s_runs"]), 2),
+                                            round(max(ours["pairs_per_s_runs"]) / min(trl["pairs_per_s_runs"]), 2)]
+            ours["rss_vs_trl"] = round(ours["peak_rss_mb"] / trl["peak_rss_mb"], 2)
             if args.device == "cuda":
-                by["ours"]["gpu_mem_vs_trl"] = round(by["ours"]["peak_gpu_mb"] / by["trl"]["peak_gpu_mb"], 2)
+                ours["gpu_mem_vs_trl"] = round(ours["peak_gpu_mb"] / trl["peak_gpu_mb"], 2)
     cols = [("model", "model"), ("trainer", "name"), ("device", "device"), ("batch", "batch_size"),
             ("max len", "max_length"), ("steps", "steps"), ("pairs/s", "pairs_per_s"),
             ("tokens/s", "tokens_per_s"), ("peak RSS MB", "peak_rss_mb"), ("peak GPU MB", "peak_gpu_mb"),
             ("ref precompute s", "ref_s"),
             ("ref pairs", "ref_pairs"), ("pairs dropped", "dropped"), ("loss step 1", "loss_first"),
             ("loss step N", "loss_last"), ("model TFLOP/s", "model_tflops"), ("of fp32 peak", "of_fp32_peak"), ("of bf16 peak", "of_bf16_peak"), ("precision", "precision"),
-            ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl"), ("x TRL GPU memory", "gpu_mem_vs_trl")]
+            ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl"), ("x TRL GPU memory", "gpu_mem_vs_trl"),
+            ("pairs/s runs", "pairs_per_s_runs"), ("x TRL range", "speedup_vs_trl_range")]
     text = harness.table(rows, cols)
     peak_line = (f"matmul peak ({peak.get('gpu', 'CPU')}, torch.matmul {peak['n']}^2, {peak['threads']} threads): fp32 "
                  f"{peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s")
