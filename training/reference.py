@@ -35,8 +35,8 @@ def pairs_digest(pairs: list[EncodedPair]) -> str:
 
 def reference_key(snapshot_id: str, base_weights_sha256: str, precision: str, device_type: str,
                   splits: dict[str, list[EncodedPair]]) -> str:
-    # The device type is in the key: CUDA and CPU kernels round differently (in bf16 by up to ~1
-    # nat per sequence), and the policy's first step should see its own numbers as the reference.
+    # The device type is in the key: CUDA and CPU kernels round differently (visibly in bf16),
+    # and the policy's first step should see its own numbers as the reference.
     parts = {
         "format": FORMAT_VERSION,
         "snapshot_id": snapshot_id,
