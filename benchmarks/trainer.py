@@ -424,7 +424,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch-size", type=int, default=COMMON["batch_size"], help="pairs per step, both trainers")
     ap.add_argument("--max-length", type=int, default=COMMON["max_length"], help="tokens of prompt + completion")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run each contender N times, interleaved; the median run is reported, every pairs/s kept")
+                    help="run each contender N times, interleaved; the median run is reported, every pairs/s kept "
+                         "(with --profile, the profile is the last run's)")
     ap.add_argument("--trl-no-cudnn-attention", action="store_true",
                     help="CUDA: TRL without cuDNN's SDPA kernel (ours never uses it: training.logps.attention_kernels)")
     ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
@@ -437,6 +438,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
     ap.add_argument("--ours-json", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be >= 1")
     common = {**COMMON, "batch_size": args.batch_size, "max_length": args.max_length}
     if args.worker == "ours":
         return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision, json.loads(args.ours_json),

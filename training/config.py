@@ -105,20 +105,22 @@ class TrainConfig:
             raise ValueError("learning_rate must be > 0")
 
     def uses_cuda(self) -> bool:
-        """Whether the run goes to a CUDA GPU: device 'cuda', or 'auto' with one visible."""
+        """Whether the run goes to a CUDA GPU: device 'cuda', or 'auto' with one visible and
+        accelerate not told to use the CPU (ACCELERATE_USE_CPU, as a CPU `accelerate launch` sets)."""
         if self.device != "auto":
             return self.device == "cuda"
         import torch  # local: config stays importable without torch
+        from accelerate.utils import parse_flag_from_env
 
-        return torch.cuda.is_available()
+        return torch.cuda.is_available() and not parse_flag_from_env("ACCELERATE_USE_CPU")
 
     def resolved_precision(self) -> str:
-        """'fp32' or 'bf16': what `precision` means for this run (auto: bf16 on CUDA)."""
+        """'fp32' or 'bf16': what `precision` means for this run (auto: bf16 on CUDA). Decided
+        where it is called, without initialising CUDA: a run launched on another host (Pipes
+        on Kubernetes) should set precision explicitly."""
         if self.precision != "auto":
             return self.precision
-        import torch
-
-        return "bf16" if self.uses_cuda() and torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if self.uses_cuda() else "fp32"
 
     def hyperparameters(self) -> dict:
         """The fields that change the result (for the manifest and model card), paths left out,

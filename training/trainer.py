@@ -247,10 +247,10 @@ def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda', but torch sees no CUDA GPU")
     precision = "bf16" if cfg.resolved_precision() == "bf16" else "no"
-    wanted = "cuda" if cfg.uses_cuda() else "cpu" if cfg.device == "cpu" else None  # None: accelerate's pick
+    on_cuda = cfg.uses_cuda()
     try:
-        accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=precision)
-        if wanted is None or accelerator.device.type == wanted:
+        accelerator = Accelerator(cpu=not on_cuda, mixed_precision=precision)
+        if accelerator.device.type == ("cuda" if on_cuda else "cpu"):
             return accelerator, precision
     except ValueError as error:
         if "already been initialized" not in str(error):
@@ -262,7 +262,7 @@ def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
     warnings.warn("train(): accelerate's process-wide state was set up for another device or precision; "
                   "resetting it (an Accelerator made earlier in this process changes with it)", stacklevel=3)
     AcceleratorState._reset_state(reset_partial_state=True)
-    return Accelerator(cpu=cfg.device == "cpu", mixed_precision=precision), precision
+    return Accelerator(cpu=not on_cuda, mixed_precision=precision), precision
 
 
 def build_policy(cfg: TrainConfig, model_dir: Path):

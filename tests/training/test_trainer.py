@@ -216,6 +216,17 @@ def test_auto_precision_is_resolved_in_the_hyperparameters():
     assert "device" not in TrainConfig(**base).hyperparameters()
 
 
+def test_auto_device_follows_cuda_and_accelerate_use_cpu(monkeypatch):
+    """'auto' means CUDA when torch sees a GPU, unless accelerate was told to use the CPU (a CPU
+    `accelerate launch` on a GPU host sets ACCELERATE_USE_CPU): then the CPU, in fp32."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    cfg = TrainConfig(snapshot_dir="s", out_dir="o")
+    assert cfg.uses_cuda() and cfg.resolved_precision() == "bf16"
+    assert not TrainConfig(snapshot_dir="s", out_dir="o", device="cpu").uses_cuda()
+    monkeypatch.setenv("ACCELERATE_USE_CPU", "true")
+    assert not cfg.uses_cuda() and cfg.resolved_precision() == "fp32"
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
 def test_cuda_without_a_gpu_is_refused(snapshot, tmp_path):
     with pytest.raises(ValueError, match="no CUDA GPU"):
