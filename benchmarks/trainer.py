@@ -107,31 +107,11 @@ def select_pairs(n_train: int, n_eval: int = 2) -> tuple[list[dict], list[dict]]
 
 
 def model_dir(name: str) -> Path:
-    from training.models import resolve_model_dir
+    from training.models import random_llama_dir, resolve_model_dir
 
-    if name == "smollm2-random":
-        return random_smollm2_dir()
+    if name == "smollm2-random":  # SmolLM2-135M's shape and tokenizer, random weights: no GGUF needed
+        return random_llama_dir("smollm2-135m-random-seed0", SMOLLM2_135M_ARCH)
     return resolve_model_dir({"tiny": "tiny", "smollm2": "smollm2-135m-instruct"}[name])
-
-
-def random_smollm2_dir() -> Path:
-    """SmolLM2-135M's architecture and tokenizer with random weights (seed 0), cached like the
-    tiny model: needs only the tokenizer, not the GGUF's weights."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from training.models import _build_atomically, cache_root, smollm2_tokenizer_dir
-
-    def build(tmp: Path) -> None:
-        tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir())
-        config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                             **SMOLLM2_135M_ARCH)
-        torch.manual_seed(0)
-        LlamaForCausalLM(config).save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-
-    return _build_atomically(cache_root() / "models" / "smollm2-135m-random-seed0", build)
 
 
 def n_params(path: Path) -> int:

@@ -99,25 +99,32 @@ def smollm2_dir(cache_dir: Optional[str] = None) -> Path:
     return _build_atomically(cache_root(cache_dir) / "models" / SMOLLM2, build)
 
 
-def tiny_dir(cache_dir: Optional[str] = None) -> Path:
-    """A tiny Llama (2 layers, width 64, tied embeddings; ~3.3M parameters, almost all of them
-    the 49k-token embedding) with SmolLM2's tokenizer, initialised with a fixed seed."""
+# The tiny Llama's shape; the vocabulary and special tokens come from the tokenizer.
+TINY_ARCH = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True)
+
+
+def random_llama_dir(name: str, arch: dict, cache_dir: Optional[str] = None) -> Path:
+    """A Llama of shape `arch` (LlamaConfig fields) with SmolLM2's tokenizer and weights
+    initialised with a fixed seed, cached as models/<name>: it needs the tokenizer only."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     def build(tmp: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir(cache_dir))
-        config = LlamaConfig(
-            vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-            tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        )
+        config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **arch)
         torch.manual_seed(0)
         LlamaForCausalLM(config).save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
 
-    return _build_atomically(cache_root(cache_dir) / "models" / f"{TINY}-{TINY_VERSION}", build)
+    return _build_atomically(cache_root(cache_dir) / "models" / name, build)
+
+
+def tiny_dir(cache_dir: Optional[str] = None) -> Path:
+    """A tiny Llama (2 layers, width 64, tied embeddings; ~3.3M parameters, almost all of them
+    the 49k-token embedding) with SmolLM2's tokenizer, initialised with a fixed seed."""
+    return random_llama_dir(f"{TINY}-{TINY_VERSION}", TINY_ARCH, cache_dir)
 
 
 def resolve_model_dir(name: str, cache_dir: Optional[str] = None) -> Path:
