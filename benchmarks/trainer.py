@@ -265,7 +265,7 @@ def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, 
     lengths = None
     if group_by_length:
         encoded = encode_pairs(datasets.Dataset.from_list(train_rows), tok, common["max_length"])
-        lengths = [len(p.prompt) + len(p.chosen) + len(p.rejected) for p in encoded]
+        lengths = [p.row_length for p in encoded]
     order = [i for s in range(steps) for b in micro_batches(n, cfg, s, lengths=lengths)[1] for i in b]
     rows = [{"prompt": [{"role": "user", "content": train_rows[i]["prompt"]}],
              "chosen": [{"role": "assistant", "content": train_rows[i]["chosen"]}],

@@ -46,6 +46,11 @@ class EncodedPair:
     rejected: list[int]
     truncated: bool
 
+    @property
+    def row_length(self) -> int:
+        """Tokens of its row in `collate`: the prompt once, then both completions."""
+        return len(self.prompt) + len(self.chosen) + len(self.rejected)
+
 
 def load_snapshot(snapshot_dir: str | Path) -> Snapshot:
     snapshot_dir = Path(snapshot_dir)
@@ -177,7 +182,7 @@ def collate(pairs: list[EncodedPair], pad_id: int) -> dict[str, torch.Tensor]:
         rejected i -> B + i; else -1;
       completion_lengths (2B,): chosen lengths, then rejected lengths."""
     n = len(pairs)
-    width = max(len(p.prompt) + len(p.chosen) + len(p.rejected) for p in pairs)
+    width = max(p.row_length for p in pairs)
     input_ids = torch.full((n, width), pad_id, dtype=torch.long)
     position_ids = torch.zeros((n, width), dtype=torch.long)
     segment = torch.full((n, width), 3, dtype=torch.long)  # 0 prompt, 1 chosen, 2 rejected, 3 padding
@@ -185,7 +190,7 @@ def collate(pairs: list[EncodedPair], pad_id: int) -> dict[str, torch.Tensor]:
     sequence = torch.full((n, width), -1, dtype=torch.long)
     for i, pair in enumerate(pairs):
         n_prompt, n_chosen, n_rejected = len(pair.prompt), len(pair.chosen), len(pair.rejected)
-        end = n_prompt + n_chosen + n_rejected
+        end = pair.row_length
         input_ids[i, :end] = torch.tensor(pair.prompt + pair.chosen + pair.rejected)
         chosen, rejected = slice(n_prompt, n_prompt + n_chosen), slice(n_prompt + n_chosen, end)
         position_ids[i, : n_prompt + n_chosen] = torch.arange(n_prompt + n_chosen)

@@ -335,7 +335,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
         outputs.write_metrics(out_dir, state["history"])  # drop lines logged after the checkpoint
 
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
-    lengths = [len(p.prompt) + len(p.chosen) + len(p.rejected) for p in splits["train"]]  # collate's row lengths
+    lengths = [p.row_length for p in splits["train"]]
     window: list[dict] = []
     model.train()
     bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)

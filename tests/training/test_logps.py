@@ -77,7 +77,7 @@ def test_shared_prompt_logps_match_separate_sequences_with_gradients(tiny_dir, t
     from training.data import collate, encode_pairs, model_inputs
 
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=80)
-    assert len({len(p.prompt) + len(p.chosen) + len(p.rejected) for p in pairs}) > 1
+    assert len({p.row_length for p in pairs}) > 1
     batch = collate(pairs, tokenizer.pad_token_id)
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32, attn_implementation=attention).to(device)
     ours = SequenceLogProbs(lm, chunk_tokens=7)(*model_inputs(batch, device))

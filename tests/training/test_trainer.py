@@ -149,8 +149,7 @@ def test_group_by_length_trains_longest_pairs_first_in_a_group(tmp_path, tokeniz
     snap = write_snapshot(tmp_path / "snap", pair_rows(6), [])
     result = train(_cfg(snap, tmp_path / "out", max_steps=3, group_by_length=True))
     assert result.manifest["hyperparameters"]["group_by_length"] is True
-    rows = {p.pair_id: len(p.prompt) + len(p.chosen) + len(p.rejected)
-            for p in encode_pairs(load_snapshot(str(snap)).train, tokenizer, FAST["max_length"])}
+    rows = {p.pair_id: p.row_length for p in encode_pairs(load_snapshot(str(snap)).train, tokenizer, FAST["max_length"])}
     by_step = sorted(result.manifest["pairs"], key=lambda p: (-rows[p["pair_id"]], p["first_step"]))
     assert [p["first_step"] for p in by_step] == [0, 0, 1, 1, 2, 2]
     assert len(set(rows.values())) > 3
