@@ -13,8 +13,9 @@ Features and assumptions
   * reference log-probs cached on disk per (snapshot, base model, tokens) or a live frozen
     model; with LoRA the reference is the same model with adapters off;
   * the device: CUDA + bf16 autocast when a GPU is present (`device`, `precision`: auto), else
-    the CPU, fp32 or bf16 autocast on request. Under `accelerate launch`, each optimizer step's micro-batches are
-    dealt round-robin to the processes; evaluation runs whole on every process;
+    the CPU, fp32 or bf16 autocast on request. Under `accelerate launch`, each optimizer
+    step's micro-batches are dealt round-robin to the processes; evaluation runs whole on
+    every process;
   * memory: decoder layers' activations recomputed in the backward (`gradient_checkpointing`,
     on by default), gradients set to None after each step, the LM head run 256 tokens at a
     time with one logits buffer alive (training.logps' hand-written backward);
