@@ -13,16 +13,16 @@ collapsed). Two comments are
 * **near duplicates** when the Jaccard similarity of their sets of character
   5-grams (of the normalised text) is >= `threshold`, as estimated by MinHash.
 
-Four steps, in this order, each only on the pairs the previous steps kept:
+Four steps, in this order, each only on the pairs the previous steps kept, then the
+per-post cap:
 
 1. `exact_dup_in_pair`: chosen and rejected are exact duplicates -> the pair says
    nothing, drop it.
 2. `exact_dup_pair`: every comment gets an exact cluster (its normalised text); a pair's
-   key is (chosen cluster, rejected cluster). Walking pairs strongest first, a pair whose
-   key was already kept is dropped: a thread reposted with its answers, or the same two
-   copy-pasted answers meeting again, yield one pair, not several. A comment copied
-   elsewhere can still appear in pairs against *different* rivals: that is a different
-   comparison.
+   key is (chosen cluster, rejected cluster). A pair whose key a kept pair already has is
+   dropped: a thread reposted with its answers, or the same two copy-pasted answers
+   meeting again, yield one pair, not several. A comment copied elsewhere can still
+   appear in pairs against *different* rivals: that is a different comparison.
 3. `near_dup_in_pair`: the MinHash estimate of Jaccard(chosen, rejected) >= threshold.
    Computed directly for every pair, so it is not subject to LSH misses or chaining.
 4. `near_dup_pair`: as step 2 with near clusters. Near clusters are the connected
@@ -30,6 +30,11 @@ Four steps, in this order, each only on the pairs the previous steps kept:
    exact duplicates are always in one near cluster. Components can chain (A~B, B~C, A!~C
    -> one cluster); with a 0.8 threshold and both ends of a pair required to match, that
    is rare, and `DedupResult.stats["largest_near_cluster"]` shows it.
+5. `per_post_cap`: a post keeps at most `max_per_post` pairs.
+
+Steps 2, 4 and 5 are decided in one walk over the pairs strongest first
+(`_walk_strongest_first`), since each depends on which earlier pairs stay: a pair is a
+repeat only of a kept pair, and only kept pairs count towards their post's cap.
 
 "Strongest first" is the order of the input (`build_pairs` passes score ratio desc,
 chosen score desc, pair_id), so what stays is deterministic.
@@ -61,6 +66,7 @@ import html
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -72,6 +78,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 DEDUP_STEPS = ("exact_dup_in_pair", "exact_dup_pair", "near_dup_in_pair", "near_dup_pair")
+CAP_STEP = "per_post_cap"
+SELECTION_STEPS = DEDUP_STEPS + (CAP_STEP,)  # what `dedup_pairs` decides, in waterfall order
 SHINGLE_CHARS = 5  # bytes per shingle; up to 8 fit in one uint64 exactly
 # datasketch's (false positive, false negative) weights for choosing bands. Candidates are
 # verified by their estimated Jaccard, so a false positive costs a comparison and a false
@@ -90,10 +98,13 @@ _ASCII_NOT_WORD = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c
 def normalise(text: str) -> str:
     """Lowercased words of `text` without URLs, markup or punctuation, single-spaced.
 
+    Non-ASCII text is NFKC-normalised and case-folded first, so the same words typed as
+    composed or decomposed accents, or in fullwidth forms, are equal.
     A text that is only punctuation/emoji/URLs would normalise to "" and so equal every
     other such text; it falls back to its lowercased, whitespace-collapsed self.
     """
-    lowered = html.unescape(text).lower()
+    unescaped = html.unescape(text)
+    lowered = unescaped.lower() if unescaped.isascii() else unicodedata.normalize("NFKC", unescaped).casefold()
     stripped = lowered
     # Each regex only where its match is possible: a substring test is ~20x cheaper than
     # a regex scan, and most comments have neither links nor URLs.
@@ -259,37 +270,68 @@ def near_duplicate_clusters(signatures: np.ndarray, threshold: float) -> np.ndar
 
 @dataclass
 class DedupResult:
-    """`reasons[i]` is the step that dropped pair i (one of DEDUP_STEPS) or None."""
+    """`reasons[i]` is the step that dropped pair i (one of SELECTION_STEPS) or None."""
 
     reasons: list[str | None]
     removed: dict[str, int]
     stats: dict[str, float | int] = field(default_factory=dict)
 
 
-def _drop_repeats(keep: np.ndarray, chosen_cluster: np.ndarray, rejected_cluster: np.ndarray) -> np.ndarray:
-    """Mask of kept pairs whose (chosen, rejected) cluster key an earlier kept pair had.
+def _dense(keys: np.ndarray) -> np.ndarray:
+    """Each key as the index of its value among the distinct values (0..distinct-1)."""
+    return np.unique(keys, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
-    Cluster labels are < the number of texts, so the key packs into one int64;
-    `np.unique(return_index=True)` gives each key's first kept pair."""
-    live = np.flatnonzero(keep)
-    keys = chosen_cluster[live] * (int(rejected_cluster[live].max(initial=0)) + 1) + rejected_cluster[live]
-    repeat = np.zeros(len(keep), dtype=bool)
-    repeat[live] = True
-    repeat[live[np.unique(keys, return_index=True)[1]]] = False
-    return repeat
+
+def _pair_keys(chosen_label: np.ndarray, rejected_label: np.ndarray) -> np.ndarray:
+    """One dense int per (chosen label, rejected label): the key a repeated pair shares."""
+    return _dense(chosen_label * (int(rejected_label.max(initial=0)) + 1) + rejected_label)
+
+
+@_compiled
+def _walk_strongest_first(live: np.ndarray, exact_key: np.ndarray, near_key: np.ndarray,
+                          post: np.ndarray, max_per_post: int) -> np.ndarray:
+    """Step code per live pair, walking them strongest first: 0 kept, 1 its exact key is a
+    kept pair's, 2 its near key is, 3 its post already has max_per_post kept pairs.
+
+    One pass, because each verdict depends on which earlier pairs were *kept*: a pair is
+    a repeat only of a pair that stays, and only kept pairs fill a post's cap. (Repeats
+    first, then the cap, in two passes, dropped a pair as the repeat of a stronger copy
+    that the cap then removed, and the comparison was lost.) A key of -1 is not checked."""
+    seen_exact = np.zeros(exact_key.max() + 2, np.bool_)
+    seen_near = np.zeros(near_key.max() + 2, np.bool_)
+    kept_in_post = np.zeros(post.max() + 2, np.int64)
+    step = np.zeros(len(live), np.int8)
+    for i in range(len(live)):
+        pair = live[i]
+        if exact_key[pair] >= 0 and seen_exact[exact_key[pair]]:
+            step[i] = 1
+        elif near_key[pair] >= 0 and seen_near[near_key[pair]]:
+            step[i] = 2
+        elif max_per_post > 0 and kept_in_post[post[pair]] >= max_per_post:
+            step[i] = 3
+        else:
+            if exact_key[pair] >= 0:
+                seen_exact[exact_key[pair]] = True
+            if near_key[pair] >= 0:
+                seen_near[near_key[pair]] = True
+            kept_in_post[post[pair]] += 1
+    return step
 
 
 def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[str], *,
+                posts: Sequence | None = None, max_per_post: int = 0,
                 exact: bool = True, near: bool = True, threshold: float = 0.8,
                 num_perm: int = 128, seed: int = 1) -> DedupResult:
-    """Apply DEDUP_STEPS to pairs given strongest first.
+    """Apply SELECTION_STEPS to pairs given strongest first.
 
-    chosen[i], rejected[i] index `texts` (one entry per distinct comment).
+    chosen[i], rejected[i] index `texts` (one entry per distinct comment); posts[i] is pair
+    i's post (any hashable values), which keeps at most `max_per_post` pairs (0 = no cap).
     """
     chosen = np.asarray(chosen, dtype=np.int64)
     rejected = np.asarray(rejected, dtype=np.int64)
+    post = np.zeros(len(chosen), dtype=np.int64) if posts is None else _dense(np.asarray(posts))
     reasons = np.full(len(chosen), None, dtype=object)
-    removed = dict.fromkeys(DEDUP_STEPS, 0)
+    removed = dict.fromkeys(SELECTION_STEPS, 0)
     keep = np.ones(len(chosen), dtype=bool)
     stats: dict[str, float | int] = {"comments": len(texts)}
 
@@ -305,9 +347,11 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
                               dtype=np.int64, count=len(texts))
     stats["distinct_texts"] = len(label_of)
     stats["normalise_s"] = time.perf_counter() - t
+    no_key = np.full(len(chosen), -1, dtype=np.int64)
+    exact_key, near_key = no_key, no_key.copy()
     if exact:
         drop(exact_label[chosen] == exact_label[rejected], "exact_dup_in_pair")
-        drop(_drop_repeats(keep, exact_label[chosen], exact_label[rejected]), "exact_dup_pair")
+        exact_key = _pair_keys(exact_label[chosen], exact_label[rejected])
     if near and keep.any():
         # Only texts still in kept pairs are hashed; `row` maps exact label -> signature row.
         used = np.unique(np.concatenate([exact_label[chosen[keep]], exact_label[rejected[keep]]]))
@@ -327,8 +371,12 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
         cluster = near_duplicate_clusters(signatures, threshold)
         stats["lsh_s"] = time.perf_counter() - t
         stats["largest_near_cluster"] = int(np.bincount(cluster).max())
-        chosen_cluster = np.zeros(len(keep), dtype=np.int64)  # only kept rows are read
-        rejected_cluster = np.zeros(len(keep), dtype=np.int64)
-        chosen_cluster[live], rejected_cluster[live] = cluster[c_row], cluster[r_row]
-        drop(_drop_repeats(keep, chosen_cluster, rejected_cluster), "near_dup_pair")
+        near_key[live] = _pair_keys(cluster[c_row], cluster[r_row])
+    live = np.flatnonzero(keep)
+    if len(live):
+        step = _walk_strongest_first(live, exact_key, near_key, post, max_per_post)
+        for code, name in enumerate(("exact_dup_pair", "near_dup_pair", CAP_STEP), start=1):
+            hit = np.zeros(len(keep), dtype=bool)
+            hit[live[step == code]] = True
+            drop(hit, name)
     return DedupResult(reasons=reasons.tolist(), removed=removed, stats=stats)

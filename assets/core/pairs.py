@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from assets.core.dedup import DEDUP_STEPS, dedup_pairs, lsh_bands
+from assets.core.dedup import SELECTION_STEPS, dedup_pairs, lsh_bands
 from assets.core.warehouse import sql, transaction
 
 POST_STEPS = ("post_missing", "subreddit", "nsfw", "post_score")
 COMMENT_STEPS = ("deleted", "bot_author", "moderator", "post_author", "stickied", "score_hidden",
                  "edited", "comment_length", "comment_score")
 PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio")
-WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + DEDUP_STEPS + ("per_post_cap",)
+WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + SELECTION_STEPS
 
 
 def _csv(text: str) -> list[str]:
@@ -155,11 +155,12 @@ def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, dict]:
-    """(pair_id, step) of every pair dedup removes, and dedup's stats."""
+    """(pair_id, step) of every pair dedup or the per-post cap removes, and dedup's stats."""
     con.execute(sql("create_pair_texts"))
     texts = con.sql(sql("select_pair_texts")).fetchnumpy()["body"]
     pairs = con.sql(sql("select_pair_candidates")).fetchnumpy()
     result = dedup_pairs(pairs["chosen_idx"], pairs["rejected_idx"], list(texts),
+                         posts=pairs["post_id"], max_per_post=rules.max_pairs_per_post,
                          exact=rules.exact_dedup, near=rules.near_dedup,
                          threshold=rules.near_dup_threshold, num_perm=rules.minhash_num_perm,
                          seed=rules.minhash_seed)
@@ -193,12 +194,9 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) 
         charge(con.execute(sql("select_dedup_removed_waterfall")).fetchall())
         t_dedup = time.perf_counter()
         con.execute(sql("create_pair_selection"))
-        charge(con.execute(sql("select_pair_selection_capped"),
-                           {"max_pairs_per_post": rules.max_pairs_per_post}).fetchall())
         con.execute(sql("delete_from_preference_pairs"))
         con.execute(sql("insert_into_preference_pairs"), {
-            "split_salt": rules.split_salt, "eval_fraction": float(rules.eval_fraction),
-            "max_pairs_per_post": rules.max_pairs_per_post})
+            "split_salt": rules.split_salt, "eval_fraction": float(rules.eval_fraction)})
         totals = con.execute(sql("select_preference_pairs_totals")).fetchall()
         (top_level, skipped), = con.execute(sql("select_reddit_comments_skipped")).fetchall()
         con.unregister("dedup_removed")

@@ -12,5 +12,4 @@ FROM pair_selection AS s
 JOIN pair_posts AS p ON p.id = s.post_id
 JOIN pair_texts AS ch ON ch.id = s.chosen_id
 JOIN pair_texts AS rj ON rj.id = s.rejected_id
-WHERE $max_pairs_per_post = 0 OR s.post_rank <= $max_pairs_per_post
-ORDER BY s.post_id, s.post_rank;
+ORDER BY s.post_id, s.score_ratio DESC, s.chosen_score DESC, s.pair_id;

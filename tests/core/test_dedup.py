@@ -41,6 +41,12 @@ def test_normalise_drops_case_urls_markdown_and_punctuation():
     assert normalise("Great answer, see this. Thanks!") == normalise("GREAT answer -- see *this*; thanks")
 
 
+def test_normalise_equates_unicode_forms_of_the_same_words():
+    composed, decomposed = "Caf\u00e9 r\u00e9sum\u00e9, na\u00efve", "Cafe\u0301 re\u0301sume\u0301, nai\u0308ve"
+    assert normalise(composed) == normalise(decomposed) == "caf\u00e9 r\u00e9sum\u00e9 na\u00efve"
+    assert normalise("\uff23\uff21\uff26\uff25 STRASSE") == normalise("cafe stra\u00dfe")  # fullwidth, \u00df
+
+
 def test_normalise_keeps_emoji_only_texts_apart():
     assert normalise("😂😂") != normalise("👍")
     assert normalise("  😂   😂 ") == "😂 😂"
@@ -135,7 +141,17 @@ def test_reposted_pair_keeps_only_the_strongest():
     result = dedup_pairs([0, 2, 4], [1, 3, 5], texts, near=False)
     assert result.reasons == [None, "exact_dup_pair", None]
     assert result.removed == {"exact_dup_in_pair": 0, "exact_dup_pair": 1,
-                              "near_dup_in_pair": 0, "near_dup_pair": 0}
+                              "near_dup_in_pair": 0, "near_dup_pair": 0, "per_post_cap": 0}
+
+
+def test_a_repeat_of_a_capped_pair_is_kept():
+    # Post X's cap of 1 is taken by pair 0, so pair 1 is capped; pair 2 (post Y) repeats
+    # pair 1's comparison, and is the one that stays: it repeats no kept pair.
+    texts = [THIRD, "Bring snacks to the exam room; nobody else will.", ANSWER, OTHER, ANSWER.upper(), OTHER + "!!"]
+    result = dedup_pairs([0, 2, 4], [1, 3, 5], texts, posts=["X", "X", "Y"], max_per_post=1)
+    assert result.reasons == [None, "per_post_cap", None]
+    uncapped = dedup_pairs([0, 2, 4], [1, 3, 5], texts, posts=["X", "X", "Y"])
+    assert uncapped.reasons == [None, None, "exact_dup_pair"]
 
 
 def test_near_copy_inside_a_pair_is_dropped():

@@ -257,6 +257,19 @@ def test_cap_keeps_the_strongest_ratios(con):
     assert build_pairs(con, PairRules(max_pairs_per_post=0)).kept == 6
 
 
+def test_cap_does_not_remove_the_pair_a_repeat_was_dropped_for(con):
+    # Post x's comparison "late over early" is its weakest pair, so the cap of 1 removes
+    # it; post y's copy of the same comparison must stay, not be dropped as its repeat.
+    early, late = "Talk to your advisor first and see what they say.", "Switch sections: the exams are fairer."
+    insert(con, [post("x"), post("y")],
+           [comment("xe", 2, 0, post_id="x", body=early), comment("xl", 8, 5, post_id="x", body=late),
+            comment("xs", 100, 9, post_id="x", body=LONG_ANSWER),
+            comment("ye", 2, 0, post_id="y", body=early), comment("yl", 6, 5, post_id="y", body=late)])
+    report = build_pairs(con, PairRules(max_pairs_per_post=1))
+    assert pairs_of(con) == {("xs", "xe"), ("yl", "ye")}
+    assert report.removed_by_rule["per_post_cap"] == 2 and report.removed_by_rule["exact_dup_pair"] == 0
+
+
 # --- ids, split, rebuilds -------------------------------------------------------------
 
 def test_pair_id_is_md5_of_ids_and_stable_across_rebuilds(con):
