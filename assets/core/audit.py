@@ -40,13 +40,15 @@ class AuditError(RuntimeError):
 
 
 def normalise(kind: str, value: str) -> str:
-    """Reddit ids without "t1_"/"t3_", names without "u/"/"r/"; pair ids as given."""
+    """Reddit ids without "t1_"/"t3_", names without "u/"/"r/"; pair ids as given. Authors
+    are lowercased: Reddit names are case-insensitive, and the queries compare them so."""
     value = value.strip()
     prefixes = {"comment": ("t1_",), "author": ("/u/", "u/"), "subreddit": ("/r/", "r/")}
     for prefix in prefixes.get(kind, ()):
         if value.startswith(prefix):
-            return value[len(prefix):]
-    return value
+            value = value[len(prefix):]
+            break
+    return value.lower() if kind == "author" else value
 
 
 def read_training_manifest(model_dir: str | Path) -> dict:

@@ -4,8 +4,8 @@ SELECT
     count(*) FILTER (WHERE $later_must_win
                        AND chosen_created_utc <= rejected_created_utc)      AS chosen_written_later,
     count(*) FILTER (WHERE chosen_id = rejected_id)                         AS no_self_pairs,
-    count(*) FILTER (WHERE trim(prompt) = '' OR trim(chosen) = ''
-                        OR trim(rejected) = '')                             AS no_empty_text,
+    count(*) FILTER (WHERE NOT (has_visible_text(prompt) AND has_visible_text(chosen)
+                                AND has_visible_text(rejected)))            AS no_empty_text,
     count(*) - count(DISTINCT pair_id)                                      AS unique_pair_ids,
     (SELECT count(*) FROM (
         SELECT post_id FROM preference_pairs

@@ -1,7 +1,8 @@
 -- Temporary (per connection, so a read-only warehouse allows it): every frozen pair with
 -- the forget requests that now exclude it, as "comment:<id>" / "author:<name>" joined by
--- ", " (NULL when none). Same rule as select_snapshot_pairs.sql; four equality joins
--- because an OR join on forget_requests would compare every pair with every request.
+-- ", " (NULL when none). Same rule as select_snapshot_pairs.sql (authors in any case);
+-- four equality joins because an OR join on forget_requests would compare every pair with
+-- every request.
 CREATE OR REPLACE TEMP VIEW audited_snapshot_pairs AS
 SELECT sp.*,
        nullif(concat_ws(', ',
@@ -13,6 +14,6 @@ LEFT JOIN forget_requests AS chosen_comment
 LEFT JOIN forget_requests AS rejected_comment
     ON rejected_comment.kind = 'comment' AND rejected_comment.value = sp.rejected_id
 LEFT JOIN forget_requests AS chosen_author
-    ON chosen_author.kind = 'author' AND chosen_author.value = sp.chosen_author
+    ON chosen_author.kind = 'author' AND lower(chosen_author.value) = lower(sp.chosen_author)
 LEFT JOIN forget_requests AS rejected_author
-    ON rejected_author.kind = 'author' AND rejected_author.value = sp.rejected_author;
+    ON rejected_author.kind = 'author' AND lower(rejected_author.value) = lower(sp.rejected_author);

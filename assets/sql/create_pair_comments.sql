@@ -1,7 +1,7 @@
 -- Every top-level comment with the first rule (in waterfall order) that removes it;
 -- removed_by NULL = the comment can be in a pair. Post-level rules come first, so every
--- comment of a removed post carries that post's rule. Bodies are tested for
--- whitespace-only by regex, not trim() (~2 s on the 576k-comment dump).
+-- comment of a removed post carries that post's rule. An empty body is one without a
+-- visible character (has_visible_text, create_warehouse_tables.sql).
 CREATE OR REPLACE TEMP TABLE pair_comments AS
 SELECT c.id,
        c.post_id,
@@ -11,12 +11,12 @@ SELECT c.id,
        c.score,
        c.created_utc,
        CASE
-           WHEN p.id IS NULL OR NOT regexp_matches(p.prompt, '\S') THEN 'post_missing'
+           WHEN p.id IS NULL OR NOT has_visible_text(p.prompt) THEN 'post_missing'
            WHEN len($subreddits) > 0
                 AND NOT list_contains($subreddits, lower(coalesce(p.subreddit, c.subreddit))) THEN 'subreddit'
            WHEN $drop_nsfw AND coalesce(p.over_18, false) THEN 'nsfw'
            WHEN p.score IS NULL OR p.score < $min_post_score THEN 'post_score'
-           WHEN c.body IS NULL OR NOT regexp_matches(c.body, '\S') OR c.created_utc IS NULL
+           WHEN c.body IS NULL OR NOT has_visible_text(c.body) OR c.created_utc IS NULL
                 OR ($drop_deleted AND (c.author IS NULL OR c.author = '[deleted]'
                                        OR c.body IN ('[deleted]', '[removed]'))) THEN 'deleted'
            WHEN list_contains($bot_authors, lower(c.author)) THEN 'bot_author'

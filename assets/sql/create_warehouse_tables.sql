@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS snapshot_pairs (
 -- Deletion requests: a forgotten comment or author is left out of every later snapshot.
 CREATE TABLE IF NOT EXISTS forget_requests (
     kind         VARCHAR NOT NULL,   -- "comment" or "author"
-    value        VARCHAR NOT NULL,   -- a comment id (no "t1_") or an author name
+    value        VARCHAR NOT NULL,   -- a comment id (no "t1_") or an author name (lowercased)
     requested_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
     reason       VARCHAR,
     PRIMARY KEY (kind, value)
@@ -151,6 +151,16 @@ CREATE TABLE IF NOT EXISTS training_run_pairs (
 CREATE INDEX IF NOT EXISTS snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
 CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_id ON snapshot_pairs (chosen_id);
 CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_id ON snapshot_pairs (rejected_id);
-CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_author ON snapshot_pairs (chosen_author);
-CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_author ON snapshot_pairs (rejected_author);
+-- Authors are looked up in any case (Reddit names are case-insensitive), so their indexes
+-- are on the lowercased name; the first version's plain ones are dropped.
+DROP INDEX IF EXISTS snapshot_pairs_chosen_author;
+DROP INDEX IF EXISTS snapshot_pairs_rejected_author;
+CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_author_lower ON snapshot_pairs (lower(chosen_author));
+CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_author_lower ON snapshot_pairs (lower(rejected_author));
 CREATE INDEX IF NOT EXISTS training_run_pairs_pair_id ON training_run_pairs (pair_id);
+
+-- Whether a text has a visible character: not only separators (spaces, U+00A0, U+3000,
+-- line breaks), control or format characters (U+200B, U+FEFF). The pair rules and the
+-- no_empty_text check both use it, so a text the build keeps never fails the check. A
+-- regex stops at the first visible character; trim() over long texts is slow in DuckDB.
+CREATE OR REPLACE MACRO has_visible_text(s) AS regexp_matches(s, '[^\p{Z}\p{Cc}\p{Cf}]');

@@ -1,5 +1,6 @@
 -- Every frozen pair (one row per snapshot) with an author on either side (UNION: once when
--- they wrote both). Two equality filters rather than an IN, so each can use its index.
-SELECT * FROM audited_snapshot_pairs WHERE chosen_author = $value
+-- they wrote both); names are case-insensitive, as on Reddit. Two equality filters rather
+-- than an IN, so each can use its index (on the lowercased name).
+SELECT * FROM audited_snapshot_pairs WHERE lower(chosen_author) = lower($value)
 UNION
-SELECT * FROM audited_snapshot_pairs WHERE rejected_author = $value
+SELECT * FROM audited_snapshot_pairs WHERE lower(rejected_author) = lower($value)

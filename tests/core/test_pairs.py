@@ -16,7 +16,7 @@ import zstandard
 
 import assets.core.pairs as pairs_module
 from assets.core.pairs import WATERFALL, PairRules, build_pairs
-from assets.core.warehouse import connect
+from assets.core.warehouse import connect, sql
 
 
 LONG_ANSWER = (
@@ -205,6 +205,23 @@ def test_prompt_is_title_plus_selftext_unless_deleted(con):
     build_pairs(con, PairRules())
     prompts = dict(con.execute("SELECT post_id, prompt FROM preference_pairs").fetchall())
     assert prompts == {"p1": "Title p1\n\nBody text", "p2": "Title p2"}
+
+
+def test_texts_without_a_visible_character_are_empty_for_rules_and_checks(con):
+    invisible = ["\u00a0", "\u3000 \n", "\u200b", "\ufeff\t"]  # no-break, ideographic, zero-width spaces
+    insert(con, [post(selftext="\u00a0\u200b")],
+           BASE + [comment(f"x{i}", 40, 3000 + i, body=body) for i, body in enumerate(invisible)])
+    report = build_pairs(con, PairRules())
+    assert pairs_of(con) == {("b", "a")}
+    assert report.removed_by_rule["deleted"] == 14  # C(6, 2) - C(2, 2)
+    assert con.execute("SELECT prompt FROM preference_pairs").fetchall() == [("Title p1",)]
+
+    def violations():
+        return con.execute(sql("count_pair_violations"), {"later_must_win": True}).fetchall()[0]
+
+    assert violations() == (0,) * 6
+    con.execute("UPDATE preference_pairs SET chosen = ?", [invisible[2]])
+    assert violations()[3] == 1  # no_empty_text: the check sees what the rules see
 
 
 # --- pair rules ---------------------------------------------------------------------
