@@ -1,8 +1,9 @@
 """Resumable checkpoints: out_dir/checkpoints/step-NNNNNNNN/state.pt.
 
 A checkpoint holds the trainable weights (all of them, or only the LoRA adapters), the
-optimizer and scheduler state, every RNG state and the run state (step, history, pairs
-seen, eval before training, run id). The data position needs nothing more than the step:
+optimizer and scheduler state, every RNG state and the run state (step, history, the
+metrics not yet logged, pairs seen, eval before training, run id, and the snapshot and
+settings, which a resume must match). The data position needs nothing more than the step:
 the batch order is a pure function of (seed, step) (see trainer.micro_batches).
 Each checkpoint is written to a temporary directory and renamed, so a run killed while
 saving leaves the previous checkpoint intact; only the newest is kept.
@@ -79,6 +80,18 @@ def save_checkpoint(out_dir: Path, step: int, model: torch.nn.Module, optimizer,
 def latest_checkpoint(out_dir: Path) -> Optional[Path]:
     done = sorted(p for p in (Path(out_dir) / CHECKPOINTS).glob("step-*") if (p / "state.pt").exists())
     return done[-1] if done else None
+
+
+def check_same_run(run_state: dict, path: Path, snapshot_id: str, hyperparameters: dict) -> None:
+    """Refuse a checkpoint that another snapshot or other settings wrote: resuming it would
+    continue its optimizer and schedule while the manifest recorded the new settings."""
+    saved = {"snapshot_id": run_state.get("snapshot_id"), **run_state.get("hyperparameters", {})}
+    wanted = {"snapshot_id": snapshot_id, **hyperparameters}
+    differ = sorted(k for k in saved.keys() | wanted.keys() if saved.get(k) != wanted.get(k))
+    if differ:
+        changes = ", ".join(f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}" for k in differ)
+        raise ValueError(f"cannot resume from {path}: it was written by a run with other settings ({changes}); "
+                         "train into another out_dir, or without resume")
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer, scheduler) -> dict:

@@ -25,13 +25,15 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def code_version() -> str:
-    """The repository's git commit (+ '-dirty' with uncommitted changes), else the package version."""
-    here = Path(__file__).resolve().parent
+def code_version(checkout: Path | None = None) -> str:
+    """The git commit of the checkout holding `checkout` (default: this package's), + '-dirty'
+    with uncommitted changes anywhere in it, else the package version."""
+    here = checkout or Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."],
+        # the whole repository: a snapshot's code (assets/) is versioned by this too
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

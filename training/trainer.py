@@ -329,15 +329,18 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     last = checkpoint.latest_checkpoint(out_dir) if cfg.resume else None
     if last is not None:
         state = checkpoint.load_checkpoint(last, accelerator.unwrap_model(model), optimizer, scheduler)
+        checkpoint.check_same_run(state, last, snapshot.snapshot_id, cfg.hyperparameters())
     else:
-        state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "seen": {},
+        # "window": the step metrics since the last log line, averaged into the next one.
+        state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "window": [],
+                 "seen": {}, "snapshot_id": snapshot.snapshot_id, "hyperparameters": cfg.hyperparameters(),
                  "eval_before": evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id)}
     if accelerator.is_main_process:
         outputs.write_metrics(out_dir, state["history"])  # drop lines logged after the checkpoint
 
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
     lengths = [p.row_length for p in splits["train"]]
-    window: list[dict] = []
+    window = state["window"]
     model.train()
     bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
     while state["step"] < n_steps:
@@ -350,7 +353,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
         if state["step"] % cfg.log_every == 0 or state["step"] == n_steps:
             logged = {k: sum(m[k] for m in window) / len(window) for k in window[-1]}
             logged.update(learning_rate=window[-1]["learning_rate"], step=state["step"], epoch=state["step"] / spe)
-            window = []
+            window.clear()
             state["history"].append(logged)
             bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
             if accelerator.is_main_process:

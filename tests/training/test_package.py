@@ -103,3 +103,17 @@ def test_cli_under_dagster_pipes_reports_the_materialization(tmp_path):
     assert meta["snapshot_id"].value == json.loads((snap / "manifest.json").read_text())["snapshot_id"]
     assert meta["eval_after"].value["eval/pairs"] == 1
     assert [row["step"] for row in meta["metrics_history"].value] == [1, 2]
+
+
+@pytest.mark.skipif(not (REPO / ".git").exists(), reason="needs the git checkout")
+def test_code_version_marks_uncommitted_changes_anywhere_in_the_repository(tmp_path):
+    from training.outputs import code_version
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--shared", str(REPO), str(clone)], check=True, timeout=60)
+    head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert code_version(clone / "training") == head
+    pairs_code = clone / "assets" / "core" / "pairs.py"  # outside training/: the snapshot's code
+    pairs_code.write_text(pairs_code.read_text() + "# changed\n")
+    assert code_version(clone / "training") == head + "-dirty"

@@ -273,7 +273,7 @@ import os, signal, sys
 from training import TrainConfig, train
 cfg = TrainConfig(**{cfg!r})
 def on_log(step, metrics):
-    if step == 5:  # after the checkpoint at step 4, mid-run
+    if step == 6:  # after the checkpoint at step 4, which holds step 4's metrics for this log line
         os.kill(os.getpid(), signal.SIGKILL)
 train(cfg, on_log=on_log)
 """
@@ -281,18 +281,22 @@ train(cfg, on_log=on_log)
 
 def test_resume_after_kill_gives_the_same_losses(tmp_path):
     snap = write_snapshot(tmp_path / "snap", pair_rows(5), pair_rows(1, offset=5))
-    full = train(_cfg(snap, tmp_path / "full", max_steps=8, warmup_steps=2))
+    # log_every 3, checkpoint_every 4: the checkpoint falls inside a logging window
+    full = train(_cfg(snap, tmp_path / "full", max_steps=8, warmup_steps=2, log_every=3, checkpoint_every=4))
     kw = {**FAST, "snapshot_dir": str(snap), "out_dir": str(tmp_path / "killed"), "max_steps": 8, "warmup_steps": 2,
-          "checkpoint_every": 2}
+          "log_every": 3, "checkpoint_every": 4}
     proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT.format(cfg=kw)], cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert (tmp_path / "killed" / "checkpoints" / "step-00000004").exists()
     assert not (tmp_path / "killed" / "training_manifest.json").exists()
+    with pytest.raises(ValueError, match=r"cannot resume .* \(beta 0.1 -> 0.5\)"):
+        train(TrainConfig(**{**kw, "resume": True, "beta": 0.5}))
     resumed = train(TrainConfig(**{**kw, "resume": True}))
     assert resumed.run_id == json.loads((tmp_path / "killed" / "training_manifest.json").read_text())["run_id"]
-    assert [h["step"] for h in resumed.history] == list(range(1, 9))
-    assert _losses(resumed.history) == pytest.approx(_losses(full.history), abs=1e-6)
+    assert [h["step"] for h in resumed.history] == [3, 6, 8]
+    for logged, expected in zip(resumed.history, full.history, strict=True):  # every metric, not only the loss
+        assert logged == pytest.approx(expected, abs=1e-6)
     assert resumed.manifest["pairs"] == full.manifest["pairs"]
     assert resumed.manifest["output"]["weights_sha256"] == full.manifest["output"]["weights_sha256"]
 
