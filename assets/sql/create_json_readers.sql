@@ -38,8 +38,9 @@ END;
 -- A retrieval time: an epoch (any numeric form) or an ISO 8601 timestamp (naive = UTC).
 CREATE OR REPLACE TEMP MACRO json_epoch(t, s) AS CASE
     WHEN t = 'VARCHAR' AND NOT regexp_full_match(s, '-*[0-9]*\.?[0-9]*') THEN CASE
-        -- an explicit offset decides; a naive one is UTC whatever the session's TimeZone
-        WHEN regexp_matches(s, '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
+        -- an explicit offset decides; a naive one is UTC whatever the session's TimeZone.
+        -- The offset must follow a time: a date's own "-01" is no offset.
+        WHEN regexp_matches(s, '[0-9]:[0-9]{2}(:[0-9]{2})?(\.[0-9]+)? *(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
             THEN epoch(try_cast(s AS TIMESTAMPTZ))::BIGINT
         ELSE epoch(try_cast(s AS TIMESTAMP))::BIGINT
     END

@@ -90,6 +90,16 @@ def test_normalize_comment_fields(con, tmp_path, fields, column, expected):
     assert ingest_line(con, tmp_path, j(comment(**fields)))[column] == expected
 
 
+@pytest.mark.parametrize(
+    "recorded_at",
+    ["2023-01-01", "2023-01-01T00:00:00", "2023-01-01T00:00:00Z", "2022-12-31T19:00:00-05:00"],
+)
+def test_retrieval_time_without_offset_is_utc_in_any_session_time_zone(con, tmp_path, recorded_at):
+    con.execute("SET TimeZone = 'America/New_York'")
+    row = ingest_line(con, tmp_path, j(comment(recorded_at=recorded_at)))
+    assert row["retrieved_at"] == 1_672_531_200  # 2023-01-01 00:00 UTC
+
+
 def test_normalize_submission_fields(con, tmp_path):
     obj = {"id": "t3_p1", "title": "T", "selftext": "S", "score": None, "created_utc": "17",
            "author": "[deleted]", "subreddit": "x", "over_18": 0, "scraped_utc": 99}  # fmt: skip
