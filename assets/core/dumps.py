@@ -35,6 +35,8 @@ from assets.core.reddit_rows import IngestReport, Kind, PartitionWriter
 from assets.core.warehouse import transaction
 
 ZSTD_MAX_WINDOW = 2**31  # real dumps are written with `zstd --long=31`
+ZSTD_FRAME = 0xFD2FB528  # the little-endian magic number a zstd frame starts with
+ZSTD_SKIPPABLE = 0x184D2A50  # 0x184D2A50-0x184D2A5F: a skippable frame's
 READ_CHUNK = 1 << 22  # bytes of decompressed text split into lines at a time
 DEFAULT_BATCH_ROWS = 100_000
 NEWLINE = ord("\n")
@@ -45,7 +47,7 @@ class TruncatedDumpError(OSError):
 
 
 # ---------------------------------------------------------------------------------------
-# Reading: lines from .zst / .ndjson / .jsonl, streamed.
+# Reading: lines from zstd or plain NDJSON, streamed.
 # ---------------------------------------------------------------------------------------
 
 
@@ -72,10 +74,18 @@ def _plain_chunks(fh: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
+def _is_zstd(fh: BinaryIO) -> bool:
+    """Whether the file starts with a zstd frame (or a skippable one), whatever its name
+    (".ZST", ".zstd", "x.zst.1" hold zstd too)."""
+    magic = int.from_bytes(fh.read(4), "little")
+    fh.seek(0)
+    return magic == ZSTD_FRAME or magic & ~0xF == ZSTD_SKIPPABLE
+
+
 def _line_blocks(path: Path) -> Iterator[pa.LargeBinaryArray]:
     """The file's complete lines, one Arrow array per decompressed chunk."""
     with path.open("rb") as fh:
-        chunks = _zstd_chunks(fh) if path.suffix == ".zst" else _plain_chunks(fh)
+        chunks = _zstd_chunks(fh) if _is_zstd(fh) else _plain_chunks(fh)
         tail = b""
         for chunk in chunks:
             data = tail + chunk
@@ -182,8 +192,8 @@ def ingest_dump(
     now: Callable[[], float] = time.time,
     on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Ingest one dump file (.zst, .ndjson, .jsonl) as one partition: stage every line, then
-    merge them into the warehouse in one transaction.
+    """Ingest one dump file (NDJSON, zstd or plain, told by its first bytes) as one
+    partition: stage every line, then merge them into the warehouse in one transaction.
 
     kind: "comments" or "submissions"; None sniffs it from the first object.
     source_name: stored as `source = "dump:<source_name>"`; default the file name.

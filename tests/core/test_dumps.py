@@ -288,6 +288,23 @@ def test_zstd_stream_with_several_frames(tmp_path):
     assert list(dumps.iter_lines(path)) == [b"a", b"bc", b"d"]
 
 
+@pytest.mark.parametrize(
+    ("name", "zst"),
+    [("RC_2023-01.ZST", True), ("RC_2023-01.zstd", True), ("RC_2023-01.zst.1", True), ("plain.zst", False)],
+)
+def test_compression_told_by_the_first_bytes_not_the_name(con, tmp_path, name, zst):
+    lines = [j(comment(id=f"c{i}")) for i in range(3)]
+    report = ingest_dump(con, write_lines(tmp_path / name, lines, zst=zst), kind="comments")
+    assert (report.rows, report.rejects) == (3, {})
+
+
+def test_zstd_starting_with_a_skippable_frame(tmp_path):
+    skippable = (0x184D2A5E).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"xyz"
+    path = tmp_path / "RC_2023-01"
+    path.write_bytes(skippable + zstandard.ZstdCompressor().compress(b"a\nb\n"))
+    assert list(dumps.iter_lines(path)) == [b"a", b"b"]
+
+
 # --- the real shared files ---------------------------------------------------------------
 
 
