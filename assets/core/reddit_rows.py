@@ -37,6 +37,8 @@ REJECT_REASONS = (
 )
 
 TABLES: dict[str, str] = {"comments": "reddit_comments", "submissions": "reddit_submissions"}
+# ingest_rejects.kind of each kind's rejects
+REJECT_KINDS: dict[str, str] = {"comments": "comment", "submissions": "submission"}
 
 
 @dataclass
@@ -77,11 +79,12 @@ class PartitionWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, retrieved_default: int):
         self.con, self.source = con, source
         self.table, self._staging = TABLES[kind], f"staging_{TABLES[kind]}"
+        self._reject_kind = REJECT_KINDS[kind]
         self.retrieved_default = retrieved_default  # retrieved_at of lines that carry none
         self.report = IngestReport(source=source, kind=kind)
         self.unmerged_lines = 0  # lines staged since the last merge
         self._pending: list[tuple[int, bytes]] = []  # (line, raw) added one at a time
-        self._merged_before = False  # the first merge replaces the source's earlier rejects
+        self._merged_before = False  # the first merge replaces earlier rejects (source and kind)
         con.execute(sql("create_json_readers"))
         con.execute(sql(f"create_{self._staging}"))
 
@@ -112,8 +115,8 @@ class PartitionWriter:
         """Move staged rejects to ingest_rejects, then merge the staged rows into the table:
         the newest `retrieved_at` per id wins. Run it inside a transaction."""
         self._stage_pending()
-        if not self._merged_before:  # a re-run replaces the source's rejects
-            self.con.execute(sql("delete_from_ingest_rejects"), [self.source])
+        if not self._merged_before:  # a re-run replaces the source's rejects of this kind
+            self.con.execute(sql("delete_from_ingest_rejects"), [self.source, self._reject_kind])
             self._merged_before = True
         report, expected = self.report, self.unmerged_lines
         staged, rows, distinct, rejects = self.con.execute(sql(f"count_{self._staging}")).fetchall()[0]

@@ -39,6 +39,20 @@ def recorded(fake, subreddit, start, end):
     return posts, sum(fake.thread_size(s["id"]) for s in posts)
 
 
+def post_with_reply(fake, subreddit="IAmA") -> tuple[dict, dict]:
+    """A recorded post and its first top-level comment (shown even with replace_more_limit=0),
+    as the dicts the fake serves: editing them edits what Reddit answers."""
+    return next(
+        (post, reply)
+        for post in fake.submissions.values() if post["subreddit"] == subreddit
+        for reply in fake.comments_by_post.get(post["id"], []) if reply["parent_id"] == f"t3_{post['id']}"
+    )  # fmt: skip
+
+
+def rejects(con):
+    return con.execute("SELECT source, line, kind, reason, raw FROM ingest_rejects ORDER BY line").fetchall()
+
+
 def live(con, reddit, subs, window=ALL_TIME, **kwargs):
     waits: list[float] = []
     kwargs.setdefault("sleep", waits.append)
@@ -92,6 +106,20 @@ def test_dump_and_live_share_one_row_per_id(con, fake, reddit, shared_reddit):
         "SELECT DISTINCT source FROM reddit_submissions WHERE subreddit = 'redditdev'"
     ).fetchall()
     assert sources == [("praw:redditdev:1970-01-01",)]
+
+
+def test_rejected_posts_and_comments_are_both_kept_and_a_rerun_replaces_them(con, fake, reddit):
+    post, reply = post_with_reply(fake)
+    post["score"], reply["score"] = "not a number", "n/a"  # values the SQL readers reject
+    report, _ = live(con, reddit, ["IAmA"], replace_more_limit=0)
+    assert report.total("submissions", "rejected") == report.total("comments", "rejected") == 1
+    kept = rejects(con)
+    assert [(kind, reason) for _, _, kind, reason, _ in kept] == [
+        ("submission", "wrong type: score"), ("comment", "wrong type: score")
+    ]
+    assert b'"not a number"' in kept[0][4] and b'"n/a"' in kept[1][4]
+    live(con, reddit, ["IAmA"], replace_more_limit=0)
+    assert rejects(con) == kept
 
 
 def test_429_waits_as_the_headers_say_then_succeeds(con, fake, reddit):
