@@ -18,6 +18,7 @@ errors are built from the subreddit and HTTP status only, and chained exceptions
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -185,9 +186,10 @@ def ingest_live(
                 forest = fetch(lambda: submission.comments, f"submission {submission.id}")
                 fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
                 retrieved = int(now())
-                _add(posts, _raw(submission, SUBMISSION_FIELDS), retrieved, next(item_numbers))
-                for comment in forest.list():
-                    _add(comments, _raw(comment, COMMENT_FIELDS), retrieved, next(item_numbers))
+                lines = [(posts, _line(_raw(submission, SUBMISSION_FIELDS), retrieved))]
+                lines += [(comments, _line(_raw(c, COMMENT_FIELDS), retrieved)) for c in forest.list()]
+                for writer, line in lines:  # the post only ever goes in with all its comments
+                    writer.add(next(item_numbers), line)
                 pending += 1
                 if pending == batch_submissions:
                     _store(con, [posts, comments])
@@ -199,9 +201,13 @@ def ingest_live(
     return result
 
 
-def _add(writer: PartitionWriter, raw: dict, retrieved: int, item: int) -> None:
+def _line(raw: dict, retrieved: int) -> bytes:
     """One fetched object, as the JSON line a dump would hold, stamped with when it was
-    fetched; normalised by the same SQL as dump lines."""
+    fetched; normalised by the same SQL as dump lines. What orjson refuses (a lone UTF-16
+    surrogate, which praw's JSON decoding lets through) json writes as a \\u escape: DuckDB
+    then rejects the line ("invalid json") and keeps its raw text, as for a bad dump line."""
     raw["retrieved_on"] = retrieved
-    writer.add(item, orjson.dumps(raw, default=str))
-    writer.report.lines += 1
+    try:
+        return orjson.dumps(raw, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(raw, default=str).encode()

@@ -101,9 +101,10 @@ class PartitionWriter:
         self.unmerged_lines += len(raw)
 
     def add(self, line: int, raw: bytes) -> None:
-        """Buffer one raw line (a live object); staged by the next `merge`, inside its
-        transaction (a live batch is small)."""
+        """Buffer one raw line (a live object), counted in `report.lines`; staged by the next
+        `merge`, inside its transaction (a live batch is small)."""
         self._pending.append((line, raw))
+        self.report.lines += 1
 
     def _stage_pending(self) -> None:
         if self._pending:

@@ -122,6 +122,18 @@ def test_rejected_posts_and_comments_are_both_kept_and_a_rerun_replaces_them(con
     assert rejects(con) == kept
 
 
+def test_a_lone_surrogate_is_a_kept_reject_and_the_rest_of_the_thread_is_stored(con, fake, reddit):
+    post, reply = post_with_reply(fake)
+    reply["body"] = "broken emoji \ud83d here"  # a valid JSON escape; json decodes it lone
+    report, _ = live(con, reddit, ["IAmA"], replace_more_limit=0)
+    (comments,) = [r for r in report.reports if r.kind == "comments"]
+    assert comments.rejects == {"invalid json": 1} and comments.lines == comments.rows + 1
+    ((kind, raw),) = [(kind, raw) for _, _, kind, _, raw in rejects(con)]
+    assert kind == "comment" and b'"broken emoji \\ud83d here"' in raw
+    assert con.execute("SELECT count(*) FROM reddit_comments").fetchone()[0] == comments.rows > 0
+    assert con.execute("SELECT count(*) FROM reddit_submissions WHERE id = ?", [post["id"]]).fetchone()[0] == 1
+
+
 def test_429_waits_as_the_headers_say_then_succeeds(con, fake, reddit):
     fake.fail_next(429, {"retry-after": "7"})
     # (with x-ratelimit-remaining too, prawcore's own limiter would also pause: for real)
