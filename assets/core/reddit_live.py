@@ -171,10 +171,11 @@ def ingest_live(
     result = LiveIngestReport()
     for name in subreddits:
         source = f"praw:{name}:{_day(start_utc)}"
-        posts, comments = (PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments"))
+        writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
+        posts, comments = writers
         result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
-        item_numbers, pending, first = count(1), 0, True
+        item_numbers, pending = count(1), 0
         listing = reddit.subreddit(name).new(limit=max_submissions)
         try:
             while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
@@ -192,11 +193,15 @@ def ingest_live(
                     writer.add(next(item_numbers), line)
                 pending += 1
                 if pending == batch_submissions:
-                    _store(con, [posts, comments])
-                    pending, first = 0, False
-        finally:  # complete submissions are stored even when a later fetch fails
-            if pending or first:
-                _store(con, [posts, comments])
+                    _store(con, writers)
+                    pending = 0
+        except RedditFetchError:  # a fetch, not a store: a failed store's batch is rolled back
+            if pending:  # complete submissions are stored even when a later fetch fails
+                _store(con, writers)
+            raise
+        # Even with nothing pending: the first merge replaces an earlier run's rejects, which
+        # only a run that succeeded may do.
+        _store(con, writers)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import duckdb
 import pytest
 
 from assets.core.reddit_live import RedditFetchError, ingest_live, reddit_from_env, wait_seconds
@@ -132,6 +133,26 @@ def test_a_lone_surrogate_is_a_kept_reject_and_the_rest_of_the_thread_is_stored(
     assert kind == "comment" and b'"broken emoji \\ud83d here"' in raw
     assert con.execute("SELECT count(*) FROM reddit_comments").fetchone()[0] == comments.rows > 0
     assert con.execute("SELECT count(*) FROM reddit_submissions WHERE id = ?", [post["id"]]).fetchone()[0] == 1
+
+
+def test_a_rerun_failing_before_storing_anything_keeps_the_earlier_rejects(con, fake, reddit):
+    post_with_reply(fake)[1]["score"] = "n/a"
+    live(con, reddit, ["IAmA"], replace_more_limit=0)
+    kept = rejects(con)
+    assert len(kept) == 1
+    fake.fail_next(403)
+    with pytest.raises(RedditFetchError, match=r"r/IAmA: HTTP 403 on the listing"):
+        live(con, reddit, ["IAmA"], replace_more_limit=0)
+    assert rejects(con) == kept
+
+
+def test_a_failed_store_raises_its_own_error_and_stores_nothing(con, fake, reddit):
+    con.execute("DROP TABLE reddit_comments")  # a warehouse the comments merge fails on
+    with pytest.raises(duckdb.CatalogException, match="reddit_comments"):
+        live(con, reddit, ["IAmA"], replace_more_limit=0, batch_submissions=1)
+    # the batch's posts were merged in the same transaction, rolled back with it
+    assert con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0] == 0
+    assert rejects(con) == []
 
 
 def test_429_waits_as_the_headers_say_then_succeeds(con, fake, reddit):
