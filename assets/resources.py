@@ -61,16 +61,17 @@ class DumpArchive(dg.ConfigurableResource):
             )
         return path
 
-    def dump_files(self) -> list[str]:
-        """Names of the dump files now in the incoming folder, sorted."""
+    def dump_file_stats(self) -> dict[str, list[int]]:
+        """[size, mtime_ns] of each dump file now in the incoming folder, by name, sorted."""
         folder = Path(self.incoming_dir)
         if not folder.is_dir():
-            return []
-        return sorted(
-            path.name
-            for path in folder.iterdir()
-            if path.is_file() and path.name.endswith((".zst", ".ndjson", ".jsonl"))
-        )
+            return {}
+        stats = {}
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.name.endswith((".zst", ".ndjson", ".jsonl")):
+                stat = path.stat()
+                stats[path.name] = [stat.st_size, stat.st_mtime_ns]
+        return stats
 
 
 class RedditApi(dg.ConfigurableResource):

@@ -1,5 +1,7 @@
 """Sensors: new dump files in the incoming folder become partitions and runs."""
 
+import json
+
 import dagster as dg
 
 from assets.partitions import dump_file_partitions
@@ -9,14 +11,31 @@ from pipelines.jobs import ingest_dump_job
 
 @dg.sensor(job=ingest_dump_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def incoming_dump_sensor(context: dg.SensorEvaluationContext, dump_archive: DumpArchive):
-    """Each file dropped into the incoming folder is added as a partition and ingested once."""
-    known = set(dump_file_partitions.get_partition_keys(dynamic_partitions_store=context.instance))
-    new_files = [name for name in dump_archive.dump_files() if name not in known]
-    if not new_files:
-        return dg.SkipReason(f"no new dump files in {dump_archive.incoming_dir}")
+    """Each file dropped into the incoming folder is added as a partition and ingested once
+    its size and mtime held still from one tick to the next (a file being copied changes);
+    a file replaced under the same name is ingested again (an upsert: no duplicates)."""
+    stats = dump_archive.dump_file_stats()
+    # No cursor yet (a new instance, or a sensor from before the cursor): files that already
+    # are partitions count as ingested, rather than all being ingested again.
+    if context.cursor is None:
+        known = set(dump_file_partitions.get_partition_keys(dynamic_partitions_store=context.instance))
+        previous = {name: [*stat, True] for name, stat in stats.items() if name in known}
+    else:
+        previous = json.loads(context.cursor)
+    # name -> [size, mtime_ns, steady]; a file is launched on the tick it turns steady.
+    cursor = {name: [*stat, previous.get(name, [])[:2] == stat] for name, stat in stats.items()}
+    requests = [
+        dg.RunRequest(partition_key=name, run_key=f"{name}:{size}:{mtime_ns}")  # replaced: a new run
+        for name, (size, mtime_ns, steady) in cursor.items()
+        if steady and not previous[name][2]
+    ]
+    if not requests:
+        reason = f"no new or replaced dump file in {dump_archive.incoming_dir} held still for a tick"
+        return dg.SensorResult(skip_reason=reason, cursor=json.dumps(cursor))
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=name, run_key=name) for name in new_files],
-        dynamic_partitions_requests=[dump_file_partitions.build_add_request(new_files)],
+        run_requests=requests,
+        dynamic_partitions_requests=[dump_file_partitions.build_add_request([r.partition_key for r in requests])],
+        cursor=json.dumps(cursor),
     )
 
 
