@@ -19,10 +19,10 @@ from assets import plots
 from assets.config import dagster_config
 from assets.core.lineage import latest_snapshot, record_training_run
 from assets.core.snapshot import read_manifest as read_snapshot_manifest
-from assets.partitions import AFTER_CHECKED_UPSTREAM
+from assets.partitions import AFTER_CHECKED_UPSTREAM, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 from assets.snapshot import pair_snapshot
-from training.config import TrainConfig
+from training.config import TrainConfig, changed_settings
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -72,8 +72,12 @@ def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataVal
     return metadata
 
 
+# In the writer pool although it mostly trains: it records the run at the end, and without
+# the pool an ingest holding DuckDB's lock longer than the resource retries (~100 s) left a
+# trained model unrecorded. Ingests queue behind a training run instead.
 @dg.asset(
     deps=[pair_snapshot],
+    pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="training",
     kinds={"pytorch"},
@@ -100,7 +104,7 @@ def dpo_model(
     out_dir = Path(cfg.out_dir)
 
     reported = {}
-    if _completed(out_dir):
+    if _completed(out_dir, snapshot_id, cfg):
         context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
     else:
         invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
@@ -113,5 +117,14 @@ def dpo_model(
     )
 
 
-def _completed(out_dir: Path) -> bool:
-    return (out_dir / MANIFEST).exists() and read_manifest(out_dir).get("status") == "completed"
+def _completed(out_dir: Path, snapshot_id: str, cfg: TrainConfig) -> bool:
+    """Whether out_dir holds a finished model of this snapshot and these settings. A finished
+    model of another snapshot or other settings is an error, not reused: an explicit
+    `out_dir` may hold anything."""
+    if not (out_dir / MANIFEST).exists() or (manifest := read_manifest(out_dir)).get("status") != "completed":
+        return False
+    changes = changed_settings(manifest["snapshot_id"], manifest["hyperparameters"], cfg, snapshot_id)
+    if changes:
+        raise dg.Failure(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
+                         "set another out_dir, or leave it empty for one named by snapshot and settings")
+    return True

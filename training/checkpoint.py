@@ -19,6 +19,8 @@ from typing import Optional
 
 import torch
 
+from training.config import TrainConfig, changed_settings
+
 CHECKPOINTS = "checkpoints"
 
 
@@ -82,16 +84,13 @@ def latest_checkpoint(out_dir: Path) -> Optional[Path]:
     return done[-1] if done else None
 
 
-def check_same_run(run_state: dict, path: Path, snapshot_id: str, hyperparameters: dict) -> None:
+def check_same_run(run_state: dict, path: Path, cfg: TrainConfig, snapshot_id: str) -> None:
     """Refuse a checkpoint that another snapshot or other settings wrote: resuming it would
     continue its optimizer and schedule while the manifest recorded the new settings."""
-    saved = {"snapshot_id": run_state.get("snapshot_id"), **run_state.get("hyperparameters", {})}
-    wanted = {"snapshot_id": snapshot_id, **hyperparameters}
-    differ = sorted(k for k in saved.keys() | wanted.keys() if saved.get(k) != wanted.get(k))
-    if differ:
-        changes = ", ".join(f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}" for k in differ)
-        raise ValueError(f"cannot resume from {path}: it was written by a run with other settings ({changes}); "
-                         "train into another out_dir, or without resume")
+    changes = changed_settings(run_state.get("snapshot_id"), run_state.get("hyperparameters", {}), cfg, snapshot_id)
+    if changes:
+        raise ValueError(f"cannot resume from {path}: it was written by a run with other settings "
+                         f"({', '.join(changes)}); train into another out_dir, or without resume")
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer, scheduler) -> dict:

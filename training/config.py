@@ -130,3 +130,12 @@ class TrainConfig:
         skip = {"snapshot_dir", "out_dir", "resume", "cache_dir", "gradient_checkpointing", "return_memory_to_os", "device"}
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         return {**fields, "precision": self.resolved_precision()}
+
+
+def changed_settings(saved_snapshot_id: str, saved_hyperparameters: dict, cfg: TrainConfig, snapshot_id: str) -> list[str]:
+    """"name old -> new" for each of the snapshot id and `cfg.hyperparameters()` that differs
+    from what an earlier run recorded; empty when it is the same run's."""
+    saved = {"snapshot_id": saved_snapshot_id, **saved_hyperparameters}
+    wanted = {"snapshot_id": snapshot_id, **cfg.hyperparameters()}
+    return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}"
+            for k in sorted(saved.keys() | wanted.keys()) if saved.get(k) != wanted.get(k)]

@@ -329,7 +329,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     last = checkpoint.latest_checkpoint(out_dir) if cfg.resume else None
     if last is not None:
         state = checkpoint.load_checkpoint(last, accelerator.unwrap_model(model), optimizer, scheduler)
-        checkpoint.check_same_run(state, last, snapshot.snapshot_id, cfg.hyperparameters())
+        checkpoint.check_same_run(state, last, cfg, snapshot.snapshot_id)
     else:
         # "window": the step metrics since the last log line, averaged into the next one.
         state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "window": [],

@@ -119,6 +119,11 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
     assert runs == [(manifest["run_id"], snapshot_id)]
     assert seen == len(manifest["pairs"]) > 0
 
+    # The same folder named explicitly with other settings: refused, not passed off as theirs.
+    other = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, "beta": 0.2, "out_dir": model_dir}}}}
+    with pytest.raises(dg.Failure, match=r"already holds a model trained with other settings \(beta 0.1 -> 0.2\)"):
+        dg.materialize([dpo_model], run_config=other, resources=resources, instance=instance)
+
 
 def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset_run, resources, instance, warehouse_dir, capsys):
     """`upvote-dpo audit model DIR --pairs --format json` against the trainer's manifest and

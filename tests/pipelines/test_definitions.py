@@ -5,6 +5,7 @@ import sys
 
 import dagster as dg
 
+from assets.partitions import WAREHOUSE_WRITER_POOL
 from pipelines.definitions import build_definitions, defs
 
 
@@ -14,6 +15,14 @@ def test_definitions_load_and_every_job_resolves(tmp_path):
     assert {"ingest_dump_job", "ingest_live_job", "build_dataset_job"} <= {job.name for job in jobs}
     for job in jobs:
         assert job.get_job_snapshot().name == job.name
+
+
+def test_every_asset_that_opens_the_warehouse_is_in_its_writer_pool():
+    # DuckDB allows one writer per file: the pool (limit 1) makes runs queue, not fail on the lock.
+    graph = defs.resolve_asset_graph()
+    users = {a.key for a in graph.assets_defs if "warehouse" in a.required_resource_keys}
+    pooled = {a.key for a in graph.assets_defs if a.op.pool == WAREHOUSE_WRITER_POOL}
+    assert users == pooled and dg.AssetKey("dpo_model") in users
 
 
 def test_assets_do_not_import_pipelines():
