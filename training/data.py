@@ -60,8 +60,12 @@ def load_snapshot(snapshot_dir: str | Path) -> Snapshot:
 
 
 def _load_split(path: Path):
-    """datasets 5.2 saves an empty split with no data file and then fails to load it
-    (IndexError in concat_tables); an empty split is rebuilt from its saved features."""
+    """One split; an empty split saved without a data file is rebuilt from its saved features.
+
+    datasets 5.2 saves an empty split with no data file unless told to write one shard, and
+    then fails to load it (IndexError in concat_tables). assets/snapshot now writes one shard
+    per split, but snapshots are never rewritten, and older ones keep the empty layout: this
+    keeps them trainable (`upvote-dpo train --snapshot ID`) under their own id."""
     import datasets
 
     if not json.loads((path / "state.json").read_text())["_data_files"]:

@@ -123,7 +123,9 @@ def _write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
             split: Dataset(dataset_table.filter(pc.equal(pairs["split"], split)))
             for split in SPLITS
         }
-        DatasetDict(splits).save_to_disk(str(staging / "dataset"))
+        # One shard per split even when empty: with none, datasets writes no data file for
+        # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).
+        DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         staging.rename(path)
     except BaseException:

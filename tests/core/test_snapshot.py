@@ -57,6 +57,16 @@ def test_files_hold_the_pairs_in_id_order_and_the_dataset_splits(three_pairs, tm
     assert read_manifest(snapshot.path)["snapshot_id"] == snapshot.snapshot_id
 
 
+def test_a_snapshot_with_an_empty_split_loads(con, tmp_path):
+    """datasets saves an empty split without a data file unless told to write one shard, and
+    then cannot load the DatasetDict (IndexError)."""
+    insert_pairs(con, [pair("a1"), pair("b2")])
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    dataset = load_from_disk(str(snapshot.path / "dataset"))
+    assert (dataset["train"].num_rows, dataset["eval"].num_rows) == (2, 0)
+    assert dataset["eval"].features == dataset["train"].features
+
+
 def test_same_pairs_reuse_the_snapshot_without_rewriting_it(three_pairs, tmp_path):
     first = create_snapshot(three_pairs, tmp_path / "snapshots")
     manifest_before = (first.path / "manifest.json").read_bytes()

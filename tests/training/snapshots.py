@@ -50,8 +50,10 @@ def pair_rows(n: int, offset: int = 0) -> list[dict]:
     return rows
 
 
-def write_snapshot(path: Path, train: list[dict], eval: list[dict], snapshot_id: str | None = None) -> Path:
-    """A snapshot directory as assets/snapshot writes it: manifest.json, pairs.parquet, dataset/."""
+def write_snapshot(path: Path, train: list[dict], eval: list[dict], snapshot_id: str | None = None,
+                   shard_per_split: bool = True) -> Path:
+    """A snapshot directory as assets/snapshot writes it: manifest.json, pairs.parquet, dataset/.
+    `shard_per_split=False`: as it wrote them before, an empty split without a data file."""
     import datasets
 
     path.mkdir(parents=True, exist_ok=True)
@@ -69,7 +71,9 @@ def write_snapshot(path: Path, train: list[dict], eval: list[dict], snapshot_id:
         return datasets.Dataset.from_list(rows, features=features) if rows else datasets.Dataset.from_dict(
             {k: [] for k in features}, features=features)
 
-    datasets.DatasetDict({"train": split(train), "eval": split(eval)}).save_to_disk(str(path / "dataset"))
+    num_shards = {"train": 1, "eval": 1} if shard_per_split else None
+    datasets.DatasetDict({"train": split(train), "eval": split(eval)}).save_to_disk(
+        str(path / "dataset"), num_shards=num_shards)
     split(train + eval).to_parquet(str(path / "pairs.parquet"))
     manifest = {"snapshot_id": snapshot_id, "counts": {"train": len(train), "eval": len(eval), "total": len(train) + len(eval)},
                 "rules": {"min_score_ratio": 2.0}}

@@ -23,6 +23,16 @@ def test_load_snapshot(tmp_path):
     assert snap.train[0]["pair_id"] == "p0000"
 
 
+def test_load_an_older_snapshot_whose_empty_split_has_no_data_file(tmp_path):
+    import json
+
+    path = write_snapshot(tmp_path / "s", pair_rows(3), [], shard_per_split=False)
+    assert json.loads((path / "dataset" / "eval" / "state.json").read_text())["_data_files"] == []
+    snap = load_snapshot(path)
+    assert len(snap.train) == 3 and len(snap.eval) == 0
+    assert snap.eval.features == snap.train.features
+
+
 def test_chat_template_without_system_prompt(tokenizer):
     """Prompt = user turn + generation prompt (SmolLM2 inserts its default system turn);
     completion = exactly what the template adds for the assistant turn, ending in <|im_end|>."""
