@@ -9,7 +9,7 @@ from assets.pairs import preference_pairs
 from assets.partitions import AFTER_CHECKED_UPSTREAM, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 
-SNAPSHOT_CODE_VERSION = "1"
+SNAPSHOT_CODE_VERSION = "2"  # 2: the snapshot id covers each pair's content, not only its id
 
 
 @dg.asset(
@@ -21,7 +21,7 @@ SNAPSHOT_CODE_VERSION = "1"
     code_version=SNAPSHOT_CODE_VERSION,
 )
 def pair_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Same pairs -> same snapshot id; an existing snapshot is reused, never rewritten."""
+    """Same pairs, same content -> same snapshot id; an existing snapshot is reused, never rewritten."""
     with warehouse.connect() as con:
         snapshot = create_snapshot(
             con, warehouse.snapshots_dir, dagster_run_id=context.run.run_id, code_version=code_version()

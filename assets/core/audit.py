@@ -19,7 +19,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from assets.core.warehouse import sql
 from training.models import file_sha256
@@ -194,13 +193,14 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
 # --- verify ------------------------------------------------------------------------
 
 
-def snapshot_id_from_ledger(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> str | None:
-    """The id recomputed from the pair ids `snapshot_pairs` holds for it; None if it holds none."""
+def snapshot_id_from_ledger(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> tuple[str | None, int, int]:
+    """(the id recomputed from the pair ids and row digests `snapshot_pairs` holds for it, how
+    many pairs it holds, how many of those have no digest); the id is None unless all have one."""
     # Imported here: assets.core.snapshot loads `datasets`, a second more for every command.
     from assets.core.snapshot import snapshot_id_for
 
-    ids = _query(con, "select_snapshot_pair_ids", snapshot_id=snapshot_id).to_arrow_table()
-    return snapshot_id_for(ids["pair_id"].to_pylist()) if ids.num_rows else None
+    recorded = _query(con, "select_snapshot_pair_digests", snapshot_id=snapshot_id).to_arrow_table()
+    return snapshot_id_for(con.from_arrow(recorded)), recorded.num_rows, recorded["content_sha256"].null_count
 
 
 def _check(name: str, ok: bool | None, expected=None, actual=None, detail: str = "") -> dict:
@@ -210,10 +210,12 @@ def _check(name: str, ok: bool | None, expected=None, actual=None, detail: str =
 def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     """Recompute the weights' hash and the snapshot id, and compare them with the records.
 
+    The snapshot id is recomputed twice: from the row digests the ledger recorded, and from
+    pairs.parquet itself (each row's digest recomputed), so an edited text or split is caught.
     {"model_dir", "run_id", "snapshot_id", "ok": bool (no check failed; skipped ones are None),
      "checks": [{check, ok, expected, actual, detail}]}
     """
-    from assets.core.snapshot import snapshot_id_for
+    from assets.core.snapshot import content_digests, snapshot_id_for
 
     manifest = read_training_manifest(model_dir)
     model_dir = Path(model_dir).resolve()
@@ -234,9 +236,16 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
         checks.append(_check("snapshot id = warehouse", run["snapshot_id"] == snapshot_id,
                              snapshot_id, run["snapshot_id"], "the manifest's snapshot against training_runs"))
 
-    ledger_id = snapshot_id_from_ledger(con, snapshot_id)
-    checks.append(_check("snapshot id from snapshot_pairs", ledger_id == snapshot_id, snapshot_id, ledger_id,
-                         "" if ledger_id else "snapshot_pairs holds no pairs for it"))
+    ledger_id, ledger_pairs, undigested = snapshot_id_from_ledger(con, snapshot_id)
+    # A snapshot recorded before row digests has an id of its pair ids alone, which no id
+    # recomputed from content can match: its content cannot be checked, which is not a mismatch.
+    unchecked = (f"skipped: recorded before content digests ({undigested} of {ledger_pairs} pairs have none); "
+                 "its id covers the pair ids alone, so its content cannot be checked") if undigested else ""
+    if unchecked:
+        checks.append(_check("snapshot id from snapshot_pairs", None, snapshot_id, None, unchecked))
+    else:
+        checks.append(_check("snapshot id from snapshot_pairs", ledger_id == snapshot_id, snapshot_id, ledger_id,
+                             "" if ledger_pairs else "snapshot_pairs holds no pairs for it"))
 
     snapshot = _record(_query(con, "select_snapshot", snapshot_id=snapshot_id)) or {}
     folders = [Path(p) for p in (manifest.get("snapshot_dir"), snapshot.get("path")) if p]
@@ -244,8 +253,10 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     if parquet is None:
         checks.append(_check("snapshot id from pairs.parquet", None, snapshot_id, None,
                              "skipped: no pairs.parquet in " + (" or ".join(map(str, folders)) or "any known folder")))
+    elif unchecked:
+        checks.append(_check("snapshot id from pairs.parquet", None, snapshot_id, None, unchecked))
     else:
-        file_id = snapshot_id_for(pq.read_table(parquet, columns=["pair_id"])["pair_id"].to_pylist())
+        file_id = snapshot_id_for(content_digests(con.read_parquet(str(parquet))))
         checks.append(_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id,
                              str(parquet)))
 

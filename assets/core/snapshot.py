@@ -7,20 +7,22 @@ A snapshot is a directory named by its id:
     dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
                     `prompt`, `chosen`, `rejected` and the ids, which TRL and others read as is
 
-The id is the sha256 of the sorted pair ids, so the same pairs always give the same id.
+The id is a hash of the content: each row of pairs.parquet (every column: ids, split,
+prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 over one
+"<pair_id> <row sha256>" line per pair in pair-id order. The same pairs with the same
+content always give the same id; another split, an edited text or a new score give another.
 An existing snapshot directory is never rewritten: it is written to a temporary folder
 and renamed into place, and a second request for the same id reuses it. The warehouse
-records each snapshot and its pairs (`snapshots`, `snapshot_pairs`) for the audit.
-Pairs that used a forgotten comment or author (`forget_requests`) are left out.
+records each snapshot and its pairs with their row digests (`snapshots`, `snapshot_pairs`),
+so the audit can recompute the id from the ledger and from the file. Pairs that used a
+forgotten comment or author (`forget_requests`) are left out.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,12 +59,15 @@ class Snapshot:
         return read_manifest(self.path)
 
 
-def snapshot_id_for(pair_ids: Iterable[str]) -> str:
-    """sha256 over the sorted pair ids, one per line; the first 16 hex digits."""
-    digest = hashlib.sha256()
-    for pair_id in sorted(pair_ids):
-        digest.update(pair_id.encode() + b"\n")
-    return digest.hexdigest()[:16]
+def content_digests(rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """(pair_id, content_sha256) for each row of a snapshot's pairs: the sha256 of the whole row."""
+    return rows.query("snapshot_pair_rows", sql("select_pair_row_sha256"))
+
+
+def snapshot_id_for(digests: duckdb.DuckDBPyRelation) -> str | None:
+    """The id of the pairs with these (pair_id, content_sha256), in any order; None when there
+    are none or one has no digest."""
+    return digests.query("snapshot_pair_digests", sql("select_snapshot_id")).fetchall()[0][0]
 
 
 def read_manifest(snapshot_dir: str | Path) -> dict:
@@ -86,7 +91,8 @@ def create_snapshot(
     pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
     if pairs.num_rows == 0:
         raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
-    snapshot_id = snapshot_id_for(pairs["pair_id"].to_pylist())
+    digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
+    snapshot_id = snapshot_id_for(con.from_arrow(digests))
     path = Path(snapshots_dir) / snapshot_id
     counts = _counts(pairs)
     created = not (path / "manifest.json").exists()
@@ -101,7 +107,7 @@ def create_snapshot(
             "code_version": code_version,
         }
         _write_snapshot_dir(pairs, path, manifest)
-    _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs)
+    _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
     return Snapshot(snapshot_id, path, counts, created)
 
 
@@ -133,8 +139,9 @@ def _write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
         raise
 
 
-def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs):
+def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests):
     con.register("snapshot_pair_rows", pairs)
+    con.register("snapshot_pair_digests", digests)
     try:
         with transaction(con):
             con.execute(
@@ -151,3 +158,4 @@ def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code
             con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
     finally:
         con.unregister("snapshot_pair_rows")
+        con.unregister("snapshot_pair_digests")

@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS preference_pairs (
 
 -- Lineage: every snapshot and the pairs frozen into it, written with the snapshot itself.
 CREATE TABLE IF NOT EXISTS snapshots (
-    snapshot_id   VARCHAR PRIMARY KEY,  -- sha256 of the sorted pair ids, first 16 hex digits
+    snapshot_id   VARCHAR PRIMARY KEY,  -- of its content: sha256 over the sorted "pair_id content_sha256"
+                                        -- lines of its pairs, first 16 hex digits (select_snapshot_id.sql)
     created_at    TIMESTAMP NOT NULL,
     path          VARCHAR NOT NULL,
     rules         JSON,                 -- the pair rules that selected the pairs
@@ -100,6 +101,10 @@ CREATE TABLE IF NOT EXISTS snapshot_pairs (
     rejected_source_line BIGINT,
     PRIMARY KEY (snapshot_id, pair_id)
 );
+-- The sha256 of the pair's whole row in the snapshot's pairs.parquet (select_pair_row_sha256.sql),
+-- from which the snapshot id is computed; NULL for snapshots recorded before it existed, whose
+-- id covers the pair ids alone. Added here rather than above so older warehouses get it too.
+ALTER TABLE snapshot_pairs ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR;
 
 -- Deletion requests: a forgotten comment or author is left out of every later snapshot.
 CREATE TABLE IF NOT EXISTS forget_requests (

@@ -24,7 +24,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from assets.core.snapshot import snapshot_id_for
+from assets.core.snapshot import content_digests, snapshot_id_for
+from assets.core.warehouse import sql
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,6 @@ def build(
                c.post_id, c.subreddit, c.id AS chosen_id, r.id AS rejected_id,
                c.author AS chosen_author, r.author AS rejected_author,
                c.score AS chosen_score, r.score AS rejected_score,
-               c.source AS chosen_source, c.source_line AS chosen_source_line,
-               r.source AS rejected_source, r.source_line AS rejected_source_line,
                c.body AS chosen, r.body AS rejected,
                c.created_utc AS chosen_created_utc, r.created_utc AS rejected_created_utc
         FROM reddit_comments AS c
@@ -117,21 +116,29 @@ def build(
     )
     snapshot_ids = []
     for s, n in enumerate(posts_per_snapshot, start=1):
-        members = """
-            FROM gen_pairs WHERE post_n < $posts AND ($s = 1 OR hash(pair_id || $s) % 20 <> 0)
-        """
-        ids = [row[0] for row in con.execute("SELECT pair_id" + members, {"posts": n, "s": s}).fetchall()]
-        snapshot_id = snapshot_id_for(ids)
-        snapshot_ids.append(snapshot_id)
+        # Snapshot s froze the selection of its day: preference_pairs holds its pairs, which
+        # the project's own queries digest and record (the newest stays the current selection).
+        con.execute("DELETE FROM preference_pairs")
         con.execute(
             """
-            INSERT INTO snapshot_pairs
-            SELECT $id, pair_id, split, post_id, subreddit, chosen_id, rejected_id,
-                   chosen_author, rejected_author, chosen_score, rejected_score,
-                   chosen_source, chosen_source_line, rejected_source, rejected_source_line
-            """ + members + " ORDER BY pair_id",
-            {"id": snapshot_id, "posts": n, "s": s},
+            INSERT INTO preference_pairs
+            SELECT pair_id, post_id, subreddit, 'title ' || post_n, chosen_id, rejected_id,
+                   chosen, rejected, chosen_author, rejected_author, chosen_score, rejected_score,
+                   chosen_score / rejected_score, 1700000000 + post_n * 3600,
+                   chosen_created_utc, rejected_created_utc, split
+            FROM gen_pairs WHERE post_n < $posts AND ($s = 1 OR hash(pair_id || $s) % 20 <> 0)
+            """,
+            {"posts": n, "s": s},
         )
+        pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
+        digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
+        snapshot_id = snapshot_id_for(con.from_arrow(digests))
+        snapshot_ids.append(snapshot_id)
+        con.register("snapshot_pair_rows", pairs)
+        con.register("snapshot_pair_digests", digests)
+        con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
+        con.unregister("snapshot_pair_rows")
+        con.unregister("snapshot_pair_digests")
         counts = _snapshot_counts(con, snapshot_id)
         con.execute(
             "INSERT INTO snapshots VALUES ($id, TIMESTAMP '2025-01-01' + to_days($s), $path, $rules, $counts, $run, 'gen')",
@@ -141,24 +148,13 @@ def build(
                 "counts": json.dumps(counts), "run": f"dagster-snapshot-{s}",
             },
         )
-        if s == spec.snapshots:  # the current selection is the newest snapshot's pairs
-            con.execute(
-                """
-                INSERT INTO preference_pairs
-                SELECT pair_id, post_id, subreddit, 'title ' || post_n, chosen_id, rejected_id,
-                       chosen, rejected, chosen_author, rejected_author, chosen_score, rejected_score,
-                       chosen_score / rejected_score, 1700000000 + post_n * 3600,
-                       chosen_created_utc, rejected_created_utc, split
-                """ + members,
-                {"posts": n, "s": s},
-            )
+        if write_files:
+            write_snapshot_dir(root / "snapshots" / snapshot_id, snapshot_id, pairs, counts)
     warehouse = LineageWarehouse(spec, snapshot_ids)
     for r in range(spec.runs):
         warehouse.runs.append(_add_run(con, r, spec, snapshot_ids[r % spec.snapshots], root))
     con.execute("DROP TABLE gen_pairs")
     if write_files:
-        for snapshot_id in snapshot_ids:
-            write_snapshot_dir(con, snapshot_id, root / "snapshots" / snapshot_id)
         for r, run in enumerate(warehouse.runs):
             write_model_dir(con, run, model_bytes(r))
     return warehouse
@@ -216,15 +212,11 @@ def _add_run(con, r: int, spec: LineageSpec, snapshot_id: str, root: Path) -> di
     return run
 
 
-def write_snapshot_dir(con, snapshot_id: str, path: Path) -> None:
-    """manifest.json and pairs.parquet, as `create_snapshot` leaves them (ledger columns only)."""
+def write_snapshot_dir(path: Path, snapshot_id: str, pairs, counts: dict) -> None:
+    """manifest.json and pairs.parquet, as `create_snapshot` leaves them (no dataset/)."""
     path.mkdir(parents=True, exist_ok=True)
-    pairs = con.sql(
-        "SELECT * EXCLUDE (snapshot_id) FROM snapshot_pairs WHERE snapshot_id = $id ORDER BY pair_id",
-        params={"id": snapshot_id},
-    ).to_arrow_table()
     pq.write_table(pairs, path / "pairs.parquet")
-    manifest = {"snapshot_id": snapshot_id, "counts": _snapshot_counts(con, snapshot_id)}
+    manifest = {"snapshot_id": snapshot_id, "counts": counts}
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 

@@ -11,6 +11,7 @@ import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -172,7 +173,21 @@ def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
     table = pq.read_table(parquet)
     pq.write_table(table.slice(1), parquet)
     assert failed() == {"snapshot id from pairs.parquet"}
+    # The same pair ids, with one text edited or one pair moved to the other split.
+    flipped = {"train": "eval", "eval": "train"}[table["split"][0].as_py()]
+    for column, value in (("chosen", "an edited reply"), ("split", flipped)):
+        values = pa.array([value] + table[column].to_pylist()[1:])
+        pq.write_table(table.set_column(table.schema.get_field_index(column), column, values), parquet)
+        assert failed() == {"snapshot id from pairs.parquet"}, column
     pq.write_table(table, parquet)
+
+    digest = "UPDATE snapshot_pairs SET content_sha256 = $v WHERE snapshot_id = $s AND pair_id = $p"
+    first = {"s": run["snapshot_id"], "p": table["pair_id"][0].as_py()}
+    original_digest = con.execute("SELECT content_sha256 FROM snapshot_pairs WHERE snapshot_id = $s AND pair_id = $p",
+                                  first).fetchone()[0]
+    con.execute(digest, {**first, "v": "0" * 64})
+    assert failed() == {"snapshot id from snapshot_pairs"}
+    con.execute(digest, {**first, "v": original_digest})
 
     # An eval pair, which the run did not see: only the recomputed id can notice it is gone.
     con.execute(
@@ -184,6 +199,18 @@ def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
     )
     assert failed() == {"snapshot id from snapshot_pairs"}
     assert audit.verify(con, model_dir)["ok"] is False
+
+
+def test_verify_skips_the_content_of_a_snapshot_recorded_before_content_digests(lineage):
+    """Its id covers the pair ids alone: no mismatch is reported, and no check passes either."""
+    con, warehouse = lineage
+    run = warehouse.runs[0]
+    con.execute("UPDATE snapshot_pairs SET content_sha256 = NULL WHERE snapshot_id = $s", {"s": run["snapshot_id"]})
+    report = audit.verify(con, run["model_path"])
+    skipped = {check["check"]: check["detail"] for check in report["checks"] if check["ok"] is None}
+    assert set(skipped) == {"snapshot id from snapshot_pairs", "snapshot id from pairs.parquet"}
+    assert all("recorded before content digests" in detail for detail in skipped.values())
+    assert report["ok"] and all(check["ok"] for check in report["checks"] if check["check"] not in skipped)
 
 
 def test_record_training_run_reads_the_trainers_manifest(lineage, tmp_path):

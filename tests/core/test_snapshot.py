@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
-from assets.core.snapshot import EmptySelectionError, create_snapshot, read_manifest, snapshot_id_for
+from assets.core.snapshot import (
+    EmptySelectionError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
+)
+from assets.core.warehouse import connect
 
 
 def insert_pairs(con, rows: list[dict]) -> None:
@@ -38,12 +42,47 @@ def three_pairs(con):
     return con
 
 
-def test_id_is_sha256_of_sorted_pair_ids(three_pairs, tmp_path):
+def row_sha256(row: dict) -> str:
+    return hashlib.sha256(json.dumps(row, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_id_is_sha256_over_each_pair_id_and_the_sha256_of_its_row(three_pairs, tmp_path):
+    """By hand: each row of pairs.parquet as compact JSON, hashed; one "<pair_id> <row sha256>"
+    line per pair in pair-id order, hashed; the first 16 hex digits."""
     snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
-    expected = hashlib.sha256(b"a1\nb2\nc3\n").hexdigest()[:16]
-    assert snapshot.snapshot_id == expected == snapshot_id_for(["c3", "a1", "b2"])
+    rows = pq.read_table(snapshot.path / "pairs.parquet").to_pylist()
+    lines = "".join(f"{row['pair_id']} {row_sha256(row)}\n" for row in sorted(rows, key=lambda r: r["pair_id"]))
+    expected = hashlib.sha256(lines.encode()).hexdigest()[:16]
+    assert snapshot.snapshot_id == expected
     assert snapshot.path == tmp_path / "snapshots" / expected
     assert snapshot.counts == {"train": 2, "eval": 1, "total": 3, "posts": 2, "subreddits": 1}
+    ledger = three_pairs.execute("SELECT pair_id, content_sha256 FROM snapshot_pairs ORDER BY pair_id").fetchall()
+    assert ledger == [(row["pair_id"], row_sha256(row)) for row in rows]
+
+
+def test_id_does_not_depend_on_the_order_of_the_rows(three_pairs, tmp_path):
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    rows = pq.read_table(snapshot.path / "pairs.parquet")
+    backwards = rows.take(list(reversed(range(rows.num_rows))))
+    assert snapshot_id_for(content_digests(three_pairs.from_arrow(backwards))) == snapshot.snapshot_id
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE preference_pairs SET split = 'eval' WHERE post_id = 'p1'",
+    "UPDATE preference_pairs SET chosen = 'edited after a newer retrieval' WHERE pair_id = 'a1'",
+    "UPDATE preference_pairs SET chosen_score = 41 WHERE pair_id = 'b2'",
+])
+def test_the_same_pairs_with_other_content_make_another_snapshot(three_pairs, tmp_path, change):
+    first = create_snapshot(three_pairs, tmp_path / "snapshots")
+    before = pq.read_table(first.path / "pairs.parquet")
+    three_pairs.execute(change)
+    second = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert second.created and second.snapshot_id != first.snapshot_id
+    current = three_pairs.sql("SELECT * FROM preference_pairs ORDER BY pair_id").to_arrow_table()
+    assert pq.read_table(second.path / "pairs.parquet").equals(current)
+    assert pq.read_table(first.path / "pairs.parquet").equals(before)
+    assert second.manifest["counts"] == second.counts
+    assert three_pairs.execute("SELECT count(*) FROM snapshot_pairs").fetchone() == (6,)
 
 
 def test_files_hold_the_pairs_in_id_order_and_the_dataset_splits(three_pairs, tmp_path):
@@ -131,3 +170,28 @@ def test_a_failed_write_leaves_no_partial_snapshot(three_pairs, tmp_path, monkey
         create_snapshot(three_pairs, tmp_path / "snapshots")
     assert list((tmp_path / "snapshots").iterdir()) == []
     assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+
+
+def test_a_warehouse_from_before_content_digests_is_migrated(tmp_path):
+    """Its snapshot_pairs (indexed, which DuckDB allows adding a column to) gets content_sha256,
+    NULL for the pairs it already holds; new snapshots record their digests next to them."""
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("""
+        CREATE TABLE snapshot_pairs (
+            snapshot_id VARCHAR NOT NULL, pair_id VARCHAR NOT NULL, split VARCHAR NOT NULL,
+            post_id VARCHAR NOT NULL, subreddit VARCHAR, chosen_id VARCHAR NOT NULL, rejected_id VARCHAR NOT NULL,
+            chosen_author VARCHAR, rejected_author VARCHAR, chosen_score BIGINT, rejected_score BIGINT,
+            chosen_source VARCHAR, chosen_source_line BIGINT, rejected_source VARCHAR, rejected_source_line BIGINT,
+            PRIMARY KEY (snapshot_id, pair_id));
+        CREATE INDEX snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
+        INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)
+        VALUES ('0123456789abcdef', 'a1', 'train', 'p1', 'ca1', 'ra1');
+    """)
+    old.close()
+    con = connect(path)
+    insert_pairs(con, [pair("a1")])
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    rows = con.execute("SELECT snapshot_id, content_sha256 IS NULL FROM snapshot_pairs ORDER BY content_sha256 NULLS FIRST")
+    assert rows.fetchall() == [("0123456789abcdef", True), (snapshot.snapshot_id, False)]
+    con.close()

@@ -1,4 +1,0 @@
-SELECT pair_id
-FROM snapshot_pairs
-WHERE snapshot_id = $snapshot_id
-ORDER BY pair_id
