@@ -90,8 +90,8 @@ def dpo_model(
     warehouse: Warehouse,
     pipes_subprocess_client: dg.PipesSubprocessClient,
 ) -> dg.MaterializeResult:
-    """A model trained with DPO (or a variant) on a snapshot (the newest unless
-    `snapshot_dir` is set), with its full lineage recorded in the warehouse."""
+    """A model trained with DPO (or a variant) on a snapshot (the one `pair_snapshot` last
+    produced unless `snapshot_dir` is set), with its full lineage recorded in the warehouse."""
     if config.snapshot_dir:
         snapshot_path = config.snapshot_dir
         snapshot_id = read_snapshot_manifest(snapshot_path)["snapshot_id"]

@@ -21,7 +21,8 @@ class NoSnapshotError(RuntimeError):
 
 
 def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """(snapshot id, path) of the newest snapshot."""
+    """(snapshot id, path) of the snapshot `pair_snapshot` last produced: not the newest made
+    when the last run reused an older one (a forget request can bring back an earlier selection)."""
     rows = con.execute(sql("select_latest_snapshot")).fetchall()
     if not rows:
         raise NoSnapshotError("no snapshot yet: materialize pair_snapshot first")

@@ -80,6 +80,11 @@ CREATE TABLE IF NOT EXISTS snapshots (
     dagster_run_id VARCHAR,
     code_version  VARCHAR
 );
+-- When pair_snapshot last froze the selection into it, made or reused: the latest snapshot,
+-- which training takes, is the last one frozen, even when that is an older one again (after
+-- a forget request). Added here rather than above so older warehouses get it too.
+ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS last_frozen_at TIMESTAMP;
+UPDATE snapshots SET last_frozen_at = created_at WHERE last_frozen_at IS NULL;
 
 -- What each frozen pair was made of, kept even after preference_pairs is rebuilt,
 -- down to the dump file (or praw fetch) and line each comment came from.

@@ -141,7 +141,11 @@ def build(
         con.unregister("snapshot_pair_digests")
         counts = _snapshot_counts(con, snapshot_id)
         con.execute(
-            "INSERT INTO snapshots VALUES ($id, TIMESTAMP '2025-01-01' + to_days($s), $path, $rules, $counts, $run, 'gen')",
+            """
+            INSERT INTO snapshots (snapshot_id, created_at, path, rules, counts, dagster_run_id, code_version, last_frozen_at)
+            VALUES ($id, TIMESTAMP '2025-01-01' + to_days($s), $path, $rules, $counts, $run, 'gen',
+                    TIMESTAMP '2025-01-01' + to_days($s))
+            """,
             {
                 "id": snapshot_id, "s": s, "path": str(root / "snapshots" / snapshot_id),
                 "rules": json.dumps({"min_score_ratio": 2.0, "rule_change": s}),

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
+from assets.core.lineage import latest_snapshot
 from assets.core.snapshot import (
     EmptySelectionError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
 )
@@ -125,6 +126,29 @@ def test_other_pairs_make_another_snapshot(three_pairs, tmp_path):
     assert (first.path / "manifest.json").exists()
 
 
+def test_the_latest_snapshot_is_the_one_last_frozen_even_when_it_is_reused(three_pairs, tmp_path):
+    """S1; new data, S2 with a spammer's pair; the spammer forgotten, the selection is S1's
+    again: S1 is reused and is what training takes, not S2, which still holds the pair."""
+    first = create_snapshot(three_pairs, tmp_path / "snapshots")
+    insert_pairs(three_pairs, [pair("d4", chosen_author="spammer")])
+    second = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert latest_snapshot(three_pairs) == (second.snapshot_id, str(second.path))
+    three_pairs.execute("INSERT INTO forget_requests (kind, value) VALUES ('author', 'spammer')")
+    made = "SELECT created_at FROM snapshots WHERE snapshot_id = ?"
+    made_first = three_pairs.execute(made, [first.snapshot_id]).fetchall()
+    again = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert (again.snapshot_id, again.created) == (first.snapshot_id, False)
+    assert latest_snapshot(three_pairs) == (first.snapshot_id, str(first.path))
+    assert three_pairs.execute(made, [first.snapshot_id]).fetchall() == made_first
+
+
+def test_the_latest_snapshot_is_in_the_folder_it_was_last_frozen_to(three_pairs, tmp_path):
+    first = create_snapshot(three_pairs, tmp_path / "moved-away")
+    again = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert again.snapshot_id == first.snapshot_id and again.created
+    assert latest_snapshot(three_pairs) == (again.snapshot_id, str(tmp_path / "snapshots" / again.snapshot_id))
+
+
 def test_rules_of_the_last_pair_build_are_in_the_manifest(three_pairs, tmp_path):
     three_pairs.execute(
         "INSERT INTO pair_builds (rules, report) VALUES (?, '{}')", [json.dumps({"min_score_ratio": 3.0})]
@@ -172,12 +196,15 @@ def test_a_failed_write_leaves_no_partial_snapshot(three_pairs, tmp_path, monkey
     assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
 
 
-def test_a_warehouse_from_before_content_digests_is_migrated(tmp_path):
+def test_an_older_warehouse_is_migrated(tmp_path):
     """Its snapshot_pairs (indexed, which DuckDB allows adding a column to) gets content_sha256,
-    NULL for the pairs it already holds; new snapshots record their digests next to them."""
+    NULL for the pairs it holds; its snapshots get last_frozen_at, their created_at."""
     path = tmp_path / "old.duckdb"
     old = duckdb.connect(str(path))
     old.execute("""
+        CREATE TABLE snapshots (
+            snapshot_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, path VARCHAR NOT NULL,
+            rules JSON, counts JSON, dagster_run_id VARCHAR, code_version VARCHAR);
         CREATE TABLE snapshot_pairs (
             snapshot_id VARCHAR NOT NULL, pair_id VARCHAR NOT NULL, split VARCHAR NOT NULL,
             post_id VARCHAR NOT NULL, subreddit VARCHAR, chosen_id VARCHAR NOT NULL, rejected_id VARCHAR NOT NULL,
@@ -185,13 +212,18 @@ def test_a_warehouse_from_before_content_digests_is_migrated(tmp_path):
             chosen_source VARCHAR, chosen_source_line BIGINT, rejected_source VARCHAR, rejected_source_line BIGINT,
             PRIMARY KEY (snapshot_id, pair_id));
         CREATE INDEX snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
+        INSERT INTO snapshots (snapshot_id, created_at, path)
+        VALUES ('0123456789abcdef', TIMESTAMP '2025-01-01', '/old/0123456789abcdef');
         INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)
         VALUES ('0123456789abcdef', 'a1', 'train', 'p1', 'ca1', 'ra1');
     """)
     old.close()
     con = connect(path)
+    assert latest_snapshot(con) == ("0123456789abcdef", "/old/0123456789abcdef")
+    assert con.execute("SELECT last_frozen_at = created_at FROM snapshots").fetchall() == [(True,)]
     insert_pairs(con, [pair("a1")])
     snapshot = create_snapshot(con, tmp_path / "snapshots")
+    assert latest_snapshot(con)[0] == snapshot.snapshot_id
     rows = con.execute("SELECT snapshot_id, content_sha256 IS NULL FROM snapshot_pairs ORDER BY content_sha256 NULLS FIRST")
     assert rows.fetchall() == [("0123456789abcdef", True), (snapshot.snapshot_id, False)]
     con.close()
