@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from assets import plots
 from assets.config import dagster_config, to_dataclass
-from assets.core.pairs import PairRules, build_pairs
+from assets.core.pairs import PairRules, build_pairs, pair_violations
 from assets.core.warehouse import sql
 from assets.ingest import reddit_dump, reddit_live
 from assets.partitions import AFTER_NEW_RAW_DATA, WAREHOUSE_WRITER_POOL
@@ -32,8 +32,7 @@ PairRulesConfig = dagster_config(PairRules)
 
 
 def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
-    row = con.execute(sql("count_pair_violations"), {"later_must_win": rules.later_must_win}).fetchall()[0]
-    violations = dict(zip(PAIR_CHECKS, row))
+    violations = pair_violations(con, con.table("preference_pairs"), rules.later_must_win)
     return [
         dg.AssetCheckResult(
             check_name=name,

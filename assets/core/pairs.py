@@ -231,3 +231,14 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) 
                    "write": t_end - t_dedup, "total": t_end - t_start},
         rules=dataclasses.asdict(rules),
     )
+
+
+def pair_violations(con: duckdb.DuckDBPyConnection, pairs, later_must_win: bool) -> dict[str, int]:
+    """{blocking check: how many of `pairs` (a relation or Arrow table) break it}: the rules of
+    `count_pair_violations.sql`, which the asset's checks report and a snapshot enforces."""
+    con.register("checked_pairs", pairs)
+    try:
+        result = con.execute(sql("count_pair_violations"), {"later_must_win": later_must_win})
+        return dict(zip([column[0] for column in result.description], result.fetchall()[0]))
+    finally:
+        con.unregister("checked_pairs")

@@ -15,7 +15,8 @@ An existing snapshot directory is never rewritten: it is written to a temporary 
 and renamed into place, and a second request for the same id reuses it. The warehouse
 records each snapshot and its pairs with their row digests (`snapshots`, `snapshot_pairs`),
 so the audit can recompute the id from the ledger and from the file. Pairs that used a
-forgotten comment or author (`forget_requests`) are left out.
+forgotten comment or author (`forget_requests`) are left out; if what is left fails a
+blocking check of `preference_pairs` (count_pair_violations.sql), nothing is frozen.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict
 
+from assets.core.pairs import PairRules, pair_violations
 from assets.core.warehouse import sql, transaction
 
 SPLITS = ("train", "eval")
@@ -45,6 +47,12 @@ DATASET_COLUMNS = (
 
 class EmptySelectionError(RuntimeError):
     """There are no pairs to freeze."""
+
+
+class FailedChecksError(RuntimeError):
+    """The pairs fail a blocking check of `preference_pairs`. Automation never snapshots them,
+    but `pairs build` has replaced the pairs before its checks ran, and a snapshot run by
+    hand (`upvote-dpo snapshot`) would otherwise freeze them."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,13 @@ def create_snapshot(
     pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
     if pairs.num_rows == 0:
         raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
+    violations = pair_violations(con, pairs, rules.get("later_must_win", PairRules.later_must_win))
+    if failed := {name: count for name, count in violations.items() if count}:
+        raise FailedChecksError(
+            "the pairs fail blocking checks, so nothing was frozen: "
+            + ", ".join(f"{name} ({count})" for name, count in failed.items())
+            + "; fix the data or the rules and rebuild the pairs"
+        )
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
     snapshot_id = snapshot_id_for(con.from_arrow(digests))
     path = Path(snapshots_dir) / snapshot_id

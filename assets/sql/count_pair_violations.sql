@@ -1,4 +1,6 @@
--- One row: for each blocking check on preference_pairs, how many rows break it.
+-- One row: for each blocking check, how many of the checked pairs break it. The caller names
+-- them checked_pairs: preference_pairs for the asset's checks, or the selection a snapshot
+-- is about to freeze.
 SELECT
     count(*) FILTER (WHERE chosen_score <= rejected_score)                  AS chosen_scored_higher,
     count(*) FILTER (WHERE $later_must_win
@@ -8,6 +10,6 @@ SELECT
                                 AND has_visible_text(rejected)))            AS no_empty_text,
     count(*) - count(DISTINCT pair_id)                                      AS unique_pair_ids,
     (SELECT count(*) FROM (
-        SELECT post_id FROM preference_pairs
+        SELECT post_id FROM checked_pairs
         GROUP BY post_id HAVING count(DISTINCT split) > 1))                 AS no_post_in_both_splits
-FROM preference_pairs
+FROM checked_pairs

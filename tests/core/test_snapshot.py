@@ -12,7 +12,7 @@ from datasets import load_from_disk
 
 from assets.core.lineage import latest_snapshot
 from assets.core.snapshot import (
-    EmptySelectionError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
+    EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
 )
 from assets.core.warehouse import connect
 
@@ -175,6 +175,26 @@ def test_ledger_leads_back_to_the_dump_line(three_pairs, tmp_path):
         " WHERE snapshot_id = ? AND pair_id = 'a1'", [snapshot.snapshot_id]
     ).fetchone()
     assert row == ("dump:RC.zst", 17, None)
+
+
+def test_pairs_that_break_a_blocking_check_are_not_frozen(three_pairs, tmp_path):
+    three_pairs.execute("UPDATE preference_pairs SET chosen = ' ' WHERE pair_id = 'a1'")
+    three_pairs.execute("UPDATE preference_pairs SET chosen_score = 1 WHERE pair_id = 'b2'")
+    with pytest.raises(FailedChecksError, match=r"chosen_scored_higher \(1\), no_empty_text \(1\)"):
+        create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert not (tmp_path / "snapshots").exists()
+    assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+    # What is checked is what would be frozen: without the two broken pairs, the rest is.
+    three_pairs.execute("INSERT INTO forget_requests (kind, value) VALUES ('comment', 'ca1'), ('comment', 'cb2')")
+    assert create_snapshot(three_pairs, tmp_path / "snapshots").counts["total"] == 1
+
+
+def test_the_written_later_check_follows_the_rules_of_the_last_pair_build(three_pairs, tmp_path):
+    three_pairs.execute("UPDATE preference_pairs SET chosen_created_utc = 100 WHERE pair_id = 'a1'")
+    with pytest.raises(FailedChecksError, match=r"chosen_written_later \(1\)"):
+        create_snapshot(three_pairs, tmp_path / "snapshots")
+    three_pairs.execute("INSERT INTO pair_builds (rules, report) VALUES (?, '{}')", [json.dumps({"later_must_win": False})])
+    assert create_snapshot(three_pairs, tmp_path / "snapshots").counts["total"] == 3
 
 
 def test_no_pairs_is_a_clear_error_and_writes_nothing(con, tmp_path):

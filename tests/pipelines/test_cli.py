@@ -72,6 +72,21 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
     assert len([r for r in runs if r.is_success]) == 5  # 2 ingests, pairs, snapshot, train
 
 
+def test_snapshot_refuses_pairs_whose_blocking_checks_failed(db, capsys, tmp_path):
+    """`pairs build` has replaced the pairs when its checks fail; `snapshot` must not freeze them."""
+    from tests.core.test_pairs import comment, insert, post
+
+    broken = tmp_path / "upvote.duckdb"
+    con = connect(broken)
+    insert(con, [post("p1")], [comment("a1", 2, 10), comment("b1", 10, 20, body="\u00a0")])
+    con.close()
+    code, _, err = run(capsys, "pairs", "build", "--db", str(broken))
+    assert code == 1 and "no_empty_text" in err
+    code, _, err = run(capsys, "snapshot", "--db", str(broken))
+    assert code == 1 and "no_empty_text (1)" in err
+    assert not (tmp_path / "snapshots").exists()
+
+
 def test_every_command_prints_its_help():
     """argparse %-formats help texts, so a field help like "~30% fewer" broke `--help`; every
     (sub)command's help renders, with the training flags' texts in it."""
