@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ from training.models import file_sha256
 
 MANIFEST = "training_manifest.json"
 METRICS = "metrics.jsonl"
+MODEL_CARD = "README.md"
+RECORDS = (MANIFEST, METRICS, MODEL_CARD)  # what the trainer writes about the model, not the model
 
 
 def now() -> str:
@@ -45,13 +48,25 @@ def code_version(checkout: Path | None = None) -> str:
             return "unknown"
 
 
-def save_model(lm, tokenizer, out_dir: Path) -> str:
-    """Save a plain transformers model (LoRA merged into the weights); returns model.safetensors' sha256."""
+def save_model(lm, tokenizer, out_dir: Path) -> dict[str, str]:
+    """Save a plain transformers model (LoRA merged into the weights); returns `model_files`."""
     if hasattr(lm, "merge_and_unload"):  # peft: fold the adapters in so from_pretrained needs no peft
         lm = lm.merge_and_unload()
     lm.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
-    return file_sha256(Path(out_dir) / "model.safetensors")
+    return model_files(out_dir)
+
+
+def model_files(out_dir: str | Path) -> dict[str, str]:
+    """{file name: sha256} of every file in the folder but the trainer's own records: the
+    weights, and the config, tokenizer and chat template, which change what the model does."""
+    return {path.name: file_sha256(path) for path in sorted(Path(out_dir).iterdir())
+            if path.is_file() and path.name not in RECORDS}
+
+
+def files_digest(files: dict[str, str]) -> str:
+    """One sha256 over a `model_files` answer ("<name> <sha256>" lines, by name)."""
+    return hashlib.sha256("".join(f"{name} {sha}\n" for name, sha in sorted(files.items())).encode()).hexdigest()
 
 
 def read_manifest(out_dir: str | Path) -> dict:

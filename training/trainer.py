@@ -396,16 +396,17 @@ def finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, spl
         "final_metrics": final_metrics,
         "eval_before": state["eval_before"],
         "eval_after": eval_after,
-        "output": {"dir": str(out_dir.resolve()), "weights_sha256": None},
+        "output": {"dir": str(out_dir.resolve()), "weights_sha256": None, "files_sha256": None},
         "history": state["history"],
         "pairs": sorted(state["seen"].values(), key=lambda e: (e["first_step"], e["pair_id"])),
     }
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         lm = accelerator.unwrap_model(model).lm
-        manifest["output"]["weights_sha256"] = outputs.save_model(lm, tokenizer, out_dir)
+        files = outputs.save_model(lm, tokenizer, out_dir)
+        manifest["output"].update(weights_sha256=files["model.safetensors"], files_sha256=files)
         manifest["finished_at"] = outputs.now()
         outputs.write_json(out_dir / outputs.MANIFEST, manifest)
-        (out_dir / "README.md").write_text(outputs.model_card(manifest))
+        (out_dir / outputs.MODEL_CARD).write_text(outputs.model_card(manifest))
     return TrainResult(str(out_dir), state["run_id"], "completed", state["step"], final_metrics, state["eval_before"],
                        eval_after, state["history"], truncated, ref_status, manifest)

@@ -22,7 +22,7 @@ import duckdb
 
 from assets.core.warehouse import sql
 from training.models import file_sha256
-from training.outputs import MANIFEST, read_manifest
+from training.outputs import MANIFEST, files_digest, model_files, read_manifest
 
 WEIGHTS = "model.safetensors"
 USAGE_KINDS = ("pair", "comment", "author", "subreddit")
@@ -208,14 +208,17 @@ def _check(name: str, ok: bool | None, expected=None, actual=None, detail: str =
 
 
 def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
-    """Recompute the weights' hash and the snapshot id, and compare them with the records.
+    """Recompute the model files' hashes and the snapshot id, and compare them with the records.
 
-    The snapshot id is recomputed twice: from the row digests the ledger recorded, and from
-    pairs.parquet itself (each row's digest recomputed), so an edited text or split is caught.
+    The model: the weights' sha256 and every other file's (config, tokenizer, chat template,
+    which change what the model does) against its manifest and the warehouse. The snapshot:
+    its id recomputed from the row digests the ledger recorded and from pairs.parquet itself
+    (each row's digest recomputed), so an edited text or split is caught; then dataset/ (what
+    trainers read) and the ledger's own columns against pairs.parquet.
     {"model_dir", "run_id", "snapshot_id", "ok": bool (no check failed; skipped ones are None),
      "checks": [{check, ok, expected, actual, detail}]}
     """
-    from assets.core.snapshot import content_digests, snapshot_id_for
+    from assets.core.snapshot import content_digests, dataset_differences, rows_differing, snapshot_id_for
 
     manifest = read_training_manifest(model_dir)
     model_dir = Path(model_dir).resolve()
@@ -235,6 +238,7 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
                              run["model_sha256"], actual))
         checks.append(_check("snapshot id = warehouse", run["snapshot_id"] == snapshot_id,
                              snapshot_id, run["snapshot_id"], "the manifest's snapshot against training_runs"))
+    checks += _model_file_checks(model_dir, manifest, run)
 
     ledger_id, ledger_pairs, undigested = snapshot_id_from_ledger(con, snapshot_id)
     # A snapshot recorded before row digests has an id of its pair ids alone, which no id
@@ -259,6 +263,20 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
         file_id = snapshot_id_for(content_digests(con.read_parquet(str(parquet))))
         checks.append(_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id,
                              str(parquet)))
+    if parquet is not None:
+        try:
+            differ = dataset_differences(con, parquet.parent)
+            detail = ", ".join(f"{split}: {n} rows differ" for split, n in differ.items() if n)
+        except (OSError, ValueError, KeyError) as err:  # a missing or unreadable dataset/
+            differ, detail = {"unreadable": 1}, f"dataset/ unreadable: {err}"
+        checks.append(_check("snapshot dataset/ = pairs.parquet", not any(differ.values()), 0,
+                             sum(differ.values()), detail))
+        recorded = _query(con, "select_snapshot_ledger", snapshot_id=snapshot_id)
+        frozen = con.read_parquet(str(parquet))
+        shared = [c for c in recorded.columns if c in frozen.columns]
+        off = rows_differing(recorded.select(*shared), frozen.select(*shared))
+        checks.append(_check("snapshot_pairs = pairs.parquet", off == 0, 0, off,
+                             f"{off} rows differ in {', '.join(shared)}" if off else ""))
 
     seen = _query(con, "select_training_run_pair_ids", run_id=run_id, snapshot_id=snapshot_id).to_arrow_table()
     manifest_ids = {pair["pair_id"] for pair in manifest.get("pairs", [])}
@@ -275,6 +293,23 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
         "ok": all(check["ok"] is not False for check in checks),
         "checks": checks,
     }
+
+
+def _model_file_checks(model_dir: Path, manifest: dict, run: dict | None) -> list[dict]:
+    """Every model file's sha256 against the manifest, and their digest against the warehouse."""
+    recorded = manifest["output"].get("files_sha256")
+    if recorded is None:
+        return [_check("model files sha256 = manifest", None, detail="skipped: the run predates hashes of every "
+                       "model file (its weights are checked above)")]
+    actual = model_files(model_dir)
+    differ = sorted(name for name in recorded.keys() | actual.keys() if recorded.get(name) != actual.get(name))
+    checks = [_check("model files sha256 = manifest", not differ, len(recorded), len(actual),
+                     f"changed, missing or added: {', '.join(differ)}" if differ else "")]
+    if run is not None:
+        digest = files_digest(actual)
+        checks.append(_check("model files sha256 = warehouse", digest == run["model_files_sha256"],
+                             run["model_files_sha256"], digest))
+    return checks
 
 
 # --- forget ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.core.warehouse import sql, transaction
-from training.outputs import read_manifest
+from training.outputs import files_digest, read_manifest
 
 
 class NoSnapshotError(RuntimeError):
@@ -51,6 +51,7 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
                     "hyperparameters": json.dumps(manifest["hyperparameters"]),
                     "model_path": str(model_dir.resolve()),
                     "model_sha256": manifest["output"]["weights_sha256"],
+                    "model_files_sha256": files_digest(files) if (files := manifest["output"].get("files_sha256")) else None,
                     "code_version": manifest["code_version"],
                     "started_at": manifest["started_at"],
                     "finished_at": manifest["finished_at"],

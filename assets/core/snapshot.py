@@ -78,6 +78,24 @@ def snapshot_id_for(digests: duckdb.DuckDBPyRelation) -> str | None:
     return digests.query("snapshot_pair_digests", sql("select_snapshot_id")).fetchall()[0][0]
 
 
+def dataset_differences(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path) -> dict[str, int]:
+    """{split: rows of dataset/ (what trainers read) that pairs.parquet's rows of that split do
+    not have, plus the reverse}: all zero for an intact snapshot, whose id covers pairs.parquet."""
+    from training.data import load_snapshot  # the trainer's own reader, older layouts included
+
+    loaded = load_snapshot(snapshot_dir)
+    parquet = con.read_parquet(str(Path(snapshot_dir) / "pairs.parquet"))
+    return {split: rows_differing(con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
+                                  parquet.filter(f"split = '{split}'").select(*DATASET_COLUMNS))
+            for split, dataset in (("train", loaded.train), ("eval", loaded.eval))}
+
+
+def rows_differing(a: duckdb.DuckDBPyRelation, b: duckdb.DuckDBPyRelation) -> int:
+    """Rows of a that b lacks, plus the reverse, plus any difference in row count (a repeated
+    row); both with the same columns."""
+    return len(a.except_(b).fetchall()) + len(b.except_(a).fetchall()) + abs(len(a) - len(b))
+
+
 def read_manifest(snapshot_dir: str | Path) -> dict:
     return json.loads((Path(snapshot_dir) / "manifest.json").read_text())
 
@@ -121,7 +139,7 @@ def create_snapshot(
             "dagster_run_id": dagster_run_id,
             "code_version": code_version,
         }
-        _write_snapshot_dir(pairs, path, manifest)
+        write_snapshot_dir(pairs, path, manifest)
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
     return Snapshot(snapshot_id, path, counts, created)
 
@@ -134,7 +152,8 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
     return counts
 
 
-def _write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
+def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
+    """pairs.parquet, dataset/ and manifest.json, written aside and renamed into `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:

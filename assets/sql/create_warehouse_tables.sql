@@ -144,6 +144,10 @@ CREATE TABLE IF NOT EXISTS training_runs (
     status               VARCHAR NOT NULL,
     final_metrics        JSON
 );
+-- One sha256 over every model file's (config, tokenizer, chat template, weights; see
+-- training.outputs.files_digest); NULL for runs recorded before it existed. Added here rather
+-- than above so older warehouses get it too.
+ALTER TABLE training_runs ADD COLUMN IF NOT EXISTS model_files_sha256 VARCHAR;
 
 CREATE TABLE IF NOT EXISTS training_run_pairs (
     run_id      VARCHAR NOT NULL,

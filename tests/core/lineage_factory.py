@@ -8,7 +8,7 @@ later snapshot) less ~5% (a rule change), so snapshots overlap like real ones. R
 on snapshot r % S + 1 and sees ~90% of its train pairs (a `max_steps` cut). Ids, hashes and
 the snapshot ids are computed the way the project computes them, so `verify` passes on an
 untouched warehouse. With `write_files`, each snapshot gets its folder (manifest.json,
-pairs.parquet) and each run a model folder (model.safetensors, training_manifest.json in
+pairs.parquet, dataset/) and each run a model folder (model.safetensors, training_manifest.json in
 the trainer's format).
 
 `python -m benchmarks.audit` builds a 1M-pair warehouse with it and times the audit queries.
@@ -24,8 +24,9 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from assets.core.snapshot import content_digests, snapshot_id_for
+from assets.core.snapshot import content_digests, snapshot_id_for, write_snapshot_dir
 from assets.core.warehouse import sql
+from training.outputs import files_digest
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,8 @@ def build(
                 "counts": json.dumps(counts), "run": f"dagster-snapshot-{s}",
             },
         )
-        if write_files:
-            write_snapshot_dir(root / "snapshots" / snapshot_id, snapshot_id, pairs, counts)
+        if write_files:  # as create_snapshot leaves them
+            write_snapshot_dir(pairs, root / "snapshots" / snapshot_id, {"snapshot_id": snapshot_id, "counts": counts})
     warehouse = LineageWarehouse(spec, snapshot_ids)
     for r in range(spec.runs):
         warehouse.runs.append(_add_run(con, r, spec, snapshot_ids[r % spec.snapshots], root))
@@ -186,15 +187,20 @@ def _add_run(con, r: int, spec: LineageSpec, snapshot_id: str, root: Path) -> di
         "status": "failed" if failed else "completed",
         "model_sha256": hashlib.sha256(model_bytes(r)).hexdigest(),
     }
+    run["model_files"] = {"model.safetensors": run["model_sha256"]}  # what the trainer's manifest lists
     con.execute(
         """
-        INSERT INTO training_runs VALUES (
+        INSERT INTO training_runs (
+            run_id, dagster_run_id, snapshot_id, base_model, base_model_sha256, hyperparameters, model_path,
+            model_sha256, model_files_sha256, code_version, started_at, finished_at, status, final_metrics)
+        VALUES (
             $run_id, $dagster_run_id, $snapshot_id, 'tiny', $base_sha, $hp, $model_path, $model_sha256,
-            'gen', TIMESTAMP '2025-02-01' + to_hours($r), TIMESTAMP '2025-02-01' + to_hours($r + 1),
+            $files_sha256, 'gen', TIMESTAMP '2025-02-01' + to_hours($r), TIMESTAMP '2025-02-01' + to_hours($r + 1),
             $status, $metrics)
         """,
         {
-            **run, "dagster_run_id": f"dagster-train-{r}", "base_sha": "0" * 64, "r": r,
+            **{k: v for k, v in run.items() if k != "model_files"}, "files_sha256": files_digest(run["model_files"]),
+            "dagster_run_id": f"dagster-train-{r}", "base_sha": "0" * 64, "r": r,
             "hp": json.dumps({"loss_type": "sigmoid", "beta": 0.1, "seed": r}),
             "metrics": json.dumps({"loss": 0.5 - r / 100}),
         },
@@ -214,14 +220,6 @@ def _add_run(con, r: int, spec: LineageSpec, snapshot_id: str, root: Path) -> di
         {"run_id": run_id, "snapshot_id": snapshot_id, "r": r},
     )
     return run
-
-
-def write_snapshot_dir(path: Path, snapshot_id: str, pairs, counts: dict) -> None:
-    """manifest.json and pairs.parquet, as `create_snapshot` leaves them (no dataset/)."""
-    path.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pairs, path / "pairs.parquet")
-    manifest = {"snapshot_id": snapshot_id, "counts": counts}
-    (path / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def write_model_dir(con, run: dict, weights: bytes) -> None:
@@ -251,7 +249,8 @@ def write_model_dir(con, run: dict, weights: bytes) -> None:
         "started_at": row[0].isoformat(),
         "finished_at": row[1].isoformat(),
         "final_metrics": json.loads(row[3]),
-        "output": {"dir": str(path), "weights_sha256": hashlib.sha256(weights).hexdigest()},
+        "output": {"dir": str(path), "weights_sha256": hashlib.sha256(weights).hexdigest(),
+                   "files_sha256": run["model_files"]},
         "pairs": pairs,
     }
     (path / "training_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -153,7 +154,7 @@ def test_unknown_ids_and_missing_manifests_are_one_line_errors(lineage, tmp_path
         audit.verify(con, tmp_path / "empty")
 
 
-def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
+def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
     con, warehouse = lineage
     run = warehouse.runs[0]
     model_dir = Path(run["model_path"])
@@ -163,23 +164,46 @@ def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
 
     report = audit.verify(con, model_dir)
     assert report["ok"] and all(check["ok"] for check in report["checks"]), report
+    model_files = {"model files sha256 = manifest", "model files sha256 = warehouse"}
     weights = model_dir / audit.WEIGHTS
     original = weights.read_bytes()
     weights.write_bytes(original[:-1] + b"!")
-    assert failed() == {"weights sha256 = manifest", "weights sha256 = warehouse"}
+    assert failed() == {"weights sha256 = manifest", "weights sha256 = warehouse"} | model_files
     weights.write_bytes(original)
+    (model_dir / "config.json").write_text("{}")  # not in the trainer's list: an added file
+    assert failed() == model_files
+    (model_dir / "config.json").unlink()
 
-    parquet = Path(warehouse.runs[0]["model_path"]).parents[1] / "snapshots" / run["snapshot_id"] / "pairs.parquet"
+    snapshot_dir = model_dir.parents[1] / "snapshots" / run["snapshot_id"]
+    parquet = snapshot_dir / "pairs.parquet"
     table = pq.read_table(parquet)
     pq.write_table(table.slice(1), parquet)
-    assert failed() == {"snapshot id from pairs.parquet"}
-    # The same pair ids, with one text edited or one pair moved to the other split.
+    assert failed() == {"snapshot id from pairs.parquet", "snapshot dataset/ = pairs.parquet",
+                        "snapshot_pairs = pairs.parquet"}
+    # The same pair ids, with one text edited (the ledger holds no texts) or one pair moved
+    # to the other split.
     flipped = {"train": "eval", "eval": "train"}[table["split"][0].as_py()]
-    for column, value in (("chosen", "an edited reply"), ("split", flipped)):
+    for column, value, ledger in (("chosen", "an edited reply", set()),
+                                  ("split", flipped, {"snapshot_pairs = pairs.parquet"})):
         values = pa.array([value] + table[column].to_pylist()[1:])
         pq.write_table(table.set_column(table.schema.get_field_index(column), column, values), parquet)
-        assert failed() == {"snapshot id from pairs.parquet"}, column
+        assert failed() == {"snapshot id from pairs.parquet", "snapshot dataset/ = pairs.parquet"} | ledger, column
     pq.write_table(table, parquet)
+
+    # What trainers read, chosen and rejected swapped in one split: pairs.parquet is intact.
+    from datasets import load_from_disk
+
+    dataset_dir = snapshot_dir / "dataset"
+    dataset = load_from_disk(str(dataset_dir))
+    swapped = dataset["train"].rename_columns({"chosen": "rejected", "rejected": "chosen"})
+    dataset["train"] = swapped.select_columns(dataset["train"].column_names)
+    dataset.save_to_disk(str(snapshot_dir / "swapped"))
+    shutil.move(dataset_dir, snapshot_dir / "intact")
+    shutil.move(snapshot_dir / "swapped", dataset_dir)
+    assert failed() == {"snapshot dataset/ = pairs.parquet"}
+    shutil.rmtree(dataset_dir)
+    assert failed() == {"snapshot dataset/ = pairs.parquet"}  # missing
+    shutil.move(snapshot_dir / "intact", dataset_dir)
 
     digest = "UPDATE snapshot_pairs SET content_sha256 = $v WHERE snapshot_id = $s AND pair_id = $p"
     first = {"s": run["snapshot_id"], "p": table["pair_id"][0].as_py()}
@@ -188,8 +212,15 @@ def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
     con.execute(digest, {**first, "v": "0" * 64})
     assert failed() == {"snapshot id from snapshot_pairs"}
     con.execute(digest, {**first, "v": original_digest})
+    # The ledger's own split (which "pairs seen are train pairs" relies on) of an eval pair.
+    moved = "UPDATE snapshot_pairs SET split = $to WHERE snapshot_id = $s AND pair_id = $p"
+    unseen = {"s": run["snapshot_id"], "p": table.filter(pc.equal(table["split"], "eval"))["pair_id"][0].as_py()}
+    con.execute(moved, {**unseen, "to": "train"})
+    assert failed() == {"snapshot_pairs = pairs.parquet"}
+    con.execute(moved, {**unseen, "to": "eval"})
+    assert audit.verify(con, model_dir)["ok"]
 
-    # An eval pair, which the run did not see: only the recomputed id can notice it is gone.
+    # An eval pair, which the run did not see: only the ledger's checks can notice it is gone.
     con.execute(
         """
         DELETE FROM snapshot_pairs WHERE snapshot_id = $s AND pair_id = (
@@ -197,7 +228,7 @@ def test_verify_detects_modified_weights_and_tampered_snapshots(lineage):
         """,
         {"s": run["snapshot_id"]},
     )
-    assert failed() == {"snapshot id from snapshot_pairs"}
+    assert failed() == {"snapshot id from snapshot_pairs", "snapshot_pairs = pairs.parquet"}
     assert audit.verify(con, model_dir)["ok"] is False
 
 

@@ -82,6 +82,10 @@ def test_manifest_model_card_and_metrics_file(trained):
     from training.models import file_sha256
 
     assert manifest["output"]["weights_sha256"] == file_sha256(out / "model.safetensors")
+    files = manifest["output"]["files_sha256"]  # every file from_pretrained may read, none of the records
+    assert {"model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja"} <= set(files)
+    assert not set(files) & {"training_manifest.json", "metrics.jsonl", "README.md"}
+    assert files == {name: file_sha256(out / name) for name in files}
     assert manifest["base_model"]["weights_sha256"] == file_sha256(Path(manifest["base_model"]["dir"]) / "model.safetensors")
     assert manifest["status"] == "completed" and manifest["hyperparameters"]["max_steps"] == 12
     assert manifest["counts"]["train_pairs"] == 5 and manifest["counts"]["truncated_pairs"]["train"] == result.truncated_pairs["train"]
