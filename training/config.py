@@ -103,6 +103,13 @@ class TrainConfig:
             raise ValueError("max_length must be >= 8 (a prompt tail and a completion must both fit)")
         if self.learning_rate <= 0:
             raise ValueError("learning_rate must be > 0")
+        for name in ("weight_decay", "max_grad_norm"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.lora_alpha <= 0:  # the adapters' output is scaled by alpha / r: 0 trains nothing
+            raise ValueError("lora_alpha must be > 0")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise ValueError("lora_dropout must be in [0, 1)")
 
     def uses_cuda(self) -> bool:
         """Whether the run goes to a CUDA GPU: device 'cuda', or 'auto' with one visible and

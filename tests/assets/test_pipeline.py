@@ -154,3 +154,18 @@ def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset
     assert audited_ids == seen
     assert seen <= train_ids and len(seen) == TINY_TRAINING["max_steps"] * TINY_TRAINING["batch_size"]
     assert {pair["first_step"] for pair in audited["pairs"]} == set(range(TINY_TRAINING["max_steps"]))
+
+
+def test_settings_key_follows_a_local_base_models_weights(tmp_path):
+    from assets.model import settings_key
+    from training import TrainConfig
+    from training.models import tiny_dir
+
+    local = tmp_path / "base"
+    shutil.copytree(tiny_dir(None), local)
+    cfg = TrainConfig(snapshot_dir="s", out_dir="o", model=str(local))
+    before = settings_key(cfg)
+    assert settings_key(cfg) == before and settings_key(TrainConfig(snapshot_dir="s", out_dir="o")) != before
+    weights = local / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\0")  # fine-tuned in place: same path, other model
+    assert settings_key(cfg) != before
