@@ -3,7 +3,6 @@ with blocking checks that gate everything downstream (snapshot, training).
 """
 
 import dataclasses
-import json
 
 import dagster as dg
 from tabulate import tabulate
@@ -92,15 +91,7 @@ def preference_pairs(
     """Chosen/rejected comment pairs under each post, rebuilt from the raw tables."""
     rules = to_dataclass(PairRules, config)
     with warehouse.connect() as con:
-        report = build_pairs(con, rules)
-        con.execute(
-            sql("insert_into_pair_builds"),
-            {
-                "rules": json.dumps(dataclasses.asdict(rules)),
-                "report": json.dumps(dataclasses.asdict(report)),
-                "dagster_run_id": context.run.run_id,
-            },
-        )
+        report = build_pairs(con, rules, dagster_run_id=context.run.run_id)
         return dg.MaterializeResult(
             metadata=pairs_metadata(con, report),
             check_results=pair_check_results(con, rules),

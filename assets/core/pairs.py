@@ -22,6 +22,7 @@ Run it: `upvote-dpo pairs build --db PATH` (the `preference_pairs` asset), or
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 import typing
@@ -170,8 +171,11 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, 
     return table, result.stats
 
 
-def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) -> PairBuildReport:
-    """Rebuild `preference_pairs` under `rules`; all or nothing (one transaction)."""
+def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
+                dagster_run_id: str | None = None) -> PairBuildReport:
+    """Rebuild `preference_pairs` under `rules`; all or nothing (one transaction). The build is
+    recorded in `pair_builds` (rules and report), whose last row a snapshot records as its
+    rules and checks `later_must_win` by, however the build was started."""
     rules = rules or PairRules()
     t_start = time.perf_counter()
     per_sub: dict[str, dict[str, int]] = {}
@@ -212,7 +216,7 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) 
         kept_per_sub[subreddit] = kept_per_sub.get(subreddit, 0) + pairs
         split_pairs[split] += pairs
         split_posts[split] += posts
-    return PairBuildReport(
+    report = PairBuildReport(
         candidate_pairs=sum(candidates.values()),
         removed_by_rule={step: sum(r[step] for r in removed_per_sub.values()) for step in WATERFALL},
         kept=sum(split_pairs.values()),
@@ -231,6 +235,10 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None) 
                    "write": t_end - t_dedup, "total": t_end - t_start},
         rules=dataclasses.asdict(rules),
     )
+    con.execute(sql("insert_into_pair_builds"), {"rules": json.dumps(report.rules),
+                                                 "report": json.dumps(dataclasses.asdict(report)),
+                                                 "dagster_run_id": dagster_run_id})
+    return report
 
 
 def pair_violations(con: duckdb.DuckDBPyConnection, pairs, later_must_win: bool) -> dict[str, int]:

@@ -333,6 +333,17 @@ def test_rebuild_replaces_without_duplicates(con):
     assert pairs_of(con) == {("x", "a")}
 
 
+def test_each_build_is_recorded_with_its_rules_however_it_is_started(con):
+    from assets.core.snapshot import latest_pair_rules
+
+    insert(con, [post()], BASE)
+    rules = PairRules(min_score_ratio=3.0, later_must_win=False)
+    report = build_pairs(con, rules)  # from Python, as the README shows, not through the asset
+    assert latest_pair_rules(con) == dataclasses.asdict(rules)
+    (recorded,), = con.execute("SELECT report FROM pair_builds").fetchall()
+    assert json.loads(recorded)["kept"] == report.kept
+
+
 def test_failed_rebuild_leaves_old_pairs_intact(con, monkeypatch):
     insert(con, [post()], BASE)
     build_pairs(con, PairRules())
