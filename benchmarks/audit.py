@@ -27,7 +27,7 @@ from tests.core.lineage_factory import LineageSpec, build
 PEER_SQL = {
     "pair": "p.pair_id = $v",
     "comment": "(p.chosen_id = $v OR p.rejected_id = $v)",
-    "author": "(p.chosen_author = $v OR p.rejected_author = $v)",
+    "author": "(p.chosen_author = $v OR p.rejected_author = $v OR p.post_author = $v)",
     "subreddit": "p.subreddit = $v",
 }
 PEER_QUERY = """

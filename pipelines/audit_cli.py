@@ -9,7 +9,8 @@
     upvote-dpo forget --comment ID | --author NAME [--reason TEXT]
 
 Audit commands take `--format table|json|csv` (table: a summary and the main rows; json:
-the whole answer; csv: the main rows) and open the warehouse read-only; `forget` writes
+the whole answer; csv: the main rows) and open the warehouse read-only (one made by an
+older version is brought up to date first: `assets.core.warehouse.connect`); `forget` writes
 one row. Exit status 1, with one line on stderr, for an unknown id, a missing manifest or
 warehouse, and for `audit verify` when a record no longer matches. `pipelines/cli.py`
 adds these commands with `add_audit_commands`.
@@ -32,7 +33,7 @@ from assets.core.warehouse import connect
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.
 PAIR_TABLE_COLUMNS = (
-    "pair_id", "subreddit", "split", "chosen_id", "rejected_id", "chosen_author", "rejected_author",
+    "pair_id", "subreddit", "split", "chosen_id", "rejected_id", "post_author", "chosen_author", "rejected_author",
     "chosen_score", "rejected_score", "epoch", "first_step", "times_seen", "chosen_from", "rejected_from",
     "forgotten_by",
 )

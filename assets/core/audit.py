@@ -1,5 +1,8 @@
 """The audit: which pairs trained a model, which models used a pair, comment, author or subreddit.
 
+An author used a pair when they wrote either comment or the post, whose title and text are
+its prompt.
+
 Answers come from the lineage tables (`snapshots`, `snapshot_pairs`, `training_runs`,
 `training_run_pairs`) and `forget_requests`; every answer is a plain JSON-ready dict, which
 `upvote-dpo audit ...` prints as a table, JSON or CSV. A model folder alone is enough to
@@ -99,8 +102,9 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
 
     {"model_dir", "run": {...training_runs}, "snapshot": {...snapshots},
      "counts": {snapshot_pairs, snapshot_train_pairs, pairs_seen, train_pairs_seen, ...},
-     "pairs": [{pair_id, post_id, subreddit, split, chosen_id, rejected_id, authors, scores,
-                epoch, first_step, times_seen, sources and lines, in_snapshot, forgotten_by}],
+     "pairs": [{pair_id, post_id, subreddit, split, chosen_id, rejected_id, post_author, chosen_author,
+                rejected_author, scores, epoch, first_step, times_seen, sources and lines, in_snapshot,
+                forgotten_by}],
      "pairs_listed": "all" | "first N"}
     """
     run_id, model_dir = resolve_run_id(con, path_or_run_id)
@@ -130,7 +134,7 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
 def audit_usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
     """Every snapshot and training run that used the pairs of a pair id, comment, author or subreddit.
 
-    {"kind", "value", "found_in": {snapshot_pairs, raw_comments, current_pairs},
+    {"kind", "value", "found_in": {snapshot_pairs, raw_comments, raw_posts, current_pairs},
      "comment": {...reddit_comments} | None, "forgotten": bool, "forget_requests": [...],
      "counts": {pairs, snapshots, models, models_trained_on, forgotten_pairs},
      "snapshots": [{snapshot_id, created_at, path, pairs, train_pairs, eval_pairs, forgotten_pairs}],
@@ -161,7 +165,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
             con, "select_forget_requests_for", comment=value if kind == "comment" else None, author=author
         ))
         subject = {name: value if name == kind else None for name in USAGE_KINDS}
-        raw_comments, current_pairs = _query(con, "count_audit_subject", **subject).fetchall()[0]
+        raw_comments, raw_posts, current_pairs = _query(con, "count_audit_subject", **subject).fetchall()[0]
     finally:
         con.unregister("matched_pairs")
     distinct = matched.group_by("pair_id").aggregate([("forgotten_by", "max")])
@@ -172,6 +176,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         "found_in": {
             "snapshot_pairs": distinct.num_rows,
             "raw_comments": raw_comments,
+            "raw_posts": raw_posts,
             "current_pairs": current_pairs,
         },
         "comment": comment,
@@ -318,9 +323,10 @@ def _model_file_checks(model_dir: Path, manifest: dict, run: dict | None) -> lis
 def forget(con: duckdb.DuckDBPyConnection, kind: str, value: str, reason: str | None = None) -> dict:
     """Record a forget request (again: no change) and say which snapshots and models used it.
 
-    The next snapshot leaves out every pair of the comment or author (select_snapshot_pairs.sql);
-    nothing is deleted. {"kind", "value", "new": bool, "request": {kind, value, requested_at, reason},
-    "counts", "snapshots", "models"} (the last three as in `audit_usage`).
+    The next snapshot leaves out every pair of the comment, or with a comment or the post by the
+    author (select_snapshot_pairs.sql); nothing is deleted. {"kind", "value", "new": bool,
+    "request": {kind, value, requested_at, reason}, "counts", "snapshots", "models"} (the last
+    three as in `audit_usage`).
     """
     if kind not in FORGET_KINDS:
         raise AuditError(f"cannot forget a {kind!r}: use one of {', '.join(FORGET_KINDS)}")

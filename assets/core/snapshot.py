@@ -15,8 +15,9 @@ An existing snapshot directory is never rewritten: it is written to a temporary 
 and renamed into place, and a second request for the same id reuses it. The warehouse
 records each snapshot and its pairs with their row digests (`snapshots`, `snapshot_pairs`),
 so the audit can recompute the id from the ledger and from the file. Pairs that used a
-forgotten comment or author (`forget_requests`) are left out; if what is left fails a
-blocking check of `preference_pairs` (count_pair_violations.sql), nothing is frozen.
+forgotten comment or author (`forget_requests`; the author of either comment or of the post)
+are left out; if what is left fails a blocking check of `preference_pairs`
+(count_pair_violations.sql), nothing is frozen.
 """
 
 from __future__ import annotations

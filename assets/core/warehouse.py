@@ -33,14 +33,21 @@ def sql(name: str) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the warehouse tables that do not exist yet."""
+    """Create the warehouse tables that do not exist yet, and add what older ones lack."""
     con.execute(sql("create_warehouse_tables"))
 
 
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, creating the file and its tables on first use."""
+    """Open the warehouse, creating the file and its tables on first use. One made by an older
+    version is brought up to date even when opened read-only (by a writable open first): the
+    audit's queries read the columns added since."""
     db_path = Path(db_path)
     if read_only:
+        con = duckdb.connect(str(db_path), read_only=True)
+        if con.execute(sql("select_warehouse_is_current")).fetchall()[0][0]:
+            return con
+        con.close()
+        connect(db_path).close()
         return duckdb.connect(str(db_path), read_only=True)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db_path))

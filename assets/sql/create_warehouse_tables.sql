@@ -68,6 +68,17 @@ CREATE TABLE IF NOT EXISTS preference_pairs (
     rejected_created_utc BIGINT NOT NULL,
     split                VARCHAR NOT NULL      -- "train" or "eval", by hash of post_id
 );
+-- The post's author (NULL: deleted). The prompt is their text, so forgetting an author also
+-- leaves out the pairs under their posts. Added here rather than above so older warehouses get
+-- it too, in the same place (last) as a new one: the inserts are positional and the row
+-- digests follow the column order. Pairs without one get it from their post: those an older
+-- warehouse holds (a post keeps its author; ingest stores a deleted one as NULL, a row written
+-- another way may say "[deleted]", which must match no one). Once they have it, this only
+-- reads the pairs of deleted authors (~30 ms when 30k of 300k are).
+ALTER TABLE preference_pairs ADD COLUMN IF NOT EXISTS post_author VARCHAR;
+UPDATE preference_pairs SET post_author = s.author
+FROM reddit_submissions AS s
+WHERE preference_pairs.post_author IS NULL AND s.id = preference_pairs.post_id AND s.author <> '[deleted]';
 
 -- Lineage: every snapshot and the pairs frozen into it, written with the snapshot itself.
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -110,6 +121,13 @@ CREATE TABLE IF NOT EXISTS snapshot_pairs (
 -- from which the snapshot id is computed; NULL for snapshots recorded before it existed, whose
 -- id covers the pair ids alone. Added here rather than above so older warehouses get it too.
 ALTER TABLE snapshot_pairs ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR;
+-- The post's author, as in preference_pairs, and filled in the same way for the pairs an older
+-- warehouse froze; before its index is made (below): an update of an indexed column takes
+-- ~400x longer (300k frozen pairs: 25 s instead of 0.06 s).
+ALTER TABLE snapshot_pairs ADD COLUMN IF NOT EXISTS post_author VARCHAR;
+UPDATE snapshot_pairs SET post_author = s.author
+FROM reddit_submissions AS s
+WHERE snapshot_pairs.post_author IS NULL AND s.id = snapshot_pairs.post_id AND s.author <> '[deleted]';
 
 -- Deletion requests: a forgotten comment or author is left out of every later snapshot.
 CREATE TABLE IF NOT EXISTS forget_requests (
@@ -171,6 +189,7 @@ DROP INDEX IF EXISTS snapshot_pairs_chosen_author;
 DROP INDEX IF EXISTS snapshot_pairs_rejected_author;
 CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_author_lower ON snapshot_pairs (lower(chosen_author));
 CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_author_lower ON snapshot_pairs (lower(rejected_author));
+CREATE INDEX IF NOT EXISTS snapshot_pairs_post_author_lower ON snapshot_pairs (lower(post_author));
 CREATE INDEX IF NOT EXISTS training_run_pairs_pair_id ON training_run_pairs (pair_id);
 
 -- Whether a text has a visible character: not only separators (spaces, U+00A0, U+3000,

@@ -1,5 +1,5 @@
 -- The pairs a run saw, in the order it first saw them ($limit of them; NULL: all), back to
--- the comments and the dump file (or praw fetch) and line each came from.
+-- the post's author, the comments and the dump file (or praw fetch) and line each came from.
 WITH seen AS (
     SELECT pair_id, epoch, first_step, times_seen
     FROM training_run_pairs
@@ -8,7 +8,7 @@ WITH seen AS (
     LIMIT $limit
 )
 SELECT seen.pair_id, sp.post_id, sp.subreddit, sp.split,
-       sp.chosen_id, sp.rejected_id, sp.chosen_author, sp.rejected_author,
+       sp.chosen_id, sp.rejected_id, sp.post_author, sp.chosen_author, sp.rejected_author,
        sp.chosen_score, sp.rejected_score,
        seen.epoch, seen.first_step, seen.times_seen,
        sp.chosen_source, sp.chosen_source_line, sp.rejected_source, sp.rejected_source_line,

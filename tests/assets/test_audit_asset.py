@@ -49,7 +49,7 @@ def test_requests_from_the_file_are_recorded_once_and_trained_models_reported(wa
             SELECT DISTINCT trp.run_id FROM training_run_pairs trp
             JOIN training_runs r USING (run_id)
             JOIN snapshot_pairs sp ON sp.snapshot_id = r.snapshot_id AND sp.pair_id = trp.pair_id
-            WHERE $a IN (sp.chosen_author, sp.rejected_author) OR $c IN (sp.chosen_id, sp.rejected_id)
+            WHERE $a IN (sp.chosen_author, sp.rejected_author, sp.post_author) OR $c IN (sp.chosen_id, sp.rejected_id)
             """,
             params={"a": author, "c": comment},
         ).fetchall()

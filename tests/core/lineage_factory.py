@@ -3,13 +3,13 @@
 Built in SQL, so a 1M-pair warehouse takes seconds; the tests use a small one. Each post has
 `comments_per_post` top-level comments, comment k scored 2 * 2**k and written k minutes
 after the post, so every later comment beats every earlier one with a ratio >= 2: a post
-gives C(k, 2) pairs. Snapshot s (1..S) holds the pairs of the first posts (more for each
-later snapshot) less ~5% (a rule change), so snapshots overlap like real ones. Run r trains
-on snapshot r % S + 1 and sees ~90% of its train pairs (a `max_steps` cut). Ids, hashes and
-the snapshot ids are computed the way the project computes them, so `verify` passes on an
-untouched warehouse. With `write_files`, each snapshot gets its folder (manifest.json,
-pairs.parquet, dataset/) and each run a model folder (model.safetensors, training_manifest.json in
-the trainer's format).
+gives C(k, 2) pairs; post authors are commenters too. Snapshot s (1..S) holds the pairs of
+the first posts (more for each later snapshot) less ~5% (a rule change), so snapshots
+overlap like real ones. Run r trains on snapshot r % S + 1 and sees ~90% of its train pairs
+(a `max_steps` cut). Ids, hashes and the snapshot ids are computed the way the project
+computes them, so `verify` passes on an untouched warehouse. With `write_files`, each
+snapshot gets its folder (manifest.json, pairs.parquet, dataset/) and each run a model
+folder (model.safetensors, training_manifest.json in the trainer's format).
 
 `python -m benchmarks.audit` builds a 1M-pair warehouse with it and times the audit queries.
 """
@@ -74,15 +74,17 @@ def build(
         "authors": max(2, n_comments // spec.comments_per_author),
         "lines": spec.dump_lines,
     }
+    # Post authors are commenters too (by another multiplier), so an author's pairs come from
+    # their comments and from their posts, whose text is the prompt.
     con.execute(
         """
         INSERT INTO reddit_submissions
-        SELECT 'p' || p, 'sub' || (p % $subs), 'op' || p, 'title ' || p, 'text ' || p, 100,
-               1700000000 + p * 3600, false, false, NULL, 1700100000,
+        SELECT 'p' || p, 'sub' || (p % $subs), 'user' || ((p * 104729) % $authors), 'title ' || p,
+               'text ' || p, 100, 1700000000 + p * 3600, false, false, NULL, 1700100000,
                'dump:RS_gen.ndjson', p + 1
         FROM range($posts) AS t(p)
         """,
-        {"posts": n_posts, "subs": spec.subreddits},
+        {"posts": n_posts, "subs": spec.subreddits, "authors": params["authors"]},
     )
     # Every 7th post came from a praw fetch (no dump line); author numbers are shuffled by a
     # multiplier so one author writes on many posts and subreddits.
@@ -110,9 +112,11 @@ def build(
                c.author AS chosen_author, r.author AS rejected_author,
                c.score AS chosen_score, r.score AS rejected_score,
                c.body AS chosen, r.body AS rejected,
-               c.created_utc AS chosen_created_utc, r.created_utc AS rejected_created_utc
+               c.created_utc AS chosen_created_utc, r.created_utc AS rejected_created_utc,
+               s.author AS post_author
         FROM reddit_comments AS c
         JOIN reddit_comments AS r ON r.post_id = c.post_id AND r.score < c.score
+        JOIN reddit_submissions AS s ON s.id = c.post_id
         """
     )
     snapshot_ids = []
@@ -126,7 +130,7 @@ def build(
             SELECT pair_id, post_id, subreddit, 'title ' || post_n, chosen_id, rejected_id,
                    chosen, rejected, chosen_author, rejected_author, chosen_score, rejected_score,
                    chosen_score / rejected_score, 1700000000 + post_n * 3600,
-                   chosen_created_utc, rejected_created_utc, split
+                   chosen_created_utc, rejected_created_utc, split, post_author
             FROM gen_pairs WHERE post_n < $posts AND ($s = 1 OR hash(pair_id || $s) % 20 <> 0)
             """,
             {"posts": n, "s": s},

@@ -17,9 +17,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.core import audit
+from assets.core.pairs import PairRules, build_pairs
 from assets.core.snapshot import create_snapshot
 from assets.core.warehouse import connect
 from tests.core.lineage_factory import LineageSpec, build
+from tests.core.test_pairs import comment, insert, post
 
 SPEC = LineageSpec(pairs=600, snapshots=3, runs=5)
 
@@ -87,7 +89,9 @@ def test_audit_model_pairs_lead_back_to_comments_authors_and_dump_lines(lineage)
     con, warehouse = lineage
     answer = audit.audit_model(con, warehouse.runs[1]["model_path"], list_pairs=True)
     comments = {row["id"]: row for row in rows(con, "SELECT * FROM reddit_comments")}
+    post_authors = dict(con.sql("SELECT id, author FROM reddit_submissions").fetchall())
     for pair in answer["pairs"]:
+        assert pair["post_author"] == post_authors[pair["post_id"]]
         for side in ("chosen", "rejected"):
             comment = comments[pair[f"{side}_id"]]
             assert comment["post_id"] == pair["post_id"] and comment["subreddit"] == pair["subreddit"]
@@ -123,8 +127,10 @@ def test_audit_usage_matches_an_independent_computation(lineage, kind):
     value, match = {
         "pair": (pair["pair_id"], lambda r: r["pair_id"] == pair["pair_id"]),
         "comment": ("t1_" + pair["chosen_id"], lambda r: pair["chosen_id"] in (r["chosen_id"], r["rejected_id"])),
-        "author": (pair["rejected_author"].upper(),  # names in any case, as on Reddit
-                   lambda r: pair["rejected_author"] in (r["chosen_author"], r["rejected_author"])),
+        # The post's author (the prompt is their text), who also wrote comments: in any case,
+        # as on Reddit.
+        "author": (pair["post_author"].upper(),
+                   lambda r: pair["post_author"] in (r["chosen_author"], r["rejected_author"], r["post_author"])),
         "subreddit": (pair["subreddit"].upper(), lambda r: r["subreddit"] == pair["subreddit"]),
     }[kind]
     answer = audit.audit_usage(con, kind, value)
@@ -138,6 +144,9 @@ def test_audit_usage_matches_an_independent_computation(lineage, kind):
     assert answer["forgotten"] is False and answer["forget_requests"] == []
     if kind == "comment":
         assert answer["value"] == pair["chosen_id"] and answer["comment"]["author"] == pair["chosen_author"]
+    if kind == "author":  # both count: the pairs under their posts and those with their comments
+        used = [r for r in rows(con, "SELECT * FROM snapshot_pairs") if match(r)]
+        assert {r["post_author"] == pair["post_author"] for r in used} == {True, False}
 
 
 def test_unknown_ids_and_missing_manifests_are_one_line_errors(lineage, tmp_path):
@@ -293,7 +302,7 @@ def test_forget_then_a_new_snapshot_leaves_the_pairs_out_and_the_audit_flags_old
             con,
             """
             SELECT pair_id FROM preference_pairs
-            WHERE $a IN (chosen_author, rejected_author) OR $c IN (chosen_id, rejected_id)
+            WHERE $a IN (chosen_author, rejected_author, post_author) OR $c IN (chosen_id, rejected_id)
             """,
             a=author, c=comment,
         )
@@ -316,7 +325,8 @@ def test_forget_then_a_new_snapshot_leaves_the_pairs_out_and_the_audit_flags_old
     forgotten = [p for p in model["pairs"] if p["forgotten_by"]]
     assert model["counts"]["forgotten_pairs_seen"] == len(forgotten) > 0
     assert all(
-        author in (p["chosen_author"], p["rejected_author"]) or comment in (p["chosen_id"], p["rejected_id"])
+        author in (p["chosen_author"], p["rejected_author"], p["post_author"])
+        or comment in (p["chosen_id"], p["rejected_id"])
         for p in forgotten
     )
     assert audit.verify(con, old_model["model_path"])["ok"]  # forgetting changes no record
@@ -328,3 +338,50 @@ def test_forget_rejects_what_it_cannot_forget(lineage):
         audit.forget(con, "subreddit", "sub0")
     with pytest.raises(audit.AuditError, match="empty comment"):
         audit.forget(con, "comment", "t1_")
+
+
+def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con, tmp_path):
+    """The prompt is the post's title and text, so a run on a post's pairs trained on its
+    author's words even when they wrote no comment: the audit finds the snapshot and the run,
+    and forgetting them leaves the pairs out of the next snapshot. A deleted post author (NULL,
+    or "[deleted]" in a row not written by the ingest) matches no one."""
+    posts = {"p1": "Alice", "p2": None, "p3": "[deleted]", "p4": "bob"}
+    insert(
+        con,
+        [post(post_id, author=author) for post_id, author in posts.items()] + [post("p5", author="Dora")],
+        # Three comments a post, each later one scored 4x the one before: three pairs.
+        [comment(f"{post_id}c{k}", 2 * 4**k, 60 * (k + 1), post_id=post_id, body=f"{post_id}: {'why ' * k}because")
+         for post_id in posts for k in range(3)],
+    )
+    build_pairs(con, PairRules(eval_fraction=0.0))  # all train: the run sees every pair
+    assert con.sql("SELECT post_id, post_author, count(*) FROM preference_pairs GROUP BY ALL ORDER BY 1").fetchall() \
+        == [("p1", "Alice", 3), ("p2", None, 3), ("p3", None, 3), ("p4", "bob", 3)]
+    first = create_snapshot(con, tmp_path / "snapshots")
+    con.execute("INSERT INTO training_runs (run_id, snapshot_id, base_model, model_path, status, started_at)"
+                " VALUES ('run-1', $s, 'tiny', '/models/run-1', 'completed', TIMESTAMP '2025-01-01')",
+                {"s": first.snapshot_id})
+    con.execute("INSERT INTO training_run_pairs SELECT 'run-1', pair_id, 0, row_number() OVER (ORDER BY pair_id), 1"
+                " FROM snapshot_pairs WHERE snapshot_id = $s", {"s": first.snapshot_id})
+
+    used = audit.audit_usage(con, "author", "ALICE")  # in any case, as on Reddit
+    assert used["found_in"] == {"snapshot_pairs": 3, "raw_comments": 0, "raw_posts": 1, "current_pairs": 3}
+    assert [(s["snapshot_id"], s["pairs"]) for s in used["snapshots"]] == [(first.snapshot_id, 3)]
+    assert [(m["run_id"], m["pairs_seen"]) for m in used["models"]] == [("run-1", 3)]
+    assert audit.audit_usage(con, "author", "dora")["found_in"]["raw_posts"] == 1  # a post without pairs
+
+    forgotten = audit.forget(con, "author", "Alice", reason="user request")
+    assert forgotten["counts"] == {"pairs": 3, "snapshots": 1, "models": 1, "models_trained_on": 1,
+                                   "forgotten_pairs": 3}
+    deleted = audit.forget(con, "author", "[deleted]")
+    assert deleted["counts"]["pairs"] == 0 and deleted["snapshots"] == deleted["models"] == []
+    second = create_snapshot(con, tmp_path / "snapshots")
+    frozen = pq.read_table(second.path / "pairs.parquet").to_pylist()
+    assert {(p["post_id"], p["post_author"]) for p in frozen} == {("p2", None), ("p3", None), ("p4", "bob")}
+    assert len(frozen) == 9
+
+    after = audit.audit_usage(con, "author", "alice")
+    assert after["forgotten"] and [s["snapshot_id"] for s in after["snapshots"]] == [first.snapshot_id]
+    assert [m["forgotten_pairs_seen"] for m in after["models"]] == [3]
+    listed = audit.audit_model(con, "run-1", list_pairs=True)["pairs"]
+    assert {(p["post_id"], p["post_author"], p["forgotten_by"]) for p in listed} == {
+        ("p1", "Alice", "author:alice"), ("p2", None, None), ("p3", None, None), ("p4", "bob", None)}

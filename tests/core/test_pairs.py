@@ -436,6 +436,7 @@ def test_real_file_invariants(tmp_path, shared_reddit, name):
         assert r["rejected"].strip() not in ("", "[deleted]", "[removed]")
         assert r["chosen_author"] not in (None, r["op"]) and r["chosen_author"].lower() != "automoderator"
         assert r["rejected_author"] not in (None, r["op"])
+        assert r["post_author"] == (None if r["op"] == "[deleted]" else r["op"])
         assert not r["score_hidden"]
         assert r["prompt"].startswith(con.execute("SELECT title FROM reddit_submissions WHERE id = ?",
                                                   [r["post_id"]]).fetchall()[0][0])

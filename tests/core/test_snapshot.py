@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
+from assets.core.audit import audit_usage, forget
 from assets.core.lineage import latest_snapshot
 from assets.core.snapshot import (
     EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
 )
-from assets.core.warehouse import connect
+from assets.core.warehouse import PROJECT_ROOT, connect
 
 
 def insert_pairs(con, rows: list[dict]) -> None:
@@ -246,4 +248,53 @@ def test_an_older_warehouse_is_migrated(tmp_path):
     assert latest_snapshot(con)[0] == snapshot.snapshot_id
     rows = con.execute("SELECT snapshot_id, content_sha256 IS NULL FROM snapshot_pairs ORDER BY content_sha256 NULLS FIRST")
     assert rows.fetchall() == [("0123456789abcdef", True), (snapshot.snapshot_id, False)]
+    con.close()
+
+
+def schema_at(commit: str) -> str:
+    """create_warehouse_tables.sql as it was at `commit` (skips where the git history is not at hand)."""
+    try:
+        return subprocess.run(
+            ["git", "show", f"{commit}:assets/sql/create_warehouse_tables.sql"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        pytest.skip(f"cannot read the schema of {commit} from git: {error}")
+
+
+def test_a_warehouse_from_before_post_authors_gets_them_from_the_posts(tmp_path):
+    """Made by the schema before post_author (752569f), with pairs and a frozen snapshot: on
+    connect, read-only too (as the audit opens it), every pair, current and frozen, gets its
+    post's author (a deleted one stays NULL), so the audit finds the snapshot frozen before,
+    and forgetting an author who only wrote a post leaves its pairs out of the next snapshot
+    with no pairs rebuild. The tables end up as a new warehouse's, same columns in the same
+    order (the inserts are positional)."""
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(schema_at("752569f"))
+    old.execute("INSERT INTO reddit_submissions (id, author, source) VALUES"
+                " ('p1', 'Alice', 'test'), ('p2', NULL, 'test'), ('p3', '[deleted]', 'test')")
+    insert_pairs(old, [pair("a1"), pair("b2", post_id="p2"), pair("c3", post_id="p3")])
+    old.execute("INSERT INTO snapshots (snapshot_id, created_at, path) VALUES ('0123456789abcdef', now(), '/old')")
+    old.execute("INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)"
+                " SELECT '0123456789abcdef', pair_id, split, post_id, chosen_id, rejected_id FROM preference_pairs")
+    old.close()
+    with connect(path, read_only=True) as con:
+        assert [s["snapshot_id"] for s in audit_usage(con, "author", "alice")["snapshots"]] == ["0123456789abcdef"]
+
+    con = connect(path)
+    new = connect(tmp_path / "new.duckdb")
+    for table in ("preference_pairs", "snapshot_pairs"):
+        assert con.sql(f"DESCRIBE {table}").fetchall() == new.sql(f"DESCRIBE {table}").fetchall()
+    indexes = "SELECT table_name, index_name, expressions FROM duckdb_indexes() ORDER BY ALL"
+    assert con.sql(indexes).fetchall() == new.sql(indexes).fetchall()
+    new.close()
+    authors = [("a1", "Alice"), ("b2", None), ("c3", None)]
+    assert con.sql("SELECT pair_id, post_author FROM preference_pairs ORDER BY 1").fetchall() == authors
+    assert con.sql("SELECT pair_id, post_author FROM snapshot_pairs ORDER BY 1").fetchall() == authors
+
+    forget(con, "author", "ALICE")
+    forget(con, "author", "[deleted]")
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    assert pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist() == ["b2", "c3"]
     con.close()

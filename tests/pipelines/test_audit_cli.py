@@ -56,10 +56,12 @@ def test_audit_model_json_csv_and_table(lineage, capsys):
     listed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [row["pair_id"] for row in listed] == [p["pair_id"] for p in answer["pairs"]]
     assert listed[0]["chosen_source"] == answer["pairs"][0]["chosen_source"]
+    assert listed[0]["post_author"] == answer["pairs"][0]["post_author"]
 
     upvote_dpo(db, "audit", "model", model)
     table = capsys.readouterr().out
     assert warehouse.runs[0]["run_id"] in table and warehouse.runs[0]["snapshot_id"] in table
+    assert "post_author" in table  # whose text the prompt is
     assert f"pairs seen (first 10 of {answer['counts']['pairs_seen']}; --pairs lists them all):" in table
 
 
