@@ -262,6 +262,16 @@ def schema_at(commit: str) -> str:
         pytest.skip(f"cannot read the schema of {commit} from git: {error}")
 
 
+def test_the_current_schema_check_knows_every_column_added_to_older_warehouses():
+    import re
+
+    from assets.core.warehouse import sql
+
+    added = set(re.findall(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)", sql("create_warehouse_tables")))
+    checked = set(re.findall(r"\('(\w+)', '(\w+)'\)", sql("select_warehouse_is_current")))
+    assert added == checked and f"count(*) = {len(added)}" in sql("select_warehouse_is_current")
+
+
 def test_a_warehouse_from_before_post_authors_gets_them_from_the_posts(tmp_path):
     """Made by the schema before post_author (752569f), with pairs and a frozen snapshot: on
     connect, read-only too (as the audit opens it), every pair, current and frozen, gets its
