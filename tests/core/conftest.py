@@ -9,6 +9,10 @@ import pytest
 from assets.core import warehouse
 
 SHARED_REDDIT = Path(__file__).resolve().parents[3] / "shared" / "data" / "reddit"
+# The bundled sample: byte-identical copies of the shared praw_cassettes_*.ndjson.zst
+# (data/README.md), so what is built on them runs where ../shared is absent (CI).
+PRAW_COMMENTS = warehouse.PROJECT_ROOT / "data" / "sample" / "RC_praw_cassettes.ndjson.zst"
+PRAW_SUBMISSIONS = warehouse.PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst"
 
 
 @pytest.fixture

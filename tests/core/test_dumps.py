@@ -9,6 +9,7 @@ import zstandard
 
 from assets.core import dumps, warehouse
 from assets.core.dumps import ingest_dump
+from tests.core.conftest import PRAW_COMMENTS
 
 NOW = 1_700_000_000
 
@@ -331,8 +332,8 @@ def test_real_shared_files(con, shared_reddit, name, table, lines):
     assert again.inserted == 0
 
 
-def test_real_praw_comments_normalised(con, shared_reddit):
-    ingest_dump(con, shared_reddit / "praw_cassettes_comments.ndjson.zst")
+def test_real_praw_comments_normalised(con):
+    ingest_dump(con, PRAW_COMMENTS)
     edited, hidden, no_retrieval = con.execute(
         """SELECT count(*) FILTER (WHERE edited), count(*) FILTER (WHERE score_hidden),
                   count(*) FILTER (WHERE retrieved_at IS NULL) FROM reddit_comments"""

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from assets.core.reddit_live import RedditFetchError, ingest_live, reddit_from_env, wait_seconds
+from tests.core.conftest import PRAW_COMMENTS, PRAW_SUBMISSIONS
 from tests.fakes.reddit_http import FakeRedditSession
 
 CLIENT_ID = "id-SENTINEL-7f3a"
@@ -19,11 +20,8 @@ ALL_TIME = (0, 2_000_000_000)  # a window holding every recorded post
 
 
 @pytest.fixture
-def fake(shared_reddit) -> FakeRedditSession:
-    return FakeRedditSession.from_files(
-        shared_reddit / "praw_cassettes_comments.ndjson.zst",
-        shared_reddit / "praw_cassettes_submissions.ndjson.zst",
-    )
+def fake() -> FakeRedditSession:
+    return FakeRedditSession.from_files(PRAW_COMMENTS, PRAW_SUBMISSIONS)
 
 
 @pytest.fixture
@@ -95,10 +93,10 @@ def test_window_stops_the_listing_walk(con, fake, reddit):
     assert len(fetched_threads) == len(posts)  # posts outside the window are never opened
 
 
-def test_dump_and_live_share_one_row_per_id(con, fake, reddit, shared_reddit):
+def test_dump_and_live_share_one_row_per_id(con, fake, reddit):
     from assets.core.dumps import ingest_dump
 
-    ingest_dump(con, shared_reddit / "praw_cassettes_submissions.ndjson.zst")
+    ingest_dump(con, PRAW_SUBMISSIONS)
     before = con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0]
     report, _ = live(con, reddit, ["redditdev"], replace_more_limit=0)
     assert report.total("submissions", "updated") == report.total("submissions") > 0

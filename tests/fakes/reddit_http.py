@@ -7,7 +7,7 @@
 Everything above `session.request(...)` (praw's models, listings, MoreComments, prawcore's
 auth, rate limiter and retries) runs for real. The answers are Reddit-shaped JSON (Listing /
 t3 / t1 / more) built from real rows recorded by praw's test cassettes
-(`shared/data/reddit/praw_cassettes_*.ndjson.zst`). Scripted failures: `fail_next(status,
+(`data/sample/R[CS]_praw_cassettes.ndjson.zst`). Scripted failures: `fail_next(status,
 headers, times)` answers the next `times` API requests (not the token request) with that
 status, e.g. 429 with `retry-after`.
 """
