@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -86,8 +87,13 @@ def latest_checkpoint(out_dir: Path) -> Optional[Path]:
 
 def check_same_run(run_state: dict, path: Path, cfg: TrainConfig, snapshot_id: str) -> None:
     """Refuse a checkpoint that another snapshot or other settings wrote: resuming it would
-    continue its optimizer and schedule while the manifest recorded the new settings."""
-    changes = changed_settings(run_state.get("snapshot_id"), run_state.get("hyperparameters", {}), cfg, snapshot_id)
+    continue its optimizer and schedule while the manifest recorded the new settings. One
+    written before checkpoints recorded them is resumed as asked, with a warning."""
+    if "hyperparameters" not in run_state:
+        warnings.warn(f"{path} predates checkpoints that record their snapshot and settings: resuming it "
+                      "without checking they are this run's", stacklevel=2)
+        return
+    changes = changed_settings(run_state["snapshot_id"], run_state["hyperparameters"], cfg, snapshot_id)
     if changes:
         raise ValueError(f"cannot resume from {path}: it was written by a run with other settings "
                          f"({', '.join(changes)}); train into another out_dir, or without resume")

@@ -340,7 +340,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
 
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
     lengths = [p.row_length for p in splits["train"]]
-    window = state["window"]
+    window = state.setdefault("window", [])  # a checkpoint from before it was kept: nothing pending
     model.train()
     bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
     while state["step"] < n_steps:

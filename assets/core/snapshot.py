@@ -87,14 +87,15 @@ def dataset_differences(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path
     loaded = load_snapshot(snapshot_dir)
     parquet = con.read_parquet(str(Path(snapshot_dir) / "pairs.parquet"))
     return {split: rows_differing(con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
-                                  parquet.filter(f"split = '{split}'").select(*DATASET_COLUMNS))
+                                  parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split))
+                                  .select(*DATASET_COLUMNS))
             for split, dataset in (("train", loaded.train), ("eval", loaded.eval))}
 
 
 def rows_differing(a: duckdb.DuckDBPyRelation, b: duckdb.DuckDBPyRelation) -> int:
     """Rows of a that b lacks, plus the reverse, plus any difference in row count (a repeated
     row); both with the same columns."""
-    return len(a.except_(b).fetchall()) + len(b.except_(a).fetchall()) + abs(len(a) - len(b))
+    return len(a.except_(b)) + len(b.except_(a)) + abs(len(a) - len(b))
 
 
 def read_manifest(snapshot_dir: str | Path) -> dict:

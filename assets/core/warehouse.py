@@ -32,9 +32,27 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
+# Columns added to older warehouses (create_warehouse_tables.sql's ALTER TABLE lines) with the
+# update that fills them in for the rows such a warehouse holds: run once, when the column is
+# added, never again (a frozen row is lineage).
+BACKFILLS = {
+    ("snapshots", "last_frozen_at"): "update_snapshots_last_frozen_at",
+    ("preference_pairs", "post_author"): "update_preference_pairs_post_author",
+    ("snapshot_pairs", "post_author"): "update_snapshot_pairs_post_author",
+}
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the warehouse tables that do not exist yet, and add what older ones lack."""
+    """Create the warehouse tables that do not exist yet, add what older ones lack (filling
+    the added columns in once), then the indexes."""
+    columns = set(con.execute(sql("select_warehouse_columns")).fetchall())
+    tables = {table for table, _ in columns}
     con.execute(sql("create_warehouse_tables"))
+    for (table, column), backfill in BACKFILLS.items():
+        if table in tables and (table, column) not in columns:
+            con.execute(sql(backfill))
+    con.execute(sql("update_forget_requests_lowercase_authors"))
+    con.execute(sql("create_warehouse_indexes"))
 
 
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -71,14 +71,9 @@ CREATE TABLE IF NOT EXISTS preference_pairs (
 -- The post's author (NULL: deleted). The prompt is their text, so forgetting an author also
 -- leaves out the pairs under their posts. Added here rather than above so older warehouses get
 -- it too, in the same place (last) as a new one: the inserts are positional and the row
--- digests follow the column order. Pairs without one get it from their post: those an older
--- warehouse holds (a post keeps its author; ingest stores a deleted one as NULL, a row written
--- another way may say "[deleted]", which must match no one). Once they have it, this only
--- reads the pairs of deleted authors (~30 ms when 30k of 300k are).
+-- digests follow the column order. An older warehouse's pairs get it from their posts once,
+-- when it is added (update_preference_pairs_post_author.sql, run by warehouse.ensure_schema).
 ALTER TABLE preference_pairs ADD COLUMN IF NOT EXISTS post_author VARCHAR;
-UPDATE preference_pairs SET post_author = s.author
-FROM reddit_submissions AS s
-WHERE preference_pairs.post_author IS NULL AND s.id = preference_pairs.post_id AND s.author <> '[deleted]';
 
 -- Lineage: every snapshot and the pairs frozen into it, written with the snapshot itself.
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -93,9 +88,9 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 -- When pair_snapshot last froze the selection into it, made or reused: the latest snapshot,
 -- which training takes, is the last one frozen, even when that is an older one again (after
--- a forget request). Added here rather than above so older warehouses get it too.
+-- a forget request). Added here rather than above so older warehouses get it too; their
+-- snapshots get their created_at once (update_snapshots_last_frozen_at.sql).
 ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS last_frozen_at TIMESTAMP;
-UPDATE snapshots SET last_frozen_at = created_at WHERE last_frozen_at IS NULL;
 
 -- What each frozen pair was made of, kept even after preference_pairs is rebuilt,
 -- down to the dump file (or praw fetch) and line each comment came from.
@@ -121,13 +116,9 @@ CREATE TABLE IF NOT EXISTS snapshot_pairs (
 -- from which the snapshot id is computed; NULL for snapshots recorded before it existed, whose
 -- id covers the pair ids alone. Added here rather than above so older warehouses get it too.
 ALTER TABLE snapshot_pairs ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR;
--- The post's author, as in preference_pairs, and filled in the same way for the pairs an older
--- warehouse froze; before its index is made (below): an update of an indexed column takes
--- ~400x longer (300k frozen pairs: 25 s instead of 0.06 s).
+-- The post's author, as in preference_pairs, and filled in the same way, once, for the pairs an
+-- older warehouse froze (update_snapshot_pairs_post_author.sql).
 ALTER TABLE snapshot_pairs ADD COLUMN IF NOT EXISTS post_author VARCHAR;
-UPDATE snapshot_pairs SET post_author = s.author
-FROM reddit_submissions AS s
-WHERE snapshot_pairs.post_author IS NULL AND s.id = snapshot_pairs.post_id AND s.author <> '[deleted]';
 
 -- Deletion requests: a forgotten comment or author is left out of every later snapshot.
 CREATE TABLE IF NOT EXISTS forget_requests (
@@ -175,22 +166,6 @@ CREATE TABLE IF NOT EXISTS training_run_pairs (
     times_seen  INTEGER NOT NULL,
     PRIMARY KEY (run_id, pair_id)
 );
-
--- The audit's reverse look-ups (which snapshots and runs used a pair, comment or author).
--- Measured on 1M snapshot pairs and 3.2M run pairs (tests/core/lineage_factory.py, 2 busy
--- cores): `audit comment` ~390 ms -> ~130 ms, `audit author` ~600 ms -> ~160 ms; writing a
--- 300k-pair snapshot costs ~0.3 s more, recording a 270k-pair run ~0.8 s more.
-CREATE INDEX IF NOT EXISTS snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
-CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_id ON snapshot_pairs (chosen_id);
-CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_id ON snapshot_pairs (rejected_id);
--- Authors are looked up in any case (Reddit names are case-insensitive), so their indexes
--- are on the lowercased name; the first version's plain ones are dropped.
-DROP INDEX IF EXISTS snapshot_pairs_chosen_author;
-DROP INDEX IF EXISTS snapshot_pairs_rejected_author;
-CREATE INDEX IF NOT EXISTS snapshot_pairs_chosen_author_lower ON snapshot_pairs (lower(chosen_author));
-CREATE INDEX IF NOT EXISTS snapshot_pairs_rejected_author_lower ON snapshot_pairs (lower(rejected_author));
-CREATE INDEX IF NOT EXISTS snapshot_pairs_post_author_lower ON snapshot_pairs (lower(post_author));
-CREATE INDEX IF NOT EXISTS training_run_pairs_pair_id ON training_run_pairs (pair_id);
 
 -- Whether a text has a visible character: not only separators (spaces, U+00A0, U+3000,
 -- line breaks), control or format characters (U+200B, U+FEFF). The pair rules and the

@@ -16,7 +16,7 @@ from assets.core.lineage import latest_snapshot
 from assets.core.snapshot import (
     EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
 )
-from assets.core.warehouse import PROJECT_ROOT, connect
+from assets.core.warehouse import PROJECT_ROOT, connect, ensure_schema
 
 
 def insert_pairs(con, rows: list[dict]) -> None:
@@ -308,3 +308,29 @@ def test_a_warehouse_from_before_post_authors_gets_them_from_the_posts(tmp_path)
     snapshot = create_snapshot(con, tmp_path / "snapshots")
     assert pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist() == ["b2", "c3"]
     con.close()
+
+
+def test_a_frozen_pair_is_not_rewritten_when_its_posts_author_comes_back(tmp_path):
+    """post_author is filled in from the posts once, when an older warehouse gains it; after
+    that no open touches a frozen row (before, every open did, for deleted authors)."""
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    con.execute("INSERT INTO reddit_submissions (id, author, source) VALUES ('p1', NULL, 'test')")
+    insert_pairs(con, [pair("a1")])  # under a post whose author is deleted
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    con.execute("UPDATE reddit_submissions SET author = 'back_again' WHERE id = 'p1'")  # a newer retrieval
+    con.close()
+    con = connect(path)
+    frozen = con.execute("SELECT post_author FROM snapshot_pairs WHERE snapshot_id = ?", [snapshot.snapshot_id])
+    assert frozen.fetchall() == [(None,)]
+
+
+def test_older_spellings_of_a_forgotten_author_become_one_lowercased_request(con):
+    con.execute("""INSERT INTO forget_requests (kind, value, requested_at, reason) VALUES
+                   ('author', 'Hank_Hell', TIMESTAMP '2026-01-01', 'first'),
+                   ('author', 'hank_hell', TIMESTAMP '2026-02-01', 'again'),
+                   ('author', 'Other', TIMESTAMP '2026-03-01', NULL)""")  # as an older version stored them
+    ensure_schema(con)  # what every writable open runs
+    rows = con.execute("SELECT value, reason FROM forget_requests ORDER BY value").fetchall()
+    assert rows == [("hank_hell", "first"), ("other", None)]
+    assert forget(con, "author", "HANK_HELL")["new"] is False

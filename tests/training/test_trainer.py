@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -303,6 +304,20 @@ def test_resume_after_kill_gives_the_same_losses(tmp_path):
         assert logged == pytest.approx(expected, abs=1e-6)
     assert resumed.manifest["pairs"] == full.manifest["pairs"]
     assert resumed.manifest["output"]["weights_sha256"] == full.manifest["output"]["weights_sha256"]
+
+
+def test_a_checkpoint_from_before_settings_were_recorded_resumes_with_a_warning(tmp_path):
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(1, offset=4))
+    cfg = _cfg(snap, tmp_path / "out", max_steps=4, checkpoint_every=2)
+    full = train(cfg)
+    state_file = tmp_path / "out" / "checkpoints" / "step-00000002" / "state.pt"
+    saved = torch.load(state_file, weights_only=False)
+    for key in ("snapshot_id", "hyperparameters", "window"):  # what older checkpoints lack
+        del saved["run_state"][key]
+    torch.save(saved, state_file)
+    with pytest.warns(UserWarning, match="predates checkpoints that record"):
+        resumed = train(dataclasses.replace(cfg, resume=True))
+    assert _losses(resumed.history) == pytest.approx(_losses(full.history), abs=1e-6)
 
 
 def test_lora_trains_adapters_and_saves_a_merged_model(tmp_path):
