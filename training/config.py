@@ -144,5 +144,9 @@ def changed_settings(saved_snapshot_id: str, saved_hyperparameters: dict, cfg: T
     from what an earlier run recorded; empty when it is the same run's."""
     saved = {"snapshot_id": saved_snapshot_id, **saved_hyperparameters}
     wanted = {"snapshot_id": snapshot_id, **cfg.hyperparameters()}
-    return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}"
-            for k in sorted(saved.keys() | wanted.keys()) if saved.get(k) != wanted.get(k)]
+    return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}" for k in differing_keys(saved, wanted)]
+
+
+def differing_keys(a: dict, b: dict) -> list[str]:
+    """The keys, sorted, whose values differ between a and b (missing from one included)."""
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from assets.core.warehouse import sql
-from training.models import file_sha256
+from training.config import differing_keys
 from training.outputs import MANIFEST, files_digest, model_files, read_manifest
 
 WEIGHTS = "model.safetensors"
@@ -223,16 +223,14 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     {"model_dir", "run_id", "snapshot_id", "ok": bool (no check failed; skipped ones are None),
      "checks": [{check, ok, expected, actual, detail}]}
     """
-    from assets.core.snapshot import content_digests, dataset_differences, rows_differing, snapshot_id_for
-
     manifest = read_training_manifest(model_dir)
     model_dir = Path(model_dir).resolve()
     run_id, snapshot_id = manifest["run_id"], manifest["snapshot_id"]
     run = _record(_query(con, "select_training_run", run_id=run_id))
     checks = []
 
-    weights = model_dir / WEIGHTS
-    actual = file_sha256(weights) if weights.is_file() else None
+    files = model_files(model_dir)  # the weights among them: each file is read once
+    actual = files.get(WEIGHTS)
     recorded = manifest["output"]["weights_sha256"]
     checks.append(_check("weights sha256 = manifest", actual is not None and actual == recorded, recorded, actual,
                          "" if actual else f"{WEIGHTS} is missing"))
@@ -243,7 +241,7 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
                              run["model_sha256"], actual))
         checks.append(_check("snapshot id = warehouse", run["snapshot_id"] == snapshot_id,
                              snapshot_id, run["snapshot_id"], "the manifest's snapshot against training_runs"))
-    checks += _model_file_checks(model_dir, manifest, run)
+    checks += _model_file_checks(files, manifest, run)
 
     ledger_id, ledger_pairs, undigested = snapshot_id_from_ledger(con, snapshot_id)
     # A snapshot recorded before row digests has an id of its pair ids alone, which no id
@@ -262,26 +260,8 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     if parquet is None:
         checks.append(_check("snapshot id from pairs.parquet", None, snapshot_id, None,
                              "skipped: no pairs.parquet in " + (" or ".join(map(str, folders)) or "any known folder")))
-    elif unchecked:
-        checks.append(_check("snapshot id from pairs.parquet", None, snapshot_id, None, unchecked))
     else:
-        file_id = snapshot_id_for(content_digests(con.read_parquet(str(parquet))))
-        checks.append(_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id,
-                             str(parquet)))
-    if parquet is not None:
-        try:
-            differ = dataset_differences(con, parquet.parent)
-            detail = ", ".join(f"{split}: {n} rows differ" for split, n in differ.items() if n)
-        except (OSError, ValueError, KeyError) as err:  # a missing or unreadable dataset/
-            differ, detail = {"unreadable": 1}, f"dataset/ unreadable: {err}"
-        checks.append(_check("snapshot dataset/ = pairs.parquet", not any(differ.values()), 0,
-                             sum(differ.values()), detail))
-        recorded = _query(con, "select_snapshot_ledger", snapshot_id=snapshot_id)
-        frozen = con.read_parquet(str(parquet))
-        shared = [c for c in recorded.columns if c in frozen.columns]
-        off = rows_differing(recorded.select(*shared), frozen.select(*shared))
-        checks.append(_check("snapshot_pairs = pairs.parquet", off == 0, 0, off,
-                             f"{off} rows differ in {', '.join(shared)}" if off else ""))
+        checks += _snapshot_file_checks(con, snapshot_id, parquet, unchecked)
 
     seen = _query(con, "select_training_run_pair_ids", run_id=run_id, snapshot_id=snapshot_id).to_arrow_table()
     manifest_ids = {pair["pair_id"] for pair in manifest.get("pairs", [])}
@@ -300,14 +280,40 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     }
 
 
-def _model_file_checks(model_dir: Path, manifest: dict, run: dict | None) -> list[dict]:
-    """Every model file's sha256 against the manifest, and their digest against the warehouse."""
+def _snapshot_file_checks(con: duckdb.DuckDBPyConnection, snapshot_id: str, parquet: Path,
+                          unchecked: str) -> list[dict]:
+    """pairs.parquet (read once) against the snapshot id, and dataset/ and the ledger's own
+    columns against pairs.parquet. `unchecked`: why the id cannot be checked, if it cannot."""
+    from assets.core.snapshot import content_digests, dataset_differences, rows_differing, snapshot_id_for
+
+    frozen = con.read_parquet(str(parquet))
+    if unchecked:
+        checks = [_check("snapshot id from pairs.parquet", None, snapshot_id, None, unchecked)]
+    else:
+        file_id = snapshot_id_for(content_digests(frozen))
+        checks = [_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id, str(parquet))]
+    try:
+        differ = dataset_differences(con, parquet.parent, frozen)
+        detail = ", ".join(f"{split}: {n} rows differ" for split, n in differ.items() if n)
+    except (OSError, ValueError, KeyError) as err:  # a missing or unreadable dataset/
+        differ, detail = {"unreadable": 1}, f"dataset/ unreadable: {err}"
+    checks.append(_check("snapshot dataset/ = pairs.parquet", not any(differ.values()), 0, sum(differ.values()), detail))
+    recorded = _query(con, "select_snapshot_ledger", snapshot_id=snapshot_id)
+    shared = [c for c in recorded.columns if c in frozen.columns]
+    off = rows_differing(recorded.select(*shared), frozen.select(*shared))
+    checks.append(_check("snapshot_pairs = pairs.parquet", off == 0, 0, off,
+                         f"{off} rows differ in {', '.join(shared)}" if off else ""))
+    return checks
+
+
+def _model_file_checks(actual: dict[str, str], manifest: dict, run: dict | None) -> list[dict]:
+    """Every model file's sha256 (`actual`, from `model_files`) against the manifest, and their
+    digest against the warehouse."""
     recorded = manifest["output"].get("files_sha256")
     if recorded is None:
         return [_check("model files sha256 = manifest", None, detail="skipped: the run predates hashes of every "
                        "model file (its weights are checked above)")]
-    actual = model_files(model_dir)
-    differ = sorted(name for name in recorded.keys() | actual.keys() if recorded.get(name) != actual.get(name))
+    differ = differing_keys(recorded, actual)
     checks = [_check("model files sha256 = manifest", not differ, len(recorded), len(actual),
                      f"changed, missing or added: {', '.join(differ)}" if differ else "")]
     if run is not None:

@@ -79,13 +79,14 @@ def snapshot_id_for(digests: duckdb.DuckDBPyRelation) -> str | None:
     return digests.query("snapshot_pair_digests", sql("select_snapshot_id")).fetchall()[0][0]
 
 
-def dataset_differences(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path) -> dict[str, int]:
-    """{split: rows of dataset/ (what trainers read) that pairs.parquet's rows of that split do
-    not have, plus the reverse}: all zero for an intact snapshot, whose id covers pairs.parquet."""
+def dataset_differences(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path,
+                        parquet: duckdb.DuckDBPyRelation) -> dict[str, int]:
+    """{split: rows of dataset/ (what trainers read) that the rows of that split in `parquet`
+    (the snapshot's pairs.parquet, read) do not have, plus the reverse}: all zero for an intact
+    snapshot, whose id covers pairs.parquet."""
     from training.data import load_snapshot  # the trainer's own reader, older layouts included
 
     loaded = load_snapshot(snapshot_dir)
-    parquet = con.read_parquet(str(Path(snapshot_dir) / "pairs.parquet"))
     return {split: rows_differing(con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
                                   parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split))
                                   .select(*DATASET_COLUMNS))
