@@ -22,6 +22,7 @@ Run it: `upvote-dpo pairs build --db PATH` (the `preference_pairs` asset), or
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import math
 import time
@@ -146,11 +147,25 @@ def _rule_params(rules: PairRules) -> dict[str, object]:
     }
 
 
+def reddit_text(text: str) -> str:
+    """A post or comment as it reads on Reddit. The API and the dumps HTML-escape `&`, `<`
+    and `>` (a quoted line is `&gt; ...`), and Reddit renders the entities users type
+    (`&nbsp;`, `&#x200B;`, which the rich-text editor writes for a blank line); a model
+    trained on the pairs should see the characters, not the escapes. Zero-width spaces are
+    dropped: invisible on the page, but tokens to a tokenizer."""
+    return html.unescape(text).replace("\u200b", "")
+
+
 def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
     """Temp tables pair_posts (prompts), pair_comments (rule verdict per top-level comment)
-    and pair_candidates (verdict per pair of surviving comments)."""
-    con.execute(sql("create_pair_posts"))
-    con.execute(sql("create_pair_comments"), _rule_params(rules))
+    and pair_candidates (verdict per pair of surviving comments), texts as they read on Reddit."""
+    con.create_function("unescaped_reddit_text", reddit_text, ["VARCHAR"], "VARCHAR")
+    try:
+        con.execute(sql("create_reddit_text_macro"))
+        con.execute(sql("create_pair_posts"))
+        con.execute(sql("create_pair_comments"), _rule_params(rules))
+    finally:  # a connection left holding a Python function leaks it at exit
+        con.remove_function("unescaped_reddit_text")
     con.execute(sql("create_pair_candidates"), {"later_must_win": rules.later_must_win,
                                                 "min_score_ratio": float(rules.min_score_ratio)})
 

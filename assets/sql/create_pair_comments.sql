@@ -1,7 +1,8 @@
 -- Every top-level comment with the first rule (in waterfall order) that removes it;
 -- removed_by NULL = the comment can be in a pair. Post-level rules come first, so every
 -- comment of a removed post carries that post's rule. An empty body is one without a
--- visible character (has_visible_text, create_warehouse_tables.sql).
+-- visible character (has_visible_text, create_warehouse_tables.sql) once decoded as it
+-- reads on Reddit (reddit_text).
 CREATE OR REPLACE TEMP TABLE pair_comments AS
 SELECT c.id,
        c.post_id,
@@ -28,6 +29,6 @@ SELECT c.id,
            WHEN $max_comment_chars > 0 AND length(c.body) > $max_comment_chars THEN 'comment_length'
            WHEN c.score IS NULL OR c.score < $min_comment_score THEN 'comment_score'
        END AS removed_by
-FROM reddit_comments AS c
+FROM (SELECT * REPLACE (reddit_text(body) AS body) FROM reddit_comments) AS c
 LEFT JOIN pair_posts AS p ON p.id = c.post_id
 WHERE c.parent_id = 't3_' || c.post_id;

@@ -15,7 +15,7 @@ import pytest
 import zstandard
 
 import assets.core.pairs as pairs_module
-from assets.core.pairs import WATERFALL, PairRules, build_pairs, pair_violations
+from assets.core.pairs import WATERFALL, PairRules, build_pairs, pair_violations, reddit_text
 from assets.core.warehouse import connect
 
 
@@ -222,6 +222,21 @@ def test_texts_without_a_visible_character_are_empty_for_rules_and_checks(con):
     assert set(violations().values()) == {0}
     con.execute("UPDATE preference_pairs SET chosen = ?", [invisible[2]])
     assert violations()["no_empty_text"] == 1  # the check sees what the rules see
+
+
+def test_texts_read_as_on_reddit_entities_decoded(con):
+    """The API and dumps escape `&`, `<`, `>`; users type entities Reddit renders. Pairs hold
+    the characters; a body that is only the editor's `&#x200B;` blank line is empty; the raw
+    tables keep the text as it came."""
+    quoted = "&gt; you can&#39;t\n\nYes &amp; no: 2 &lt; 3&nbsp;&#x200B;\u200b"
+    insert(con, [post(title="Q &amp; A", selftext="&#x200B;")],
+           [comment("a", 3, 1000), comment("b", 9, 2000, body=quoted),
+            comment("c", 40, 3000, body="&#x200B;\n\n&#x200B;")])
+    report = build_pairs(con, PairRules())
+    rows = con.execute("SELECT prompt, chosen, rejected FROM preference_pairs").fetchall()
+    assert rows == [("Q & A", "> you can't\n\nYes & no: 2 < 3\u00a0", "Answer a: some words of text")]
+    assert report.removed_by_rule["deleted"] == 2  # c's pairs with a and b
+    assert con.execute("SELECT body FROM reddit_comments WHERE id = 'b'").fetchall() == [(quoted,)]
 
 
 # --- pair rules ---------------------------------------------------------------------
@@ -431,15 +446,15 @@ def test_real_file_invariants(tmp_path, shared_reddit, name):
         assert r["score_ratio"] >= 2.0 and r["score_ratio"] == r["chosen_score"] / r["rejected_score"]
         assert r["chosen_parent"] == r["rejected_parent"] == "t3_" + r["post_id"]
         assert r["chosen_post"] == r["rejected_post"] == r["post_id"]
-        assert r["chosen_id"] != r["rejected_id"] and r["chosen"] == r["chosen_body"]
+        assert r["chosen_id"] != r["rejected_id"] and r["chosen"] == reddit_text(r["chosen_body"])
         assert r["chosen"].strip() not in ("", "[deleted]", "[removed]")
         assert r["rejected"].strip() not in ("", "[deleted]", "[removed]")
         assert r["chosen_author"] not in (None, r["op"]) and r["chosen_author"].lower() != "automoderator"
         assert r["rejected_author"] not in (None, r["op"])
         assert r["post_author"] == (None if r["op"] == "[deleted]" else r["op"])
         assert not r["score_hidden"]
-        assert r["prompt"].startswith(con.execute("SELECT title FROM reddit_submissions WHERE id = ?",
-                                                  [r["post_id"]]).fetchall()[0][0])
+        title, = con.execute("SELECT title FROM reddit_submissions WHERE id = ?", [r["post_id"]]).fetchall()[0]
+        assert r["prompt"].startswith(reddit_text(title))
         assert r["pair_id"] == hashlib.md5(f"{r['post_id']}:{r['chosen_id']}:{r['rejected_id']}".encode()).hexdigest()
         assert split_of.setdefault(r["post_id"], r["split"]) == r["split"]
         per_post[r["post_id"]] = per_post.get(r["post_id"], 0) + 1
