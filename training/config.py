@@ -27,7 +27,7 @@ class TrainConfig:
     model: str = _f("tiny", "Base model: a local transformers directory, 'smollm2-135m-instruct' or 'tiny'.")
     out_dir: str = _f("", "Output directory: the trained model, model card, training_manifest.json, metrics.jsonl.")
     # --- the objective
-    loss_type: str = _f("sigmoid", "Preference loss: sigmoid (DPO), robust, ipo, hinge or simpo (see training/losses.py).")
+    loss_type: str = _f("sigmoid", "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair or sppo_hard (see training/losses.py).")
     beta: float = _f(0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).")
     label_smoothing: float = _f(0.0, "Assumed label-noise rate for sigmoid (cDPO), robust and simpo; 0 = clean labels.")
     sft_weight: float = _f(0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.")

@@ -99,6 +99,71 @@ def simpo_loss(pc, pr, rc=None, rr=None, chosen_lengths=None, rejected_lengths=N
     return losses, chosen_rewards.detach(), rejected_rewards.detach()
 
 
+def _logratios(pc, pr, rc, rr) -> tuple[Tensor, Tensor]:
+    """The per-completion log-ratios log pi(yw) - log ref(yw) and log pi(yl) - log ref(yl)."""
+    return pc - rc, pr - rr
+
+
+def apo_zero_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
+    """APO-zero (D'Oosterlinck et al. 2024, "Anchored Preference Optimization and Contrastive
+    Revisions", Eq. 7): raise the chosen likelihood and lower the rejected one, each anchored to
+    the reference, for chosen answers better than the model's own:
+
+        L = 1 - sigmoid(beta * r_w) + sigmoid(beta * r_l),  r = log pi(y) - log ref(y)
+    """
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    losses = 1 - torch.sigmoid(beta * chosen) + torch.sigmoid(beta * rejected)
+    return (losses, *_rewards(pc, pr, rc, rr, beta))
+
+
+def apo_down_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
+    """APO-down (the same paper, Eq. 8): lower both likelihoods, the rejected one more, for
+    chosen answers worse than the model's own:
+
+        L = sigmoid(beta * r_w) + 1 - sigmoid(beta * (r_w - r_l))
+    """
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    losses = torch.sigmoid(beta * chosen) + 1 - torch.sigmoid(beta * (chosen - rejected))
+    return (losses, *_rewards(pc, pr, rc, rr, beta))
+
+
+def nca_pair_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
+    """NCA (Chen et al. 2024, "Noise Contrastive Alignment of Language Models with Explicit
+    Rewards", Eq. 12 for pairs): the absolute likelihood of the chosen answer rises, where DPO
+    only widens the gap (and can lower both):
+
+        L = -log sigmoid(beta * r_w) - 1/2 log sigmoid(-beta * r_w) - 1/2 log sigmoid(-beta * r_l)
+    """
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    losses = (-F.logsigmoid(beta * chosen) - 0.5 * F.logsigmoid(-beta * chosen)
+              - 0.5 * F.logsigmoid(-beta * rejected))
+    return (losses, *_rewards(pc, pr, rc, rr, beta))
+
+
+def bco_pair_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
+    """BCO on pairs (Jung et al. 2024, "Binary Classifier Optimization for Large Language Model
+    Alignment", Eq. 5 without the running reward shift, as TRL's `bco_pair`): each answer is
+    classified alone, chosen as good and rejected as bad:
+
+        L = -log sigmoid(beta * r_w) - log sigmoid(-beta * r_l)
+    """
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    losses = -F.logsigmoid(beta * chosen) - F.logsigmoid(-beta * rejected)
+    return (losses, *_rewards(pc, pr, rc, rr, beta))
+
+
+def sppo_hard_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
+    """SPPO with hard win probabilities (Wu et al. 2024, "Self-Play Preference Optimization for
+    Language Model Alignment", Eq. 4.7 with P(yw > yl) = 1): each log-ratio regresses to its own
+    target, +1/(2 beta) for the chosen and -1/(2 beta) for the rejected:
+
+        L = (r_w - 1 / (2 beta))^2 + (r_l + 1 / (2 beta))^2
+    """
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    losses = (chosen - 0.5 / beta) ** 2 + (rejected + 0.5 / beta) ** 2
+    return (losses, *_rewards(pc, pr, rc, rr, beta))
+
+
 def sft_loss(policy_chosen_logps: Tensor, chosen_lengths: Tensor) -> Tensor:
     """NLL of the chosen completions, averaged over all their tokens in the batch (a scalar).
 
@@ -118,6 +183,11 @@ LOSSES: dict[str, LossFn] = {
     "ipo": ipo_loss,
     "hinge": hinge_loss,
     "simpo": simpo_loss,
+    "apo_zero": apo_zero_loss,
+    "apo_down": apo_down_loss,
+    "nca_pair": nca_pair_loss,
+    "bco_pair": bco_pair_loss,
+    "sppo_hard": sppo_hard_loss,
 }
 
 # Losses that never look at a reference model: no reference log-probs are computed for them.

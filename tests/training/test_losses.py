@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from training.config import TrainConfig
-from training.losses import LOSSES, hinge_loss, ipo_loss, robust_loss, sft_loss, sigmoid_loss, simpo_loss
+from training.losses import (LOSSES, apo_down_loss, apo_zero_loss, bco_pair_loss, hinge_loss, ipo_loss, nca_pair_loss,
+                             robust_loss, sft_loss, sigmoid_loss, simpo_loss, sppo_hard_loss)
 
 # One pair, worked by hand in the docstrings below:
 #   policy chosen -10, policy rejected -12, reference -11 for both, completion lengths 4 and 2.
@@ -72,13 +73,29 @@ def test_simpo_hand_computed():
     assert smoothed.item() == pytest.approx(0.5606233, abs=1e-6)
 
 
+@pytest.mark.parametrize(("loss", "expected"), [
+    (apo_zero_loss, 0.8756470),  # 1 - sigmoid(0.25) + sigmoid(-0.25) = 1 - 0.5621765 + 0.4378235
+    (apo_down_loss, 0.9397172),  # sigmoid(0.25) + 1 - sigmoid(0.5) = 0.5621765 + 1 - 0.6224593
+    (nca_pair_loss, 1.2768788),  # -log sig(0.25) - 1/2 log sig(-0.25) - 1/2 log sig(0.25) = 0.5759394 + 0.4129697 + 0.2879697
+    (bco_pair_loss, 1.1518788),  # -log sig(0.25) - log sig(0.25) = 2 * 0.5759394
+    (sppo_hard_loss, 2.0),       # (1 - 1/(2 * 0.25))^2 + (-1 + 1/(2 * 0.25))^2 = 1 + 1
+])
+def test_per_answer_losses_hand_computed(loss, expected):
+    """The losses that score each answer's log-ratio on its own: chosen +1, rejected -1, beta 0.25,
+    so beta * r_w = 0.25 and beta * r_l = -0.25. The rewards are DPO's, beta * r."""
+    losses, chosen, rejected = loss(PC, PR, RC, RR, LC, LR, beta=BETA)
+    assert losses.item() == pytest.approx(expected, abs=1e-6)
+    assert (chosen.item(), rejected.item()) == (pytest.approx(0.25), pytest.approx(-0.25))
+
+
 def test_sft_hand_computed():
     """-(-10 - 6) / (4 + 2) = 16 / 6 = 2.666667: a token mean over the batch, not a mean of per-pair means."""
     assert sft_loss(torch.tensor([-10.0, -6.0]), torch.tensor([4.0, 2.0])).item() == pytest.approx(16 / 6)
 
 
 def test_losses_dict_and_config_validation(tmp_path):
-    assert set(LOSSES) == {"sigmoid", "robust", "ipo", "hinge", "simpo"}
+    assert set(LOSSES) == {"sigmoid", "robust", "ipo", "hinge", "simpo", "apo_zero", "apo_down", "nca_pair",
+                           "bco_pair", "sppo_hard"}
     with pytest.raises(ValueError, match="loss_type"):
         TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto")
     with pytest.raises(ValueError, match="label_smoothing"):
@@ -117,6 +134,8 @@ def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, l
 @pytest.mark.parametrize("loss_type,sft_weight,label_smoothing", [
     ("sigmoid", 0.0, 0.0), ("robust", 0.0, 0.2), ("ipo", 0.0, 0.0),
     ("hinge", 0.0, 0.0), ("sigmoid", 0.5, 0.0),  # the last one is RPO: sigmoid + 0.5 * sft
+    ("apo_zero", 0.0, 0.0), ("apo_down", 0.0, 0.0), ("nca_pair", 0.0, 0.0), ("bco_pair", 0.0, 0.0),
+    ("sppo_hard", 0.0, 0.0),
 ])
 def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, label_smoothing):
     from transformers import AutoModelForCausalLM
