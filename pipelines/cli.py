@@ -26,7 +26,7 @@ from assets.core.pairs import PairRules
 from assets.core.warehouse import PROJECT_ROOT, default_db_path
 from pipelines.audit_cli import add_audit_commands
 from training.config import TrainConfig
-from training.flags import add_dataclass_arguments, dataclass_overrides
+from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 SAMPLE_DUMPS = (
     PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst",
@@ -261,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")

@@ -20,7 +20,7 @@ import sys
 from contextlib import ExitStack
 
 from training.config import TrainConfig
-from training.flags import add_dataclass_arguments, dataclass_overrides
+from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
 
@@ -38,6 +38,7 @@ def summary(result) -> dict:
             "reference_cache": result.reference_cache}
 
 
+@closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(**dataclass_overrides(build_parser().parse_args(argv), TrainConfig))
     from training.trainer import train  # after argument parsing: --help stays fast

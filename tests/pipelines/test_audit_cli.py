@@ -9,13 +9,17 @@ import argparse
 import csv
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 
 from assets.core import audit  # noqa: E402
-from assets.core.warehouse import connect  # noqa: E402
+from assets.core.warehouse import PROJECT_ROOT, connect  # noqa: E402
 from pipelines.audit_cli import add_audit_commands  # noqa: E402
 from tests.core.lineage_factory import LineageSpec, build  # noqa: E402
 
@@ -116,6 +120,29 @@ def test_verify_exits_1_when_the_weights_changed(lineage, capsys):
     captured = capsys.readouterr()
     assert exit_.value.code == 1 and "no longer matches its record: weights sha256" in captured.err
     assert json.loads(captured.out)["ok"] is False
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+def test_a_closed_stdout_ends_the_command_quietly(lineage, tmp_path, unbuffered):
+    """`upvote-dpo audit verify MODEL | head -1`: once the reader has gone, the command ends with
+    the status a shell gives a command that a closed pipe ended (141) and no traceback, whether
+    stdout is written at each print (PYTHONUNBUFFERED) or at exit. It was a BrokenPipeError
+    traceback (exit 1), or "Exception ignored ... BrokenPipeError" (exit 120)."""
+    db, warehouse = lineage
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the first line is written, so every write finds the pipe closed
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "audit", "verify", warehouse.runs[0]["model_path"], "--db", str(db)],
+            cwd=PROJECT_ROOT, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=300,
+            env={**os.environ, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": unbuffered},
+        )
+    finally:
+        os.close(writer)
+    assert (proc.returncode, proc.stderr) == (141, ""), proc.stderr[-2000:]
 
 
 def test_forget_records_once_and_the_audit_then_flags_it(lineage, capsys):

@@ -50,6 +50,21 @@ def test_cli_flags_come_from_the_config_and_it_trains(tmp_path):
     assert "dpo:" in proc.stderr  # the tqdm bar
 
 
+def test_a_closed_stdout_ends_the_command_quietly():
+    """`python -m training --help | head -1`: the help is written at exit (stdout to a pipe is
+    buffered), after the reader has gone; the command ends with the status a shell gives a
+    command that a closed pipe ended (141), where it printed "Exception ignored ...
+    BrokenPipeError" and exited 120."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "training", "--help"], cwd=REPO, stdout=writer,
+                              stderr=subprocess.PIPE, text=True, timeout=120, env={**os.environ, "PYTHONUNBUFFERED": ""})
+    finally:
+        os.close(writer)
+    assert (proc.returncode, proc.stderr) == (141, ""), proc.stderr[-2000:]
+
+
 @pytest.mark.smollm2
 def test_smollm2_converts_once_and_matches_the_gguf():
     """The cached safetensors conversion reloads with from_pretrained and gives the GGUF's logits;
