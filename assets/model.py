@@ -22,7 +22,7 @@ from assets.core.snapshot import read_manifest as read_snapshot_manifest
 from assets.partitions import AFTER_CHECKED_UPSTREAM, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 from assets.snapshot import pair_snapshot
-from training.config import TrainConfig, changed_settings
+from training.config import TrainConfig, changed_settings, compared_settings
 from training.models import SMOLLM2, TINY, resolve_model_dir, weights_sha256
 from training.outputs import MANIFEST, read_manifest
 
@@ -30,10 +30,11 @@ TrainConfigDagster = dagster_config(TrainConfig)
 
 
 def settings_key(cfg: TrainConfig) -> str:
-    """A short hash of everything that changes the result, besides the snapshot: the settings,
-    and for a base model given as a local folder its weights (its path says nothing of them;
-    the named models are built the same way every time)."""
-    settings = cfg.hyperparameters()
+    """A short hash of everything that changes the result, besides the snapshot: the compared
+    settings (not the logging and checkpoint cadence), and for a base model given as a local
+    folder its weights (its path says nothing of them; the named models are built the same
+    way every time)."""
+    settings = compared_settings(cfg.hyperparameters())
     if cfg.model not in (SMOLLM2, TINY):
         settings["base_weights_sha256"] = weights_sha256(resolve_model_dir(cfg.model))
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]

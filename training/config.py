@@ -62,7 +62,7 @@ class TrainConfig:
     lora_r: int = _f(16, "LoRA rank.")
     lora_alpha: int = _f(32, "LoRA scaling alpha.")
     lora_dropout: float = _f(0.0, "LoRA dropout.")
-    # --- bookkeeping
+    # --- bookkeeping (recorded, not compared: see BOOKKEEPING)
     log_every: int = _f(1, "Log metrics every N optimizer steps.")
     eval_batch_size: int = _f(8, "Pairs per batch when evaluating and precomputing reference log-probs.")
     eval_max_pairs: int = _f(0, "Evaluate on at most this many eval pairs (the first ones); 0 = all.")
@@ -130,8 +130,9 @@ class TrainConfig:
         return "bf16" if self.uses_cuda() else "fp32"
 
     def hyperparameters(self) -> dict:
-        """The fields that change the result (for the manifest and model card), paths left out,
-        with precision resolved: 'auto' trains in bf16 on a GPU and in fp32 on the CPU."""
+        """The run's settings for the manifest and model card, paths left out, with precision
+        resolved: 'auto' trains in bf16 on a GPU and in fp32 on the CPU. What a resume or a
+        reuse compares of them is `compared_settings`."""
         # the memory settings trade time for memory and the device is where it runs; the gradients,
         # hence the model, are the same (to float rounding; the manifest records the device)
         skip = {"snapshot_dir", "out_dir", "resume", "cache_dir", "gradient_checkpointing", "return_memory_to_os", "device"}
@@ -139,11 +140,25 @@ class TrainConfig:
         return {**fields, "precision": self.resolved_precision()}
 
 
+# Recorded with the hyperparameters, but they change neither the weights nor the eval a run
+# reports (eval_batch_size: to float rounding, as the reference cache's key assumes), so a
+# resume or the Dagster asset's reuse of a model may differ in them.
+BOOKKEEPING = ("log_every", "checkpoint_every", "eval_batch_size")
+
+
+def compared_settings(hyperparameters: dict) -> dict:
+    """`hyperparameters` with the BOOKKEEPING fields at their defaults: what a resume must match
+    and the Dagster asset's settings key hashes. Set to the defaults rather than dropped, so a
+    model trained with the default ones keeps the settings key (and folder name) it had."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in BOOKKEEPING}
+    return {**hyperparameters, **defaults}
+
+
 def changed_settings(saved_snapshot_id: str, saved_hyperparameters: dict, cfg: TrainConfig, snapshot_id: str) -> list[str]:
-    """"name old -> new" for each of the snapshot id and `cfg.hyperparameters()` that differs
+    """"name old -> new" for each of the snapshot id and the compared settings that differs
     from what an earlier run recorded; empty when it is the same run's."""
-    saved = {"snapshot_id": saved_snapshot_id, **saved_hyperparameters}
-    wanted = {"snapshot_id": snapshot_id, **cfg.hyperparameters()}
+    saved = {"snapshot_id": saved_snapshot_id, **compared_settings(saved_hyperparameters)}
+    wanted = {"snapshot_id": snapshot_id, **compared_settings(cfg.hyperparameters())}
     return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}" for k in differing_keys(saved, wanted)]
 
 

@@ -110,6 +110,11 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
 
     second = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
     assert second.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
+    # Another logging and checkpoint cadence trains the same model: it is reused too.
+    cadence = {**TINY_TRAINING, "log_every": 2, "checkpoint_every": 1, "eval_batch_size": 2}
+    third = dg.materialize([dpo_model], run_config={"ops": {"dpo_model": {"config": cadence}}}, resources=resources,
+                           instance=instance)
+    assert third.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
     con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
     try:
         runs = con.execute("SELECT run_id, snapshot_id FROM training_runs").fetchall()

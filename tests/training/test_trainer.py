@@ -320,6 +320,24 @@ def test_a_checkpoint_from_before_settings_were_recorded_resumes_with_a_warning(
     assert _losses(resumed.history) == pytest.approx(_losses(full.history), abs=1e-6)
 
 
+def test_a_resume_may_change_the_logging_and_checkpoint_cadence(tmp_path):
+    """The cadence of logs and checkpoints, and the eval batch size, change neither the model nor
+    its eval: a resume may change them (the checkpoint recorded checkpoint_every 2, as every
+    checkpoint did) and gives the same weights, and the manifest records the new ones. Another
+    eval_max_pairs, whose eval the manifest reports beside the checkpoint's eval before, is
+    still refused."""
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(1, offset=4))
+    cfg = _cfg(snap, tmp_path / "out", max_steps=4, checkpoint_every=2)
+    full = train(cfg)  # keeps its step-2 checkpoint
+    with pytest.raises(ValueError, match=r"cannot resume .* \(eval_max_pairs 0 -> 1\)"):
+        train(dataclasses.replace(cfg, resume=True, eval_max_pairs=1))
+    resumed = train(dataclasses.replace(cfg, resume=True, checkpoint_every=3, log_every=2, eval_batch_size=2))
+    assert [h["step"] for h in resumed.history] == [1, 2, 4]
+    assert resumed.manifest["output"]["weights_sha256"] == full.manifest["output"]["weights_sha256"]
+    assert {k: resumed.manifest["hyperparameters"][k] for k in ("checkpoint_every", "log_every", "eval_batch_size")} \
+        == {"checkpoint_every": 3, "log_every": 2, "eval_batch_size": 2}
+
+
 def test_lora_trains_adapters_and_saves_a_merged_model(tmp_path):
     from transformers import AutoModelForCausalLM
 
