@@ -23,7 +23,7 @@ from assets.partitions import AFTER_CHECKED_UPSTREAM, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 from assets.snapshot import pair_snapshot
 from training.config import TrainConfig, changed_settings, compared_settings
-from training.models import SMOLLM2, TINY, resolve_model_dir, weights_sha256
+from training.models import SMOLLM2, TINY, cached_weights_sha256, resolve_model_dir
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -33,10 +33,10 @@ def settings_key(cfg: TrainConfig) -> str:
     """A short hash of everything that changes the result, besides the snapshot: the compared
     settings (not the logging and checkpoint cadence), and for a base model given as a local
     folder its weights (its path says nothing of them; the named models are built the same
-    way every time)."""
+    way every time; the weights' digest is cached, not read on every run)."""
     settings = compared_settings(cfg.hyperparameters())
     if cfg.model not in (SMOLLM2, TINY):
-        settings["base_weights_sha256"] = weights_sha256(resolve_model_dir(cfg.model))
+        settings["base_weights_sha256"] = cached_weights_sha256(resolve_model_dir(cfg.model), cfg.cache_dir)
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
 
 

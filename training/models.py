@@ -8,7 +8,8 @@
 
 Converted models live under the cache root ($UPVOTE_DPO_CACHE, else ~/.cache/upvote-dpo),
 written to a temporary directory and renamed into place, so a killed conversion never
-leaves a half-written model behind and concurrent runs do not clash.
+leaves a half-written model behind and concurrent runs do not clash. The weights' sha256
+of a local model folder is cached there too (`cached_weights_sha256`), by file size and mtime.
 
     python -m training.models smollm2-135m-instruct   # convert now, print the directory
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -154,18 +156,46 @@ def load_model_and_tokenizer(model_dir: Path):
     return model, tokenizer
 
 
-def weights_sha256(model_dir: Path) -> str:
-    """sha256 over the directory's *.safetensors / *.bin files (name and content, sorted by name)."""
+def weights_files(model_dir: Path) -> list[Path]:
+    """The directory's *.safetensors / *.bin files, sorted by name."""
     files = sorted(p for p in Path(model_dir).iterdir() if p.suffix in (".safetensors", ".bin"))
     if not files:
         raise FileNotFoundError(f"no weights files in {model_dir} (in the model cache: a build that a multi-process "
                                 "run broke before 2026-11-30 left it; delete the folder and run again)")
+    return files
+
+
+def weights_sha256(model_dir: Path) -> str:
+    """sha256 over the directory's weights files (name and content, sorted by name)."""
+    files = weights_files(model_dir)
     if len(files) == 1:
         return file_sha256(files[0])
     digest = hashlib.sha256()
     for path in files:
         digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
     return digest.hexdigest()
+
+
+def cached_weights_sha256(model_dir: Path, cache_dir: Optional[str] = None) -> str:
+    """`weights_sha256`, kept in <cache root>/weights_sha256/ with each weights file's size and
+    mtime, so a large model is read again only when one of its files changed, came or went. A
+    file rewritten with its size and mtime kept keeps the old digest (as make and rsync assume)."""
+    model_dir = Path(model_dir).resolve()
+    # stat before hashing: a file written meanwhile has a newer mtime by the next call, which reads it again
+    files = {p.name: [(st := p.stat()).st_size, st.st_mtime_ns] for p in weights_files(model_dir)}
+    entry = cache_root(cache_dir) / "weights_sha256" / f"{hashlib.sha256(str(model_dir).encode()).hexdigest()[:32]}.json"
+    if entry.exists():
+        saved = json.loads(entry.read_text())
+        if (saved["dir"], saved["files"]) == (str(model_dir), files):
+            return saved["sha256"]
+    digest = weights_sha256(model_dir)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{entry.name}-", dir=entry.parent)
+    os.fchmod(fd, 0o644)  # mkstemp makes it private; the cache is meant to be shared
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"dir": str(model_dir), "files": files, "sha256": digest}, fh)
+    os.replace(tmp, entry)  # a concurrent caller reads the old entry or this one, never half of it
+    return digest
 
 
 def file_sha256(path: Path) -> str:
