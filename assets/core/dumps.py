@@ -13,8 +13,9 @@ decompressed bytes (numpy finds the newlines: no Python object per line). A
 ingest goes through the same SQL). A line that cannot be used goes to `ingest_rejects` with
 its line number, a reason from `reddit_rows.REJECT_REASONS` and its raw bytes; blank lines
 are rejected too ("empty line"), so for every partition `lines == rows + sum(rejects)`.
-One upsert keeps the newest retrieval of each id. Re-ingesting a file replaces its rejects
-and never duplicates rows.
+One upsert keeps the newest retrieval of each id; a line without a retrieval time is stored
+with `retrieved_at` NULL and never replaces a row whose retrieval time is known (see
+`reddit_rows`). Re-ingesting a file replaces its rejects and never duplicates rows.
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ def ingest_dump(
     kind: "comments" or "submissions"; None sniffs it from the first object.
     source_name: stored as `source = "dump:<source_name>"`; default the file name.
     batch_rows: lines per batch normalised into staging.
-    now: the ingest time, used as `retrieved_at` for lines that carry no retrieval time.
+    now: the ingest time, stored as every row's `ingested_at`: it ranks rows whose retrieval
+        time is unknown (lines that carry none), which any known retrieval replaces.
     commit_every_rows: 0 (the default) merges the whole file in one transaction, after it
         is staged: a failure or a truncated file leaves the warehouse as it was. Staging
         holds ~0.35 GB per million comments (DuckDB can page it out under `memory_limit`),

@@ -7,7 +7,10 @@ serialised). DuckDB normalises them, a batch at a time, into a temp staging tabl
 field types that vary across Pushshift years are read into one, and a line that cannot be
 used is kept with the first reason that applies. `merge` then moves the rejects to
 `ingest_rejects` and upserts the rows keyed by id (delete the replaced rows, insert), so the
-newest retrieval (`retrieved_at`) of each id wins.
+newest retrieval of each id wins. A line that carries no retrieval time is stored with
+`retrieved_at` NULL (unknown) and loses to any known one, whichever came first; between
+unknown ones the later ingest (`ingested_at`) wins (`retrieval_wins` in
+create_warehouse_tables.sql).
 
 Normalising in SQL rather than per row in Python is what keeps the ingest near DuckDB's own
 speed: no Python object per line or per field (see benchmarks/README.md).
@@ -52,7 +55,7 @@ class IngestReport:
     rows: int = 0  # lines that normalised to a row
     inserted: int = 0  # ids new to the warehouse
     updated: int = 0  # stored ids replaced by this newer (or as new) retrieval
-    kept_newer: int = 0  # stored ids left alone because the stored retrieval is newer
+    kept_newer: int = 0  # stored ids left alone: the stored retrieval is newer, or known where this one's is not
     duplicates: int = 0  # rows superseded by a newer copy of the same id in this source
     rejects: dict[str, int] = field(default_factory=dict)  # reason -> count
     seconds: float = 0.0
@@ -76,11 +79,11 @@ class PartitionWriter:
     warehouse, in the caller's transaction: `ingest_dump` merges a whole file at once, the
     live ingest a batch of submissions at a time."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, retrieved_default: int):
+    def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, ingested_at: int):
         self.con, self.source = con, source
         self.table, self._staging = TABLES[kind], f"staging_{TABLES[kind]}"
         self._reject_kind = REJECT_KINDS[kind]
-        self.retrieved_default = retrieved_default  # retrieved_at of lines that carry none
+        self.ingested_at = ingested_at  # every row's; ranks those whose retrieval time is unknown
         self.report = IngestReport(source=source, kind=kind)
         self.unmerged_lines = 0  # lines staged since the last merge
         self._pending: list[tuple[int, bytes]] = []  # (line, raw) added one at a time
@@ -94,7 +97,7 @@ class PartitionWriter:
         try:
             self.con.execute(
                 sql(f"insert_into_{self._staging}"),
-                {"source": self.source, "retrieved_default": self.retrieved_default},
+                {"source": self.source, "ingested_at": self.ingested_at},
             )
         finally:
             self.con.unregister("batch")
@@ -114,7 +117,7 @@ class PartitionWriter:
 
     def merge(self) -> IngestReport:
         """Move staged rejects to ingest_rejects, then merge the staged rows into the table:
-        the newest `retrieved_at` per id wins. Run it inside a transaction."""
+        the newest retrieval per id wins (known before unknown). Run it inside a transaction."""
         self._stage_pending()
         if not self._merged_before:  # a re-run replaces the source's rejects of this kind
             self.con.execute(sql("delete_from_ingest_rejects"), [self.source, self._reject_kind])

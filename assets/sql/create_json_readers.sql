@@ -63,9 +63,9 @@ END;
 -- The table named `lines_table` (line BIGINT, raw BLOB) of dump lines, parsed. Per line:
 -- `line_reason`, why it is not an object with an id, else NULL; the `id` (`id`, else the
 -- fullname `name`, without `id_prefix`); `retrieved_at`, the first retrieval field present
--- (else `retrieved_default`) and `retrieved_reason` if it is unreadable; the JSON type `t`
--- and text `s` of each path in `fields`. One parse for the types, one for the texts.
-CREATE OR REPLACE TEMP MACRO parsed_lines(lines_table, fields, id_prefix, retrieved_default) AS TABLE
+-- (NULL when there is none: unknown) and `retrieved_reason` if it is unreadable; the JSON
+-- type `t` and text `s` of each path in `fields`. One parse for the types, one for the texts.
+CREATE OR REPLACE TEMP MACRO parsed_lines(lines_table, fields, id_prefix) AS TABLE
 WITH lines AS (
     SELECT line, raw, try(decode(raw)) AS doc FROM query_table(lines_table)
 ), typed AS (
@@ -101,7 +101,7 @@ SELECT line, raw, t[7:] AS t, s[7:] AS s,
              WHEN id_t <> 'VARCHAR' THEN 'wrong type: id' END
     ) AS line_reason,
     strip_prefix(id_s, id_prefix) AS id,
-    CASE WHEN retrieved_field IS NULL THEN retrieved_default ELSE retrieved_epoch END AS retrieved_at,
+    retrieved_epoch AS retrieved_at,
     CASE WHEN retrieved_field IS NOT NULL AND retrieved_epoch IS NULL
         THEN 'wrong type: ' || retrieved_field END AS retrieved_reason
 FROM retrieved;

@@ -1,5 +1,5 @@
 -- Raw tables: one row per Reddit id, whichever source (dump or praw) saw it.
--- created_utc and retrieved_at are epoch seconds; author NULL means deleted.
+-- created_utc, retrieved_at and ingested_at are epoch seconds; author NULL means deleted.
 -- No PRIMARY KEY: DuckDB keeps a key's index in memory and rebuilds it on every bulk
 -- write (+1.7 s per 576k comments, and a re-ingest's commit 7 s); the merge keeps ids
 -- unique and checks it for every partition (count_copies_of_staged_*.sql).
@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS reddit_submissions (
     over_18       BOOLEAN,
     stickied      BOOLEAN,
     distinguished VARCHAR,
-    retrieved_at  BIGINT,               -- when this version was fetched; the newest wins
+    retrieved_at  BIGINT,               -- when this version was fetched, NULL when the line did
+                                        -- not say; which version wins: retrieval_wins below
     source        VARCHAR NOT NULL,     -- "dump:<file name>" or "praw:<subreddit>:<day>"
     source_line   BIGINT                -- 1-based line in the dump; NULL for praw
 );
@@ -37,6 +38,21 @@ CREATE TABLE IF NOT EXISTS reddit_comments (
     source        VARCHAR NOT NULL,
     source_line   BIGINT
 );
+-- When this version was ingested (the start of its dump ingest or praw fetch): what ranks two
+-- versions whose retrieval time is unknown. Added here rather than above so older warehouses
+-- get it too; their rows keep NULL, and their retrieved_at (the ingest time for lines that
+-- carried none, as it was then) counts as known: nothing tells those rows apart.
+ALTER TABLE reddit_submissions ADD COLUMN IF NOT EXISTS ingested_at BIGINT;
+ALTER TABLE reddit_comments ADD COLUMN IF NOT EXISTS ingested_at BIGINT;
+
+-- Whether a version of a row (its retrieved_at and ingested_at) replaces the stored one of the
+-- same id: a known retrieval time always beats an unknown one (an old dump without them,
+-- ingested after a newer fetch, must not take its place), the newest known one wins, and
+-- between unknown ones the later ingest. Ties replace: a re-run rewrites its own rows.
+CREATE OR REPLACE MACRO retrieval_wins(retrieved_at, ingested_at, stored_retrieved_at, stored_ingested_at) AS
+    CASE WHEN retrieved_at IS NOT NULL THEN retrieved_at >= coalesce(stored_retrieved_at, retrieved_at)
+         ELSE stored_retrieved_at IS NULL AND ingested_at >= coalesce(stored_ingested_at, ingested_at)
+    END;
 
 -- Lines that could not be ingested, kept whole so nothing is lost.
 CREATE TABLE IF NOT EXISTS ingest_rejects (

@@ -1,6 +1,6 @@
 -- Normalise one batch of raw dump lines into staging. `batch(line BIGINT, raw BLOB)` is an
--- Arrow table registered by the caller; $source and $retrieved_default (the ingest time,
--- for lines that carry no retrieval field) are bound. Macros: create_json_readers.sql.
+-- Arrow table registered by the caller; $source and $ingested_at (the ingest's start) are
+-- bound. Macros: create_json_readers.sql.
 -- A line that cannot be used is staged with its raw bytes and the first reason that
 -- applies (reddit_rows.REJECT_REASONS), in the order the columns are read.
 INSERT INTO staging_reddit_comments BY NAME
@@ -20,7 +20,7 @@ WITH read AS (
     FROM parsed_lines('batch', [
         '$.link_id', '$.parent_id', '$.subreddit', '$.author', '$.body', '$.score',
         '$.created_utc', '$.score_hidden', '$.stickied', '$.distinguished', '$.edited'
-    ], 't1_', $retrieved_default)
+    ], 't1_')
 )
 SELECT
     id, post_id,
@@ -30,7 +30,7 @@ SELECT
     subreddit,
     CASE WHEN author_text <> '[deleted]' THEN author_text END AS author,  -- deleted: NULL
     body, score, created_utc, score_hidden, stickied, distinguished, edited,
-    retrieved_at,
+    retrieved_at, $ingested_at AS ingested_at,
     $source AS source, line AS source_line,
     coalesce(
         line_reason,

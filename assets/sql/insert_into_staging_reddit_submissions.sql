@@ -15,13 +15,13 @@ WITH read AS (
     FROM parsed_lines('batch', [
         '$.subreddit', '$.author', '$.title', '$.selftext', '$.score', '$.created_utc',
         '$.over_18', '$.stickied', '$.distinguished'
-    ], 't3_', $retrieved_default)
+    ], 't3_')
 )
 SELECT
     id, subreddit,
     CASE WHEN author_text <> '[deleted]' THEN author_text END AS author,  -- deleted: NULL
     title, selftext, score, created_utc, over_18, stickied, distinguished,
-    retrieved_at,
+    retrieved_at, $ingested_at AS ingested_at,
     $source AS source, line AS source_line,
     coalesce(
         line_reason,

@@ -3,13 +3,14 @@ all-or-nothing partitions, and the real shared files."""
 
 from __future__ import annotations
 
+import duckdb
 import orjson
 import pytest
 import zstandard
 
 from assets.core import dumps, warehouse
 from assets.core.dumps import ingest_dump
-from tests.core.conftest import PRAW_COMMENTS
+from tests.core.conftest import PRAW_COMMENTS, schema_at
 
 NOW = 1_700_000_000
 
@@ -80,7 +81,9 @@ def ingest_line(con, tmp_path, line: bytes, kind="comments") -> dict | str:
         ({"stickied": None}, "stickied", None),
         ({"score_hidden": True}, "score_hidden", True),
         ({"distinguished": "moderator"}, "distinguished", "moderator"),
-        ({}, "retrieved_at", NOW),
+        ({}, "retrieved_at", None),  # unknown: not the ingest time
+        ({}, "ingested_at", NOW),
+        ({"retrieved_on": 1650000000}, "ingested_at", NOW),
         ({"retrieved_on": 1650000000}, "retrieved_at", 1650000000),
         ({"retrieved_utc": "1650000000"}, "retrieved_at", 1650000000),
         ({"recorded_at": "2023-10-08T08:44:50"}, "retrieved_at", 1696754690),
@@ -107,7 +110,7 @@ def test_normalize_submission_fields(con, tmp_path):
     row = ingest_line(con, tmp_path, j(obj), kind="submissions")
     assert row == {"id": "p1", "subreddit": "x", "author": None, "title": "T", "selftext": "S",
                    "score": None, "created_utc": 17, "over_18": False, "stickied": None,
-                   "distinguished": None, "retrieved_at": 99}  # fmt: skip
+                   "distinguished": None, "retrieved_at": 99, "ingested_at": NOW}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -218,12 +221,60 @@ def test_duplicates_within_one_file_keep_the_newest_then_the_last(con, tmp_path)
     lines = [
         j(comment(id="a", score=1, retrieved_on=300)),
         j(comment(id="a", score=2, retrieved_on=100)),
-        j(comment(id="b", score=1)),  # no retrieval time: both get the ingest time,
+        j(comment(id="b", score=1)),  # no retrieval time: both unknown,
         j(comment(id="b", score=9)),  # so the later line wins
+        j(comment(id="c", score=3, retrieved_on=100)),  # a known time, however old,
+        j(comment(id="c", score=7)),  # beats an unknown one
     ]
-    report = ingest_dump(con, write_lines(tmp_path / "d.ndjson", lines), batch_rows=1)
-    assert (report.rows, report.inserted, report.duplicates) == (4, 2, 2)
-    assert rows(con, cols="id, score, source_line") == [("a", 1, 1), ("b", 9, 4)]
+    report = ingest_dump(con, write_lines(tmp_path / "d.ndjson", lines), batch_rows=1, now=lambda: NOW)
+    assert (report.rows, report.inserted, report.duplicates) == (6, 3, 3)
+    assert rows(con, cols="id, score, source_line") == [("a", 1, 1), ("b", 9, 4), ("c", 3, 5)]
+
+
+def test_a_known_retrieval_time_wins_over_an_unknown_one_whichever_comes_later(con, tmp_path):
+    """A line without a retrieval time is stored with retrieved_at NULL and its ingest time in
+    ingested_at. Before, it was stamped with the ingest time as if retrieved then, so an old
+    dump without retrieval times ingested after a newer retrieval replaced it."""
+
+    def ingest(name, at, **fields):
+        path = write_lines(tmp_path / f"{name}.ndjson", [j(comment(**fields))])
+        report = ingest_dump(con, path, now=lambda: at)
+        return (report.updated, report.kept_newer), rows(con, cols="score, retrieved_at, ingested_at")
+
+    assert ingest("live", NOW, score=50, retrieved_on=200)[1] == [(50, 200, NOW)]
+    # an old dump without retrieval times, ingested later: the known retrieval stays
+    assert ingest("old", NOW + 10, score=5) == ((0, 1), [(50, 200, NOW)])
+    con.execute("DELETE FROM reddit_comments")
+    assert ingest("old", NOW, score=5) == ((0, 0), [(5, None, NOW)])
+    assert ingest("older", NOW + 10, score=6) == ((1, 0), [(6, None, NOW + 10)])  # later ingest wins
+    assert ingest("known", NOW + 20, score=7, retrieved_on=100) == ((1, 0), [(7, 100, NOW + 20)])
+    assert ingest("older", NOW + 30, score=6) == ((0, 1), [(7, 100, NOW + 20)])
+    assert ingest("known_before", NOW + 40, score=8, retrieved_on=99) == ((0, 1), [(7, 100, NOW + 20)])
+
+
+def test_an_older_warehouse_gains_ingested_at_and_its_rows_count_as_known(tmp_path):
+    """Made by the schema before ingested_at (75bd7c6) and opened read-only (as the audit opens
+    it): the raw tables gain the column, in the same place as a new warehouse's. Its rows keep
+    their retrieved_at, which counts as known (that version stamped lines without a retrieval
+    time with the ingest time, and nothing tells those apart), so they rank as before."""
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(schema_at("75bd7c6"))
+    old.execute("INSERT INTO reddit_comments (id, post_id, score, retrieved_at, source) VALUES ('c1', 'p1', 50, 200, 'x')")
+    old.close()
+    with warehouse.connect(path, read_only=True) as con:
+        assert rows(con, cols="score, retrieved_at, ingested_at") == [(50, 200, None)]
+    con = warehouse.connect(path)
+    new = warehouse.connect(tmp_path / "new.duckdb")
+    for table in ("reddit_comments", "reddit_submissions"):
+        assert con.sql(f"DESCRIBE {table}").fetchall() == new.sql(f"DESCRIBE {table}").fetchall()
+    new.close()
+    unknown = write_lines(tmp_path / "unknown.ndjson", [j(comment(score=5))])
+    assert ingest_dump(con, unknown, now=lambda: NOW).kept_newer == 1
+    newer = write_lines(tmp_path / "newer.ndjson", [j(comment(score=60, retrieved_on=300))])
+    assert ingest_dump(con, newer, now=lambda: NOW).updated == 1
+    assert rows(con, cols="score, retrieved_at, ingested_at") == [(60, 300, NOW)]
+    con.close()
 
 
 # --- all or nothing ----------------------------------------------------------------------
@@ -334,11 +385,13 @@ def test_real_shared_files(con, shared_reddit, name, table, lines):
 
 def test_real_praw_comments_normalised(con):
     ingest_dump(con, PRAW_COMMENTS)
-    edited, hidden, no_retrieval = con.execute(
+    edited, hidden, no_retrieval, no_ingest = con.execute(
         """SELECT count(*) FILTER (WHERE edited), count(*) FILTER (WHERE score_hidden),
-                  count(*) FILTER (WHERE retrieved_at IS NULL) FROM reddit_comments"""
+                  count(*) FILTER (WHERE retrieved_at IS NULL), count(*) FILTER (WHERE ingested_at IS NULL)
+           FROM reddit_comments"""
     ).fetchone()
-    assert edited > 0 and hidden > 0 and no_retrieval == 0
+    assert edited > 0 and hidden > 0 and no_ingest == 0
+    assert no_retrieval == 465  # the lines whose recorded_at is null: unknown, not the ingest time
     bad_post_ids = con.execute(
         "SELECT count(*) FROM reddit_comments WHERE post_id LIKE 't3_%' OR parent_id NOT SIMILAR TO 't[13]_.*'"
     ).fetchone()[0]

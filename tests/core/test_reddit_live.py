@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import duckdb
+import orjson
 import pytest
 
+from assets.core.dumps import ingest_dump
 from assets.core.reddit_live import RedditFetchError, ingest_live, reddit_from_env, wait_seconds
 from tests.core.conftest import PRAW_COMMENTS, PRAW_SUBMISSIONS
 from tests.fakes.reddit_http import FakeRedditSession
@@ -94,8 +96,6 @@ def test_window_stops_the_listing_walk(con, fake, reddit):
 
 
 def test_dump_and_live_share_one_row_per_id(con, fake, reddit):
-    from assets.core.dumps import ingest_dump
-
     ingest_dump(con, PRAW_SUBMISSIONS)
     before = con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0]
     report, _ = live(con, reddit, ["redditdev"], replace_more_limit=0)
@@ -105,6 +105,21 @@ def test_dump_and_live_share_one_row_per_id(con, fake, reddit):
         "SELECT DISTINCT source FROM reddit_submissions WHERE subreddit = 'redditdev'"
     ).fetchall()
     assert sources == [("praw:redditdev:1970-01-01",)]
+
+
+def test_a_dump_without_retrieval_times_ingested_later_leaves_the_fetched_rows(con, fake, reddit, tmp_path):
+    """The fetched rows carry their fetch time; a dump of the same posts with other scores and
+    no retrieval time, ingested an hour later, leaves them (before, each of its lines was stamped
+    with its ingest time, as if retrieved then, and replaced the fetched row)."""
+    live(con, reddit, ["IAmA"], replace_more_limit=0)
+    stored = "SELECT id, score, retrieved_at, source FROM reddit_submissions ORDER BY id"
+    fetched = con.execute(stored).fetchall()
+    old = [orjson.dumps({**post, "score": -1, "recorded_at": None}) + b"\n"
+           for post in fake.submissions.values() if post["subreddit"] == "IAmA"]  # fmt: skip
+    (tmp_path / "RS_old.ndjson").write_bytes(b"".join(old))
+    report = ingest_dump(con, tmp_path / "RS_old.ndjson", now=lambda: NOW + 3600)
+    assert report.kept_newer == len(old) == len(fetched) > 0
+    assert con.execute(stored).fetchall() == fetched
 
 
 def test_rejected_posts_and_comments_are_both_kept_and_a_rerun_replaces_them(con, fake, reddit):

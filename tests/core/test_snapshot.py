@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 
 import duckdb
 import pyarrow.parquet as pq
@@ -16,7 +15,8 @@ from assets.core.lineage import latest_snapshot
 from assets.core.snapshot import (
     EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
 )
-from assets.core.warehouse import PROJECT_ROOT, connect, ensure_schema
+from assets.core.warehouse import connect, ensure_schema
+from tests.core.conftest import schema_at
 
 
 def insert_pairs(con, rows: list[dict]) -> None:
@@ -249,17 +249,6 @@ def test_an_older_warehouse_is_migrated(tmp_path):
     rows = con.execute("SELECT snapshot_id, content_sha256 IS NULL FROM snapshot_pairs ORDER BY content_sha256 NULLS FIRST")
     assert rows.fetchall() == [("0123456789abcdef", True), (snapshot.snapshot_id, False)]
     con.close()
-
-
-def schema_at(commit: str) -> str:
-    """create_warehouse_tables.sql as it was at `commit` (skips where the git history is not at hand)."""
-    try:
-        return subprocess.run(
-            ["git", "show", f"{commit}:assets/sql/create_warehouse_tables.sql"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as error:
-        pytest.skip(f"cannot read the schema of {commit} from git: {error}")
 
 
 def test_the_current_schema_check_knows_every_column_added_to_older_warehouses():
