@@ -15,7 +15,8 @@ its line number, a reason from `reddit_rows.REJECT_REASONS` and its raw bytes; b
 are rejected too ("empty line"), so for every partition `lines == rows + sum(rejects)`.
 One upsert keeps the newest retrieval of each id; a line without a retrieval time is stored
 with `retrieved_at` NULL and never replaces a row whose retrieval time is known (see
-`reddit_rows`). Re-ingesting a file replaces its rejects and never duplicates rows.
+`reddit_rows`). Re-ingesting a file replaces its rejects (all of them, whichever kind the
+file held before) and never duplicates rows.
 """
 
 from __future__ import annotations

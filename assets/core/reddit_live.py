@@ -171,7 +171,8 @@ def ingest_live(
     result = LiveIngestReport()
     for name in subreddits:
         source = f"praw:{name}:{_day(start_utc)}"
-        writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
+        writers = [PartitionWriter(con, kind, source, int(now()), shared_source=True)
+                   for kind in ("submissions", "comments")]  # fmt: skip
         posts, comments = writers
         result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)

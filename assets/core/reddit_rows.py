@@ -77,17 +77,24 @@ class PartitionWriter:
     (`stage`), so DuckDB can page it out, where rows appended inside an open transaction
     stay in memory (3M comments: 2.5 GB peak instead of 3.5). Only `merge` touches the
     warehouse, in the caller's transaction: `ingest_dump` merges a whole file at once, the
-    live ingest a batch of submissions at a time."""
+    live ingest a batch of submissions at a time.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, ingested_at: int):
+    shared_source: another writer merges the other kind under the same source (a live day's
+    posts and comments), so a re-run replaces only this kind's earlier rejects; else all of
+    the source's (a dump file, re-ingested under its name, may hold the other kind now)."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, ingested_at: int, *,
+        shared_source: bool = False,
+    ):
         self.con, self.source = con, source
         self.table, self._staging = TABLES[kind], f"staging_{TABLES[kind]}"
-        self._reject_kind = REJECT_KINDS[kind]
+        self._replaced_rejects = REJECT_KINDS[kind] if shared_source else None  # None: every kind
         self.ingested_at = ingested_at  # every row's; ranks those whose retrieval time is unknown
         self.report = IngestReport(source=source, kind=kind)
         self.unmerged_lines = 0  # lines staged since the last merge
         self._pending: list[tuple[int, bytes]] = []  # (line, raw) added one at a time
-        self._merged_before = False  # the first merge replaces earlier rejects (source and kind)
+        self._merged_before = False  # the first merge replaces earlier rejects
         con.execute(sql("create_json_readers"))
         con.execute(sql(f"create_{self._staging}"))
 
@@ -119,8 +126,9 @@ class PartitionWriter:
         """Move staged rejects to ingest_rejects, then merge the staged rows into the table:
         the newest retrieval per id wins (known before unknown). Run it inside a transaction."""
         self._stage_pending()
-        if not self._merged_before:  # a re-run replaces the source's rejects of this kind
-            self.con.execute(sql("delete_from_ingest_rejects"), [self.source, self._reject_kind])
+        if not self._merged_before:  # a re-run replaces the source's earlier rejects
+            replaced = {"source": self.source, "kind": self._replaced_rejects}
+            self.con.execute(sql("delete_from_ingest_rejects"), replaced)
             self._merged_before = True
         report, expected = self.report, self.unmerged_lines
         staged, rows, distinct, rejects = self.con.execute(sql(f"count_{self._staging}")).fetchall()[0]

@@ -202,6 +202,24 @@ def test_kind_sniffed_and_submissions_land_in_their_table(con, tmp_path):
     assert rejects(con)[0][1:3] == ("submission", "invalid json")
 
 
+def test_a_file_reingested_as_the_other_kind_replaces_its_rejects(con, tmp_path):
+    """A dump file holds one kind: re-ingested under the same name holding posts where it held
+    comments, its comment rejects give way to its post rejects. Before, only the rejects of
+    the kind ingested were replaced, and the same line numbers collided on ingest_rejects'
+    key (source, line). A re-run that fails leaves the earlier rejects."""
+    path = write_lines(tmp_path / "dump.ndjson", [j(comment()), b"{broken", j(comment(id="c2"))])
+    ingest_dump(con, path)
+    before = rejects(con)
+    assert [(line, kind) for line, kind, _, _ in before] == [(2, "comment")]
+    posts = [j({"id": "p1", "title": "T"}), b"[]", j({"id": "p2", "title": "U"})]
+    write_lines(path, posts)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_dump(con, path, batch_rows=1, on_batch=fail_on_third_batch)
+    assert rejects(con) == before
+    assert ingest_dump(con, path).kind == "submissions"
+    assert rejects(con) == [(2, "submission", "not an object", b"[]")]
+
+
 # --- newest retrieval wins ---------------------------------------------------------------
 
 
