@@ -7,7 +7,10 @@ For each subreddit, the newest submissions are walked (`subreddit.new`) until on
 than the window; each one in the window is fetched with its comments (`replace_more`
 bounded), normalised by the dump normalisers and merged keyed by id, newest retrieval wins,
 with `source = "praw:<subreddit>:<YYYY-MM-DD of start_utc>"`. Rows are committed every
-`batch_submissions` submissions, so a failure keeps what was already stored.
+`batch_submissions` submissions, a submission always with its comments. Whatever stops the
+walk (a fetch error, an interrupt, a bug), the complete submissions not yet committed are
+stored before the error is raised; a store that fails is rolled back whole, and is not
+tried again.
 
 Rate limit: prawcore paces requests from Reddit's x-ratelimit headers and retries 5xx itself,
 but raises `TooManyRequests` on a 429. We wait as the response says (`retry-after`, else
@@ -25,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import count
+from itertools import chain, count
 from typing import Any, TypeVar
 
 import duckdb
@@ -138,9 +141,18 @@ def _day(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
-def _store(con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter]) -> None:
-    """Merge what the writers hold, in one transaction."""
+# One fetched submission: its writer and line, then its comments' writer and lines.
+Fetched = list[tuple[PartitionWriter, bytes]]
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter], batch: list[Fetched], numbers: count
+) -> None:
+    """Hand the writers the batch's lines, numbered in order, and merge what they hold, in one
+    transaction."""
     with transaction(con):
+        for writer, line in chain.from_iterable(batch):
+            writer.add(next(numbers), line)
         for writer in writers:
             writer.merge()
 
@@ -176,7 +188,8 @@ def ingest_live(
         posts, comments = writers
         result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
-        item_numbers, pending = count(1), 0
+        item_numbers = count(1)
+        batch: list[Fetched] = []  # complete submissions not yet stored
         listing = reddit.subreddit(name).new(limit=max_submissions)
         try:
             while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
@@ -190,19 +203,23 @@ def ingest_live(
                 retrieved = int(now())
                 lines = [(posts, _line(_raw(submission, SUBMISSION_FIELDS), retrieved))]
                 lines += [(comments, _line(_raw(c, COMMENT_FIELDS), retrieved)) for c in forest.list()]
-                for writer, line in lines:  # the post only ever goes in with all its comments
-                    writer.add(next(item_numbers), line)
-                pending += 1
-                if pending == batch_submissions:
-                    _store(con, writers)
-                    pending = 0
-        except RedditFetchError:  # a fetch, not a store: a failed store's batch is rolled back
-            if pending:  # complete submissions are stored even when a later fetch fails
-                _store(con, writers)
+                # One append: even an interrupt cannot leave a post in the batch without all its
+                # comments, as adding them to the writers one by one could.
+                batch.append(lines)
+                if len(batch) == batch_submissions:
+                    full, batch = batch, []  # a failed store is rolled back, not tried again
+                    _store(con, writers, full, item_numbers)
+        except BaseException as error:  # a fetch error, an interrupt, a bug: keep what is complete
+            try:
+                if batch:
+                    _store(con, writers, batch, item_numbers)
+            except Exception as failure:  # the error that stopped the walk stays the one raised
+                error.add_note(f"r/{name}: the {len(batch)} complete submissions fetched could not be "
+                               f"stored: {type(failure).__name__}: {failure}")  # fmt: skip
             raise
-        # Even with nothing pending: the first merge replaces an earlier run's rejects, which
-        # only a run that succeeded may do.
-        _store(con, writers)
+        # Even with nothing left: the first merge replaces an earlier run's rejects, which a run
+        # that failed before storing anything must not do.
+        _store(con, writers, batch, item_numbers)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 

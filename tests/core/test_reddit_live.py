@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from itertools import count
 
 import duckdb
 import orjson
@@ -48,6 +49,22 @@ def post_with_reply(fake, subreddit="IAmA") -> tuple[dict, dict]:
         for post in fake.submissions.values() if post["subreddit"] == subreddit
         for reply in fake.comments_by_post.get(post["id"], []) if reply["parent_id"] == f"t3_{post['id']}"
     )  # fmt: skip
+
+
+def at_api_request(fake, n, action) -> None:
+    """Call `action` just before the fake answers its n-th API request (token requests not counted)."""
+    request, served = fake.request, count(1)
+
+    def hooked(method, url, **kwargs):
+        if "access_token" not in url and next(served) == n:
+            action()
+        return request(method, url, **kwargs)
+
+    fake.request = hooked
+
+
+def interrupt() -> None:
+    raise KeyboardInterrupt
 
 
 def rejects(con):
@@ -184,17 +201,8 @@ def test_repeated_429_fails_clearly_and_keeps_stored_batches(con, fake, reddit, 
     calls_per_post = 1  # one thread request each (replace_more_limit=0)
     listing_pages = 1
     # Let the listing and the first 4 threads through, then rate-limit everything.
-    fake_request = fake.request
-    served = {"n": 0}
-
-    def request(method, url, **kwargs):
-        if "access_token" not in url:
-            served["n"] += 1
-            if served["n"] == listing_pages + 4 * calls_per_post + 1:
-                fake.fail_next(429, {"retry-after": "30"}, times=100)
-        return fake_request(method, url, **kwargs)
-
-    fake.request = request
+    at_api_request(fake, listing_pages + 4 * calls_per_post + 1,
+                   lambda: fake.fail_next(429, {"retry-after": "30"}, times=100))  # fmt: skip
     with pytest.raises(RedditFetchError, match=r"r/AskReddit: still rate limited \(HTTP 429\)") as err:
         live(con, reddit, ["AskReddit"], replace_more_limit=0, max_retries=3, batch_submissions=2)
     assert len(posts) > 4
@@ -203,6 +211,34 @@ def test_repeated_429_fails_clearly_and_keeps_stored_batches(con, fake, reddit, 
     assert "waiting 30.0s" in caplog.text
     assert err.value.__cause__ is None
     assert not any(secret in text for secret in SECRETS)
+
+
+def test_an_interrupt_stores_the_complete_submissions_fetched_then_is_raised(con, fake, reddit):
+    """Not only a fetch error: an interrupt (or any error) while fetching the 5th thread, in a
+    batch of 25, stores the 4 complete submissions with their comments. Before, only a
+    RedditFetchError stored them; anything else dropped them."""
+    at_api_request(fake, 1 + 4 + 1, interrupt)  # the listing, 4 threads, then ^C
+    with pytest.raises(KeyboardInterrupt):
+        live(con, reddit, ["AskReddit"], replace_more_limit=0)
+    posts, comments, orphans = con.execute(
+        """SELECT (SELECT count(*) FROM reddit_submissions), count(*),
+                  count(*) FILTER (WHERE post_id NOT IN (SELECT id FROM reddit_submissions))
+           FROM reddit_comments"""
+    ).fetchone()
+    assert (posts, orphans) == (4, 0) and comments > 0
+
+
+def test_a_failed_store_of_what_was_fetched_does_not_hide_the_interrupt(con, fake, reddit):
+    def break_the_warehouse_then_interrupt():
+        con.execute("DROP TABLE reddit_comments")  # the comments merge on the way out fails
+        interrupt()
+
+    at_api_request(fake, 1 + 4 + 1, break_the_warehouse_then_interrupt)
+    with pytest.raises(KeyboardInterrupt) as err:
+        live(con, reddit, ["AskReddit"], replace_more_limit=0)
+    (note,) = err.value.__notes__
+    assert note.startswith("r/AskReddit: the 4 complete submissions fetched could not be stored: CatalogException")
+    assert con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0] == 0  # rolled back
 
 
 def test_5xx_is_retried_by_prawcore_then_a_clear_error(con, fake, reddit, monkeypatch):
