@@ -71,7 +71,7 @@ class TrainConfig:
     cache_dir: Optional[str] = _f(None, "Cache for converted models and reference log-probs (default $UPVOTE_DPO_CACHE or ~/.cache/upvote-dpo).")
 
     def __post_init__(self):
-        from training.losses import LOSSES  # local: config stays importable on its own
+        from training.losses import LABEL_SMOOTHED, LOSSES  # local: config stays importable on its own
 
         if not self.snapshot_dir:
             raise ValueError("snapshot_dir is required")
@@ -89,6 +89,8 @@ class TrainConfig:
             raise ValueError("beta must be > 0")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError("label_smoothing must be in [0, 0.5)")
+        if self.label_smoothing and self.loss_type not in LABEL_SMOOTHED:
+            raise ValueError(f"label_smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}")
         if self.sft_weight < 0:
             raise ValueError("sft_weight must be >= 0")
         for name in ("batch_size", "grad_accum_steps", "eval_batch_size", "log_every", "lora_r"):

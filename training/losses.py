@@ -192,3 +192,6 @@ LOSSES: dict[str, LossFn] = {
 
 # Losses that never look at a reference model: no reference log-probs are computed for them.
 REFERENCE_FREE = {"simpo"}
+# Losses that read `label_smoothing`; the others have no label-noise term, so a rate set for
+# them is refused rather than ignored.
+LABEL_SMOOTHED = {"sigmoid", "robust", "simpo"}
