@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 import zstandard
 
-from assets.core.reddit_rows import IngestReport, Kind, PartitionWriter
+from assets.core.reddit_rows import IngestReport, Kind, PartitionWriter, drop_earlier_rejects
 from assets.core.warehouse import transaction
 
 ZSTD_MAX_WINDOW = 2**31  # real dumps are written with `zstd --long=31`
@@ -226,6 +226,7 @@ def ingest_dump(
     lines = _stage_lines(path, writer, batch_rows, merge_when_due)
     with transaction(con):
         report = writer.merge()
+        drop_earlier_rejects(con, writer.source, writer.rejected_lines)
     report.lines = lines
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -10,7 +10,8 @@ with `source = "praw:<subreddit>:<YYYY-MM-DD of start_utc>"`. Rows are committed
 `batch_submissions` submissions, a submission always with its comments. Whatever stops the
 walk (a fetch error, an interrupt, a bug), the complete submissions not yet committed are
 stored before the error is raised; a store that fails is rolled back whole, and is not
-tried again.
+tried again. A run's rejects are written over the earlier run's on the same lines as it goes;
+the earlier run's other rejects are deleted only when the run completes.
 
 Rate limit: prawcore paces requests from Reddit's x-ratelimit headers and retries 5xx itself,
 but raises `TooManyRequests` on a 429. We wait as the response says (`retry-after`, else
@@ -36,7 +37,7 @@ import orjson
 import praw
 from prawcore.exceptions import PrawcoreException, ResponseException, TooManyRequests
 
-from assets.core.reddit_rows import IngestReport, PartitionWriter
+from assets.core.reddit_rows import IngestReport, PartitionWriter, drop_earlier_rejects
 from assets.core.warehouse import transaction
 
 log = logging.getLogger(__name__)
@@ -146,15 +147,18 @@ Fetched = list[tuple[PartitionWriter, bytes]]
 
 
 def _store(
-    con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter], batch: list[Fetched], numbers: count
+    con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter], batch: list[Fetched], numbers: count,
+    *, completed: bool = False,
 ) -> None:
     """Hand the writers the batch's lines, numbered in order, and merge what they hold, in one
-    transaction."""
+    transaction; for the run's `completed` last batch, then drop the earlier run's other rejects."""
     with transaction(con):
         for writer, line in chain.from_iterable(batch):
             writer.add(next(numbers), line)
         for writer in writers:
             writer.merge()
+        if completed:  # both kinds' writers share the source and its line numbers
+            drop_earlier_rejects(con, writers[0].source, [line for w in writers for line in w.rejected_lines])
 
 
 def ingest_live(
@@ -183,8 +187,7 @@ def ingest_live(
     result = LiveIngestReport()
     for name in subreddits:
         source = f"praw:{name}:{_day(start_utc)}"
-        writers = [PartitionWriter(con, kind, source, int(now()), shared_source=True)
-                   for kind in ("submissions", "comments")]  # fmt: skip
+        writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
         posts, comments = writers
         result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
@@ -217,9 +220,8 @@ def ingest_live(
                 error.add_note(f"r/{name}: the {len(batch)} complete submissions fetched could not be "
                                f"stored: {type(failure).__name__}: {failure}")  # fmt: skip
             raise
-        # Even with nothing left: the first merge replaces an earlier run's rejects, which a run
-        # that failed before storing anything must not do.
-        _store(con, writers, batch, item_numbers)
+        # Even with nothing left: only a run that completed replaces an earlier run's rejects.
+        _store(con, writers, batch, item_numbers, completed=True)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 

@@ -40,8 +40,6 @@ REJECT_REASONS = (
 )
 
 TABLES: dict[str, str] = {"comments": "reddit_comments", "submissions": "reddit_submissions"}
-# ingest_rejects.kind of each kind's rejects
-REJECT_KINDS: dict[str, str] = {"comments": "comment", "submissions": "submission"}
 
 
 @dataclass
@@ -79,22 +77,18 @@ class PartitionWriter:
     warehouse, in the caller's transaction: `ingest_dump` merges a whole file at once, the
     live ingest a batch of submissions at a time.
 
-    shared_source: another writer merges the other kind under the same source (a live day's
-    posts and comments), so a re-run replaces only this kind's earlier rejects; else all of
-    the source's (a dump file, re-ingested under its name, may hold the other kind now)."""
+    A merge writes its rejects over any earlier ones on the same lines and deletes none: a run
+    that fails part way leaves the earlier run's other rejects. A run that completes then calls
+    `drop_earlier_rejects` with every line it rejected."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, ingested_at: int, *,
-        shared_source: bool = False,
-    ):
+    def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, ingested_at: int):
         self.con, self.source = con, source
         self.table, self._staging = TABLES[kind], f"staging_{TABLES[kind]}"
-        self._replaced_rejects = REJECT_KINDS[kind] if shared_source else None  # None: every kind
         self.ingested_at = ingested_at  # every row's; ranks those whose retrieval time is unknown
         self.report = IngestReport(source=source, kind=kind)
         self.unmerged_lines = 0  # lines staged since the last merge
         self._pending: list[tuple[int, bytes]] = []  # (line, raw) added one at a time
-        self._merged_before = False  # the first merge replaces earlier rejects
+        self.rejected_lines: list[int] = []  # every line merged into ingest_rejects so far
         con.execute(sql("create_json_readers"))
         con.execute(sql(f"create_{self._staging}"))
 
@@ -126,15 +120,11 @@ class PartitionWriter:
         """Move staged rejects to ingest_rejects, then merge the staged rows into the table:
         the newest retrieval per id wins (known before unknown). Run it inside a transaction."""
         self._stage_pending()
-        if not self._merged_before:  # a re-run replaces the source's earlier rejects
-            replaced = {"source": self.source, "kind": self._replaced_rejects}
-            self.con.execute(sql("delete_from_ingest_rejects"), replaced)
-            self._merged_before = True
         report, expected = self.report, self.unmerged_lines
         staged, rows, distinct, rejects = self.con.execute(sql(f"count_{self._staging}")).fetchall()[0]
         if staged != expected:  # never merge a partial staging table (see the staging DDL)
             raise RuntimeError(f"{self.source}: staged {expected} lines, read back {staged}")
-        self.con.execute(sql(f"insert_into_ingest_rejects_from_{self._staging}"))
+        rejected = self.con.execute(sql(f"insert_into_ingest_rejects_from_{self._staging}")).fetchall()
         (replaced,) = self.con.execute(sql(f"delete_from_{self.table}")).fetchall()[0]
         (written,) = self.con.execute(sql(f"insert_into_{self.table}")).fetchall()[0]
         (copies,) = self.con.execute(sql(f"count_copies_of_staged_{self.table}")).fetchall()[0]
@@ -142,6 +132,7 @@ class PartitionWriter:
             raise RuntimeError(f"{self.source}: merge left {copies} extra rows for its ids")
         self.con.execute(sql(f"delete_from_{self._staging}"))
         self.unmerged_lines = 0
+        self.rejected_lines += [line for (line,) in rejected]  # after the last statement that can fail
         report.rows += rows
         report.inserted += written - replaced
         report.updated += replaced
@@ -150,3 +141,11 @@ class PartitionWriter:
         for entry in rejects or ():  # NULL when nothing was rejected
             report.rejects[entry["key"]] = report.rejects.get(entry["key"], 0) + entry["value"]
         return report
+
+
+def drop_earlier_rejects(con: duckdb.DuckDBPyConnection, source: str, rejected_lines: list[int]) -> None:
+    """Delete the source's rejects that a completed run did not write (it wrote `rejected_lines`),
+    whatever their kind: what an earlier run of the partition rejected and this one no longer
+    does, or a dump file's lines when it held the other kind. Run it in the run's last
+    transaction, after its last merge."""
+    con.execute(sql("delete_from_ingest_rejects"), {"source": source, "kept_lines": rejected_lines})

@@ -1,5 +1,6 @@
--- A re-run of a partition replaces its rejects instead of appending to them: all of the
--- source's ($kind NULL) for a dump file, which holds one kind, though re-ingested under its
--- name it may hold the other one now; of $kind only for a live day, whose posts and comments
--- writers share one source, each merging its own rejects.
-DELETE FROM ingest_rejects WHERE source = $source AND kind = coalesce($kind, kind);
+-- A completed run of a partition replaces its rejects: delete the source's rejects it did not
+-- write ($kept_lines: the lines it rejected, each written over any earlier reject of that line),
+-- whatever their kind: a live day's posts and comments share one source and one line count,
+-- and a dump file re-ingested under its name may hold the other kind now.
+DELETE FROM ingest_rejects
+WHERE source = $source AND line NOT IN (SELECT unnest($kept_lines::BIGINT[]));  -- a hash anti-join

@@ -176,6 +176,38 @@ def test_a_rerun_failing_before_storing_anything_keeps_the_earlier_rejects(con, 
     assert rejects(con) == kept
 
 
+def test_a_rerun_stopped_part_way_keeps_the_earlier_rejects_it_did_not_reach(con, fake, reddit):
+    """A run that stores what it fetched before an interrupt has not seen the rest of the day:
+    the earlier run's reject of a later thread stays until a run completes."""
+    posts = sorted((p for p in fake.submissions.values() if p["subreddit"] == "AskReddit"),
+                   key=lambda p: -p["created_utc"])  # fmt: skip
+    late = next(p for p in posts[6:] if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
+    next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
+    live(con, reddit, ["AskReddit"], replace_more_limit=0)
+    kept = rejects(con)
+    assert len(kept) == 1
+    at_api_request(fake, 1 + 4 + 1, interrupt)  # the listing, 4 threads, then ^C
+    with pytest.raises(KeyboardInterrupt):
+        live(con, reddit, ["AskReddit"], replace_more_limit=0)
+    assert con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0] > 4  # the 4 were stored again
+    assert rejects(con) == kept
+
+
+def test_a_rerun_may_reject_a_post_on_the_line_of_an_earlier_comment_reject(con, fake, reddit):
+    """A day's posts and comments share one source and one line count: when a thread loses its
+    comments, the next post can land on the line an earlier run's comment reject holds."""
+    first, second = sorted((p for p in fake.submissions.values() if p["subreddit"] == "IAmA"),
+                           key=lambda p: -p["created_utc"])[:2]  # fmt: skip
+    reply = next(c for c in fake.comments_by_post[first["id"]] if c["parent_id"] == f"t3_{first['id']}")
+    reply["score"] = "n/a"
+    live(con, reddit, ["IAmA"], replace_more_limit=0)
+    ((_, line, kind, _, _),) = rejects(con)
+    assert (line, kind) == (2, "comment")
+    reply["score"], fake.comments_by_post[first["id"]], second["score"] = 5, [], "bad"
+    live(con, reddit, ["IAmA"], replace_more_limit=0)
+    assert [(line, kind, reason) for _, line, kind, reason, _ in rejects(con)] == [(2, "submission", "wrong type: score")]
+
+
 def test_a_failed_store_raises_its_own_error_and_stores_nothing(con, fake, reddit):
     con.execute("DROP TABLE reddit_comments")  # a warehouse the comments merge fails on
     with pytest.raises(duckdb.CatalogException, match="reddit_comments"):
