@@ -15,7 +15,7 @@ from assets.ingest import reddit_dump, reddit_live
 from assets.partitions import AFTER_NEW_RAW_DATA, WAREHOUSE_WRITER_POOL
 from assets.resources import Warehouse
 
-PAIRS_CODE_VERSION = "1"
+PAIRS_CODE_VERSION = "2"  # 2: texts as they read on Reddit (HTML entities decoded)
 
 # Check name -> what it guarantees; `count_pair_violations.sql` has a column per name.
 PAIR_CHECKS = {

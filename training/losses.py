@@ -26,13 +26,21 @@ import torch.nn.functional as F
 Tensor = torch.Tensor
 
 
+def _logratios(pc, pr, rc, rr) -> tuple[Tensor, Tensor]:
+    """The per-completion log-ratios r_w = log pi(yw) - log ref(yw) and r_l, each (B,)."""
+    return pc - rc, pr - rr
+
+
 def _logratio_margin(pc, pr, rc, rr) -> Tensor:
-    """h = (log pi(yw) - log ref(yw)) - (log pi(yl) - log ref(yl)), shape (B,)."""
-    return (pc - rc) - (pr - rr)
+    """h = r_w - r_l, shape (B,)."""
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    return chosen - rejected
 
 
 def _rewards(pc, pr, rc, rr, beta) -> tuple[Tensor, Tensor]:
-    return beta * (pc - rc).detach(), beta * (pr - rr).detach()
+    """DPO's implicit rewards beta * r_w and beta * r_l, detached (for logging)."""
+    chosen, rejected = _logratios(pc, pr, rc, rr)
+    return beta * chosen.detach(), beta * rejected.detach()
 
 
 def sigmoid_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
@@ -97,11 +105,6 @@ def simpo_loss(pc, pr, rc=None, rr=None, chosen_lengths=None, rejected_lengths=N
     z = chosen_rewards - rejected_rewards - gamma
     losses = -(1 - label_smoothing) * F.logsigmoid(z) - label_smoothing * F.logsigmoid(-z)
     return losses, chosen_rewards.detach(), rejected_rewards.detach()
-
-
-def _logratios(pc, pr, rc, rr) -> tuple[Tensor, Tensor]:
-    """The per-completion log-ratios log pi(yw) - log ref(yw) and log pi(yl) - log ref(yl)."""
-    return pc - rc, pr - rr
 
 
 def apo_zero_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):

@@ -5,7 +5,8 @@ reference log-probs), evaluate before, the step loop (gradient accumulation, log
 checkpoints), evaluate after, save (model, model card, manifest).
 
 Features and assumptions
-  * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, + RPO's sft term);
+  * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair,
+    bco_pair, sppo_hard, + RPO's sft term);
   * one forward per batch, one row per pair: the prompt once, then the chosen and the
     rejected completion, each seeing only the prompt and itself (training.data.collate);
     log-probs on the completion positions only (training.logps), never full-vocabulary

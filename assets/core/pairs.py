@@ -25,8 +25,11 @@ import dataclasses
 import html
 import json
 import math
+import re
 import time
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -147,25 +150,38 @@ def _rule_params(rules: PairRules) -> dict[str, object]:
     }
 
 
+# An HTML entity as Reddit's markdown decodes it: with its ';'. html.unescape alone also takes
+# HTML5's legacy ones without it, which turns the '&region=' of a URL into '®ion='.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 def reddit_text(text: str) -> str:
     """A post or comment as it reads on Reddit. The API and the dumps HTML-escape `&`, `<`
     and `>` (a quoted line is `&gt; ...`), and Reddit renders the entities users type
     (`&nbsp;`, `&#x200B;`, which the rich-text editor writes for a blank line); a model
     trained on the pairs should see the characters, not the escapes. Zero-width spaces are
     dropped: invisible on the page, but tokens to a tokenizer."""
-    return html.unescape(text).replace("\u200b", "")
+    return _ENTITY.sub(lambda entity: html.unescape(entity.group()), text).replace("\u200b", "")
+
+
+@contextmanager
+def _reddit_text_function(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """`reddit_text` as the SQL function the reddit_text macro calls, for the duration of a
+    build. Outside its transaction: an aborted transaction refuses `remove_function`, and a
+    connection left holding the function refuses the next build and leaks it at exit."""
+    con.create_function("unescaped_reddit_text", reddit_text, ["VARCHAR"], "VARCHAR")
+    try:
+        yield
+    finally:
+        con.remove_function("unescaped_reddit_text")
 
 
 def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
     """Temp tables pair_posts (prompts), pair_comments (rule verdict per top-level comment)
     and pair_candidates (verdict per pair of surviving comments), texts as they read on Reddit."""
-    con.create_function("unescaped_reddit_text", reddit_text, ["VARCHAR"], "VARCHAR")
-    try:
-        con.execute(sql("create_reddit_text_macro"))
-        con.execute(sql("create_pair_posts"))
-        con.execute(sql("create_pair_comments"), _rule_params(rules))
-    finally:  # a connection left holding a Python function leaks it at exit
-        con.remove_function("unescaped_reddit_text")
+    con.execute(sql("create_reddit_text_macro"))
+    con.execute(sql("create_pair_posts"))
+    con.execute(sql("create_pair_comments"), _rule_params(rules))
     con.execute(sql("create_pair_candidates"), {"later_must_win": rules.later_must_win,
                                                 "min_score_ratio": float(rules.min_score_ratio)})
 
@@ -203,7 +219,7 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
             else:
                 per_sub.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
 
-    with transaction(con):
+    with _reddit_text_function(con), transaction(con):
         _select_comments(con, rules)
         charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
         charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())

@@ -228,13 +228,15 @@ def test_texts_read_as_on_reddit_entities_decoded(con):
     """The API and dumps escape `&`, `<`, `>`; users type entities Reddit renders. Pairs hold
     the characters; a body that is only the editor's `&#x200B;` blank line is empty; the raw
     tables keep the text as it came."""
-    quoted = "&gt; you can&#39;t\n\nYes &amp; no: 2 &lt; 3&nbsp;&#x200B;\u200b"
+    quoted = ("&gt; you can&#39;t\n\nYes &amp; no: 2 &lt; 3&nbsp;&#x200B;\u200b "
+              "https://x.org/?q=1&region=us&copy=2 S&P &unknown;")
     insert(con, [post(title="Q &amp; A", selftext="&#x200B;")],
            [comment("a", 3, 1000), comment("b", 9, 2000, body=quoted),
             comment("c", 40, 3000, body="&#x200B;\n\n&#x200B;")])
     report = build_pairs(con, PairRules())
     rows = con.execute("SELECT prompt, chosen, rejected FROM preference_pairs").fetchall()
-    assert rows == [("Q & A", "> you can't\n\nYes & no: 2 < 3\u00a0", "Answer a: some words of text")]
+    assert rows == [("Q & A", "> you can't\n\nYes & no: 2 < 3\u00a0 https://x.org/?q=1&region=us&copy=2 S&P &unknown;",
+                     "Answer a: some words of text")]  # a bare & (no ';') is text, as on Reddit
     assert report.removed_by_rule["deleted"] == 2  # c's pairs with a and b
     assert con.execute("SELECT body FROM reddit_comments WHERE id = 'b'").fetchall() == [(quoted,)]
 
@@ -359,14 +361,16 @@ def test_each_build_is_recorded_with_its_rules_however_it_is_started(con):
     assert json.loads(recorded)["kept"] == report.kept
 
 
-def test_failed_rebuild_leaves_old_pairs_intact(con, monkeypatch):
+# insert_into_preference_pairs fails after the DELETE ran; create_pair_comments while the
+# build's Python function (reddit_text) is registered
+@pytest.mark.parametrize("failing", ["insert_into_preference_pairs", "create_pair_comments"])
+def test_failed_rebuild_leaves_old_pairs_intact(con, monkeypatch, failing):
     insert(con, [post()], BASE)
     build_pairs(con, PairRules())
     before = con.execute("SELECT * FROM preference_pairs").fetchall()
     real_sql = pairs_module.sql
-    # fails after the DELETE ran, inside the transaction
     monkeypatch.setattr(pairs_module, "sql", lambda name: "SELECT * FROM no_such_table"
-                        if name == "insert_into_preference_pairs" else real_sql(name))
+                        if name == failing else real_sql(name))
     insert(con, [], [comment("x", 40, 3000)])
     with pytest.raises(Exception, match="no_such_table"):
         build_pairs(con, PairRules())
