@@ -177,12 +177,14 @@ def weights_sha256(model_dir: Path) -> str:
 
 
 def cached_weights_sha256(model_dir: Path, cache_dir: Optional[str] = None) -> str:
-    """`weights_sha256`, kept in <cache root>/weights_sha256/ with each weights file's size and
-    mtime, so a large model is read again only when one of its files changed, came or went. A
-    file rewritten with its size and mtime kept keeps the old digest (as make and rsync assume)."""
+    """`weights_sha256`, kept in <cache root>/weights_sha256/ with each weights file's size, mtime,
+    inode and ctime, so a large model is read again only when one of its files changed, came or
+    went. The ctime and inode catch what size and mtime alone miss: another checkpoint of the
+    same architecture (the same size) copied over it with its mtime kept (`cp -p`, `rsync -t`)."""
     model_dir = Path(model_dir).resolve()
-    # stat before hashing: a file written meanwhile has a newer mtime by the next call, which reads it again
-    files = {p.name: [(st := p.stat()).st_size, st.st_mtime_ns] for p in weights_files(model_dir)}
+    # stat before hashing: a file written meanwhile has a newer ctime by the next call, which reads it again
+    files = {p.name: [(st := p.stat()).st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+             for p in weights_files(model_dir)}
     entry = cache_root(cache_dir) / "weights_sha256" / f"{hashlib.sha256(str(model_dir).encode()).hexdigest()[:32]}.json"
     if entry.exists():
         saved = json.loads(entry.read_text())

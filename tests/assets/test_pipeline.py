@@ -162,9 +162,11 @@ def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset
     assert {pair["first_step"] for pair in audited["pairs"]} == set(range(TINY_TRAINING["max_steps"]))
 
 
-def test_settings_key_follows_a_local_base_models_weights_without_reading_them_each_time(tmp_path):
-    """The weights' digest is cached by each file's size and mtime: an edit that keeps both goes
-    unseen, which shows the file was not read again; a new mtime has it read again."""
+def test_settings_key_follows_a_local_base_models_weights_without_reading_them_each_time(tmp_path, monkeypatch):
+    """The weights' digest is cached by each file's size, mtime, inode and ctime: an unchanged
+    model is not read again; another checkpoint of the same size copied over it with its mtime
+    kept (`cp -p`) is."""
+    import training.models
     from assets.model import settings_key
     from training import TrainConfig
     from training.models import cached_weights_sha256, tiny_dir, weights_sha256
@@ -173,11 +175,13 @@ def test_settings_key_follows_a_local_base_models_weights_without_reading_them_e
     shutil.copytree(tiny_dir(None), local)
     cfg = TrainConfig(snapshot_dir="s", out_dir="o", model=str(local), cache_dir=cache)
     before = settings_key(cfg)
-    assert settings_key(cfg) == before and settings_key(TrainConfig(snapshot_dir="s", out_dir="o")) != before
+    reads = []
+    monkeypatch.setattr(training.models, "weights_sha256", lambda d: reads.append(d) or weights_sha256(d))
+    assert settings_key(cfg) == before and reads == []
+    assert settings_key(TrainConfig(snapshot_dir="s", out_dir="o")) != before
     weights = local / "model.safetensors"
     stat, data = weights.stat(), weights.read_bytes()
-    weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # fine-tuned in place: same path, other model
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert settings_key(cfg) == before
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    assert settings_key(cfg) != before and cached_weights_sha256(local, cache) == weights_sha256(local)
+    weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # fine-tuned in place: same path, same size
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
+    assert settings_key(cfg) != before and len(reads) == 1
+    assert cached_weights_sha256(local, cache) == weights_sha256(local) and len(reads) == 1
