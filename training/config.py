@@ -148,11 +148,24 @@ class TrainConfig:
 BOOKKEEPING = ("log_every", "checkpoint_every", "eval_batch_size")
 
 
+def unused_settings(hyperparameters: dict) -> tuple[str, ...]:
+    """The fields these settings make the run ignore: `epochs` when `max_steps` is set, SimPO's
+    gamma with another loss, the LoRA shape without LoRA."""
+    unused = ("epochs",) if hyperparameters.get("max_steps") else ()
+    if hyperparameters.get("loss_type") != "simpo":
+        unused += ("simpo_gamma",)
+    if not hyperparameters.get("use_lora"):
+        unused += ("lora_r", "lora_alpha", "lora_dropout")
+    return unused
+
+
 def compared_settings(hyperparameters: dict) -> dict:
-    """`hyperparameters` with the BOOKKEEPING fields at their defaults: what a resume must match
-    and the Dagster asset's settings key hashes. Set to the defaults rather than dropped, so a
-    model trained with the default ones keeps the settings key (and folder name) it had."""
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in BOOKKEEPING}
+    """`hyperparameters` with the BOOKKEEPING fields and the `unused_settings` at their defaults:
+    what a resume must match and the Dagster asset's settings key hashes. Set to the defaults
+    rather than dropped, so a model trained with the default ones keeps the settings key (and
+    folder name) it had."""
+    ignored = set(BOOKKEEPING) | set(unused_settings(hyperparameters))
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in ignored}
     return {**hyperparameters, **defaults}
 
 

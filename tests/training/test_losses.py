@@ -195,3 +195,4 @@ def test_cdpo_matches_trl_cpo_sigmoid():
     theirs, their_c, their_r = CPOTrainer.cpo_loss(cpo, pc - rc, pr - rr)
     ours, our_c, our_r = sigmoid_loss(pc, pr, rc, rr, beta=0.3, label_smoothing=0.2)
     assert torch.allclose(ours, theirs) and torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)
+
