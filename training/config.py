@@ -172,9 +172,12 @@ def compared_settings(hyperparameters: dict) -> dict:
 def changed_settings(saved_snapshot_id: str, saved_hyperparameters: dict, cfg: TrainConfig, snapshot_id: str) -> list[str]:
     """"name old -> new" for each of the snapshot id and the compared settings that differs
     from what an earlier run recorded; empty when it is the same run's."""
-    saved = {"snapshot_id": saved_snapshot_id, **compared_settings(saved_hyperparameters)}
-    wanted = {"snapshot_id": snapshot_id, **compared_settings(cfg.hyperparameters())}
-    return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}" for k in differing_keys(saved, wanted)]
+    saved = {"snapshot_id": saved_snapshot_id, **saved_hyperparameters}
+    wanted = {"snapshot_id": snapshot_id, **cfg.hyperparameters()}
+    # reported as set; a field used on one side only, set alike, differs through what unused it
+    return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}"
+            for k in differing_keys(compared_settings(saved), compared_settings(wanted))
+            if saved.get(k) != wanted.get(k)]
 
 
 def differing_keys(a: dict, b: dict) -> list[str]:

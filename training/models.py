@@ -9,7 +9,8 @@
 Converted models live under the cache root ($UPVOTE_DPO_CACHE, else ~/.cache/upvote-dpo),
 written to a temporary directory and renamed into place, so a killed conversion never
 leaves a half-written model behind and concurrent runs do not clash. The weights' sha256
-of a local model folder is cached there too (`cached_weights_sha256`), by file size and mtime.
+of a local model folder is cached there too (`cached_weights_sha256`), by each file's size,
+mtime, inode and ctime.
 
     python -m training.models smollm2-135m-instruct   # convert now, print the directory
 """

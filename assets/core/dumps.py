@@ -226,7 +226,7 @@ def ingest_dump(
     lines = _stage_lines(path, writer, batch_rows, merge_when_due)
     with transaction(con):
         report = writer.merge()
-        drop_earlier_rejects(con, writer.source, writer.rejected_lines)
+        drop_earlier_rejects(con, writer)
     report.lines = lines
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import html.entities
 import json
 import math
 import re
@@ -150,9 +151,15 @@ def _rule_params(rules: PairRules) -> dict[str, object]:
     }
 
 
-# An HTML entity as Reddit's markdown decodes it: with its ';'. html.unescape alone also takes
-# HTML5's legacy ones without it, which turns the '&region=' of a URL into '®ion='.
+# An HTML entity as Reddit's markdown decodes it: with its ';', and named ones only when the
+# name is HTML's. html.unescape alone also takes HTML5's legacy names without the ';' where
+# they begin a word: a URL's '&region=' became '®ion=', '&notes;' '¬es;'.
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _decoded(entity: re.Match) -> str:
+    text = entity.group()
+    return html.unescape(text) if text[1] == "#" or text[1:] in html.entities.html5 else text
 
 
 def reddit_text(text: str) -> str:
@@ -161,7 +168,7 @@ def reddit_text(text: str) -> str:
     (`&nbsp;`, `&#x200B;`, which the rich-text editor writes for a blank line); a model
     trained on the pairs should see the characters, not the escapes. Zero-width spaces are
     dropped: invisible on the page, but tokens to a tokenizer."""
-    return _ENTITY.sub(lambda entity: html.unescape(entity.group()), text).replace("\u200b", "")
+    return _ENTITY.sub(_decoded, text).replace("\u200b", "")
 
 
 @contextmanager

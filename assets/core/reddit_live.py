@@ -10,8 +10,8 @@ with `source = "praw:<subreddit>:<YYYY-MM-DD of start_utc>"`. Rows are committed
 `batch_submissions` submissions, a submission always with its comments. Whatever stops the
 walk (a fetch error, an interrupt, a bug), the complete submissions not yet committed are
 stored before the error is raised; a store that fails is rolled back whole, and is not
-tried again. A run's rejects are written over the earlier run's on the same lines as it goes;
-the earlier run's other rejects are deleted only when the run completes.
+tried again. A run numbers its lines on from the source's earlier rejects, so it never
+writes over them; it deletes them when it completes.
 
 Rate limit: prawcore paces requests from Reddit's x-ratelimit headers and retries 5xx itself,
 but raises `TooManyRequests` on a 429. We wait as the response says (`retry-after`, else
@@ -38,7 +38,7 @@ import praw
 from prawcore.exceptions import PrawcoreException, ResponseException, TooManyRequests
 
 from assets.core.reddit_rows import IngestReport, PartitionWriter, drop_earlier_rejects
-from assets.core.warehouse import transaction
+from assets.core.warehouse import sql, transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -157,8 +157,8 @@ def _store(
             writer.add(next(numbers), line)
         for writer in writers:
             writer.merge()
-        if completed:  # both kinds' writers share the source and its line numbers
-            drop_earlier_rejects(con, writers[0].source, [line for w in writers for line in w.rejected_lines])
+        if completed:
+            drop_earlier_rejects(con, *writers)
 
 
 def ingest_live(
@@ -191,7 +191,9 @@ def ingest_live(
         posts, comments = writers
         result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
-        item_numbers = count(1)
+        # numbered on from the source's earlier rejects, which a run stopped part way keeps
+        (first_line,) = con.execute(sql("select_ingest_rejects_next_line"), {"source": source}).fetchall()[0]
+        item_numbers = count(first_line)
         batch: list[Fetched] = []  # complete submissions not yet stored
         listing = reddit.subreddit(name).new(limit=max_submissions)
         try:

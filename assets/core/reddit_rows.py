@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from assets.core.warehouse import sql
@@ -88,7 +89,7 @@ class PartitionWriter:
         self.report = IngestReport(source=source, kind=kind)
         self.unmerged_lines = 0  # lines staged since the last merge
         self._pending: list[tuple[int, bytes]] = []  # (line, raw) added one at a time
-        self.rejected_lines: list[int] = []  # every line merged into ingest_rejects so far
+        self._rejected_lines: list[np.ndarray] = []  # the lines each merge wrote to ingest_rejects
         con.execute(sql("create_json_readers"))
         con.execute(sql(f"create_{self._staging}"))
 
@@ -124,7 +125,8 @@ class PartitionWriter:
         staged, rows, distinct, rejects = self.con.execute(sql(f"count_{self._staging}")).fetchall()[0]
         if staged != expected:  # never merge a partial staging table (see the staging DDL)
             raise RuntimeError(f"{self.source}: staged {expected} lines, read back {staged}")
-        rejected = self.con.execute(sql(f"insert_into_ingest_rejects_from_{self._staging}")).fetchall()
+        self.con.execute(sql(f"insert_into_ingest_rejects_from_{self._staging}"))
+        rejected = self.con.execute(sql(f"select_rejected_lines_of_{self._staging}")).fetchnumpy()["source_line"]
         (replaced,) = self.con.execute(sql(f"delete_from_{self.table}")).fetchall()[0]
         (written,) = self.con.execute(sql(f"insert_into_{self.table}")).fetchall()[0]
         (copies,) = self.con.execute(sql(f"count_copies_of_staged_{self.table}")).fetchall()[0]
@@ -132,7 +134,7 @@ class PartitionWriter:
             raise RuntimeError(f"{self.source}: merge left {copies} extra rows for its ids")
         self.con.execute(sql(f"delete_from_{self._staging}"))
         self.unmerged_lines = 0
-        self.rejected_lines += [line for (line,) in rejected]  # after the last statement that can fail
+        self._rejected_lines.append(np.asarray(rejected, np.int64))  # after the last statement that can fail
         report.rows += rows
         report.inserted += written - replaced
         report.updated += replaced
@@ -143,9 +145,15 @@ class PartitionWriter:
         return report
 
 
-def drop_earlier_rejects(con: duckdb.DuckDBPyConnection, source: str, rejected_lines: list[int]) -> None:
-    """Delete the source's rejects that a completed run did not write (it wrote `rejected_lines`),
-    whatever their kind: what an earlier run of the partition rejected and this one no longer
-    does, or a dump file's lines when it held the other kind. Run it in the run's last
-    transaction, after its last merge."""
-    con.execute(sql("delete_from_ingest_rejects"), {"source": source, "kept_lines": rejected_lines})
+def drop_earlier_rejects(con: duckdb.DuckDBPyConnection, *writers: PartitionWriter) -> None:
+    """Delete the rejects of the writers' source (one partition) that their completed run did
+    not write, whatever their kind: what an earlier run rejected and this one no longer does,
+    or a dump file's lines when it held the other kind. Run it in the run's last transaction,
+    after its last merge."""
+    (source,) = {writer.source for writer in writers}
+    lines = np.concatenate([np.zeros(0, np.int64), *(a for writer in writers for a in writer._rejected_lines)])
+    con.register("kept_reject_lines", pa.table({"line": lines}))
+    try:
+        con.execute(sql("delete_from_ingest_rejects"), {"source": source})
+    finally:
+        con.unregister("kept_reject_lines")

@@ -229,13 +229,13 @@ def test_texts_read_as_on_reddit_entities_decoded(con):
     the characters; a body that is only the editor's `&#x200B;` blank line is empty; the raw
     tables keep the text as it came."""
     quoted = ("&gt; you can&#39;t\n\nYes &amp; no: 2 &lt; 3&nbsp;&#x200B;\u200b "
-              "https://x.org/?q=1&region=us&copy=2 S&P &unknown;")
+              "https://x.org/?q=1&region=us&copy=2 S&P &unknown; &notes; 90&degrees;")
     insert(con, [post(title="Q &amp; A", selftext="&#x200B;")],
            [comment("a", 3, 1000), comment("b", 9, 2000, body=quoted),
             comment("c", 40, 3000, body="&#x200B;\n\n&#x200B;")])
     report = build_pairs(con, PairRules())
     rows = con.execute("SELECT prompt, chosen, rejected FROM preference_pairs").fetchall()
-    assert rows == [("Q & A", "> you can't\n\nYes & no: 2 < 3\u00a0 https://x.org/?q=1&region=us&copy=2 S&P &unknown;",
+    assert rows == [("Q & A", "> you can't\n\nYes & no: 2 < 3\u00a0 https://x.org/?q=1&region=us&copy=2 S&P &unknown; &notes; 90&degrees;",
                      "Answer a: some words of text")]  # a bare & (no ';') is text, as on Reddit
     assert report.removed_by_rule["deleted"] == 2  # c's pairs with a and b
     assert con.execute("SELECT body FROM reddit_comments WHERE id = 'b'").fetchall() == [(quoted,)]

@@ -16,3 +16,6 @@ def test_settings_a_run_ignores_are_not_compared():
     assert changes(dict(loss_type="simpo"), loss_type="simpo", simpo_gamma=1.0) == ["simpo_gamma 0.5 -> 1.0"]
     assert changes(dict(lora_r=16), lora_r=4, lora_dropout=0.1) == []
     assert changes(dict(use_lora=True), use_lora=True, lora_r=4) == ["lora_r 16 -> 4"]
+    # what differs is reported as set, not as compared
+    assert changes(dict(loss_type="simpo", simpo_gamma=1.0), loss_type="ipo", simpo_gamma=1.0) == ["loss_type 'simpo' -> 'ipo'"]
+    assert changes(dict(epochs=3), epochs=3, max_steps=10) == ["max_steps 0 -> 10"]
