@@ -35,9 +35,15 @@ def settings_key(cfg: TrainConfig) -> str:
     folder its weights (its path says nothing of them; the named models are built the same
     way every time; the weights' digest is cached, not read on every run)."""
     settings = compared_settings(cfg.hyperparameters())
-    if cfg.model not in (SMOLLM2, TINY):
-        settings["base_weights_sha256"] = cached_weights_sha256(resolve_model_dir(cfg.model), cfg.cache_dir)
+    if (base_sha := _local_base_weights_sha256(cfg)) is not None:
+        settings["base_weights_sha256"] = base_sha
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _local_base_weights_sha256(cfg: TrainConfig) -> str | None:
+    """The weights' digest of a base model given as a local folder (cached); None for the named
+    models, which are built the same way every time."""
+    return None if cfg.model in (SMOLLM2, TINY) else cached_weights_sha256(resolve_model_dir(cfg.model), cfg.cache_dir)
 
 
 def trainer_command(cfg: TrainConfig) -> list[str]:
@@ -125,12 +131,15 @@ def dpo_model(
 
 
 def _completed(out_dir: Path, snapshot_id: str, cfg: TrainConfig) -> bool:
-    """Whether out_dir holds a finished model of this snapshot and these settings. A finished
-    model of another snapshot or other settings is an error, not reused: an explicit
-    `out_dir` may hold anything."""
+    """Whether out_dir holds a finished model of this snapshot, these settings and, for a local
+    base model, its weights. A finished model of anything else is an error, not reused: an
+    explicit `out_dir` may hold anything."""
     if not (out_dir / MANIFEST).exists() or (manifest := read_manifest(out_dir)).get("status") != "completed":
         return False
     changes = changed_settings(manifest["snapshot_id"], manifest["hyperparameters"], cfg, snapshot_id)
+    base_sha, trained_on = _local_base_weights_sha256(cfg), manifest["base_model"]["weights_sha256"]
+    if base_sha not in (None, trained_on):  # the same folder, other weights since
+        changes.append(f"base model weights {trained_on[:12]} -> {base_sha[:12]}")
     if changes:
         raise dg.Failure(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
                          "set another out_dir, or leave it empty for one named by snapshot and settings")

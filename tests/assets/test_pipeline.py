@@ -131,6 +131,29 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
         dg.materialize([dpo_model], run_config=other, resources=resources, instance=instance)
 
 
+def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_changed(tmp_path):
+    """A named out_dir holds a finished model of this snapshot and settings, but the local base
+    folder it was trained from has other weights now (fine-tuned in place): refused, not reused."""
+    from assets.model import _completed
+    from training import TrainConfig
+    from training.models import tiny_dir, weights_sha256
+    from training.outputs import MANIFEST
+
+    local, out_dir = tmp_path / "base", tmp_path / "model"
+    shutil.copytree(tiny_dir(None), local)
+    cfg = TrainConfig(snapshot_dir="s", out_dir=str(out_dir), model=str(local), cache_dir=str(tmp_path / "cache"))
+    out_dir.mkdir()
+    (out_dir / MANIFEST).write_text(json.dumps({
+        "status": "completed", "snapshot_id": "snap", "hyperparameters": cfg.hyperparameters(),
+        "base_model": {"name": str(local), "weights_sha256": weights_sha256(local)}}))
+    assert _completed(out_dir, "snap", cfg)
+    weights = local / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(dg.Failure, match=r"other settings \(base model weights [0-9a-f]{12} -> [0-9a-f]{12}\)"):
+        _completed(out_dir, "snap", cfg)
+
+
 def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset_run, resources, instance, warehouse_dir, capsys):
     """`upvote-dpo audit model DIR --pairs --format json` against the trainer's manifest and
     an independent SQL query over the snapshot ledger."""
