@@ -31,9 +31,9 @@ TrainConfigDagster = dagster_config(TrainConfig)
 
 def settings_key(cfg: TrainConfig) -> str:
     """A short hash of everything that changes the result, besides the snapshot: the compared
-    settings (not the logging and checkpoint cadence), and for a base model given as a local
-    folder its weights (its path says nothing of them; the named models are built the same
-    way every time; the weights' digest is cached, not read on every run)."""
+    settings (`compared_settings`: not the logging cadence, nor what the run ignores), and for
+    a base model given as a local folder its weights (its path says nothing of them; the
+    weights' digest is cached, not read on every run)."""
     settings = compared_settings(cfg.hyperparameters())
     if (base_sha := _local_base_weights_sha256(cfg)) is not None:
         settings["base_weights_sha256"] = base_sha
