@@ -80,6 +80,9 @@ class LiveIngestReport:
 
     reports: list[IngestReport] = field(default_factory=list)
     rate_limit_waits: list[float] = field(default_factory=list)  # seconds slept per 429
+    # subreddits whose listing ended at max_submissions before the window's start: the older
+    # submissions of the window were not fetched (Reddit's listings stop near 1000)
+    cut_short: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def total(self, kind: str, attr: str = "rows") -> int:
@@ -196,12 +199,15 @@ def ingest_live(
         item_numbers = count(first_line)
         batch: list[Fetched] = []  # complete submissions not yet stored
         listing = reddit.subreddit(name).new(limit=max_submissions)
+        walked, reached_start = 0, False
         try:
             while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
+                walked += 1
                 created = submission.created_utc
                 if created >= end_utc:
                     continue
                 if created < start_utc:
+                    reached_start = True
                     break
                 forest = fetch(lambda: submission.comments, f"submission {submission.id}")
                 fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
@@ -222,8 +228,14 @@ def ingest_live(
                 error.add_note(f"r/{name}: the {len(batch)} complete submissions fetched could not be "
                                f"stored: {type(failure).__name__}: {failure}")  # fmt: skip
             raise
-        # Even with nothing left: only a run that completed replaces an earlier run's rejects.
-        _store(con, writers, batch, item_numbers, completed=True)
+        cut_short = not reached_start and max_submissions is not None and walked >= max_submissions
+        if cut_short:
+            result.cut_short.append(name)
+            log.warning("r/%s: the listing ended after %d submissions, before the window's start; the older "
+                        "submissions of %s were not fetched", name, walked, _day(start_utc))  # fmt: skip
+        # Even with nothing left: only a run that completed (saw the whole window) replaces an
+        # earlier run's rejects.
+        _store(con, writers, batch, item_numbers, completed=not cut_short)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 

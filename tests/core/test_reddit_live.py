@@ -113,6 +113,20 @@ def test_window_stops_the_listing_walk(con, fake, reddit):
     assert len(fetched_threads) == len(posts)  # posts outside the window are never opened
 
 
+def test_a_listing_cut_short_is_reported_and_keeps_the_earlier_rejects(con, fake, reddit, caplog):
+    """Reddit's listings stop near 1000 items: a day with more is fetched only in part. The run
+    says so, and does not take the rejects of the submissions it never reached for gone."""
+    posts = sorted((p for p in fake.submissions.values() if p["subreddit"] == "AskReddit"),
+                   key=lambda p: -p["created_utc"])  # fmt: skip
+    late = next(p for p in posts[6:] if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
+    next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
+    report, _ = live(con, reddit, ["AskReddit"], replace_more_limit=0)
+    assert report.cut_short == [] and len(rejects(con)) == 1
+    report, _ = live(con, reddit, ["AskReddit"], replace_more_limit=0, max_submissions=3)
+    assert report.cut_short == ["AskReddit"] and "the listing ended after 3 submissions" in caplog.text
+    assert len(rejects(con)) == 1
+
+
 def test_dump_and_live_share_one_row_per_id(con, fake, reddit):
     ingest_dump(con, PRAW_SUBMISSIONS)
     before = con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0]
