@@ -150,10 +150,15 @@ BOOKKEEPING = ("log_every", "checkpoint_every", "eval_batch_size")
 
 def unused_settings(hyperparameters: dict) -> tuple[str, ...]:
     """The fields these settings make the run ignore: `epochs` when `max_steps` is set, SimPO's
-    gamma with another loss, the LoRA shape without LoRA."""
+    gamma with another loss, the reference model's kind with a reference-free loss, the LoRA
+    shape without LoRA."""
+    from training.losses import REFERENCE_FREE  # local: config stays importable on its own
+
     unused = ("epochs",) if hyperparameters.get("max_steps") else ()
     if hyperparameters.get("loss_type") != "simpo":
         unused += ("simpo_gamma",)
+    if hyperparameters.get("loss_type") in REFERENCE_FREE:
+        unused += ("reference",)
     if not hyperparameters.get("use_lora"):
         unused += ("lora_r", "lora_alpha", "lora_dropout")
     return unused

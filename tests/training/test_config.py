@@ -14,6 +14,8 @@ def test_settings_a_run_ignores_are_not_compared():
     assert changes(dict(epochs=1), epochs=3) == ["epochs 1 -> 3"]
     assert changes(dict(simpo_gamma=0.5), simpo_gamma=1.0) == []
     assert changes(dict(loss_type="simpo"), loss_type="simpo", simpo_gamma=1.0) == ["simpo_gamma 0.5 -> 1.0"]
+    assert changes(dict(loss_type="simpo"), loss_type="simpo", reference="live") == []
+    assert changes(dict(), reference="live") == ["reference 'cached' -> 'live'"]
     assert changes(dict(lora_r=16), lora_r=4, lora_dropout=0.1) == []
     assert changes(dict(use_lora=True), use_lora=True, lora_r=4) == ["lora_r 16 -> 4"]
     # what differs is reported as set, not as compared
