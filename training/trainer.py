@@ -54,7 +54,7 @@ from training.data import EncodedPair, collate, encode_pairs, load_snapshot, mod
 from training.logps import SequenceLogProbs, attention_kernels, pair_logps
 from training.losses import LOSSES, REFERENCE_FREE, sft_loss
 from training.memory import return_large_frees_to_os
-from training.models import cache_root, load_model_and_tokenizer, resolve_model_dir, weights_sha256
+from training.models import cache_root, cached_weights_sha256, load_model_and_tokenizer, resolve_model_dir
 
 OnLog = Callable[[int, dict], None]
 
@@ -310,7 +310,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     # save_pretrained writes weights on rank 0 only, so another rank's build has none.
     with accelerator.main_process_first():
         base_dir = resolve_model_dir(cfg.model, cfg.cache_dir)
-    base_sha = weights_sha256(base_dir)
+    base_sha = cached_weights_sha256(base_dir, cfg.cache_dir)  # as dpo_model's settings key reads it
     model, tokenizer = build_policy(cfg, base_dir)
     pad_id = tokenizer.pad_token_id
     eval_rows = snapshot.eval if not cfg.eval_max_pairs else snapshot.eval.select(range(min(cfg.eval_max_pairs, len(snapshot.eval))))
