@@ -52,6 +52,20 @@ def post_with_reply(fake, subreddit="IAmA") -> tuple[dict, dict]:
     )  # fmt: skip
 
 
+def newest_posts(fake, subreddit) -> list[dict]:
+    """The recorded posts of a subreddit, newest first: the order the listing walks them."""
+    return sorted((p for p in fake.submissions.values() if p["subreddit"] == subreddit), key=lambda p: -p["created_utc"])
+
+
+def reject_a_late_reply(fake) -> dict:
+    """Make a top-level reply on an AskReddit post past the first six a reject (its score
+    unreadable); return that post. A run stopped after a few threads never reaches it."""
+    late = next(p for p in newest_posts(fake, "AskReddit")[6:]
+                if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
+    next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
+    return late
+
+
 def at_api_request(fake, n, action) -> None:
     """Call `action` just before the fake answers its n-th API request (token requests not counted)."""
     request, served = fake.request, count(1)
@@ -116,10 +130,7 @@ def test_window_stops_the_listing_walk(con, fake, reddit):
 def test_a_listing_cut_short_is_reported_and_keeps_the_earlier_rejects(con, fake, reddit, caplog):
     """Reddit's listings stop near 1000 items: a day with more is fetched only in part. The run
     says so, and does not take the rejects of the submissions it never reached for gone."""
-    posts = sorted((p for p in fake.submissions.values() if p["subreddit"] == "AskReddit"),
-                   key=lambda p: -p["created_utc"])  # fmt: skip
-    late = next(p for p in posts[6:] if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
-    next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
+    reject_a_late_reply(fake)
     report, _ = live(con, reddit, ["AskReddit"], replace_more_limit=0)
     assert report.cut_short == [] and len(rejects(con)) == 1
     report, _ = live(con, reddit, ["AskReddit"], replace_more_limit=0, max_submissions=3)
@@ -195,10 +206,7 @@ def test_a_rerun_failing_before_storing_anything_keeps_the_earlier_rejects(con, 
 def test_a_rerun_stopped_part_way_keeps_the_earlier_rejects_it_did_not_reach(con, fake, reddit):
     """A run that stores what it fetched before an interrupt has not seen the rest of the day:
     the earlier run's reject of a later thread stays until a run completes."""
-    posts = sorted((p for p in fake.submissions.values() if p["subreddit"] == "AskReddit"),
-                   key=lambda p: -p["created_utc"])  # fmt: skip
-    late = next(p for p in posts[6:] if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
-    next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
+    reject_a_late_reply(fake)
     live(con, reddit, ["AskReddit"], replace_more_limit=0)
     kept = rejects(con)
     assert len(kept) == 1
@@ -213,10 +221,7 @@ def test_a_rerun_stopped_part_way_never_writes_over_an_earlier_reject(con, fake,
     """Live lines are fetch positions: a new thread at the top of the day moves every later one.
     A re-run that rejects something of that new thread and is then stopped must not write it
     over the earlier run's reject of another object that happened to sit on the same line."""
-    posts = sorted((p for p in fake.submissions.values() if p["subreddit"] == "AskReddit"),
-                   key=lambda p: -p["created_utc"])  # fmt: skip
-    late = next(p for p in posts[6:] if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
-    next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
+    posts, late = newest_posts(fake, "AskReddit"), reject_a_late_reply(fake)
     live(con, reddit, ["AskReddit"], replace_more_limit=0)
     ((_, line, _, _, raw),) = rejects(con)
     # a new post tops the listing, with as many comments as put a bad one on that same line
@@ -236,8 +241,7 @@ def test_a_rerun_stopped_part_way_never_writes_over_an_earlier_reject(con, fake,
 def test_a_rerun_may_reject_a_post_on_the_line_of_an_earlier_comment_reject(con, fake, reddit):
     """A day's posts and comments share one source: when a thread loses its comments, the next
     post moves up to the position an earlier run's comment reject held."""
-    first, second = sorted((p for p in fake.submissions.values() if p["subreddit"] == "IAmA"),
-                           key=lambda p: -p["created_utc"])[:2]  # fmt: skip
+    first, second = newest_posts(fake, "IAmA")[:2]
     reply = next(c for c in fake.comments_by_post[first["id"]] if c["parent_id"] == f"t3_{first['id']}")
     reply["score"] = "n/a"
     live(con, reddit, ["IAmA"], replace_more_limit=0)
