@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.audit [--pairs 1000000 --runs 20 --db PATH]
 
-The warehouse is synthetic (tests/core/lineage_factory.py: real ids, hashes and snapshot
+The warehouse is synthetic (tests/audit/lineage_factory.py: real ids, hashes and snapshot
 ids, several overlapping snapshots), built once at `--db` and reused. Ours: the functions
 behind `upvote-dpo audit` (every snapshot and model, counts per split, forgotten pairs).
 Peer: one hand-written SQL per question over the same tables that answers less (which
@@ -18,10 +18,10 @@ import statistics
 import time
 from pathlib import Path
 
-from assets.core import audit
-from assets.core.warehouse import connect
+from assets.audit import queries as audit
+from assets.warehouse.connect import connect
 from benchmarks.harness import machine, table, write_json
-from tests.core.lineage_factory import LineageSpec, build
+from tests.audit.lineage_factory import LineageSpec, build
 
 # The peer's questions, one plain query each: which snapshots and runs used matching pairs.
 PEER_SQL = {

@@ -13,8 +13,8 @@ Contenders, each in its own process (wall time, peak RSS of its process tree):
   peer-stored  the same, but the fields it reads are first stored as tables in its database
          file (create_peer_sources.sql), as ours keeps the raw tables: what keeping the
          data costs a hand-written query (real data only; the ratio is against `peer`);
-  ours   `assets.core.dumps.ingest_dump` (submissions, then comments) into a fresh warehouse
-         file, then `assets.core.pairs.build_pairs(con, PairRules())`: rules, exact and MinHash
+  ours   `assets.ingest.reddit.dumps.ingest_dump` (submissions, then comments) into a fresh warehouse
+         file, then `assets.pairs.rules.build_pairs(con, PairRules())`: rules, exact and MinHash
          dedup, per-post cap, split, waterfall report.
 
 Reported: wall time, peak RSS, pairs produced, ours / peer and ours / floor. Real data:
@@ -45,9 +45,9 @@ PEER_SOURCES_SQL = Path(__file__).resolve().parent / "sql" / "create_peer_source
 
 
 def worker_ours(comments: str, submissions: str, profile: str | None, memory_limit: str | None) -> None:
-    from assets.core import warehouse
-    from assets.core.dumps import ingest_dump
-    from assets.core.pairs import PairRules, build_pairs
+    from assets.warehouse import connect as warehouse
+    from assets.ingest.reddit.dumps import ingest_dump
+    from assets.pairs.rules import PairRules, build_pairs
 
     prof = None
     if profile:

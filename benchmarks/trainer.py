@@ -62,9 +62,9 @@ def real_pairs() -> Path:
     """Real Reddit pairs from our pipeline (sample threads of 8 college subreddits), cached."""
     if PAIRS_CACHE.exists():
         return PAIRS_CACHE
-    from assets.core import warehouse
-    from assets.core.dumps import ingest_dump
-    from assets.core.pairs import build_pairs
+    from assets.warehouse import connect as warehouse
+    from assets.ingest.reddit.dumps import ingest_dump
+    from assets.pairs.rules import build_pairs
 
     PAIRS_CACHE.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

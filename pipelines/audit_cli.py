@@ -10,7 +10,7 @@
 
 Audit commands take `--format table|json|csv` (table: a summary and the main rows; json:
 the whole answer; csv: the main rows) and open the warehouse read-only (one made by an
-older version is brought up to date first: `assets.core.warehouse.connect`); `forget` writes
+older version is brought up to date first: `assets.warehouse.connect.connect`); `forget` writes
 one row. Exit status 1, with one line on stderr, for an unknown id, a missing manifest or
 warehouse, and for `audit verify` when a record no longer matches. `pipelines/cli.py`
 adds these commands with `add_audit_commands`.
@@ -27,8 +27,8 @@ import sys
 import duckdb
 from tabulate import tabulate
 
-from assets.core import audit
-from assets.core.warehouse import connect
+from assets.audit import queries as audit
+from assets.warehouse.connect import connect
 
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.

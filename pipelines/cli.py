@@ -22,8 +22,8 @@ import os
 import sys
 from pathlib import Path
 
-from assets.core.pairs import PairRules
-from assets.core.warehouse import PROJECT_ROOT, default_db_path
+from assets.pairs.rules import PairRules
+from assets.warehouse.connect import PROJECT_ROOT, default_db_path
 from pipelines.audit_cli import add_audit_commands
 from training.config import TrainConfig
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides

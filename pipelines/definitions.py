@@ -9,7 +9,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import audit, ingest, model, pairs, snapshot
+from assets.audit import assets as audit
+from assets.ingest import assets as ingest
+from assets.model import assets as model
+from assets.pairs import assets as pairs
+from assets.snapshot import assets as snapshot
 from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, train_job
 from pipelines.resources import build_resources
 from pipelines.schedules import daily_live_ingest

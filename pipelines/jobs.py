@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from assets.ingest import reddit_dump, reddit_live
-from assets.model import dpo_model
-from assets.pairs import preference_pairs
-from assets.snapshot import pair_snapshot
+from assets.ingest.assets import reddit_dump, reddit_live
+from assets.model.assets import dpo_model
+from assets.pairs.assets import preference_pairs
+from assets.snapshot.assets import pair_snapshot
 
 ingest_dump_job = dg.define_asset_job(
     "ingest_dump_job",

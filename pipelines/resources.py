@@ -11,8 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.core.warehouse import default_warehouse_dir
-from assets.resources import DumpArchive, RedditApi, Warehouse
+from assets.warehouse.connect import default_warehouse_dir
+from assets.ingest.reddit.resources import DumpArchive, RedditApi
+from assets.warehouse.resources import Warehouse
 
 
 def build_resources(db_path: str | Path | None = None) -> dict:

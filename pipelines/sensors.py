@@ -4,8 +4,8 @@ import json
 
 import dagster as dg
 
-from assets.partitions import dump_file_partitions
-from assets.resources import DumpArchive
+from assets.ingest.partitions import dump_file_partitions
+from assets.ingest.reddit.resources import DumpArchive
 from pipelines.jobs import ingest_dump_job
 
 

@@ -24,7 +24,7 @@ import orjson
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from assets.core.dumps import iter_lines
+from assets.ingest.reddit.dumps import iter_lines
 
 TOKEN_PATH = "/api/v1/access_token"
 

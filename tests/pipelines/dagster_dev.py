@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.core.warehouse import PROJECT_ROOT
+from assets.warehouse.connect import PROJECT_ROOT
 
 RUNS = """
 query Runs {

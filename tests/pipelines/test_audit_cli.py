@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 
-from assets.core import audit  # noqa: E402
-from assets.core.warehouse import PROJECT_ROOT, connect  # noqa: E402
+from assets.audit import queries as audit  # noqa: E402
+from assets.warehouse.connect import PROJECT_ROOT, connect  # noqa: E402
 from pipelines.audit_cli import add_audit_commands  # noqa: E402
-from tests.core.lineage_factory import LineageSpec, build  # noqa: E402
+from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ import orjson
 import pytest
 import zstandard
 
-from assets.core.dumps import ingest_dump, iter_lines
-from assets.core.pairs import PairRules, build_pairs
-from assets.core.warehouse import connect
-from tests.core.conftest import SHARED_REDDIT
+from assets.ingest.reddit.dumps import ingest_dump, iter_lines
+from assets.pairs.rules import PairRules, build_pairs
+from assets.warehouse.connect import connect
+from tests.conftest import SHARED_REDDIT
 from tests.pipelines.dagster_dev import dagster_dev
 
 FULL = SHARED_REDDIT / "full"

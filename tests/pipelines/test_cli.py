@@ -8,7 +8,7 @@ import shutil
 import dagster as dg
 import pytest
 
-from assets.core.warehouse import PROJECT_ROOT, connect
+from assets.warehouse.connect import PROJECT_ROOT, connect
 from pipelines.cli import SAMPLE_DUMPS, main
 
 
@@ -75,7 +75,7 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
 def test_snapshot_refuses_pairs_whose_blocking_checks_fail(db, capsys, tmp_path):
     """The checks gate `snapshot` too, not only automation: pairs that fail them (here a text
     emptied after the build, as a build by other code could leave it) are not frozen."""
-    from tests.core.test_pairs import comment, insert, post
+    from tests.pairs.test_rules import comment, insert, post
 
     broken = tmp_path / "upvote.duckdb"
     con = connect(broken)

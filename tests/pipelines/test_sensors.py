@@ -9,7 +9,7 @@ import dagster as dg
 import orjson
 import pytest
 
-from assets.core.warehouse import connect
+from assets.warehouse.connect import connect
 from pipelines.definitions import build_definitions
 from pipelines.sensors import incoming_dump_sensor
 

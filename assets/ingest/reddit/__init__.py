@@ -1,0 +1,1 @@
+"""Reddit: archive dumps (zstd NDJSON) and live praw fetches, written by one row writer."""

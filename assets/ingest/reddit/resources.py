@@ -1,0 +1,68 @@
+"""Resources of the Reddit source.
+
+- `DumpArchive`: Reddit archive dumps, one partition per file in an incoming folder.
+- `RedditApi`: live Reddit through praw; credentials come from the environment only, so
+  they never sit in run config, metadata or logs. Tests subclass it to hand praw a
+  recorded HTTP session, and everything above the HTTP edge runs for real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import praw
+from pydantic import Field
+
+from assets.ingest.reddit.live import reddit_from_env
+
+
+class DumpArchive(dg.ConfigurableResource):
+    """Pushshift / Arctic Shift dump files (zstd NDJSON or plain NDJSON)."""
+
+    incoming_dir: str = Field(description="Folder watched for new dump files.")
+    commit_every_rows: int = Field(
+        default=0,
+        description="0: each file merged in one transaction (all or nothing). N > 0: commit "
+        "every N lines, so staging stays small and a long ingest keeps its progress: "
+        "a failed run keeps what it committed and a re-run completes it without duplicates. "
+        "To bound memory, set the warehouse's connection_config memory_limit (e.g. '1GB').",
+    )
+
+    def path_of(self, partition_key: str) -> Path:
+        path = Path(self.incoming_dir) / partition_key
+        if not path.exists():
+            raise FileNotFoundError(
+                f"dump partition {partition_key!r} has no file at {path}; "
+                f"put the dump in {self.incoming_dir} or remove the partition"
+            )
+        return path
+
+    def dump_file_stats(self) -> dict[str, list[int]]:
+        """[size, mtime_ns] of each dump file now in the incoming folder, by name, sorted."""
+        folder = Path(self.incoming_dir)
+        if not folder.is_dir():
+            return {}
+        stats = {}
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.name.endswith((".zst", ".ndjson", ".jsonl")):
+                stat = path.stat()
+                stats[path.name] = [stat.st_size, stat.st_mtime_ns]
+        return stats
+
+
+class RedditApi(dg.ConfigurableResource):
+    """Live Reddit: the subreddits to follow and how hard to ask."""
+
+    subreddits: list[str] = Field(
+        default=["AskReddit"], description="Subreddits fetched for each day partition."
+    )
+    replace_more_limit: int = Field(
+        default=8, description="`replace_more` calls per thread (each one is a request)."
+    )
+    max_retries: int = Field(
+        default=5, description="Rate-limited (429) attempts per request before the run fails."
+    )
+
+    def client(self) -> praw.Reddit:
+        return reddit_from_env()

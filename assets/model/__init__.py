@@ -1,0 +1,1 @@
+"""The trained model: launching the trainer through Dagster Pipes and recording its run."""

@@ -1,0 +1,147 @@
+"""The `dpo_model` asset: DPO training on the latest snapshot, launched through Dagster Pipes.
+
+The trainer runs as `python -m training ...` in a subprocess (`PipesSubprocessClient`), so
+the same asset can launch it on a GPU node or a Kubernetes job by swapping the Pipes
+client; it streams its metrics back and reports the result. A snapshot already trained
+with the same settings is not trained again: the output folder is named by the snapshot
+id and a hash of the settings, and a completed manifest there is reused.
+"""
+
+import dataclasses
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from assets import plots
+from assets.config import dagster_config
+from assets.model.lineage import record_training_run
+from assets.snapshot.freeze import latest_snapshot
+from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
+from assets.automation import AFTER_CHECKED_UPSTREAM
+from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
+from assets.snapshot.assets import pair_snapshot
+from training.config import TrainConfig, changed_settings, compared_settings
+from training.models import SMOLLM2, TINY, cached_weights_sha256, resolve_model_dir
+from training.outputs import MANIFEST, read_manifest
+
+TrainConfigDagster = dagster_config(TrainConfig)
+
+
+def settings_key(cfg: TrainConfig) -> str:
+    """A short hash of everything that changes the result, besides the snapshot: the compared
+    settings (`compared_settings`: not the logging cadence, nor what the run ignores), and for
+    a base model given as a local folder its weights (its path says nothing of them; the
+    weights' digest is cached, not read on every run)."""
+    settings = compared_settings(cfg.hyperparameters())
+    if (base_sha := _local_base_weights_sha256(cfg)) is not None:
+        settings["base_weights_sha256"] = base_sha
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _local_base_weights_sha256(cfg: TrainConfig) -> str | None:
+    """The weights' digest of a base model given as a local folder (cached); None for the named
+    models, which are built the same way every time."""
+    return None if cfg.model in (SMOLLM2, TINY) else cached_weights_sha256(resolve_model_dir(cfg.model), cfg.cache_dir)
+
+
+def trainer_command(cfg: TrainConfig) -> list[str]:
+    """`python -m training` with one flag per field that differs from its default."""
+    command = [sys.executable, "-m", "training"]
+    for field in dataclasses.fields(cfg):
+        value = getattr(cfg, field.name)
+        if value == field.default:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            command.append(flag if value else "--no-" + field.name.replace("_", "-"))
+        else:
+            command += [flag, str(value)]
+    return command
+
+
+def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataValue]:
+    metadata = {
+        "model_path": dg.MetadataValue.path(str(out_dir)),
+        "run_id": dg.MetadataValue.text(manifest["run_id"]),
+        "snapshot_id": dg.MetadataValue.text(manifest["snapshot_id"]),
+        "base_model": dg.MetadataValue.text(manifest["base_model"]["name"]),
+        "model_sha256": dg.MetadataValue.text(manifest["output"]["weights_sha256"]),
+        "eval_before": dg.MetadataValue.json(manifest["eval_before"]),
+        "eval_after": dg.MetadataValue.json(manifest["eval_after"]),
+        "final_metrics": dg.MetadataValue.json(manifest["final_metrics"]),
+        "train_pairs_seen": dg.MetadataValue.int(len(manifest["pairs"])),
+    }
+    train_rows = [row for row in manifest["history"] if "loss" in row and "step" in row]
+    if train_rows:
+        metadata["training_curves"] = plots.curves(
+            {
+                name: [(row["step"], row[name]) for row in train_rows if name in row]
+                for name in ("loss", "rewards/margins", "rewards/accuracies")
+            },
+            "DPO training", "optimizer step",
+        )
+    return metadata
+
+
+# In the writer pool although it mostly trains: it records the run at the end, and without
+# the pool an ingest holding DuckDB's lock longer than the resource retries (~100 s) left a
+# trained model unrecorded. Ingests queue behind a training run instead.
+@dg.asset(
+    deps=[pair_snapshot],
+    pool=WAREHOUSE_WRITER_POOL,
+    automation_condition=AFTER_CHECKED_UPSTREAM,
+    group_name="training",
+    kinds={"pytorch"},
+    op_tags={"upvote-dpo/accelerator": "gpu-preferred"},
+    code_version="1",
+)
+def dpo_model(
+    context: dg.AssetExecutionContext,
+    config: TrainConfigDagster,
+    warehouse: Warehouse,
+    pipes_subprocess_client: dg.PipesSubprocessClient,
+) -> dg.MaterializeResult:
+    """A model trained with DPO (or a variant) on a snapshot (the one `pair_snapshot` last
+    produced unless `snapshot_dir` is set), with its full lineage recorded in the warehouse."""
+    if config.snapshot_dir:
+        snapshot_path = config.snapshot_dir
+        snapshot_id = read_snapshot_manifest(snapshot_path)["snapshot_id"]
+    else:
+        with warehouse.connect() as con:
+            snapshot_id, snapshot_path = latest_snapshot(con)
+    cfg = TrainConfig(**{**config.model_dump(), "snapshot_dir": snapshot_path, "out_dir": config.out_dir or "-"})
+    if not config.out_dir:
+        cfg = dataclasses.replace(cfg, out_dir=str(Path(warehouse.models_dir) / f"{snapshot_id}-{settings_key(cfg)}"))
+    out_dir = Path(cfg.out_dir)
+
+    reported = {}
+    if _completed(out_dir, snapshot_id, cfg):
+        context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
+    else:
+        invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
+        reported = invocation.get_materialize_result().metadata or {}
+    with warehouse.connect() as con:
+        record_training_run(con, out_dir, dagster_run_id=context.run.run_id)
+    return dg.MaterializeResult(
+        metadata={**reported, **training_metadata(out_dir, read_manifest(out_dir))},
+        data_version=dg.DataVersion(snapshot_id),
+    )
+
+
+def _completed(out_dir: Path, snapshot_id: str, cfg: TrainConfig) -> bool:
+    """Whether out_dir holds a finished model of this snapshot, these settings and, for a local
+    base model, its weights. A finished model of anything else is an error, not reused: an
+    explicit `out_dir` may hold anything."""
+    if not (out_dir / MANIFEST).exists() or (manifest := read_manifest(out_dir)).get("status") != "completed":
+        return False
+    changes = changed_settings(manifest["snapshot_id"], manifest["hyperparameters"], cfg, snapshot_id)
+    base_sha, trained_on = _local_base_weights_sha256(cfg), manifest["base_model"]["weights_sha256"]
+    if base_sha not in (None, trained_on):  # the same folder, other weights since
+        changes.append(f"base model weights {trained_on[:12]} -> {base_sha[:12]}")
+    if changes:
+        raise dg.Failure(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
+                         "set another out_dir, or leave it empty for one named by snapshot and settings")
+    return True

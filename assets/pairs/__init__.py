@@ -1,0 +1,1 @@
+"""Preference pairs: the rules (SQL), Reddit text decoding and deduplication."""

@@ -1,0 +1,100 @@
+"""The `preference_pairs` asset: SHP-style pair rules and dedup over the raw tables,
+with blocking checks that gate everything downstream (snapshot, training).
+"""
+
+import dataclasses
+
+import dagster as dg
+from tabulate import tabulate
+
+from assets import plots
+from assets.config import dagster_config, to_dataclass
+from assets.pairs.rules import PairRules, build_pairs, pair_violations
+from assets.warehouse.connect import sql_folder
+from assets.ingest.assets import reddit_dump, reddit_live
+from assets.automation import AFTER_NEW_RAW_DATA
+from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
+
+sql = sql_folder(__file__)
+
+PAIRS_CODE_VERSION = "2"  # 2: texts as they read on Reddit (HTML entities decoded)
+
+# Check name -> what it guarantees; `count_pair_violations.sql` has a column per name.
+PAIR_CHECKS = {
+    "chosen_scored_higher": "The chosen comment scored strictly higher than the rejected one.",
+    "chosen_written_later": "The chosen comment was written after the rejected one (when the rule is on).",
+    "no_self_pairs": "No pair compares a comment with itself.",
+    "no_empty_text": "Prompt, chosen and rejected are never empty.",
+    "unique_pair_ids": "Every pair_id appears once.",
+    "no_post_in_both_splits": "No post has pairs in both train and eval.",
+}
+
+PairRulesConfig = dagster_config(PairRules)
+
+
+def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
+    violations = pair_violations(con, con.table("preference_pairs"), rules.later_must_win)
+    return [
+        dg.AssetCheckResult(
+            check_name=name,
+            passed=violations[name] == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"violations": dg.MetadataValue.int(violations[name])},
+            description=PAIR_CHECKS[name],
+        )
+        for name in PAIR_CHECKS
+    ]
+
+
+def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
+    rows = con.execute(sql("select_pair_preview"), {"limit": limit}).fetchall()
+    headers = ["subreddit", "prompt", "chosen", "score", "rejected", "score", "split"]
+    clean = [[str(cell).replace("\n", " ").replace("|", "/") for cell in row] for row in rows]
+    return dg.MetadataValue.md(tabulate(clean, headers, tablefmt="github"))
+
+
+def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
+    report_dict = dataclasses.asdict(report)
+    ratios = con.table("preference_pairs").select("score_ratio").fetchnumpy()["score_ratio"].tolist()
+    metadata = {
+        "dagster/row_count": dg.MetadataValue.int(report.kept),
+        "pairs_train": dg.MetadataValue.int(report.train),
+        "pairs_eval": dg.MetadataValue.int(report.eval),
+        "removed_by_rule": dg.MetadataValue.json(report.removed_by_rule),
+        "report": dg.MetadataValue.json(report_dict),
+        "preview": pair_preview(con),
+    }
+    if report.removed_by_rule_per_subreddit:
+        metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
+            report.removed_by_rule_per_subreddit, "Candidate pairs removed, by rule and subreddit"
+        )
+    if ratios:
+        metadata["score_ratio_histogram"] = plots.histogram(
+            ratios, "Score ratio of kept pairs", "chosen score / rejected score", log_x=True
+        )
+    return metadata
+
+
+@dg.asset(
+    deps=[reddit_dump, reddit_live],
+    check_specs=[
+        dg.AssetCheckSpec(name, asset="preference_pairs", blocking=True, description=text)
+        for name, text in PAIR_CHECKS.items()
+    ],
+    pool=WAREHOUSE_WRITER_POOL,
+    automation_condition=AFTER_NEW_RAW_DATA,
+    group_name="pairs",
+    kinds={"duckdb"},
+    code_version=PAIRS_CODE_VERSION,
+)
+def preference_pairs(
+    context: dg.AssetExecutionContext, config: PairRulesConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """Chosen/rejected comment pairs under each post, rebuilt from the raw tables."""
+    rules = to_dataclass(PairRules, config)
+    with warehouse.connect() as con:
+        report = build_pairs(con, rules, dagster_run_id=context.run.run_id)
+        return dg.MaterializeResult(
+            metadata=pairs_metadata(con, report),
+            check_results=pair_check_results(con, rules),
+        )

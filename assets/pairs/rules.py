@@ -1,0 +1,292 @@
+"""SHP-style preference pairs from the raw Reddit tables, rebuilt in one transaction.
+
+`build_pairs(con, PairRules())` reads `reddit_submissions` / `reddit_comments` and
+replaces `preference_pairs`. A pair is two top-level comments on one post; the one
+written later and scored higher (by at least `min_score_ratio`) is `chosen` (the rules
+of the Stanford SHP dataset card: an earlier comment's lead may only mean it was seen
+longer). The rules run as SQL (`assets/sql/create_pair_*.sql`, parameters bound);
+dedup of the completions (`assets.pairs.dedup`) runs in numpy between two SQL steps.
+
+The report counts what each rule removed as a waterfall over candidate pairs (all
+unordered pairs of top-level comments on a post), in the fixed order of `WATERFALL`:
+a rule is charged only for pairs no earlier rule removed, so
+`candidate_pairs - sum(removed_by_rule) == kept`, globally and per subreddit.
+Post and comment rules are counted without building pairs (a post going from n to m
+eligible comments loses C(n,2) - C(m,2) pairs); pair rules are counted on the join of
+the surviving comments.
+
+Run it: `upvote-dpo pairs build --db PATH` (the `preference_pairs` asset), or
+`build_pairs(assets.warehouse.connect.connect(path))` from Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import html.entities
+import json
+import math
+import re
+import time
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs, lsh_bands
+from assets.warehouse.connect import sql_folder, transaction
+
+sql = sql_folder(__file__)
+
+POST_STEPS = ("post_missing", "subreddit", "nsfw", "post_score")
+COMMENT_STEPS = ("deleted", "bot_author", "moderator", "post_author", "stickied", "score_hidden",
+                 "edited", "comment_length", "comment_score")
+PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio")
+WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + SELECTION_STEPS
+
+
+def _csv(text: str) -> list[str]:
+    """Lowercased, stripped, non-empty items of a comma-separated string."""
+    return [item.strip().lower() for item in text.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class PairRules:
+    """Every rule of the pairs build; Dagster config and CLI flags mirror these fields."""
+
+    min_score_ratio: float = field(default=2.0, metadata={"help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept)."})
+    min_comment_score: int = field(default=2, metadata={"help": "Both comments need at least this score (>= 1, so the ratio is defined)."})
+    min_post_score: int = field(default=10, metadata={"help": "The post needs at least this score; a post without a score is dropped."})
+    later_must_win: bool = field(default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."})
+    max_pairs_per_post: int = field(default=5, metadata={"help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap."})
+    drop_nsfw: bool = field(default=True, metadata={"help": "Drop posts marked over_18."})
+    drop_deleted: bool = field(default=True, metadata={"help": "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go)."})
+    bot_authors: str = field(default="AutoModerator", metadata={"help": "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."})
+    drop_moderator_distinguished: bool = field(default=True, metadata={"help": "Drop comments distinguished as moderator."})
+    drop_post_author: bool = field(default=True, metadata={"help": "Drop comments by the post's own author (OP)."})
+    drop_stickied: bool = field(default=True, metadata={"help": "Drop stickied comments."})
+    drop_score_hidden: bool = field(default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."})
+    drop_edited: bool = field(default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."})
+    max_comment_chars: int = field(default=0, metadata={"help": "Drop comments longer than this many characters; 0 = no limit."})
+    subreddits: str = field(default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."})
+    exact_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair)."})
+    near_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair)."})
+    near_dup_threshold: float = field(default=0.8, metadata={"help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates."})
+    minhash_num_perm: int = field(default=128, metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower."})
+    minhash_seed: int = field(default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's)."})
+    eval_fraction: float = field(default=0.1, metadata={"help": "Share of posts whose pairs go to the eval split, by a hash of the post id."})
+    split_salt: str = field(default="", metadata={"help": "Prefixed to the post id before hashing for the split; change it to draw another split."})
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), hints[f.name]
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                ok = True
+            if not ok:
+                raise TypeError(f"PairRules.{f.name} must be {kind.__name__}, got {value!r}")
+        if not (math.isfinite(self.min_score_ratio) and self.min_score_ratio >= 1.0):
+            raise ValueError(f"min_score_ratio must be a finite number >= 1, got {self.min_score_ratio}")
+        if self.min_comment_score < 1:
+            raise ValueError(f"min_comment_score must be >= 1 (score ratios need positive scores), got {self.min_comment_score}")
+        if self.max_pairs_per_post < 0:
+            raise ValueError(f"max_pairs_per_post must be >= 0 (0 = no cap), got {self.max_pairs_per_post}")
+        if self.max_comment_chars < 0:
+            raise ValueError(f"max_comment_chars must be >= 0 (0 = no limit), got {self.max_comment_chars}")
+        if not 0.0 <= self.eval_fraction <= 1.0:
+            raise ValueError(f"eval_fraction must be in [0, 1], got {self.eval_fraction}")
+        if not 0.0 < self.near_dup_threshold < 1.0:
+            raise ValueError(f"near_dup_threshold must be in (0, 1), got {self.near_dup_threshold}")
+        if not 2 <= self.minhash_num_perm <= 1024:
+            raise ValueError(f"minhash_num_perm must be in [2, 1024], got {self.minhash_num_perm}")
+        if self.near_dedup:
+            try:
+                lsh_bands(self.near_dup_threshold, self.minhash_num_perm)
+            except ValueError as err:
+                raise ValueError(f"near_dup_threshold {self.near_dup_threshold} with minhash_num_perm "
+                                 f"{self.minhash_num_perm} leaves no LSH banding: {err}") from err
+
+    @property
+    def bot_author_list(self) -> list[str]:
+        return _csv(self.bot_authors)
+
+    @property
+    def subreddit_list(self) -> list[str]:
+        return _csv(self.subreddits)
+
+
+@dataclass
+class PairBuildReport:
+    """What a build did. Every dict over rules has all WATERFALL steps, in order."""
+
+    candidate_pairs: int  # unordered pairs of top-level comments on one post
+    removed_by_rule: dict[str, int]
+    kept: int  # == candidate_pairs - sum(removed_by_rule.values())
+    train: int
+    eval: int
+    posts: int  # posts with at least one kept pair
+    train_posts: int
+    eval_posts: int
+    top_level_comments: int
+    non_top_level_skipped: int  # replies: never in a pair, not in candidate_pairs
+    candidate_pairs_per_subreddit: dict[str, int]
+    removed_by_rule_per_subreddit: dict[str, dict[str, int]]
+    kept_per_subreddit: dict[str, int]
+    dedup: dict[str, float | int]  # comments hashed, distinct texts, largest near cluster, timings
+    timings_s: dict[str, float]  # rules_sql, dedup, write, total
+    rules: dict[str, object] = field(default_factory=dict)
+
+
+def _rule_params(rules: PairRules) -> dict[str, object]:
+    return {
+        "subreddits": rules.subreddit_list, "drop_nsfw": rules.drop_nsfw,
+        "min_post_score": rules.min_post_score, "drop_deleted": rules.drop_deleted,
+        "bot_authors": rules.bot_author_list,
+        "drop_moderator_distinguished": rules.drop_moderator_distinguished,
+        "drop_post_author": rules.drop_post_author, "drop_stickied": rules.drop_stickied,
+        "drop_score_hidden": rules.drop_score_hidden, "drop_edited": rules.drop_edited,
+        "max_comment_chars": rules.max_comment_chars, "min_comment_score": rules.min_comment_score,
+    }
+
+
+# An HTML entity as Reddit's markdown decodes it: with its ';', and named ones only when the
+# name is HTML's. html.unescape alone also takes HTML5's legacy names without the ';' where
+# they begin a word: a URL's '&region=' became '®ion=', '&notes;' '¬es;'.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _decoded(entity: re.Match) -> str:
+    text = entity.group()
+    return html.unescape(text) if text[1] == "#" or text[1:] in html.entities.html5 else text
+
+
+def reddit_text(text: str) -> str:
+    """A post or comment as it reads on Reddit. The API and the dumps HTML-escape `&`, `<`
+    and `>` (a quoted line is `&gt; ...`), and Reddit renders the entities users type
+    (`&nbsp;`, `&#x200B;`, which the rich-text editor writes for a blank line); a model
+    trained on the pairs should see the characters, not the escapes. Zero-width spaces are
+    dropped: invisible on the page, but tokens to a tokenizer."""
+    return _ENTITY.sub(_decoded, text).replace("\u200b", "")
+
+
+@contextmanager
+def _reddit_text_function(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """`reddit_text` as the SQL function the reddit_text macro calls, for the duration of a
+    build. Outside its transaction: an aborted transaction refuses `remove_function`, and a
+    connection left holding the function refuses the next build and leaks it at exit."""
+    con.create_function("unescaped_reddit_text", reddit_text, ["VARCHAR"], "VARCHAR")
+    try:
+        yield
+    finally:
+        con.remove_function("unescaped_reddit_text")
+
+
+def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
+    """Temp tables pair_posts (prompts), pair_comments (rule verdict per top-level comment)
+    and pair_candidates (verdict per pair of surviving comments), texts as they read on Reddit."""
+    con.execute(sql("create_reddit_text_macro"))
+    con.execute(sql("create_pair_posts"))
+    con.execute(sql("create_pair_comments"), _rule_params(rules))
+    con.execute(sql("create_pair_candidates"), {"later_must_win": rules.later_must_win,
+                                                "min_score_ratio": float(rules.min_score_ratio)})
+
+
+def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, dict]:
+    """(pair_id, step) of every pair dedup or the per-post cap removes, and dedup's stats."""
+    con.execute(sql("create_pair_texts"))
+    texts = con.sql(sql("select_pair_texts")).fetchnumpy()["body"]
+    pairs = con.sql(sql("select_pair_candidates")).fetchnumpy()
+    result = dedup_pairs(pairs["chosen_idx"], pairs["rejected_idx"], list(texts),
+                         posts=pairs["post_id"], max_per_post=rules.max_pairs_per_post,
+                         exact=rules.exact_dedup, near=rules.near_dedup,
+                         threshold=rules.near_dup_threshold, num_perm=rules.minhash_num_perm,
+                         seed=rules.minhash_seed)
+    removed = [i for i, step in enumerate(result.reasons) if step is not None]
+    table = pa.table({"pair_id": pa.array(pairs["pair_id"][removed].tolist(), pa.string()),
+                      "step": pa.array([result.reasons[i] for i in removed], pa.string())})
+    return table, result.stats
+
+
+def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
+                dagster_run_id: str | None = None) -> PairBuildReport:
+    """Rebuild `preference_pairs` under `rules`; all or nothing (one transaction). The build is
+    recorded in `pair_builds` (rules and report), whose last row a snapshot records as its
+    rules and checks `later_must_win` by, however the build was started."""
+    rules = rules or PairRules()
+    t_start = time.perf_counter()
+    per_sub: dict[str, dict[str, int]] = {}
+    candidates: dict[str, int] = {}
+
+    def charge(rows) -> None:
+        for subreddit, step, pairs in rows:
+            if step is None:
+                candidates[subreddit] = candidates.get(subreddit, 0) + int(pairs)
+            else:
+                per_sub.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
+
+    with _reddit_text_function(con), transaction(con):
+        _select_comments(con, rules)
+        charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
+        charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())
+        t_rules = time.perf_counter()
+        dedup_removed, dedup_stats = _dedup(con, rules)
+        con.register("dedup_removed", dedup_removed)
+        charge(con.execute(sql("select_dedup_removed_waterfall")).fetchall())
+        t_dedup = time.perf_counter()
+        con.execute(sql("create_pair_selection"))
+        con.execute(sql("delete_from_preference_pairs"))
+        con.execute(sql("insert_into_preference_pairs"), {
+            "split_salt": rules.split_salt, "eval_fraction": float(rules.eval_fraction)})
+        totals = con.execute(sql("select_preference_pairs_totals")).fetchall()
+        (top_level, skipped), = con.execute(sql("select_reddit_comments_skipped")).fetchall()
+        con.unregister("dedup_removed")
+        con.execute(sql("drop_pair_temp_tables"))
+    t_end = time.perf_counter()
+
+    subreddits = sorted(set(candidates) | set(per_sub))
+    removed_per_sub = {s: per_sub.get(s, dict.fromkeys(WATERFALL, 0)) for s in subreddits}
+    kept_per_sub = dict.fromkeys(subreddits, 0)
+    split_pairs = {"train": 0, "eval": 0}
+    split_posts = {"train": 0, "eval": 0}
+    for subreddit, split, pairs, posts in totals:
+        kept_per_sub[subreddit] = kept_per_sub.get(subreddit, 0) + pairs
+        split_pairs[split] += pairs
+        split_posts[split] += posts
+    report = PairBuildReport(
+        candidate_pairs=sum(candidates.values()),
+        removed_by_rule={step: sum(r[step] for r in removed_per_sub.values()) for step in WATERFALL},
+        kept=sum(split_pairs.values()),
+        train=split_pairs["train"],
+        eval=split_pairs["eval"],
+        posts=sum(split_posts.values()),  # a post is in one split only
+        train_posts=split_posts["train"],
+        eval_posts=split_posts["eval"],
+        top_level_comments=int(top_level),
+        non_top_level_skipped=int(skipped),
+        candidate_pairs_per_subreddit={s: candidates.get(s, 0) for s in subreddits},
+        removed_by_rule_per_subreddit=removed_per_sub,
+        kept_per_subreddit=kept_per_sub,
+        dedup=dedup_stats,
+        timings_s={"rules_sql": t_rules - t_start, "dedup": t_dedup - t_rules,
+                   "write": t_end - t_dedup, "total": t_end - t_start},
+        rules=dataclasses.asdict(rules),
+    )
+    con.execute(sql("insert_into_pair_builds"), {"rules": json.dumps(report.rules),
+                                                 "report": json.dumps(dataclasses.asdict(report)),
+                                                 "dagster_run_id": dagster_run_id})
+    return report
+
+
+def pair_violations(con: duckdb.DuckDBPyConnection, pairs, later_must_win: bool) -> dict[str, int]:
+    """{blocking check: how many of `pairs` (a relation or Arrow table) break it}: the rules of
+    `count_pair_violations.sql`, which the asset's checks report and a snapshot enforces."""
+    con.register("checked_pairs", pairs)
+    try:
+        result = con.execute(sql("count_pair_violations"), {"later_must_win": later_must_win})
+        return dict(zip([column[0] for column in result.description], result.fetchall()[0]))
+    finally:
+        con.unregister("checked_pairs")

@@ -1,0 +1,1 @@
+"""Snapshots: a pair set frozen as Parquet and a Hugging Face dataset, named by its content."""

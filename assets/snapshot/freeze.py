@@ -1,0 +1,213 @@
+"""Freeze the current pair selection into an immutable, content-addressed snapshot.
+
+A snapshot is a directory named by its id:
+
+    manifest.json   snapshot id, pair rules, counts, columns, when it was made
+    pairs.parquet   every column of `preference_pairs`, in pair-id order
+    dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
+                    `prompt`, `chosen`, `rejected` and the ids, which TRL and others read as is
+
+The id is a hash of the content: each row of pairs.parquet (every column: ids, split,
+prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 over one
+"<pair_id> <row sha256>" line per pair in pair-id order. The same pairs with the same
+content always give the same id; another split, an edited text or a new score give another.
+An existing snapshot directory is never rewritten: it is written to a temporary folder
+and renamed into place, and a second request for the same id reuses it. The warehouse
+records each snapshot and its pairs with their row digests (`snapshots`, `snapshot_pairs`),
+so the audit can recompute the id from the ledger and from the file. Pairs that used a
+forgotten comment or author (`forget_requests`; the author of either comment or of the post)
+are left out; if what is left fails a blocking check of `preference_pairs`
+(count_pair_violations.sql), nothing is frozen.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from datasets import Dataset, DatasetDict
+
+from assets.pairs.rules import PairRules, pair_violations
+from assets.warehouse.connect import sql_folder, transaction
+
+sql = sql_folder(__file__)
+
+SPLITS = ("train", "eval")
+# What a trainer needs, plus the ids and scores that lead back to Reddit.
+DATASET_COLUMNS = (
+    "pair_id", "post_id", "subreddit", "prompt", "chosen", "rejected",
+    "chosen_id", "rejected_id", "chosen_score", "rejected_score", "score_ratio",
+)
+
+
+class EmptySelectionError(RuntimeError):
+    """There are no pairs to freeze."""
+
+
+class FailedChecksError(RuntimeError):
+    """The pairs fail a blocking check of `preference_pairs`. Automation never snapshots them,
+    but `pairs build` has replaced the pairs before its checks ran, and a snapshot run by
+    hand (`upvote-dpo snapshot`) would otherwise freeze them."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    snapshot_id: str
+    path: Path
+    counts: dict[str, int]
+    created: bool  # False when a snapshot with this id already existed
+
+    @property
+    def manifest(self) -> dict:
+        return read_manifest(self.path)
+
+
+def content_digests(rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """(pair_id, content_sha256) for each row of a snapshot's pairs: the sha256 of the whole row."""
+    return rows.query("snapshot_pair_rows", sql("select_pair_row_sha256"))
+
+
+def snapshot_id_for(digests: duckdb.DuckDBPyRelation) -> str | None:
+    """The id of the pairs with these (pair_id, content_sha256), in any order; None when there
+    are none or one has no digest."""
+    return digests.query("snapshot_pair_digests", sql("select_snapshot_id")).fetchall()[0][0]
+
+
+def dataset_differences(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path,
+                        parquet: duckdb.DuckDBPyRelation) -> dict[str, int]:
+    """{split: rows of dataset/ (what trainers read) that the rows of that split in `parquet`
+    (the snapshot's pairs.parquet, read) do not have, plus the reverse}: all zero for an intact
+    snapshot, whose id covers pairs.parquet."""
+    from training.data import load_snapshot  # the trainer's own reader, older layouts included
+
+    loaded = load_snapshot(snapshot_dir)
+    return {split: rows_differing(con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
+                                  parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split))
+                                  .select(*DATASET_COLUMNS))
+            for split, dataset in (("train", loaded.train), ("eval", loaded.eval))}
+
+
+def rows_differing(a: duckdb.DuckDBPyRelation, b: duckdb.DuckDBPyRelation) -> int:
+    """Rows of a that b lacks, plus the reverse, plus any difference in row count (a repeated
+    row); both with the same columns."""
+    return len(a.except_(b)) + len(b.except_(a)) + abs(len(a) - len(b))
+
+
+def read_manifest(snapshot_dir: str | Path) -> dict:
+    return json.loads((Path(snapshot_dir) / "manifest.json").read_text())
+
+
+def latest_pair_rules(con: duckdb.DuckDBPyConnection) -> dict:
+    """The rules of the last pair build, which the current selection came from."""
+    rows = con.execute(sql("select_latest_pair_build")).fetchall()
+    return json.loads(rows[0][0]) if rows else {}
+
+
+def create_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    snapshots_dir: str | Path,
+    dagster_run_id: str | None = None,
+    code_version: str | None = None,
+) -> Snapshot:
+    """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it."""
+    rules = latest_pair_rules(con)
+    pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
+    if pairs.num_rows == 0:
+        raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
+    violations = pair_violations(con, pairs, rules.get("later_must_win", PairRules.later_must_win))
+    if failed := {name: count for name, count in violations.items() if count}:
+        raise FailedChecksError(
+            "the pairs fail blocking checks, so nothing was frozen: "
+            + ", ".join(f"{name} ({count})" for name, count in failed.items())
+            + "; fix the data or the rules and rebuild the pairs"
+        )
+    digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
+    snapshot_id = snapshot_id_for(con.from_arrow(digests))
+    path = Path(snapshots_dir) / snapshot_id
+    counts = _counts(pairs)
+    created = not (path / "manifest.json").exists()
+    if created:
+        manifest = {
+            "snapshot_id": snapshot_id,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "rules": rules,
+            "counts": counts,
+            "columns": list(DATASET_COLUMNS),
+            "dagster_run_id": dagster_run_id,
+            "code_version": code_version,
+        }
+        write_snapshot_dir(pairs, path, manifest)
+    _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
+    return Snapshot(snapshot_id, path, counts, created)
+
+
+def _counts(pairs: pa.Table) -> dict[str, int]:
+    counts = {split: pc.sum(pc.equal(pairs["split"], split)).as_py() or 0 for split in SPLITS}
+    counts["total"] = pairs.num_rows
+    counts["posts"] = len(pc.unique(pairs["post_id"]))
+    counts["subreddits"] = len(pc.unique(pairs["subreddit"]))
+    return counts
+
+
+def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
+    """pairs.parquet, dataset/ and manifest.json, written aside and renamed into `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        pq.write_table(pairs, staging / "pairs.parquet")
+        dataset_table = pairs.select(list(DATASET_COLUMNS))
+        splits = {
+            split: Dataset(dataset_table.filter(pc.equal(pairs["split"], split)))
+            for split in SPLITS
+        }
+        # One shard per split even when empty: with none, datasets writes no data file for
+        # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).
+        DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests):
+    con.register("snapshot_pair_rows", pairs)
+    con.register("snapshot_pair_digests", digests)
+    try:
+        with transaction(con):
+            con.execute(
+                sql("insert_into_snapshots"),
+                {
+                    "snapshot_id": snapshot_id,
+                    "path": str(path),
+                    "rules": json.dumps(rules),
+                    "counts": json.dumps(counts),
+                    "dagster_run_id": dagster_run_id,
+                    "code_version": code_version,
+                },
+            )
+            con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
+    finally:
+        con.unregister("snapshot_pair_rows")
+        con.unregister("snapshot_pair_digests")
+
+
+class NoSnapshotError(RuntimeError):
+    """Training needs a snapshot and there is none."""
+
+
+def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(snapshot id, path) of the snapshot `pair_snapshot` last produced: not the newest made
+    when the last run reused an older one (a forget request can bring back an earlier selection)."""
+    rows = con.execute(sql("select_latest_snapshot")).fetchall()
+    if not rows:
+        raise NoSnapshotError("no snapshot yet: materialize pair_snapshot first")
+    return rows[0]

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connection, schema and the resource the assets share."""

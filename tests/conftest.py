@@ -1,0 +1,42 @@
+"""Fixtures shared by the stage tests: a real DuckDB warehouse file and the shared data."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assets.warehouse import connect as warehouse
+
+SHARED_REDDIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "reddit"
+# The bundled sample: byte-identical copies of the shared praw_cassettes_*.ndjson.zst
+# (data/README.md), so what is built on them runs where ../shared is absent (CI).
+PRAW_COMMENTS = warehouse.PROJECT_ROOT / "data" / "sample" / "RC_praw_cassettes.ndjson.zst"
+PRAW_SUBMISSIONS = warehouse.PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst"
+
+
+def schema_at(commit: str) -> str:
+    """create_warehouse_tables.sql as it was at `commit`, to make an older warehouse with (skips
+    where the git history is not at hand)."""
+    try:
+        return subprocess.run(
+            ["git", "show", f"{commit}:assets/sql/create_warehouse_tables.sql"],
+            cwd=warehouse.PROJECT_ROOT, capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        pytest.skip(f"cannot read the schema of {commit} from git: {error}")
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = warehouse.connect(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def shared_reddit() -> Path:
+    if not SHARED_REDDIT.is_dir():
+        pytest.skip(f"shared Reddit data not found at {SHARED_REDDIT}")
+    return SHARED_REDDIT

@@ -1,0 +1,211 @@
+"""The assets through real `dagster.materialize` runs: bundled sample -> pairs -> snapshot -> model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.warehouse.connect import PROJECT_ROOT, connect
+from assets.ingest.assets import reddit_dump
+from assets.model.assets import dpo_model
+from assets.pairs.assets import PAIR_CHECKS, preference_pairs
+from assets.ingest.reddit.resources import DumpArchive
+from assets.warehouse.resources import Warehouse
+from assets.snapshot.assets import pair_snapshot
+
+SAMPLE = PROJECT_ROOT / "data" / "sample"
+DUMPS = ["RS_praw_cassettes.ndjson.zst", "RC_praw_cassettes.ndjson.zst"]
+TINY_TRAINING = {"model": "tiny", "max_steps": 2, "max_length": 96, "batch_size": 2, "eval_max_pairs": 4}
+
+
+@pytest.fixture(scope="module")
+def warehouse_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("warehouse")
+
+
+@pytest.fixture(scope="module")
+def resources(warehouse_dir):
+    incoming = warehouse_dir / "incoming"
+    incoming.mkdir()
+    for name in DUMPS:
+        shutil.copy(SAMPLE / name, incoming / name)
+    return {
+        "warehouse": Warehouse(
+            database=str(warehouse_dir / "upvote.duckdb"),
+            snapshots_dir=str(warehouse_dir / "snapshots"),
+            models_dir=str(warehouse_dir / "models"),
+        ),
+        "dump_archive": DumpArchive(incoming_dir=str(incoming)),
+        "pipes_subprocess_client": dg.PipesSubprocessClient(),
+    }
+
+
+@pytest.fixture(scope="module")
+def instance():
+    with dg.instance_for_test() as test_instance:
+        test_instance.add_dynamic_partitions("dump_files", DUMPS)
+        yield test_instance
+
+
+def row_counts(warehouse_dir) -> tuple[int, int, int]:
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        return tuple(
+            con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in ("reddit_submissions", "reddit_comments", "ingest_rejects")
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def ingested(resources, instance, warehouse_dir):
+    for name in DUMPS:
+        result = dg.materialize([reddit_dump], partition_key=name, resources=resources, instance=instance)
+        assert result.success
+    return row_counts(warehouse_dir)
+
+
+def test_dump_partitions_land_every_line(ingested):
+    submissions, comments, rejects = ingested
+    assert (submissions, comments + rejects) == (333, 12789)
+
+
+def test_rematerializing_a_partition_never_duplicates_rows(ingested, resources, instance, warehouse_dir):
+    result = dg.materialize([reddit_dump], partition_key=DUMPS[1], resources=resources, instance=instance)
+    assert result.success
+    assert row_counts(warehouse_dir) == ingested
+
+
+@pytest.fixture(scope="module")
+def dataset_run(ingested, resources, instance):
+    return dg.materialize([preference_pairs, pair_snapshot], resources=resources, instance=instance)
+
+
+def test_pairs_pass_every_blocking_check_and_snapshot(dataset_run):
+    assert dataset_run.success
+    checks = dataset_run.get_asset_check_evaluations()
+    assert {check.check_name for check in checks} == set(PAIR_CHECKS)
+    assert all(check.passed for check in checks)
+    pairs = dataset_run.asset_materializations_for_node("preference_pairs")[0].metadata
+    snapshot = dataset_run.asset_materializations_for_node("pair_snapshot")[0].metadata
+    assert pairs["dagster/row_count"].value == snapshot["dagster/row_count"].value > 0
+    assert "score_ratio_histogram" in pairs and pairs["score_ratio_histogram"].value.startswith("![")
+
+
+def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resources, instance, warehouse_dir):
+    run_config = {"ops": {"dpo_model": {"config": TINY_TRAINING}}}
+    first = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert first.success
+    metadata = first.asset_materializations_for_node("dpo_model")[0].metadata
+    snapshot_id = dataset_run.asset_materializations_for_node("pair_snapshot")[0].metadata["snapshot_id"].value
+    assert metadata["snapshot_id"].value == snapshot_id
+    model_dir = metadata["model_path"].value
+    manifest = json.loads((warehouse_dir / "models" / model_dir.split("/")[-1] / "training_manifest.json").read_text())
+    assert manifest["status"] == "completed"
+    assert "training_curves" in metadata
+
+    second = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert second.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
+    # Another logging and checkpoint cadence trains the same model: it is reused too.
+    cadence = {**TINY_TRAINING, "log_every": 2, "checkpoint_every": 1, "eval_batch_size": 2}
+    third = dg.materialize([dpo_model], run_config={"ops": {"dpo_model": {"config": cadence}}}, resources=resources,
+                           instance=instance)
+    assert third.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, snapshot_id FROM training_runs").fetchall()
+        seen = con.execute("SELECT count(*) FROM training_run_pairs").fetchall()[0][0]
+    finally:
+        con.close()
+    assert runs == [(manifest["run_id"], snapshot_id)]
+    assert seen == len(manifest["pairs"]) > 0
+
+    # The same folder named explicitly with other settings: refused, not passed off as theirs.
+    other = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, "beta": 0.2, "out_dir": model_dir}}}}
+    with pytest.raises(dg.Failure, match=r"already holds a model trained with other settings \(beta 0.1 -> 0.2\)"):
+        dg.materialize([dpo_model], run_config=other, resources=resources, instance=instance)
+
+
+def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_changed(tmp_path):
+    """A named out_dir holds a finished model of this snapshot and settings, but the local base
+    folder it was trained from has other weights now (fine-tuned in place): refused, not reused."""
+    from assets.model.assets import _completed
+    from training import TrainConfig
+    from training.models import tiny_dir, weights_sha256
+    from training.outputs import MANIFEST
+
+    local, out_dir = tmp_path / "base", tmp_path / "model"
+    shutil.copytree(tiny_dir(None), local)
+    cfg = TrainConfig(snapshot_dir="s", out_dir=str(out_dir), model=str(local), cache_dir=str(tmp_path / "cache"))
+    out_dir.mkdir()
+    (out_dir / MANIFEST).write_text(json.dumps({
+        "status": "completed", "snapshot_id": "snap", "hyperparameters": cfg.hyperparameters(),
+        "base_model": {"name": str(local), "weights_sha256": weights_sha256(local)}}))
+    assert _completed(out_dir, "snap", cfg)
+    weights = local / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(dg.Failure, match=r"other settings \(base model weights [0-9a-f]{12} -> [0-9a-f]{12}\)"):
+        _completed(out_dir, "snap", cfg)
+
+
+def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset_run, resources, instance, warehouse_dir, capsys):
+    """`upvote-dpo audit model DIR --pairs --format json` against the trainer's manifest and
+    an independent SQL query over the snapshot ledger."""
+    from pipelines.cli import main
+
+    run_config = {"ops": {"dpo_model": {"config": TINY_TRAINING}}}
+    model = dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    model_dir = model.asset_materializations_for_node("dpo_model")[0].metadata["model_path"].value
+    manifest = json.loads((Path(model_dir) / "training_manifest.json").read_text())
+
+    capsys.readouterr()
+    assert main(["audit", "model", model_dir, "--pairs", "--format", "json", "--db", str(warehouse_dir / "upvote.duckdb")]) == 0
+    audited = json.loads(capsys.readouterr().out)
+    audited_ids = {pair["pair_id"] for pair in audited["pairs"]}
+
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        train_ids = {
+            pair_id for (pair_id,) in con.execute(
+                "SELECT pair_id FROM snapshot_pairs WHERE snapshot_id = ? AND split = 'train'",
+                [manifest["snapshot_id"]],
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    seen = {pair["pair_id"] for pair in manifest["pairs"]}
+    assert audited_ids == seen
+    assert seen <= train_ids and len(seen) == TINY_TRAINING["max_steps"] * TINY_TRAINING["batch_size"]
+    assert {pair["first_step"] for pair in audited["pairs"]} == set(range(TINY_TRAINING["max_steps"]))
+
+
+def test_settings_key_follows_a_local_base_models_weights_without_reading_them_each_time(tmp_path, monkeypatch):
+    """The weights' digest is cached by each file's size, mtime, inode and ctime: an unchanged
+    model is not read again; another checkpoint of the same size copied over it with its mtime
+    kept (`cp -p`) is."""
+    import training.models
+    from assets.model.assets import settings_key
+    from training import TrainConfig
+    from training.models import cached_weights_sha256, tiny_dir, weights_sha256
+
+    local, cache = tmp_path / "base", str(tmp_path / "cache")
+    shutil.copytree(tiny_dir(None), local)
+    cfg = TrainConfig(snapshot_dir="s", out_dir="o", model=str(local), cache_dir=cache)
+    before = settings_key(cfg)
+    reads = []
+    monkeypatch.setattr(training.models, "weights_sha256", lambda d: reads.append(d) or weights_sha256(d))
+    assert settings_key(cfg) == before and reads == []
+    assert settings_key(TrainConfig(snapshot_dir="s", out_dir="o")) != before
+    weights = local / "model.safetensors"
+    stat, data = weights.stat(), weights.read_bytes()
+    weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # fine-tuned in place: same path, same size
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
+    assert settings_key(cfg) != before and len(reads) == 1
+    assert cached_weights_sha256(local, cache) == weights_sha256(local) and len(reads) == 1

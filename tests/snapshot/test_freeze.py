@@ -1,0 +1,325 @@
+"""Snapshots: content-addressed, immutable, readable by `datasets`, recorded for the audit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from datasets import load_from_disk
+
+from assets.audit.queries import audit_usage, forget
+from assets.snapshot.freeze import latest_snapshot
+from assets.snapshot.freeze import (
+    EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
+)
+from assets.warehouse.connect import connect, ensure_schema
+from tests.conftest import schema_at
+
+
+def insert_pairs(con, rows: list[dict]) -> None:
+    defaults = {
+        "subreddit": "AskHistorians", "prompt": "Why did Rome fall?", "chosen_author": "a",
+        "rejected_author": "b", "chosen_score": 40, "rejected_score": 5, "score_ratio": 8.0,
+        "post_created_utc": 100, "chosen_created_utc": 300, "rejected_created_utc": 200,
+    }
+    for row in rows:
+        row = {**defaults, **row}
+        row.setdefault("chosen", f"chosen text of {row['pair_id']}")
+        row.setdefault("rejected", f"rejected text of {row['pair_id']}")
+        columns = ", ".join(row)
+        placeholders = ", ".join(f"${name}" for name in row)
+        con.execute(f"INSERT INTO preference_pairs ({columns}) VALUES ({placeholders})", row)
+
+
+def pair(pair_id: str, post_id: str = "p1", split: str = "train", **extra) -> dict:
+    return {"pair_id": pair_id, "post_id": post_id, "split": split,
+            "chosen_id": f"c{pair_id}", "rejected_id": f"r{pair_id}", **extra}
+
+
+@pytest.fixture
+def three_pairs(con):
+    insert_pairs(con, [pair("b2"), pair("a1"), pair("c3", post_id="p2", split="eval")])
+    return con
+
+
+def row_sha256(row: dict) -> str:
+    return hashlib.sha256(json.dumps(row, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_id_is_sha256_over_each_pair_id_and_the_sha256_of_its_row(three_pairs, tmp_path):
+    """By hand: each row of pairs.parquet as compact JSON, hashed; one "<pair_id> <row sha256>"
+    line per pair in pair-id order, hashed; the first 16 hex digits."""
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    rows = pq.read_table(snapshot.path / "pairs.parquet").to_pylist()
+    lines = "".join(f"{row['pair_id']} {row_sha256(row)}\n" for row in sorted(rows, key=lambda r: r["pair_id"]))
+    expected = hashlib.sha256(lines.encode()).hexdigest()[:16]
+    assert snapshot.snapshot_id == expected
+    assert snapshot.path == tmp_path / "snapshots" / expected
+    assert snapshot.counts == {"train": 2, "eval": 1, "total": 3, "posts": 2, "subreddits": 1}
+    ledger = three_pairs.execute("SELECT pair_id, content_sha256 FROM snapshot_pairs ORDER BY pair_id").fetchall()
+    assert ledger == [(row["pair_id"], row_sha256(row)) for row in rows]
+
+
+def test_id_does_not_depend_on_the_order_of_the_rows(three_pairs, tmp_path):
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    rows = pq.read_table(snapshot.path / "pairs.parquet")
+    backwards = rows.take(list(reversed(range(rows.num_rows))))
+    assert snapshot_id_for(content_digests(three_pairs.from_arrow(backwards))) == snapshot.snapshot_id
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE preference_pairs SET split = 'eval' WHERE post_id = 'p1'",
+    "UPDATE preference_pairs SET chosen = 'edited after a newer retrieval' WHERE pair_id = 'a1'",
+    "UPDATE preference_pairs SET chosen_score = 41 WHERE pair_id = 'b2'",
+])
+def test_the_same_pairs_with_other_content_make_another_snapshot(three_pairs, tmp_path, change):
+    first = create_snapshot(three_pairs, tmp_path / "snapshots")
+    before = pq.read_table(first.path / "pairs.parquet")
+    three_pairs.execute(change)
+    second = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert second.created and second.snapshot_id != first.snapshot_id
+    current = three_pairs.sql("SELECT * FROM preference_pairs ORDER BY pair_id").to_arrow_table()
+    assert pq.read_table(second.path / "pairs.parquet").equals(current)
+    assert pq.read_table(first.path / "pairs.parquet").equals(before)
+    assert second.manifest["counts"] == second.counts
+    assert three_pairs.execute("SELECT count(*) FROM snapshot_pairs").fetchone() == (6,)
+
+
+def test_files_hold_the_pairs_in_id_order_and_the_dataset_splits(three_pairs, tmp_path):
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist() == ["a1", "b2", "c3"]
+    dataset = load_from_disk(str(snapshot.path / "dataset"))
+    assert dataset["train"]["pair_id"] == ["a1", "b2"]
+    assert dataset["eval"]["pair_id"] == ["c3"]
+    assert {"prompt", "chosen", "rejected"} <= set(dataset["train"].column_names)
+    assert dataset["train"][0]["chosen"] == "chosen text of a1"
+    assert read_manifest(snapshot.path)["snapshot_id"] == snapshot.snapshot_id
+
+
+def test_a_snapshot_with_an_empty_split_loads(con, tmp_path):
+    """datasets saves an empty split without a data file unless told to write one shard, and
+    then cannot load the DatasetDict (IndexError)."""
+    insert_pairs(con, [pair("a1"), pair("b2")])
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    dataset = load_from_disk(str(snapshot.path / "dataset"))
+    assert (dataset["train"].num_rows, dataset["eval"].num_rows) == (2, 0)
+    assert dataset["eval"].features == dataset["train"].features
+
+
+def test_same_pairs_reuse_the_snapshot_without_rewriting_it(three_pairs, tmp_path):
+    first = create_snapshot(three_pairs, tmp_path / "snapshots")
+    manifest_before = (first.path / "manifest.json").read_bytes()
+    second = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert (second.snapshot_id, second.created, first.created) == (first.snapshot_id, False, True)
+    assert (first.path / "manifest.json").read_bytes() == manifest_before
+    assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
+    assert three_pairs.execute("SELECT count(*) FROM snapshot_pairs").fetchone() == (3,)
+
+
+def test_other_pairs_make_another_snapshot(three_pairs, tmp_path):
+    first = create_snapshot(three_pairs, tmp_path / "snapshots")
+    insert_pairs(three_pairs, [pair("d4")])
+    second = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert second.snapshot_id != first.snapshot_id
+    assert second.counts["total"] == 4
+    assert (first.path / "manifest.json").exists()
+
+
+def test_the_latest_snapshot_is_the_one_last_frozen_even_when_it_is_reused(three_pairs, tmp_path):
+    """S1; new data, S2 with a spammer's pair; the spammer forgotten, the selection is S1's
+    again: S1 is reused and is what training takes, not S2, which still holds the pair."""
+    first = create_snapshot(three_pairs, tmp_path / "snapshots")
+    insert_pairs(three_pairs, [pair("d4", chosen_author="spammer")])
+    second = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert latest_snapshot(three_pairs) == (second.snapshot_id, str(second.path))
+    three_pairs.execute("INSERT INTO forget_requests (kind, value) VALUES ('author', 'spammer')")
+    made = "SELECT created_at FROM snapshots WHERE snapshot_id = ?"
+    made_first = three_pairs.execute(made, [first.snapshot_id]).fetchall()
+    again = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert (again.snapshot_id, again.created) == (first.snapshot_id, False)
+    assert latest_snapshot(three_pairs) == (first.snapshot_id, str(first.path))
+    assert three_pairs.execute(made, [first.snapshot_id]).fetchall() == made_first
+
+
+def test_the_latest_snapshot_is_in_the_folder_it_was_last_frozen_to(three_pairs, tmp_path):
+    first = create_snapshot(three_pairs, tmp_path / "moved-away")
+    again = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert again.snapshot_id == first.snapshot_id and again.created
+    assert latest_snapshot(three_pairs) == (again.snapshot_id, str(tmp_path / "snapshots" / again.snapshot_id))
+
+
+def test_rules_of_the_last_pair_build_are_in_the_manifest(three_pairs, tmp_path):
+    three_pairs.execute(
+        "INSERT INTO pair_builds (rules, report) VALUES (?, '{}')", [json.dumps({"min_score_ratio": 3.0})]
+    )
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert snapshot.manifest["rules"] == {"min_score_ratio": 3.0}
+
+
+def test_forgotten_comments_and_authors_are_left_out(three_pairs, tmp_path):
+    three_pairs.execute("INSERT INTO forget_requests (kind, value) VALUES ('comment', 'ra1')")
+    three_pairs.execute("UPDATE preference_pairs SET chosen_author = 'gone' WHERE pair_id = 'c3'")
+    three_pairs.execute("INSERT INTO forget_requests (kind, value) VALUES ('author', 'gone')")
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist() == ["b2"]
+
+
+def test_ledger_leads_back_to_the_dump_line(three_pairs, tmp_path):
+    three_pairs.execute(
+        "INSERT INTO reddit_comments (id, post_id, source, source_line) VALUES ('ca1', 'p1', 'dump:RC.zst', 17)"
+    )
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    row = three_pairs.execute(
+        "SELECT chosen_source, chosen_source_line, rejected_source FROM snapshot_pairs"
+        " WHERE snapshot_id = ? AND pair_id = 'a1'", [snapshot.snapshot_id]
+    ).fetchone()
+    assert row == ("dump:RC.zst", 17, None)
+
+
+def test_pairs_that_break_a_blocking_check_are_not_frozen(three_pairs, tmp_path):
+    three_pairs.execute("UPDATE preference_pairs SET chosen = ' ' WHERE pair_id = 'a1'")
+    three_pairs.execute("UPDATE preference_pairs SET chosen_score = 1 WHERE pair_id = 'b2'")
+    with pytest.raises(FailedChecksError, match=r"chosen_scored_higher \(1\), no_empty_text \(1\)"):
+        create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert not (tmp_path / "snapshots").exists()
+    assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+    # What is checked is what would be frozen: without the two broken pairs, the rest is.
+    three_pairs.execute("INSERT INTO forget_requests (kind, value) VALUES ('comment', 'ca1'), ('comment', 'cb2')")
+    assert create_snapshot(three_pairs, tmp_path / "snapshots").counts["total"] == 1
+
+
+def test_the_written_later_check_follows_the_rules_of_the_last_pair_build(three_pairs, tmp_path):
+    three_pairs.execute("UPDATE preference_pairs SET chosen_created_utc = 100 WHERE pair_id = 'a1'")
+    with pytest.raises(FailedChecksError, match=r"chosen_written_later \(1\)"):
+        create_snapshot(three_pairs, tmp_path / "snapshots")
+    three_pairs.execute("INSERT INTO pair_builds (rules, report) VALUES (?, '{}')", [json.dumps({"later_must_win": False})])
+    assert create_snapshot(three_pairs, tmp_path / "snapshots").counts["total"] == 3
+
+
+def test_no_pairs_is_a_clear_error_and_writes_nothing(con, tmp_path):
+    with pytest.raises(EmptySelectionError, match="build the pairs first"):
+        create_snapshot(con, tmp_path / "snapshots")
+    assert not (tmp_path / "snapshots").exists()
+
+
+def test_a_failed_write_leaves_no_partial_snapshot(three_pairs, tmp_path, monkeypatch):
+    import assets.snapshot.freeze as snapshot_module
+
+    def broken_save(self, path, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(snapshot_module.DatasetDict, "save_to_disk", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        create_snapshot(three_pairs, tmp_path / "snapshots")
+    assert list((tmp_path / "snapshots").iterdir()) == []
+    assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+
+
+def test_an_older_warehouse_is_migrated(tmp_path):
+    """Its snapshot_pairs (indexed, which DuckDB allows adding a column to) gets content_sha256,
+    NULL for the pairs it holds; its snapshots get last_frozen_at, their created_at."""
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("""
+        CREATE TABLE snapshots (
+            snapshot_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, path VARCHAR NOT NULL,
+            rules JSON, counts JSON, dagster_run_id VARCHAR, code_version VARCHAR);
+        CREATE TABLE snapshot_pairs (
+            snapshot_id VARCHAR NOT NULL, pair_id VARCHAR NOT NULL, split VARCHAR NOT NULL,
+            post_id VARCHAR NOT NULL, subreddit VARCHAR, chosen_id VARCHAR NOT NULL, rejected_id VARCHAR NOT NULL,
+            chosen_author VARCHAR, rejected_author VARCHAR, chosen_score BIGINT, rejected_score BIGINT,
+            chosen_source VARCHAR, chosen_source_line BIGINT, rejected_source VARCHAR, rejected_source_line BIGINT,
+            PRIMARY KEY (snapshot_id, pair_id));
+        CREATE INDEX snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
+        INSERT INTO snapshots (snapshot_id, created_at, path)
+        VALUES ('0123456789abcdef', TIMESTAMP '2025-01-01', '/old/0123456789abcdef');
+        INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)
+        VALUES ('0123456789abcdef', 'a1', 'train', 'p1', 'ca1', 'ra1');
+    """)
+    old.close()
+    con = connect(path)
+    assert latest_snapshot(con) == ("0123456789abcdef", "/old/0123456789abcdef")
+    assert con.execute("SELECT last_frozen_at = created_at FROM snapshots").fetchall() == [(True,)]
+    insert_pairs(con, [pair("a1")])
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    assert latest_snapshot(con)[0] == snapshot.snapshot_id
+    rows = con.execute("SELECT snapshot_id, content_sha256 IS NULL FROM snapshot_pairs ORDER BY content_sha256 NULLS FIRST")
+    assert rows.fetchall() == [("0123456789abcdef", True), (snapshot.snapshot_id, False)]
+    con.close()
+
+
+def test_the_current_schema_check_knows_every_column_added_to_older_warehouses():
+    import re
+
+    from assets.warehouse.connect import sql
+
+    added = set(re.findall(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)", sql("create_warehouse_tables")))
+    checked = set(re.findall(r"\('(\w+)', '(\w+)'\)", sql("select_warehouse_is_current")))
+    assert added == checked and f"count(*) = {len(added)}" in sql("select_warehouse_is_current")
+
+
+def test_a_warehouse_from_before_post_authors_gets_them_from_the_posts(tmp_path):
+    """Made by the schema before post_author (752569f), with pairs and a frozen snapshot: on
+    connect, read-only too (as the audit opens it), every pair, current and frozen, gets its
+    post's author (a deleted one stays NULL), so the audit finds the snapshot frozen before,
+    and forgetting an author who only wrote a post leaves its pairs out of the next snapshot
+    with no pairs rebuild. The tables end up as a new warehouse's, same columns in the same
+    order (the inserts are positional)."""
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(schema_at("752569f"))
+    old.execute("INSERT INTO reddit_submissions (id, author, source) VALUES"
+                " ('p1', 'Alice', 'test'), ('p2', NULL, 'test'), ('p3', '[deleted]', 'test')")
+    insert_pairs(old, [pair("a1"), pair("b2", post_id="p2"), pair("c3", post_id="p3")])
+    old.execute("INSERT INTO snapshots (snapshot_id, created_at, path) VALUES ('0123456789abcdef', now(), '/old')")
+    old.execute("INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)"
+                " SELECT '0123456789abcdef', pair_id, split, post_id, chosen_id, rejected_id FROM preference_pairs")
+    old.close()
+    with connect(path, read_only=True) as con:
+        assert [s["snapshot_id"] for s in audit_usage(con, "author", "alice")["snapshots"]] == ["0123456789abcdef"]
+
+    con = connect(path)
+    new = connect(tmp_path / "new.duckdb")
+    for table in ("preference_pairs", "snapshot_pairs"):
+        assert con.sql(f"DESCRIBE {table}").fetchall() == new.sql(f"DESCRIBE {table}").fetchall()
+    indexes = "SELECT table_name, index_name, expressions FROM duckdb_indexes() ORDER BY ALL"
+    assert con.sql(indexes).fetchall() == new.sql(indexes).fetchall()
+    new.close()
+    authors = [("a1", "Alice"), ("b2", None), ("c3", None)]
+    assert con.sql("SELECT pair_id, post_author FROM preference_pairs ORDER BY 1").fetchall() == authors
+    assert con.sql("SELECT pair_id, post_author FROM snapshot_pairs ORDER BY 1").fetchall() == authors
+
+    forget(con, "author", "ALICE")
+    forget(con, "author", "[deleted]")
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    assert pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist() == ["b2", "c3"]
+    con.close()
+
+
+def test_a_frozen_pair_is_not_rewritten_when_its_posts_author_comes_back(tmp_path):
+    """post_author is filled in from the posts once, when an older warehouse gains it; after
+    that no open touches a frozen row (before, every open did, for deleted authors)."""
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    con.execute("INSERT INTO reddit_submissions (id, author, source) VALUES ('p1', NULL, 'test')")
+    insert_pairs(con, [pair("a1")])  # under a post whose author is deleted
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    con.execute("UPDATE reddit_submissions SET author = 'back_again' WHERE id = 'p1'")  # a newer retrieval
+    con.close()
+    con = connect(path)
+    frozen = con.execute("SELECT post_author FROM snapshot_pairs WHERE snapshot_id = ?", [snapshot.snapshot_id])
+    assert frozen.fetchall() == [(None,)]
+
+
+def test_older_spellings_of_a_forgotten_author_become_one_lowercased_request(con):
+    con.execute("""INSERT INTO forget_requests (kind, value, requested_at, reason) VALUES
+                   ('author', 'Hank_Hell', TIMESTAMP '2026-01-01', 'first'),
+                   ('author', 'hank_hell', TIMESTAMP '2026-02-01', 'again'),
+                   ('author', 'Other', TIMESTAMP '2026-03-01', NULL)""")  # as an older version stored them
+    ensure_schema(con)  # what every writable open runs
+    rows = con.execute("SELECT value, reason FROM forget_requests ORDER BY value").fetchall()
+    assert rows == [("hank_hell", "first"), ("other", None)]
+    assert forget(con, "author", "HANK_HELL")["new"] is False
