@@ -348,30 +348,14 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
     stats["distinct_texts"] = len(label_of)
     stats["normalise_s"] = time.perf_counter() - t
     no_key = np.full(len(chosen), -1, dtype=np.int64)
-    exact_key, near_key = no_key, no_key.copy()
+    exact_key, near_key = no_key, no_key
     if exact:
         drop(exact_label[chosen] == exact_label[rejected], "exact_dup_in_pair")
         exact_key = _pair_keys(exact_label[chosen], exact_label[rejected])
     if near and keep.any():
-        # Only texts still in kept pairs are hashed; `row` maps exact label -> signature row.
-        used = np.unique(np.concatenate([exact_label[chosen[keep]], exact_label[rejected[keep]]]))
-        row = np.full(len(label_of), -1, dtype=np.int64)
-        row[used] = np.arange(len(used))
-        distinct = list(label_of)
-        t = time.perf_counter()
-        signatures = minhash_signatures([distinct[u] for u in used], num_perm=num_perm, seed=seed)
-        stats["minhash_s"] = time.perf_counter() - t
-        stats["hashed_texts"] = len(used)
-        live = np.flatnonzero(keep)
-        c_row, r_row = row[exact_label[chosen[live]]], row[exact_label[rejected[live]]]
-        in_pair = np.zeros(len(keep), dtype=bool)
-        in_pair[live] = estimated_jaccard(signatures, c_row, r_row) >= threshold
+        in_pair, near_key = _near_duplicates(list(label_of), exact_label, chosen, rejected, keep,
+                                             num_perm=num_perm, seed=seed, threshold=threshold, stats=stats)
         drop(in_pair, "near_dup_in_pair")
-        t = time.perf_counter()
-        cluster = near_duplicate_clusters(signatures, threshold)
-        stats["lsh_s"] = time.perf_counter() - t
-        stats["largest_near_cluster"] = int(np.bincount(cluster).max())
-        near_key[live] = _pair_keys(cluster[c_row], cluster[r_row])
     live = np.flatnonzero(keep)
     if len(live):
         step = _walk_strongest_first(live, exact_key, near_key, post, max_per_post)
@@ -380,3 +364,29 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
             hit[live[step == code]] = True
             drop(hit, name)
     return DedupResult(reasons=reasons.tolist(), removed=removed, stats=stats)
+
+
+def _near_duplicates(distinct: list[str], exact_label: np.ndarray, chosen: np.ndarray,
+                     rejected: np.ndarray, keep: np.ndarray, *, num_perm: int, seed: int,
+                     threshold: float, stats: dict) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash the texts of the kept pairs: (the pairs whose two sides are near duplicates, each
+    pair's key of near-duplicate clusters, -1 where not kept); timings go into `stats`."""
+    # Only texts still in kept pairs are hashed; `row` maps exact label -> signature row.
+    used = np.unique(np.concatenate([exact_label[chosen[keep]], exact_label[rejected[keep]]]))
+    row = np.full(len(distinct), -1, dtype=np.int64)
+    row[used] = np.arange(len(used))
+    t = time.perf_counter()
+    signatures = minhash_signatures([distinct[u] for u in used], num_perm=num_perm, seed=seed)
+    stats["minhash_s"] = time.perf_counter() - t
+    stats["hashed_texts"] = len(used)
+    live = np.flatnonzero(keep)
+    c_row, r_row = row[exact_label[chosen[live]]], row[exact_label[rejected[live]]]
+    in_pair = np.zeros(len(keep), dtype=bool)
+    in_pair[live] = estimated_jaccard(signatures, c_row, r_row) >= threshold
+    t = time.perf_counter()
+    cluster = near_duplicate_clusters(signatures, threshold)
+    stats["lsh_s"] = time.perf_counter() - t
+    stats["largest_near_cluster"] = int(np.bincount(cluster).max())
+    near_key = np.full(len(keep), -1, dtype=np.int64)
+    near_key[live] = _pair_keys(cluster[c_row], cluster[r_row])
+    return in_pair, near_key

@@ -211,31 +211,38 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, 
     return table, result.stats
 
 
+class _Waterfall:
+    """Candidate pairs and the pairs each rule removed, per subreddit, as the SQL reports them
+    (a row with no step counts candidates)."""
+
+    def __init__(self) -> None:
+        self.candidates: dict[str, int] = {}
+        self.removed: dict[str, dict[str, int]] = {}
+
+    def charge(self, rows) -> None:
+        for subreddit, step, pairs in rows:
+            if step is None:
+                self.candidates[subreddit] = self.candidates.get(subreddit, 0) + int(pairs)
+            else:
+                self.removed.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
+
+
 def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
                 dagster_run_id: str | None = None) -> PairBuildReport:
     """Rebuild `preference_pairs` under `rules`; all or nothing (one transaction). The build is
     recorded in `pair_builds` (rules and report), whose last row a snapshot records as its
     rules and checks `later_must_win` by, however the build was started."""
     rules = rules or PairRules()
+    waterfall = _Waterfall()
     t_start = time.perf_counter()
-    per_sub: dict[str, dict[str, int]] = {}
-    candidates: dict[str, int] = {}
-
-    def charge(rows) -> None:
-        for subreddit, step, pairs in rows:
-            if step is None:
-                candidates[subreddit] = candidates.get(subreddit, 0) + int(pairs)
-            else:
-                per_sub.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
-
     with _reddit_text_function(con), transaction(con):
         _select_comments(con, rules)
-        charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
-        charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())
+        waterfall.charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
+        waterfall.charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())
         t_rules = time.perf_counter()
         dedup_removed, dedup_stats = _dedup(con, rules)
         con.register("dedup_removed", dedup_removed)
-        charge(con.execute(sql("select_dedup_removed_waterfall")).fetchall())
+        waterfall.charge(con.execute(sql("select_dedup_removed_waterfall")).fetchall())
         t_dedup = time.perf_counter()
         con.execute(sql("create_pair_selection"))
         con.execute(sql("delete_from_preference_pairs"))
@@ -246,9 +253,21 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
         con.unregister("dedup_removed")
         con.execute(sql("drop_pair_temp_tables"))
     t_end = time.perf_counter()
+    report = _report(rules, waterfall, totals, dedup_stats,
+                     top_level_comments=int(top_level), non_top_level_skipped=int(skipped),
+                     timings_s={"rules_sql": t_rules - t_start, "dedup": t_dedup - t_rules,
+                                "write": t_end - t_dedup, "total": t_end - t_start})
+    con.execute(sql("insert_into_pair_builds"), {"rules": json.dumps(report.rules),
+                                                 "report": json.dumps(dataclasses.asdict(report)),
+                                                 "dagster_run_id": dagster_run_id})
+    return report
 
-    subreddits = sorted(set(candidates) | set(per_sub))
-    removed_per_sub = {s: per_sub.get(s, dict.fromkeys(WATERFALL, 0)) for s in subreddits}
+
+def _report(rules: PairRules, waterfall: _Waterfall, totals, dedup_stats, **counts) -> PairBuildReport:
+    """The build's counts: the waterfall by rule and subreddit, the kept pairs and posts by
+    split from `totals` rows (subreddit, split, pairs, posts), and `counts` as they are."""
+    subreddits = sorted(set(waterfall.candidates) | set(waterfall.removed))
+    removed_per_sub = {s: waterfall.removed.get(s, dict.fromkeys(WATERFALL, 0)) for s in subreddits}
     kept_per_sub = dict.fromkeys(subreddits, 0)
     split_pairs = {"train": 0, "eval": 0}
     split_posts = {"train": 0, "eval": 0}
@@ -256,8 +275,8 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
         kept_per_sub[subreddit] = kept_per_sub.get(subreddit, 0) + pairs
         split_pairs[split] += pairs
         split_posts[split] += posts
-    report = PairBuildReport(
-        candidate_pairs=sum(candidates.values()),
+    return PairBuildReport(
+        candidate_pairs=sum(waterfall.candidates.values()),
         removed_by_rule={step: sum(r[step] for r in removed_per_sub.values()) for step in WATERFALL},
         kept=sum(split_pairs.values()),
         train=split_pairs["train"],
@@ -265,20 +284,13 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
         posts=sum(split_posts.values()),  # a post is in one split only
         train_posts=split_posts["train"],
         eval_posts=split_posts["eval"],
-        top_level_comments=int(top_level),
-        non_top_level_skipped=int(skipped),
-        candidate_pairs_per_subreddit={s: candidates.get(s, 0) for s in subreddits},
+        candidate_pairs_per_subreddit={s: waterfall.candidates.get(s, 0) for s in subreddits},
         removed_by_rule_per_subreddit=removed_per_sub,
         kept_per_subreddit=kept_per_sub,
         dedup=dedup_stats,
-        timings_s={"rules_sql": t_rules - t_start, "dedup": t_dedup - t_rules,
-                   "write": t_end - t_dedup, "total": t_end - t_start},
         rules=dataclasses.asdict(rules),
+        **counts,
     )
-    con.execute(sql("insert_into_pair_builds"), {"rules": json.dumps(report.rules),
-                                                 "report": json.dumps(dataclasses.asdict(report)),
-                                                 "dagster_run_id": dagster_run_id})
-    return report
 
 
 def pair_violations(con: duckdb.DuckDBPyConnection, pairs, later_must_win: bool) -> dict[str, int]:

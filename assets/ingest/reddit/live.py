@@ -191,55 +191,68 @@ def ingest_live(
     started = time.perf_counter()
     result = LiveIngestReport()
     for name in subreddits:
-        source = f"praw:{name}:{_day(start_utc)}"
-        writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
-        posts, comments = writers
-        result.reports += [posts.report, comments.report]
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
-        # numbered on from the source's earlier rejects, which a run stopped part way keeps
-        (first_line,) = con.execute(sql("select_ingest_rejects_next_line"), {"source": source}).fetchall()[0]
-        item_numbers = count(first_line)
-        batch: list[Fetched] = []  # complete submissions not yet stored
         listing = reddit.subreddit(name).new(limit=max_submissions)
-        walked, reached_start = 0, False
-        try:
-            while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
-                walked += 1
-                created = submission.created_utc
-                if created >= end_utc:
-                    continue
-                if created < start_utc:
-                    reached_start = True
-                    break
-                forest = fetch(lambda: submission.comments, f"submission {submission.id}")
-                fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
-                retrieved = int(now())
-                lines = [(posts, _line(_raw(submission, SUBMISSION_FIELDS), retrieved))]
-                lines += [(comments, _line(_raw(c, COMMENT_FIELDS), retrieved)) for c in forest.list()]
-                # One append: even an interrupt cannot leave a post in the batch without all its
-                # comments, as adding them to the writers one by one could.
-                batch.append(lines)
-                if len(batch) == batch_submissions:
-                    full, batch = batch, []  # a failed store is rolled back, not tried again
-                    _store(con, writers, full, item_numbers)
-        except BaseException as error:  # a fetch error, an interrupt, a bug: keep what is complete
-            try:
-                if batch:
-                    _store(con, writers, batch, item_numbers)
-            except Exception as failure:  # the error that stopped the walk stays the one raised
-                error.add_note(f"r/{name}: the {len(batch)} complete submissions fetched could not be "
-                               f"stored: {type(failure).__name__}: {failure}")  # fmt: skip
-            raise
-        cut_short = not reached_start and max_submissions is not None and walked >= max_submissions
-        if cut_short:
-            result.cut_short.append(name)
-            log.warning("r/%s: the listing ended after %d submissions, before the window's start; the older "
-                        "submissions of %s were not fetched", name, walked, _day(start_utc))  # fmt: skip
-        # Even with nothing left: only a run that completed (saw the whole window) replaces an
-        # earlier run's rejects.
-        _store(con, writers, batch, item_numbers, completed=not cut_short)
+        _ingest_listing(
+            con, result, name, listing, fetch, start_utc, end_utc, max_submissions=max_submissions,
+            replace_more_limit=replace_more_limit, batch_submissions=batch_submissions, now=now,
+        )
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _ingest_listing(con, result: LiveIngestReport, name: str, listing, fetch: _Fetcher,
+                    start_utc: float, end_utc: float, *, max_submissions: int | None,
+                    replace_more_limit: int | None, batch_submissions: int,
+                    now: Callable[[], float]) -> None:
+    """Walk one subreddit's newest-first listing down to the window's start, storing complete
+    submissions a batch at a time; a listing that ends before the start is added to
+    `result.cut_short`."""
+    source = f"praw:{name}:{_day(start_utc)}"
+    writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
+    posts, comments = writers
+    result.reports += [posts.report, comments.report]
+    # numbered on from the source's earlier rejects, which a run stopped part way keeps
+    (first_line,) = con.execute(sql("select_ingest_rejects_next_line"), {"source": source}).fetchall()[0]
+    item_numbers = count(first_line)
+    batch: list[Fetched] = []  # complete submissions not yet stored
+    walked, reached_start = 0, False
+    try:
+        while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
+            walked += 1
+            created = submission.created_utc
+            if created >= end_utc:
+                continue
+            if created < start_utc:
+                reached_start = True
+                break
+            forest = fetch(lambda: submission.comments, f"submission {submission.id}")
+            fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
+            retrieved = int(now())
+            lines = [(posts, _line(_raw(submission, SUBMISSION_FIELDS), retrieved))]
+            lines += [(comments, _line(_raw(c, COMMENT_FIELDS), retrieved)) for c in forest.list()]
+            # One append: even an interrupt cannot leave a post in the batch without all its
+            # comments, as adding them to the writers one by one could.
+            batch.append(lines)
+            if len(batch) == batch_submissions:
+                full, batch = batch, []  # a failed store is rolled back, not tried again
+                _store(con, writers, full, item_numbers)
+    except BaseException as error:  # a fetch error, an interrupt, a bug: keep what is complete
+        try:
+            if batch:
+                _store(con, writers, batch, item_numbers)
+        except Exception as failure:  # the error that stopped the walk stays the one raised
+            error.add_note(f"r/{name}: the {len(batch)} complete submissions fetched could not be "
+                           f"stored: {type(failure).__name__}: {failure}")  # fmt: skip
+        raise
+    cut_short = not reached_start and max_submissions is not None and walked >= max_submissions
+    if cut_short:
+        result.cut_short.append(name)
+        log.warning("r/%s: the listing ended after %d submissions, before the window's start; the older "
+                    "submissions of %s were not fetched", name, walked, _day(start_utc))  # fmt: skip
+    # Even with nothing left: only a run that completed (saw the whole window) replaces an
+    # earlier run's rejects.
+    _store(con, writers, batch, item_numbers, completed=not cut_short)
 
 
 def _line(raw: dict, retrieved: int) -> bytes:
