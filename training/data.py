@@ -174,7 +174,7 @@ def collate(pairs: list[EncodedPair], pad_id: int) -> dict[str, torch.Tensor]:
     their positions continue from the prompt's end, so every completion token sees exactly
     the context it would in its own prompt + completion sequence (the log-probs agree with
     `collate_sequences`' layout to float rounding; a test checks). On Reddit pairs, whose
-    prompts are long, this computes ~1.8x fewer tokens than two padded sequences per pair.
+    prompts are long, this computes far fewer tokens than two padded sequences per pair.
     Returns, for B pairs and T = the longest prompt + chosen + rejected:
       input_ids, position_ids (B, T), right-padded;
       attention_mask (B, 1, T, T) bool, True where a query may attend to a key (padding

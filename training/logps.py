@@ -30,17 +30,18 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from training.data import EncodedPair, collate, collate_sequences, model_inputs
 
-# Rows of logits per chunk: 256 x 49152 x 4 B = 48 MiB for SmolLM2's vocabulary.
+# Rows of logits per chunk: one fp32 (chunk, vocab) buffer stays in the tens of MiB for
+# vocabularies the size of SmolLM2's.
 CHUNK_TOKENS = 256
 
 
 def attention_kernels(device: torch.device | str) -> AbstractContextManager:
     """Around a forward and its backward: SDPA without cuDNN's kernel on CUDA.
 
-    cuDNN's attention (picked for masked bf16 attention on an H200 under torch 2.11) took
-    ~40 ms of CPU time per call in a profiled step, which looks like plan building for our
-    rows, whose length changes with every batch: the tiny model trained at 8.9 pairs/s with
-    it and 54 without (benchmarks/README.md). The other kernels take the 4D mask too. The
+    cuDNN's attention (picked for masked bf16 attention on an H200 under torch 2.11) spent
+    most of a profiled step's CPU time on what looks like plan building for our rows, whose
+    length changes with every batch (figures in benchmarks/README.md). The other kernels
+    take the 4D mask too. The
     backward is inside, because gradient checkpointing runs the forward again there."""
     if torch.device(device).type != "cuda":
         return nullcontext()

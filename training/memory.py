@@ -4,14 +4,13 @@ glibc serves a block of at least M_MMAP_THRESHOLD bytes (128 KiB to start with) 
 own mmap and unmaps it when freed. But each time such a block is freed, glibc raises the
 threshold to that block's size, up to 32 MiB. After the first training step, every
 gradient and activation under 32 MiB then comes from the heap arenas, which keep freed
-memory for reuse and fragment around the long-lived optimizer state: on SmolLM2-135M
-(batch 2 pairs x 256 tokens, fp32) they held 1.8 GB of free memory between steps and
-added ~0.9 GB to the peak RSS, ~0.4 GB with gradient checkpointing. Setting the threshold
-explicitly switches the raising off, so large frees leave the process at once.
+memory for reuse and fragment around the long-lived optimizer state, so the peak RSS holds
+a large share of free memory. Setting the threshold explicitly switches the raising off,
+so large frees leave the process at once.
 
-The price is time: every large tensor is then fresh pages from the kernel, faulted in
-and zeroed, which cost SmolLM2 training on 2 CPU cores ~30% of its pairs/s (0.25 -> 0.17;
-the tiny model, with few large tensors, lost nothing). So it is opt-in
+The price is time: every large tensor is then fresh pages from the kernel, faulted in and
+zeroed, which costs a model with many large tensors a good part of its pairs/s (figures in
+benchmarks/README.md, "Design figures"). So it is opt-in
 (`TrainConfig.return_memory_to_os`); the setting is process-wide and `train` makes it
 first, in whatever process runs it.
 """

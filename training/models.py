@@ -70,7 +70,7 @@ def _build_atomically(final: Path, build: Callable[[Path], None]) -> Path:
 
 
 def smollm2_tokenizer_dir(cache_dir: Optional[str] = None) -> Path:
-    """SmolLM2's tokenizer (with its chat template) read from the GGUF and cached (~10 s once),
+    """SmolLM2's tokenizer (with its chat template) read from the GGUF once and cached,
     without converting the weights."""
     from transformers import AutoTokenizer
 
@@ -82,7 +82,7 @@ def smollm2_tokenizer_dir(cache_dir: Optional[str] = None) -> Path:
 
 
 def smollm2_dir(cache_dir: Optional[str] = None) -> Path:
-    """SmolLM2-135M-Instruct as a plain safetensors directory (~15 s and 538 MB, once).
+    """SmolLM2-135M-Instruct as a plain safetensors directory, converted once.
 
     A GGUF-loaded model carries a quantizer (dequantised fp32 weights, but marked quantized)
     that refuses training and saving; dropping it leaves an ordinary fp32 model."""

@@ -39,25 +39,21 @@ repeat only of a kept pair, and only kept pairs count towards their post's cap.
 "Strongest first" is the order of the input (`build_pairs` passes score ratio desc,
 chosen score desc, pair_id), so what stays is deterministic.
 
-Why character 5-grams: Reddit comments are short (median ~150 characters in the
-college scrape). Word 3-gram sets of a 10-word comment have 8 elements and one edited
-word moves Jaccard to ~0.45, so word shingles would only ever find exact copies of
+Why character 5-grams: Reddit comments are short. Word 3-gram sets of a 10-word comment
+have 8 elements and one edited word moves Jaccard below one half, so word shingles would only ever find exact copies of
 short comments; character 5-grams degrade smoothly with small edits, typos and
 punctuation. They are also hashed without a Python loop: each 5-byte window of the
 UTF-8 text is read as one integer.
 
-Speed (full college dump: ~80k distinct comments in ~210k rule-passing pairs, 2 cores):
-datasketch's `MinHash.bulk` hashes each shingle with SHA-1 in Python, ~0.33 ms a
-comment, ~26 s in all. `minhash_signatures` computes datasketch's default "affine32"
-construction (MurmurHash3 fmix32 pre-mix, then `a*h + b mod 2^32` with datasketch's own
-permutations for `seed`) in one numba-compiled pass over the UTF-8 bytes of all
-comments, shingling included, a block of texts per thread: ~0.2 s at 128 permutations
-(numpy, with a shingle array and three passes over a permutations x shingles block:
-~2.7 s), plus ~0.3 s once per process to import numba and load the cached kernel; a test
-checks it equals `datasketch.MinHash(hashfunc=identity).update_batch` bit for bit.
-Banding uses the (bands, rows) datasketch's `MinHashLSH` chooses, sorting a 64-bit key
-per band instead of inserting `LeanMinHash`es into MinHashLSH and walking its buckets
-(~6 s -> ~0.2 s); a test checks the candidates equal MinHashLSH's `query` results.
+Why our own kernels: datasketch's `MinHash.bulk` hashes each shingle with SHA-1 in Python,
+which dominates a build on a whole dump. `minhash_signatures` computes datasketch's default
+"affine32" construction (MurmurHash3 fmix32 pre-mix, then `a*h + b mod 2^32` with
+datasketch's own permutations for `seed`) in one numba-compiled pass over the UTF-8 bytes of
+all comments, shingling included, a block of texts per thread; a test checks it equals
+`datasketch.MinHash(hashfunc=identity).update_batch` bit for bit. Banding uses the
+(bands, rows) datasketch's `MinHashLSH` chooses, sorting a 64-bit key per band rather than
+inserting into MinHashLSH and walking its buckets; a test checks the candidates equal
+MinHashLSH's `query` results. The timings are in benchmarks/README.md ("Design figures").
 """
 
 from __future__ import annotations
@@ -106,13 +102,13 @@ def normalise(text: str) -> str:
     unescaped = html.unescape(text)
     lowered = unescaped.lower() if unescaped.isascii() else unicodedata.normalize("NFKC", unescaped).casefold()
     stripped = lowered
-    # Each regex only where its match is possible: a substring test is ~20x cheaper than
+    # Each regex only where its match is possible: a substring test is far cheaper than
     # a regex scan, and most comments have neither links nor URLs.
     if "](" in stripped:
         stripped = _MD_LINK.sub(r"\1", stripped)
     if "http" in stripped or "www." in stripped:
         stripped = _URL.sub(" ", stripped)
-    if stripped.isascii():  # the common case: a byte table, ~2x faster than the regex
+    if stripped.isascii():  # the common case: a byte table beats the regex
         words = " ".join(stripped.encode("ascii").translate(_ASCII_NOT_WORD).decode("ascii").split())
     else:
         words = _NOT_WORD.sub(" ", stripped).strip()  # \W includes whitespace
@@ -152,8 +148,7 @@ def _minhash_rows(data: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.nda
     Each k-byte window is read as one little-endian integer (exact, no collisions; kept
     rolling, one byte in per step), folded to 32 bits by multiply-shift, pre-mixed by
     fmix32, then permuted: min over windows of (a * h + b) mod 2^32. One fused pass with
-    no array per shingle: numpy's version (an 8-byte strided read, then three passes over
-    a permutations x shingles block) took ~2.7 s on the college dump, this ~0.2 s."""
+    no array per shingle, where numpy needs a permutations x shingles block per text."""
     k, fold = SHINGLE_CHARS, np.uint64(0x9E3779B97F4A7C15)
     for i in range(out.shape[0]):
         row = np.full(out.shape[1], np.uint32(0xFFFFFFFF))
@@ -232,8 +227,8 @@ def lsh_candidate_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
 
     The same banding as `datasketch.MinHashLSH` (bands = consecutive slices of r
     positions, as in its `hashranges`; a test checks the candidates match its `query`),
-    done by sorting per band: inserting 60k `LeanMinHash`es into MinHashLSH and walking its
-    buckets took ~6 s, this ~0.2 s. A band's r values are bucketed by a 64-bit hash of
+    done by sorting per band, which is much faster than inserting `LeanMinHash`es into
+    MinHashLSH and walking its buckets. A band's r values are bucketed by a 64-bit hash of
     them, sum(value x random odd multiplier) mod 2^64 (sorting integers is much faster
     than sorting r-value rows): among 10^6 rows the odds that any collision adds a
     candidate are under 10^-6, and such a candidate would still face the Jaccard check.

@@ -204,8 +204,8 @@ def ingest_dump(
         time is unknown (lines that carry none), which any known retrieval replaces.
     commit_every_rows: 0 (the default) merges the whole file in one transaction, after it
         is staged: a failure or a truncated file leaves the warehouse as it was. Staging
-        holds ~0.35 GB per million comments (DuckDB can page it out under `memory_limit`),
-        so for dumps too big for that, N > 0 merges and commits every N lines instead:
+        grows with the file (DuckDB can page it out under `memory_limit`), so for dumps too
+        big for that, N > 0 merges and commits every N lines instead:
         memory stays bounded, and a failed run keeps the rows committed so far, which a
         re-run completes without duplicates.
     on_batch: called with the batch count after each staged batch (progress; tests inject
