@@ -1,0 +1,197 @@
+"""Evaluate a trained model against its base model: `evaluate_model(model_dir)`.
+
+On the snapshot's eval split and a seeded panel of its prompts, for the trained model and the
+base it started from (the model's manifest names both):
+
+- preference: implicit-reward accuracy and mean margin (beta * the policy-minus-base log-ratio
+  of chosen minus rejected, as DPO defines the reward), each with a 95% bootstrap interval
+  resampled by post; accuracy by score-ratio bucket and by community; log-prob accuracy
+  (length-normalised, the model alone) for base and trained; the reward's length bias;
+- drift: per-token KL(trained || base) on the replies the trained model samples for the panel,
+  and teacher-forced on the eval split's chosen replies;
+- fluency: per-token NLL of both on the chosen replies and on out-of-domain text;
+- replies: greedy and sampled replies of both to the panel, written to `generations.jsonl`,
+  with their length, truncation, distinct-2 and repetition.
+
+The same model, snapshot and settings give the same numbers: every draw is seeded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.data import encode_pairs, encode_prompt, load_snapshot
+from training.evaluation.generate import generate_replies
+from training.evaluation.scores import per_token, sequence_scores
+from training.evaluation.stats import (
+    cluster_bootstrap,
+    grouped_accuracy,
+    length_bias,
+    ratio_bucket_labels,
+    reply_stats,
+)
+from training.logps import SequenceLogProbs, pair_logps
+from training.models import load_model_and_tokenizer
+from training.outputs import read_manifest
+
+OOD_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "eval" / "ood_stackexchange.jsonl"
+EVAL_DIR = "eval"  # inside the model folder
+GENERATIONS = "generations.jsonl"
+REPORT = "eval.json"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    panel_size: int = 16  # prompts replied to by both models
+    max_new_tokens: int = 64  # per reply; a reply that reaches it counts as hitting the limit
+    seed: int = 0  # the panel's choice, sampling and the bootstrap
+    batch_size: int = 8
+    bootstrap_resamples: int = 2000
+    ood_path: str = str(OOD_SAMPLE)  # JSONL with a "text" field per line
+    max_ood_tokens: int = 256  # each out-of-domain passage is cut to this many tokens
+    device: str = "auto"  # auto: a CUDA GPU when torch sees one
+    bf16: bool | None = None  # None: on CUDA only
+
+    def __post_init__(self):
+        for name in ("panel_size", "max_new_tokens", "batch_size", "bootstrap_resamples", "max_ood_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass
+class _Models:
+    trained: torch.nn.Module
+    base: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    bf16: bool
+
+
+def _interval(values, clusters, config: EvalConfig) -> dict:
+    return cluster_bootstrap(values, clusters, resamples=config.bootstrap_resamples, seed=config.seed).as_dict()
+
+
+def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalConfig) -> dict:
+    """Implicit-reward and log-prob accuracy of the eval pairs, as in module docstring."""
+    pad_id = models.tokenizer.pad_token_id
+    trained = pair_logps(SequenceLogProbs(models.trained), pairs, config.batch_size, pad_id, models.device).numpy()
+    base = pair_logps(SequenceLogProbs(models.base), pairs, config.batch_size, pad_id, models.device).numpy()
+    lengths = np.array([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=np.float64)
+    margins = beta * ((trained[:, 0] - base[:, 0]) - (trained[:, 1] - base[:, 1]))
+    correct = margins > 0
+    posts = rows["post_id"]
+    logp_correct = {name: (lp[:, 0] / lengths[:, 0] > lp[:, 1] / lengths[:, 1]) for name, lp in
+                    (("base", base), ("trained", trained))}
+    return {
+        "reward_accuracy": _interval(correct, posts, config),
+        "reward_margin": _interval(margins, posts, config),
+        "logp_accuracy": {name: _interval(c, posts, config) for name, c in logp_correct.items()},
+        "by_score_ratio": grouped_accuracy(correct, ratio_bucket_labels(rows["score_ratio"])),
+        "by_community": grouped_accuracy(correct, rows["subreddit"]),
+        "length_bias": length_bias(margins, lengths[:, 0], lengths[:, 1]),
+        "margins": margins.tolist(),
+        "score_ratios": [float(r) for r in rows["score_ratio"]],
+    }
+
+
+def _fluency(models: _Models, sequences, scored_from, clusters, config: EvalConfig) -> dict:
+    """Per-token NLL of both models and KL(trained || base) over the scored tokens."""
+    scores = sequence_scores(models.trained, models.base, sequences, scored_from,
+                             pad_id=models.tokenizer.pad_token_id, batch_size=config.batch_size,
+                             device=models.device, bf16=models.bf16)
+    keep = scores.tokens > 0
+    tokens, keep_clusters = scores.tokens[keep], np.asarray(clusters)[keep]
+    nll = {name: _interval(per_token(total[keep], tokens), keep_clusters, config)
+           for name, total in (("base", scores.nll_base), ("trained", scores.nll_policy))}
+    return {"nll": nll, "nll_increase": nll["trained"]["estimate"] - nll["base"]["estimate"],
+            "kl": _interval(per_token(scores.kl[keep], tokens), keep_clusters, config),
+            "tokens": int(tokens.sum())}
+
+
+def _panel(snapshot, size: int, seed: int) -> list[str]:
+    """`size` distinct prompts, eval split first (then train), drawn with `seed`."""
+    panel: list[str] = []
+    for split in (snapshot.eval, snapshot.train):
+        prompts = sorted(set(split["prompt"]) - set(panel))
+        rng = np.random.default_rng(seed)
+        panel += [prompts[i] for i in rng.permutation(len(prompts))[: size - len(panel)]]
+    return panel
+
+
+def _replies(models: _Models, prompts: list[str], system_prompt, config: EvalConfig, out_dir: Path) -> dict:
+    """Greedy and sampled replies of both models to the panel, their statistics, the KL on the
+    trained model's samples; the replies go to `generations.jsonl`."""
+    tokenizer = models.tokenizer
+    encoded = [encode_prompt(tokenizer, p, system_prompt) for p in prompts]
+    options = dict(max_new_tokens=config.max_new_tokens, seed=config.seed, batch_size=config.batch_size,
+                   device=models.device)
+    replies = {(mode, name): generate_replies(model, tokenizer, encoded, sample=mode == "sampled", **options)
+               for mode in ("greedy", "sampled") for name, model in (("base", models.base), ("trained", models.trained))}
+    with open(out_dir / GENERATIONS, "w") as fh:
+        for mode in ("greedy", "sampled"):
+            for i, prompt in enumerate(prompts):
+                fh.write(json.dumps({"mode": mode, "prompt": prompt, **{
+                    name: tokenizer.decode(replies[mode, name][i]) for name in ("base", "trained")}}) + "\n")
+    stats = {mode: {name: reply_stats(replies[mode, name], config.max_new_tokens) for name in ("base", "trained")}
+             for mode in ("greedy", "sampled")}
+    sampled = replies["sampled", "trained"]
+    drift = _fluency(models, [p + r for p, r in zip(encoded, sampled)], [len(p) for p in encoded],
+                     range(len(prompts)), config)
+    base_len = stats["sampled"]["base"]["mean_tokens"]
+    growth = stats["sampled"]["trained"]["mean_tokens"] / base_len if base_len else None
+    return {"stats": stats, "kl_sampled": drift["kl"], "length_growth": growth}
+
+
+def _ood_sequences(tokenizer, path: str, max_tokens: int) -> list[list[int]]:
+    with open(path) as fh:
+        texts = [json.loads(line)["text"] for line in fh if line.strip()]
+    return [tokenizer(text)["input_ids"][:max_tokens] for text in texts]
+
+
+def _load(model_dir: Path, base_dir: Path, config: EvalConfig) -> _Models:
+    device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else
+                          "cpu" if config.device == "auto" else config.device)
+    trained, tokenizer = load_model_and_tokenizer(model_dir)
+    base, _ = load_model_and_tokenizer(base_dir)
+    bf16 = device.type == "cuda" if config.bf16 is None else config.bf16
+    return _Models(trained.to(device), base.to(device), tokenizer, device, bf16)
+
+
+def evaluate_model(model_dir: str | Path, *, base_dir: str | Path | None = None,
+                   snapshot_dir: str | Path | None = None, config: EvalConfig = EvalConfig()) -> dict:
+    """Evaluate the model in `model_dir` against `base_dir` (default: the base it was trained
+    from) on `snapshot_dir` (default: its training snapshot); writes `eval/eval.json` and
+    `eval/generations.jsonl` in the model folder and returns the report."""
+    started = time.perf_counter()
+    model_dir = Path(model_dir)
+    manifest = read_manifest(model_dir)
+    hp = manifest["hyperparameters"]
+    base_dir = Path(base_dir or manifest["base_model"]["dir"])
+    snapshot = load_snapshot(snapshot_dir or manifest["snapshot_dir"])
+    models = _load(model_dir, base_dir, config)
+    out_dir = model_dir / EVAL_DIR
+    out_dir.mkdir(exist_ok=True)
+    rows = snapshot.eval.to_dict()
+    pairs = encode_pairs(snapshot.eval, models.tokenizer, hp["max_length"], hp.get("system_prompt"))
+    chosen = _fluency(models, [p.prompt + p.chosen for p in pairs], [len(p.prompt) for p in pairs],
+                      rows["post_id"], config) if pairs else None
+    ood = _ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
+    report = {
+        "model_dir": str(model_dir.resolve()), "base_dir": str(base_dir.resolve()),
+        "run_id": manifest["run_id"], "snapshot_id": snapshot.snapshot_id, "loss_type": hp["loss_type"],
+        "eval_pairs": len(pairs), "eval_posts": len(set(rows["post_id"])), "config": asdict(config),
+        "preference": _preference(models, pairs, rows, hp["beta"], config) if pairs else None,
+        "chosen_replies": chosen,
+        "out_of_domain": _fluency(models, ood, [1] * len(ood), range(len(ood)), config),
+        "replies": _replies(models, _panel(snapshot, config.panel_size, config.seed), hp.get("system_prompt"),
+                            config, out_dir),
+    }
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    (out_dir / REPORT).write_text(json.dumps(report, indent=2))
+    return report
