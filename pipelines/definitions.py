@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.audit import assets as audit
+from assets.eval import assets as evaluation
 from assets.ingest import assets as ingest
 from assets.model import assets as model
 from assets.pairs import assets as pairs
@@ -22,7 +23,7 @@ from pipelines.sensors import incoming_dump_sensor, pipeline_automation
 
 def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model, audit]),
+        assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model, evaluation, audit]),
         jobs=[ingest_dump_job, ingest_live_job, build_dataset_job, train_job],
         schedules=[daily_live_ingest],
         sensors=[incoming_dump_sensor, pipeline_automation],

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -46,17 +47,23 @@ GENERATIONS = "generations.jsonl"
 REPORT = "eval.json"
 
 
+def _f(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class EvalConfig:
-    panel_size: int = 16  # prompts replied to by both models
-    max_new_tokens: int = 64  # per reply; a reply that reaches it counts as hitting the limit
-    seed: int = 0  # the panel's choice, sampling and the bootstrap
-    batch_size: int = 8
-    bootstrap_resamples: int = 2000
-    ood_path: str = str(OOD_SAMPLE)  # JSONL with a "text" field per line
-    max_ood_tokens: int = 256  # each out-of-domain passage is cut to this many tokens
-    device: str = "auto"  # auto: a CUDA GPU when torch sees one
-    bf16: bool | None = None  # None: on CUDA only
+    """How a model is evaluated; the thresholds that gate it are the data side's."""
+
+    panel_size: int = _f(16, "Prompts (eval split first, then train) that both models reply to.")
+    max_new_tokens: int = _f(64, "Tokens per reply; a reply that reaches it counts as hitting the limit.")
+    seed: int = _f(0, "Seed of the panel's choice, the sampled replies and the bootstrap.")
+    batch_size: int = _f(8, "Sequences per forward pass and prompts per generate call.")
+    bootstrap_resamples: int = _f(2000, "Bootstrap resamples (by post) for each interval.")
+    ood_path: str = _f(str(OOD_SAMPLE), "JSONL of out-of-domain passages (a 'text' field per line).")
+    max_ood_tokens: int = _f(256, "Each out-of-domain passage is cut to this many tokens.")
+    device: str = _f("auto", "auto (a CUDA GPU when torch sees one), cpu or cuda.")
+    bf16: Optional[bool] = _f(None, "bf16 autocast for the scoring passes; unset: on CUDA only.")
 
     def __post_init__(self):
         for name in ("panel_size", "max_new_tokens", "batch_size", "bootstrap_resamples", "max_ood_tokens"):
@@ -78,7 +85,7 @@ def _interval(values, clusters, config: EvalConfig) -> dict:
 
 
 def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalConfig) -> dict:
-    """Implicit-reward and log-prob accuracy of the eval pairs, as in module docstring."""
+    """Implicit-reward and log-prob accuracy of the eval pairs, as in the module docstring."""
     pad_id = models.tokenizer.pad_token_id
     trained = pair_logps(SequenceLogProbs(models.trained), pairs, config.batch_size, pad_id, models.device).numpy()
     base = pair_logps(SequenceLogProbs(models.base), pairs, config.batch_size, pad_id, models.device).numpy()
@@ -88,11 +95,13 @@ def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalCon
     posts = rows["post_id"]
     logp_correct = {name: (lp[:, 0] / lengths[:, 0] > lp[:, 1] / lengths[:, 1]) for name, lp in
                     (("base", base), ("trained", trained))}
+    buckets = ratio_bucket_labels(rows["score_ratio"])
     return {
         "reward_accuracy": _interval(correct, posts, config),
         "reward_margin": _interval(margins, posts, config),
         "logp_accuracy": {name: _interval(c, posts, config) for name, c in logp_correct.items()},
-        "by_score_ratio": grouped_accuracy(correct, ratio_bucket_labels(rows["score_ratio"])),
+        "by_score_ratio": grouped_accuracy(correct, buckets),
+        "logp_by_score_ratio": {name: grouped_accuracy(c, buckets) for name, c in logp_correct.items()},
         "by_community": grouped_accuracy(correct, rows["subreddit"]),
         "length_bias": length_bias(margins, lengths[:, 0], lengths[:, 1]),
         "margins": margins.tolist(),
@@ -145,7 +154,9 @@ def _replies(models: _Models, prompts: list[str], system_prompt, config: EvalCon
                      range(len(prompts)), config)
     base_len = stats["sampled"]["base"]["mean_tokens"]
     growth = stats["sampled"]["trained"]["mean_tokens"] / base_len if base_len else None
-    return {"stats": stats, "kl_sampled": drift["kl"], "length_growth": growth}
+    lengths = {mode: {name: [len(r) for r in replies[mode, name]] for name in ("base", "trained")}
+               for mode in ("greedy", "sampled")}
+    return {"stats": stats, "lengths": lengths, "kl_sampled": drift["kl"], "length_growth": growth}
 
 
 def _ood_sequences(tokenizer, path: str, max_tokens: int) -> list[list[int]]:

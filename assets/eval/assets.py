@@ -1,0 +1,115 @@
+"""The `model_eval` asset: every model `dpo_model` produces, evaluated against its base and
+gated by blocking checks (`assets.eval.gate`) before anyone uses it.
+
+The evaluation itself is `training.evaluation.evaluate_model` (torch, no Dagster); this asset
+finds the model, runs it, saves the plots beside the report in the model's `eval/` folder and
+shows the key figures, the plots and the replies side by side in the UI.
+"""
+
+
+import json
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+from tabulate import tabulate
+
+from assets.automation import AFTER_CHECKED_UPSTREAM
+from assets.config import dagster_config, to_dataclass
+from assets.eval import plots
+from assets.eval.gate import EvalGate, gate_checks
+from assets.model.assets import dpo_model
+from training.evaluation.run import EVAL_DIR, GENERATIONS, EvalConfig, evaluate_model
+
+EvalConfigDagster = dagster_config(EvalConfig)
+EvalGateDagster = dagster_config(EvalGate)
+CHECKS = {
+    "accuracy_above_chance": "The implicit-reward accuracy's 95% interval lies above chance.",
+    "kl_within_bound": "Per-token KL(trained || base) on sampled replies is within the bound.",
+    "no_forgetting": "Per-token NLL on out-of-domain text rose no more than the bound.",
+    "reply_length_stable": "Sampled replies grew no more than the bound.",
+}
+
+
+class ModelEvalConfig(dg.Config):
+    model_dir: str = Field(default="", description="The model folder; empty: the one dpo_model last produced.")
+    baseline: str = Field(default="", description="The model to compare with; empty: the base it was trained from.")
+    evaluation: EvalConfigDagster = Field(default_factory=EvalConfigDagster)
+    gate: EvalGateDagster = Field(default_factory=EvalGateDagster)
+
+
+def latest_model_dir(instance: dg.DagsterInstance) -> Path:
+    event = instance.get_latest_materialization_event(dpo_model.key)
+    if event is None or event.asset_materialization is None:
+        raise dg.Failure("no trained model yet: materialize dpo_model first, or set model_dir")
+    return Path(event.asset_materialization.metadata["model_path"].value)
+
+
+def _interval_text(interval: dict | None) -> str:
+    return "n/a" if not interval else f"{interval['estimate']:.3f} [{interval['low']:.3f}, {interval['high']:.3f}]"
+
+
+def summary_rows(report: dict) -> list[tuple[str, str]]:
+    """The key figures, as (figure, value) rows for the UI, the CLI and the model card."""
+    preference = report["preference"] or {}
+    ood, replies = report["out_of_domain"], report["replies"]
+    growth = replies["length_growth"]
+    return [
+        ("eval pairs (posts)", f"{report['eval_pairs']} ({report['eval_posts']})"),
+        ("reward accuracy [95% CI]", _interval_text(preference.get("reward_accuracy"))),
+        ("reward margin [95% CI]", _interval_text(preference.get("reward_margin"))),
+        ("log-prob accuracy base -> trained", " -> ".join(_interval_text(preference.get("logp_accuracy", {}).get(m))
+                                                          for m in ("base", "trained"))),
+        ("KL/token on sampled replies", _interval_text(replies["kl_sampled"])),
+        ("out-of-domain NLL/token base -> trained",
+         f"{ood['nll']['base']['estimate']:.3f} -> {ood['nll']['trained']['estimate']:.3f}"),
+        ("sampled reply length growth", "n/a" if growth is None else f"{growth:.2f}x"),
+    ]
+
+
+def generations_markdown(model_dir: Path, limit: int = 16) -> str:
+    """The greedy replies of base and trained side by side."""
+    rows = [json.loads(line) for line in (model_dir / EVAL_DIR / GENERATIONS).read_text().splitlines()]
+
+    def cell(text: str, width: int = 200) -> str:
+        text = " ".join(text.split()).replace("|", "\\|")
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    table = [(cell(r["prompt"], 120), cell(r["base"]), cell(r["trained"])) for r in rows if r["mode"] == "greedy"]
+    return tabulate(table[:limit], headers=["prompt", "base", "trained"], tablefmt="github")
+
+
+@dg.asset(
+    deps=[dpo_model],
+    automation_condition=AFTER_CHECKED_UPSTREAM,
+    group_name="training",
+    kinds={"pytorch"},
+    check_specs=[dg.AssetCheckSpec(name, asset="model_eval", blocking=True, description=text)
+                 for name, text in CHECKS.items()],
+    code_version="1",
+)
+def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig) -> dg.MaterializeResult:
+    """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
+    on other text and replies side by side; the checks gate the model."""
+    model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
+    report = evaluate_model(model_dir, base_dir=config.baseline or None,
+                            config=to_dataclass(EvalConfig, config.evaluation))
+    checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
+    folder = model_dir / EVAL_DIR
+    metadata = {
+        "model_path": dg.MetadataValue.path(str(model_dir)),
+        "run_id": dg.MetadataValue.text(report["run_id"]),
+        "summary": dg.MetadataValue.md(tabulate(summary_rows(report), headers=["figure", "value"], tablefmt="github")),
+        "generations": dg.MetadataValue.md(generations_markdown(model_dir)),
+        "reply_lengths": plots.reply_lengths(report["replies"]["lengths"]["sampled"], folder / "reply_lengths.png"),
+        "seconds": dg.MetadataValue.float(report["seconds"]),
+    }
+    if report["preference"]:
+        metadata["accuracy_by_score_ratio"] = plots.accuracy_by_ratio(report["preference"], folder / "accuracy_by_ratio.png")
+        metadata["margins"] = plots.margin_histogram(report["preference"]["margins"], folder / "margins.png")
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[dg.AssetCheckResult(check_name=c.name, passed=c.passed, severity=dg.AssetCheckSeverity.ERROR,
+                                           description=c.description,
+                                           metadata={"value": c.value, "threshold": c.threshold}) for c in checks],
+    )
