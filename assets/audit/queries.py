@@ -30,7 +30,15 @@ from training.outputs import MANIFEST, files_digest, model_files, read_manifest
 sql = sql_folder(__file__)
 
 WEIGHTS = "model.safetensors"
-USAGE_KINDS = ("pair", "comment", "author", "subreddit")
+# What `audit_usage` can audit, each with the query of its frozen pairs: the filters differ
+# (an author is matched on three columns, a comment on two), so one file per kind, named here.
+SNAPSHOT_PAIRS_BY = {
+    "pair": "select_snapshot_pairs_by_pair",
+    "comment": "select_snapshot_pairs_by_comment",
+    "author": "select_snapshot_pairs_by_author",
+    "subreddit": "select_snapshot_pairs_by_subreddit",
+}
+USAGE_KINDS = tuple(SNAPSHOT_PAIRS_BY)
 FORGET_KINDS = ("comment", "author")
 PREVIEW_PAIRS = 10  # pairs `audit_model` shows without list_pairs
 JSON_COLUMNS = {"rules", "counts", "hyperparameters", "final_metrics"}
@@ -156,7 +164,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         raise AuditError(f"cannot audit a {kind!r}: use one of {', '.join(USAGE_KINDS)}")
     value = normalise(kind, value)
     con.execute(sql("create_audit_views"))
-    matched = _query(con, f"select_snapshot_pairs_by_{kind}", value=value).to_arrow_table()
+    matched = _query(con, SNAPSHOT_PAIRS_BY[kind], value=value).to_arrow_table()
     con.register("matched_pairs", matched)
     try:
         snapshots = _records(_query(con, "select_snapshots_using_pairs"))

@@ -3,7 +3,7 @@
 Shared by the dump ingest (`dumps.py`) and the live praw ingest (`reddit_live.py`): both
 hand a `PartitionWriter` raw JSON lines (a dump's lines as they are, praw objects
 serialised). DuckDB normalises them, a batch at a time, into a temp staging table
-(`insert_into_staging_<table>.sql`, with the typed readers of `create_json_readers.sql`):
+(`insert_into_staging_reddit_<kind>.sql`, with the typed readers of `create_json_readers.sql`):
 field types that vary across Pushshift years are read into one, and a line that cannot be
 used is kept with the first reason that applies. `merge` then moves the rejects to
 `ingest_rejects` and upserts the rows keyed by id (delete the replaced rows, insert), so the
@@ -42,7 +42,43 @@ REJECT_REASONS = (
     "wrong type: <field>",
 )
 
-TABLES: dict[str, str] = {"comments": "reddit_comments", "submissions": "reddit_submissions"}
+
+@dataclass(frozen=True)
+class RedditTable:
+    """What the SQL of one kind needs: its table, its kind in ingest_rejects, and the two
+    files whose columns are the kind's own (staging's DDL and the normaliser)."""
+
+    name: str  # the warehouse table; `staging_<name>` is its per-connection staging
+    reject_kind: str  # ingest_rejects.kind of its lines
+    create_staging: str
+    insert_into_staging: str
+
+
+# The one closed map from a kind to its table names and files. The steps that differ only in the
+# table (the `*_reddit_table.sql` files) are one file each with a `{reddit_table}` placeholder:
+# a table name cannot be a bound parameter, so `table_sql` pastes it in, and only from here.
+TABLES: dict[str, RedditTable] = {
+    "comments": RedditTable(
+        "reddit_comments", "comment",
+        "create_staging_reddit_comments", "insert_into_staging_reddit_comments",
+    ),
+    "submissions": RedditTable(
+        "reddit_submissions", "submission",
+        "create_staging_reddit_submissions", "insert_into_staging_reddit_submissions",
+    ),
+}
+TABLE_PLACEHOLDER = "{reddit_table}"
+
+
+def table_sql(name: str, table: RedditTable) -> str:
+    """The text of `sql/<name>.sql`, a file shared by both kinds, for `table` (a value of
+    `TABLES`)."""
+    if table not in TABLES.values():
+        raise ValueError(f"{table!r} is not one of rows.TABLES")
+    text = sql(name)
+    if TABLE_PLACEHOLDER not in text:  # a kind's own file goes through sql(), not here
+        raise ValueError(f"{name}.sql has no {TABLE_PLACEHOLDER} to fill")
+    return text.replace(TABLE_PLACEHOLDER, table.name)
 
 
 @dataclass
@@ -86,21 +122,21 @@ class PartitionWriter:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, kind: Kind, source: str, ingested_at: int):
         self.con, self.source = con, source
-        self.table, self._staging = TABLES[kind], f"staging_{TABLES[kind]}"
+        self.table = TABLES[kind]
         self.ingested_at = ingested_at  # every row's; ranks those whose retrieval time is unknown
         self.report = IngestReport(source=source, kind=kind)
         self.unmerged_lines = 0  # lines staged since the last merge
         self._pending: list[tuple[int, bytes]] = []  # (line, raw) added one at a time
         self._rejected_lines: list[np.ndarray] = []  # the lines each merge wrote to ingest_rejects
         con.execute(sql("create_json_readers"))
-        con.execute(sql(f"create_{self._staging}"))
+        con.execute(sql(self.table.create_staging))
 
     def stage(self, lines: pa.Array, raw: pa.Array | pa.ChunkedArray) -> None:
         """Normalise a batch of raw lines (binary) with their line numbers into staging."""
         self.con.register("batch", pa.table({"line": lines, "raw": raw}))
         try:
             self.con.execute(
-                sql(f"insert_into_{self._staging}"),
+                sql(self.table.insert_into_staging),
                 {"source": self.source, "ingested_at": self.ingested_at},
             )
         finally:
@@ -124,17 +160,19 @@ class PartitionWriter:
         the newest retrieval per id wins (known before unknown). Run it inside a transaction."""
         self._stage_pending()
         report, expected = self.report, self.unmerged_lines
-        staged, rows, distinct, rejects = self.con.execute(sql(f"count_{self._staging}")).fetchall()[0]
+        con, table = self.con, self.table
+        staged, rows, distinct, rejects = con.execute(table_sql("count_staging_reddit_table", table)).fetchall()[0]
         if staged != expected:  # never merge a partial staging table (see the staging DDL)
             raise RuntimeError(f"{self.source}: staged {expected} lines, read back {staged}")
-        self.con.execute(sql(f"insert_into_ingest_rejects_from_{self._staging}"))
-        rejected = self.con.execute(sql(f"select_rejected_lines_of_{self._staging}")).fetchnumpy()["source_line"]
-        (replaced,) = self.con.execute(sql(f"delete_from_{self.table}")).fetchall()[0]
-        (written,) = self.con.execute(sql(f"insert_into_{self.table}")).fetchall()[0]
-        (copies,) = self.con.execute(sql(f"count_copies_of_staged_{self.table}")).fetchall()[0]
+        rejected = con.execute(
+            table_sql("insert_into_ingest_rejects_from_staging_reddit_table", table), {"kind": table.reject_kind}
+        ).fetchnumpy()["line"]
+        (replaced,) = con.execute(table_sql("delete_from_reddit_table", table)).fetchall()[0]
+        (written,) = con.execute(table_sql("insert_into_reddit_table", table)).fetchall()[0]
+        (copies,) = con.execute(table_sql("count_copies_of_staged_reddit_table", table)).fetchall()[0]
         if copies:  # the table has no key constraint (see its DDL): this is the guard
             raise RuntimeError(f"{self.source}: merge left {copies} extra rows for its ids")
-        self.con.execute(sql(f"delete_from_{self._staging}"))
+        con.execute(table_sql("delete_from_staging_reddit_table", table))
         self.unmerged_lines = 0
         self._rejected_lines.append(np.asarray(rejected, np.int64))  # after the last statement that can fail
         report.rows += rows

@@ -1,2 +1,0 @@
--- Empty the staging table once its rows are merged.
-DELETE FROM staging_reddit_submissions;
