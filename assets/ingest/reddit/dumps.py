@@ -9,13 +9,13 @@ One dump file is one partition, merged into the warehouse in one transaction:
 The file is streamed (zstd with a 2^31 window, as real dumps are written), never held whole
 in memory, and cut into batches of lines as Arrow binary arrays straight from the
 decompressed bytes (numpy finds the newlines: no Python object per line). A
-`reddit_rows.PartitionWriter` has DuckDB parse and normalise each batch (the live praw
+`rows.PartitionWriter` has DuckDB parse and normalise each batch (the live praw
 ingest goes through the same SQL). A line that cannot be used goes to `ingest_rejects` with
-its line number, a reason from `reddit_rows.REJECT_REASONS` and its raw bytes; blank lines
+its line number, a reason from `rows.REJECT_REASONS` and its raw bytes; blank lines
 are rejected too ("empty line"), so for every partition `lines == rows + sum(rejects)`.
 One upsert keeps the newest retrieval of each id; a line without a retrieval time is stored
 with `retrieved_at` NULL and never replaces a row whose retrieval time is known (see
-`reddit_rows`). Re-ingesting a file replaces its rejects (all of them, whichever kind the
+`rows`). Re-ingesting a file replaces its rejects (all of them, whichever kind the
 file held before) and never duplicates rows.
 """
 

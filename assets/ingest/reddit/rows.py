@@ -1,6 +1,6 @@
 """Raw Reddit lines to warehouse rows, and the writer that upserts them.
 
-Shared by the dump ingest (`dumps.py`) and the live praw ingest (`reddit_live.py`): both
+Shared by the dump ingest (`dumps.py`) and the live praw ingest (`live.py`): both
 hand a `PartitionWriter` raw JSON lines (a dump's lines as they are, praw objects
 serialised). DuckDB normalises them, a batch at a time, into a temp staging table
 (`insert_into_staging_reddit_<kind>.sql`, with the typed readers of `create_json_readers.sql`):

@@ -2,7 +2,7 @@
 -- Arrow table registered by the caller; $source and $ingested_at (the ingest's start) are
 -- bound. Macros: create_json_readers.sql.
 -- A line that cannot be used is staged with its raw bytes and the first reason that
--- applies (reddit_rows.REJECT_REASONS), in the order the columns are read.
+-- applies (rows.REJECT_REASONS), in the order the columns are read.
 INSERT INTO staging_reddit_comments BY NAME
 WITH read AS (
     SELECT line, raw, line_reason, id, retrieved_at, retrieved_reason, t, s,
