@@ -1,9 +1,8 @@
-"""Tabular results in Python are polars frames: read from DuckDB through Arrow, shown in asset
-metadata as Markdown tables (the Dagster UI renders them)."""
+"""Tabular results in Python are polars frames: read from DuckDB through Arrow, shown as
+Markdown tables (in asset metadata, which the Dagster UI renders, or on a terminal)."""
 
 from __future__ import annotations
 
-import dagster as dg
 import duckdb
 import polars as pl
 
@@ -20,7 +19,7 @@ def query(con: duckdb.DuckDBPyConnection, sql_text: str, params: dict | None = N
     return of(con.sql(sql_text, params=params))
 
 
-def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:
+def markdown(frame: pl.DataFrame) -> str:
     """The whole frame as a GitHub Markdown table: every row and column, each text on one line
     and cut at 1,000 characters (cut them shorter in the query), a `|` in one escaped so it
     stays in its cell."""
@@ -30,4 +29,4 @@ def markdown_table(frame: pl.DataFrame) -> dg.MetadataValue:
     # which ends a Markdown row
     with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True,
                    tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=1000, tbl_width_chars=65_535):
-        return dg.MetadataValue.md(str(frame.with_columns(texts)))
+        return str(frame.with_columns(texts))

@@ -26,18 +26,18 @@ def test_a_relation_becomes_a_frame(con):
     assert frames.of(con.table("t").filter("i >= 3"))["i"].to_list() == [3, 4]
 
 
-def test_a_markdown_table_has_a_row_per_row_and_keeps_pipes_and_newlines_in_their_cell():
+def test_markdown_has_a_row_per_row_and_keeps_pipes_and_newlines_in_their_cell():
     frame = pl.DataFrame({"subreddit": ["pics", "AskReddit"], "prompt": ["a | b\n\nc", None], "score": [12, 3]})
-    lines = frames.markdown_table(frame).value.splitlines()
+    lines = frames.markdown(frame).splitlines()
     assert cells(lines[0]) == ["subreddit", "prompt", "score"]
     assert set(lines[1]) <= set("|-")
     assert [cells(line) for line in lines[2:]] == [["pics", r"a \| b c", "12"], ["AskReddit", "null", "3"]]
 
 
-def test_a_markdown_table_shows_every_row_and_keeps_each_on_one_line():
+def test_markdown_shows_every_row_and_keeps_each_on_one_line():
     # polars shows 10 rows and wraps wide cells unless told otherwise: either would break the table
     frame = pl.DataFrame({"i": range(25), "text": ["word " * 150] * 25})
-    lines = frames.markdown_table(frame).value.splitlines()
+    lines = frames.markdown(frame).splitlines()
     assert len(lines) == 2 + 25
     assert [cells(line)[0] for line in lines[2:]] == [str(i) for i in range(25)]
     assert all(len(cells(line)) == 2 for line in lines)

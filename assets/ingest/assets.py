@@ -43,7 +43,7 @@ def live_metadata(report: LiveIngestReport) -> dict[str, dg.MetadataValue]:
         "rejected": dg.MetadataValue.int(sum(r.rejected for r in report.reports)),
         "rate_limit_waits": dg.MetadataValue.int(len(report.rate_limit_waits)),
         "cut_short": dg.MetadataValue.json(report.cut_short),  # listings that ended before the day did
-        "by_subreddit": frames.markdown_table(table),
+        "by_subreddit": dg.MetadataValue.md(frames.markdown(table)),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
     }
 

@@ -47,7 +47,7 @@ def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
 
 
 def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
-    return frames.markdown_table(frames.query(con, sql("select_pair_preview"), {"limit": limit}))
+    return dg.MetadataValue.md(frames.markdown(frames.query(con, sql("select_pair_preview"), {"limit": limit})))
 
 
 def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
