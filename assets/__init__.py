@@ -8,5 +8,6 @@ functions they call and its SQL (`sql/`):
 - `audit/`: lineage questions, verification and forget requests.
 - `warehouse/`: the DuckDB file, its schema and the `Warehouse` resource.
 
-`automation.py`, `config.py` and `plots.py` are shared by the stages.
+`automation.py`, `config.py`, `frames.py` (query results as polars frames, and as Markdown)
+and `plots.py` are shared by the stages.
 """

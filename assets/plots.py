@@ -1,4 +1,4 @@
-"""PNG plots for asset metadata: the Dagster UI renders them inside markdown."""
+"""PNG plots for asset metadata, drawn from polars frames: the Dagster UI renders them inside markdown."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 import matplotlib
 import numpy as np
+import polars as pl
 
 matplotlib.use("Agg")  # no display on a server or in CI
 import matplotlib.pyplot as plt  # noqa: E402
@@ -23,26 +24,27 @@ def png_markdown(figure, title: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
 
 
-def stacked_bars(rows: Mapping[str, Mapping[str, int]], title: str) -> dg.MetadataValue:
-    """One bar per row key (e.g. subreddit), stacked by column (e.g. rule)."""
-    labels = list(rows)
-    columns = sorted({column for row in rows.values() for column in row})
+def stacked_bars(frame: pl.DataFrame, title: str) -> dg.MetadataValue:
+    """One bar per row, labelled by the first column (e.g. subreddit), stacked by the others
+    (e.g. rule), in alphabetical order."""
+    label, *columns = frame.columns
+    labels = frame[label].cast(pl.String).to_list()
     figure, axes = plt.subplots(figsize=(9, max(3, 0.35 * len(labels) + 1.5)))
-    left = [0] * len(labels)
-    for column in columns:
-        widths = [rows[label].get(column, 0) for label in labels]
+    left = np.zeros(len(labels))
+    for column in sorted(columns):
+        widths = frame[column].fill_null(0).to_numpy()
         axes.barh(labels, widths, left=left, label=column)
-        left = [a + b for a, b in zip(left, widths)]
+        left = left + widths
     axes.set_title(title)
     axes.legend(fontsize="small", loc="lower right")
     return png_markdown(figure, title)
 
 
-def histogram(values: Sequence[float], title: str, xlabel: str, log_x: bool = False) -> dg.MetadataValue:
+def histogram(values: pl.Series, title: str, xlabel: str, log_x: bool = False) -> dg.MetadataValue:
     figure, axes = plt.subplots(figsize=(7, 3.5))
-    if log_x and values:
-
-        bins = np.logspace(np.log10(min(values)), np.log10(max(values)) + 1e-9, 30)
+    values = values.drop_nulls().to_numpy()
+    if log_x and len(values):
+        bins = np.logspace(np.log10(values.min()), np.log10(values.max()) + 1e-9, 30)
         axes.set_xscale("log")
     else:
         bins = 30

@@ -23,11 +23,12 @@ from training.config import TrainConfig
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
+REQUIRED = ("snapshot_dir", "out_dir")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description="DPO-family training on a pair snapshot.")
-    add_dataclass_arguments(parser, TrainConfig, aliases=ALIASES, required=("snapshot_dir", "out_dir"))
+    add_dataclass_arguments(parser, TrainConfig, aliases=ALIASES, required=REQUIRED)
     return parser
 
 

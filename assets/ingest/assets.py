@@ -7,8 +7,9 @@ Reddit id; re-running a partition upserts and so never duplicates rows.
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
-from tabulate import tabulate
+import polars as pl
 
+from assets import frames
 from assets.ingest.reddit.dumps import ingest_dump
 from assets.ingest.reddit.live import LiveIngestReport, ingest_live
 from assets.ingest.reddit.rows import IngestReport
@@ -31,17 +32,18 @@ def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
 
 
 def live_metadata(report: LiveIngestReport) -> dict[str, dg.MetadataValue]:
-    rows = [
-        [r.source, r.kind, r.lines, r.inserted, r.updated, r.rejected] for r in report.reports
-    ]
-    table = tabulate(rows, ["source", "kind", "fetched", "inserted", "updated", "rejected"], tablefmt="github")
+    table = pl.DataFrame(
+        [(r.source, r.kind, r.lines, r.inserted, r.updated, r.rejected) for r in report.reports],
+        schema=["source", "kind", "fetched", "inserted", "updated", "rejected"],
+        orient="row",
+    )
     return {
         "submissions": dg.MetadataValue.int(report.total("submissions")),
         "comments": dg.MetadataValue.int(report.total("comments")),
         "rejected": dg.MetadataValue.int(sum(r.rejected for r in report.reports)),
         "rate_limit_waits": dg.MetadataValue.int(len(report.rate_limit_waits)),
         "cut_short": dg.MetadataValue.json(report.cut_short),  # listings that ended before the day did
-        "by_subreddit": dg.MetadataValue.md(table),
+        "by_subreddit": dg.MetadataValue.md(frames.markdown(table)),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
     }
 

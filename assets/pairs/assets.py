@@ -5,9 +5,9 @@ with blocking checks that gate everything downstream (snapshot, training).
 import dataclasses
 
 import dagster as dg
-from tabulate import tabulate
+import polars as pl
 
-from assets import plots
+from assets import frames, plots
 from assets.config import dagster_config, to_dataclass
 from assets.pairs.rules import PairRules, build_pairs, pair_violations
 from assets.warehouse.connect import sql_folder
@@ -47,15 +47,12 @@ def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
 
 
 def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
-    rows = con.execute(sql("select_pair_preview"), {"limit": limit}).fetchall()
-    headers = ["subreddit", "prompt", "chosen", "score", "rejected", "score", "split"]
-    clean = [[str(cell).replace("\n", " ").replace("|", "/") for cell in row] for row in rows]
-    return dg.MetadataValue.md(tabulate(clean, headers, tablefmt="github"))
+    return dg.MetadataValue.md(frames.markdown(frames.query(con, sql("select_pair_preview"), {"limit": limit})))
 
 
 def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
     report_dict = dataclasses.asdict(report)
-    ratios = con.table("preference_pairs").select("score_ratio").fetchnumpy()["score_ratio"].tolist()
+    ratios = frames.of(con.table("preference_pairs").select("score_ratio"))["score_ratio"]
     metadata = {
         "dagster/row_count": dg.MetadataValue.int(report.kept),
         "pairs_train": dg.MetadataValue.int(report.train),
@@ -65,10 +62,13 @@ def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
         "preview": pair_preview(con),
     }
     if report.removed_by_rule_per_subreddit:
-        metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
-            report.removed_by_rule_per_subreddit, "Candidate pairs removed, by rule and subreddit"
+        removed = pl.DataFrame(
+            [{"subreddit": subreddit, **by_rule} for subreddit, by_rule in report.removed_by_rule_per_subreddit.items()]
         )
-    if ratios:
+        metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
+            removed, "Candidate pairs removed, by rule and subreddit"
+        )
+    if len(ratios):
         metadata["score_ratio_histogram"] = plots.histogram(
             ratios, "Score ratio of kept pairs", "chosen score / rejected score", log_x=True
         )

@@ -96,6 +96,11 @@ def test_pairs_pass_every_blocking_check_and_snapshot(dataset_run):
     snapshot = dataset_run.asset_materializations_for_node("pair_snapshot")[0].metadata
     assert pairs["dagster/row_count"].value == snapshot["dagster/row_count"].value > 0
     assert "score_ratio_histogram" in pairs and pairs["score_ratio_histogram"].value.startswith("![")
+    assert pairs["removed_by_rule_per_subreddit"].value.startswith("![")
+    preview = pairs["preview"].value.splitlines()
+    header = ["subreddit", "prompt", "chosen", "chosen_score", "rejected", "rejected_score", "split"]
+    assert [cell.strip() for cell in preview[0].split("|")[1:-1]] == header
+    assert len(preview) == 2 + 10  # the ten strongest pairs
 
 
 def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resources, instance, warehouse_dir):
