@@ -7,17 +7,17 @@ shows the key figures, the plots and the replies side by side in the UI.
 """
 
 
-import json
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 from pydantic import Field
-from tabulate import tabulate
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config, to_dataclass
 from assets.eval import plots
 from assets.eval.gate import EvalGate, gate_checks
+from assets.frames import markdown
 from assets.model.assets import dpo_model
 from training.evaluation.run import EVAL_DIR, GENERATIONS, EvalConfig, evaluate_model
 
@@ -68,15 +68,10 @@ def summary_rows(report: dict) -> list[tuple[str, str]]:
 
 
 def generations_markdown(model_dir: Path, limit: int = 16) -> str:
-    """The greedy replies of base and trained side by side."""
-    rows = [json.loads(line) for line in (model_dir / EVAL_DIR / GENERATIONS).read_text().splitlines()]
-
-    def cell(text: str, width: int = 200) -> str:
-        text = " ".join(text.split()).replace("|", "\\|")
-        return text if len(text) <= width else text[: width - 1] + "…"
-
-    table = [(cell(r["prompt"], 120), cell(r["base"]), cell(r["trained"])) for r in rows if r["mode"] == "greedy"]
-    return tabulate(table[:limit], headers=["prompt", "base", "trained"], tablefmt="github")
+    """The greedy replies of base and trained side by side, each cut to 200 characters."""
+    frame = pl.read_ndjson(model_dir / EVAL_DIR / GENERATIONS)
+    cut = [pl.col(name).str.slice(0, 200) for name in ("prompt", "base", "trained")]
+    return markdown(frame.filter(pl.col("mode") == "greedy").select(cut).head(limit))
 
 
 @dg.asset(
@@ -99,7 +94,8 @@ def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig) -> dg
     metadata = {
         "model_path": dg.MetadataValue.path(str(model_dir)),
         "run_id": dg.MetadataValue.text(report["run_id"]),
-        "summary": dg.MetadataValue.md(tabulate(summary_rows(report), headers=["figure", "value"], tablefmt="github")),
+        "summary": dg.MetadataValue.md(markdown(pl.DataFrame(summary_rows(report), schema=["figure", "value"],
+                                                             orient="row"))),
         "generations": dg.MetadataValue.md(generations_markdown(model_dir)),
         "reply_lengths": plots.reply_lengths(report["replies"]["lengths"]["sampled"], folder / "reply_lengths.png"),
         "seconds": dg.MetadataValue.float(report["seconds"]),

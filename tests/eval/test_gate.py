@@ -14,8 +14,8 @@ def report(low=0.6, kl=0.2, ood=0.1, growth=1.2, with_pairs=True):
     }
 
 
-def verdicts(r, gate=EvalGate()):
-    return {c.name: c.passed for c in gate_checks(r, gate)}
+def verdicts(r, gate: EvalGate | None = None):
+    return {c.name: c.passed for c in gate_checks(r, gate or EvalGate())}
 
 
 def test_a_sound_model_passes_every_check():
