@@ -1,11 +1,13 @@
 """Numbered migrations and `schema_version`: a new warehouse, one made before schema versions
 (by the last commit without them, from its own SQL files), one a development build wrote,
-and read-only opens."""
+read-only opens, and `upvote-dpo migrate`."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -218,3 +220,27 @@ def test_a_warehouse_from_before_versions_is_stamped_then_given_the_later_ones(t
         assert [v for v, _ in versions(con)] == list(range(1, len(migrations()) + 2))
         assert report.lines()[0].startswith("stamped version 1 (initial)")
 
+
+def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
+    path = tmp_path / "old.duckdb"
+    unversioned(path).close()
+    script = Path(sys.executable).with_name("upvote-dpo")
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "pipelines.cli"]
+    home = tmp_path / "dagster_home"  # the CLI opens the Dagster instance for every command
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
+    env = {**os.environ, "DAGSTER_HOME": str(home),
+           "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+
+    def upvote_dpo(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    first = upvote_dpo("migrate", "--db", str(path))
+    assert (first.returncode, first.stderr) == (0, ""), first.stderr[-2000:]
+    assert first.stdout.splitlines()[0].startswith("stamped version 1 (initial)")
+    assert first.stdout.splitlines()[-1] == f"now at version {len(migrations())}"
+    second = upvote_dpo("migrate", "--db", str(path))
+    assert (second.returncode, second.stdout) == (0, f"up to date at version {len(migrations())}\n")
+    missing = upvote_dpo("migrate", "--db", str(tmp_path / "typo.duckdb"))
+    assert (missing.returncode, missing.stderr) == (1, f"upvote-dpo: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n")
+    assert not (tmp_path / "typo.duckdb").exists()
