@@ -94,10 +94,14 @@ class MigrationReport:
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The highest migration the warehouse has: 0 for a file without tables, None for one
     with tables but no `schema_version` (made before schema versions)."""
-    tables = {table for (table,) in con.execute(sql("select_warehouse_tables")).fetchall()}
+    tables = warehouse_tables(con)
     if "schema_version" in tables:
         return con.execute(sql("select_schema_version")).fetchall()[0][0]
     return None if tables else 0
+
+
+def warehouse_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {table for (table,) in con.execute(sql("select_warehouse_tables")).fetchall()}
 
 
 def migrate(con: duckdb.DuckDBPyConnection, folder: Path = MIGRATIONS_DIR) -> MigrationReport:
@@ -151,6 +155,12 @@ def check_not_newer(con: duckdb.DuckDBPyConnection, version: int, known: list[Mi
 
 def check_baseline(con: duckdb.DuckDBPyConnection, baseline: Migration) -> None:
     """Raise `UnsupportedWarehouse` unless the warehouse's schema is `baseline`'s exactly."""
+    ours = {owner for kind, owner, _ in _schema_made_by(baseline.path) if kind == "column"}
+    if not ours & warehouse_tables(con):
+        raise UnsupportedWarehouse(
+            f"{warehouse_path(con)} is not an upvote-dpo warehouse: it holds other tables and none of"
+            " the warehouse's; pass the warehouse's file with --db"
+        )
     differences = schema_differences(con, baseline.path)
     if differences:
         shown = "; ".join(differences[:5]) + ("; ..." if len(differences) > 5 else "")

@@ -163,6 +163,16 @@ def test_a_warehouse_a_development_build_wrote_is_refused_and_left_as_it_is(tmp_
     assert file_state(path)[0] == state[0]
 
 
+def test_a_file_with_none_of_the_warehouse_tables_is_not_taken_for_one(tmp_path):
+    path = tmp_path / "other.duckdb"
+    with duckdb.connect(str(path)) as other:
+        other.execute("CREATE TABLE notes (text VARCHAR)")
+    with pytest.raises(UnsupportedWarehouse, match="is not an upvote-dpo warehouse"):
+        connect(path)
+    with duckdb.connect(str(path), read_only=True) as other:
+        assert {t for (t,) in other.execute(sql("select_warehouse_tables")).fetchall()} == {"notes"}
+
+
 def test_a_warehouse_newer_than_this_code_is_refused(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as con:

@@ -1,13 +1,13 @@
--- What the migrations define, one row per object: (kind, owner (its table, or the macro's
--- name), name, definition), as DuckDB reads it back from its catalog. Two warehouses whose
--- rows are equal were made by the same schema; schema_version itself is left out.
+-- The warehouse's schema, one row per object: (kind, owner (its table, or the macro's name),
+-- name, definition), as DuckDB reads it back from its catalog, so the same schema gives the
+-- same rows however its SQL was written. NOT NULL is in the column's definition.
 SELECT 'column' AS kind, table_name AS owner, column_name AS name,
        concat_ws(' ', column_index, data_type, CASE WHEN is_nullable THEN 'NULL' ELSE 'NOT NULL' END,
                  'DEFAULT ' || column_default) AS definition
 FROM duckdb_columns()
 WHERE database_name = current_database() AND schema_name = 'main'
 UNION ALL
-SELECT 'constraint', table_name, constraint_type, constraint_text
+SELECT 'constraint', table_name, constraint_text, constraint_type
 FROM duckdb_constraints()
 WHERE database_name = current_database() AND schema_name = 'main' AND constraint_type <> 'NOT NULL'
 UNION ALL
