@@ -9,11 +9,11 @@
     upvote-dpo forget --comment ID | --author NAME [--reason TEXT]
 
 Audit commands take `--format table|json|csv` (table: a summary and the main rows; json:
-the whole answer; csv: the main rows) and open the warehouse read-only (one made by an
-older version is brought up to date first: `assets.warehouse.connect.connect`); `forget` writes
-one row. Exit status 1, with one line on stderr, for an unknown id, a missing manifest or
-warehouse, and for `audit verify` when a record no longer matches. `pipelines/cli.py`
-adds these commands with `add_audit_commands`.
+the whole answer; csv: the main rows) and open the warehouse read-only, which never writes:
+one that lacks a schema migration is refused with the command that applies it (`upvote-dpo
+migrate`); `forget` writes one row. Exit status 1, with one line on stderr, for an unknown id,
+a missing manifest or warehouse, a warehouse to migrate, and for `audit verify` when a record
+no longer matches. `pipelines/cli.py` adds these commands with `add_audit_commands`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tabulate import tabulate
 
 from assets.audit import queries as audit
 from assets.warehouse.connect import connect
+from assets.warehouse.schema import WarehouseSchemaError
 
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.
@@ -50,7 +51,7 @@ def reports_errors(command):
     def run(args: argparse.Namespace) -> None:
         try:
             command(args)
-        except (audit.AuditError, AuditCommandError, duckdb.Error) as error:
+        except (audit.AuditError, AuditCommandError, WarehouseSchemaError, duckdb.Error) as error:
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             print(f"upvote-dpo: {message}", file=sys.stderr)
             sys.exit(1)

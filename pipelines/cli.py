@@ -10,6 +10,7 @@ against the project's Dagster instance, so its runs appear in the UI's history.
     upvote-dpo audit model data/warehouse/models/<id>   which pairs trained this model
     upvote-dpo audit author NAME                        which snapshots and models used them
     upvote-dpo forget --author NAME                     leave them out of every later snapshot
+    upvote-dpo migrate                                  apply the warehouse's schema migrations
 
 Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
 models and incoming dumps live beside that file.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from assets.pairs.rules import PairRules
 from assets.warehouse.connect import PROJECT_ROOT, default_db_path
+from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from training.config import TrainConfig
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
@@ -199,6 +201,14 @@ def cmd_demo(args) -> None:
     cmd_train(args)
 
 
+def cmd_migrate(args) -> None:
+    try:
+        report = migrate_file(args.db)
+    except WarehouseSchemaError as error:
+        raise CommandError(str(error)) from None
+    print("\n".join(report.lines()))
+
+
 # --- argument parsing --------------------------------------------------------------
 
 
@@ -258,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     add_audit_commands(commands, common)
+    migrate = commands.add_parser("migrate", parents=[common], help="apply the warehouse's pending schema migrations")
+    migrate.set_defaults(func=cmd_migrate)
     return parser
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,6 @@ SHARED_REDDIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "reddi
 # (data/README.md), so what is built on them runs where ../shared is absent (CI).
 PRAW_COMMENTS = warehouse.PROJECT_ROOT / "data" / "sample" / "RC_praw_cassettes.ndjson.zst"
 PRAW_SUBMISSIONS = warehouse.PROJECT_ROOT / "data" / "sample" / "RS_praw_cassettes.ndjson.zst"
-
-
-def schema_at(commit: str) -> str:
-    """create_warehouse_tables.sql as it was at `commit`, to make an older warehouse with (skips
-    where the git history is not at hand)."""
-    try:
-        return subprocess.run(
-            ["git", "show", f"{commit}:assets/sql/create_warehouse_tables.sql"],
-            cwd=warehouse.PROJECT_ROOT, capture_output=True, text=True, check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError) as error:
-        pytest.skip(f"cannot read the schema of {commit} from git: {error}")
 
 
 @pytest.fixture

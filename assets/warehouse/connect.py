@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: where it lives, its schema, and how a stage reads its SQL files.
+"""The DuckDB warehouse: where it lives, how it is opened, and how a stage reads its SQL files.
 
 Each stage keeps its SQL in `<stage>/sql/<verb>_<table>.sql` beside the code that runs it and
 reads it through `sql_folder(__file__)`; every query binds its parameters.
@@ -38,47 +38,26 @@ def sql_folder(module_file: str) -> Callable[[str], str]:
     return lambda name: _read_sql(folder / f"{name}.sql")
 
 
-sql = sql_folder(__file__)
-
-
-# Columns added to older warehouses (create_warehouse_tables.sql's ALTER TABLE lines) with the
-# update that fills them in for the rows such a warehouse holds: run once, when the column is
-# added, never again (a frozen row is lineage).
-BACKFILLS = {
-    ("snapshots", "last_frozen_at"): "update_snapshots_last_frozen_at",
-    ("preference_pairs", "post_author"): "update_preference_pairs_post_author",
-    ("snapshot_pairs", "post_author"): "update_snapshot_pairs_post_author",
-}
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the warehouse tables that do not exist yet, add what older ones lack (filling
-    the added columns in once), then the indexes."""
-    columns = set(con.execute(sql("select_warehouse_columns")).fetchall())
-    tables = {table for table, _ in columns}
-    con.execute(sql("create_warehouse_tables"))
-    for (table, column), backfill in BACKFILLS.items():
-        if table in tables and (table, column) not in columns:
-            con.execute(sql(backfill))
-    con.execute(sql("update_forget_requests_lowercase_authors"))
-    con.execute(sql("create_warehouse_indexes"))
-
 
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, creating the file and its tables on first use. One made by an older
-    version is brought up to date even when opened read-only (by a writable open first): the
-    audit's queries read the columns added since."""
+    """Open the warehouse. A writable open creates the file on first use and applies the
+    migrations it lacks (`assets.warehouse.schema`). A read-only open never writes: a warehouse
+    that lacks some raises `WarehouseOutOfDate`, which names the command that applies them."""
+    # Imported here: schema.py reads its SQL and runs its transactions with this module's helpers.
+    from assets.warehouse.schema import migrate, require_current
+
     db_path = Path(db_path)
-    if read_only:
-        con = duckdb.connect(str(db_path), read_only=True)
-        if con.execute(sql("select_warehouse_is_current")).fetchall()[0][0]:
-            return con
+    if not read_only:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    try:
+        if read_only:
+            require_current(con)
+        else:
+            migrate(con)
+    except BaseException:
         con.close()
-        connect(db_path).close()
-        return duckdb.connect(str(db_path), read_only=True)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path))
-    ensure_schema(con)
+        raise
     return con
 
 

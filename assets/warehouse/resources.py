@@ -12,7 +12,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from assets.warehouse.connect import ensure_schema
+from assets.warehouse.schema import migrate
 
 # DuckDB allows one writer per file: every asset that writes the warehouse runs in this
 # pool, whose limit (1) is set in dagster.yaml, so parallel backfills queue instead of
@@ -26,11 +26,11 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection with the warehouse tables in place, always closed."""
+        """A read-write connection to the warehouse with every migration applied, always closed."""
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with self.get_connection() as con:
             try:
-                ensure_schema(con)
+                migrate(con)
                 yield con
             finally:
                 con.close()

@@ -104,6 +104,18 @@ def test_missing_warehouse_exits_1(tmp_path, capsys):
     assert "no warehouse at" in capsys.readouterr().err
 
 
+def test_a_warehouse_to_migrate_exits_1_naming_the_command(tmp_path, capsys):
+    """The audit opens read-only, which never upgrades: a warehouse without its schema version
+    (as the last version before them left it) is one line saying how to upgrade it."""
+    db = tmp_path / "upvote.duckdb"
+    with connect(db) as con:
+        con.execute("DROP TABLE schema_version")
+    with pytest.raises(SystemExit) as exit_:
+        upvote_dpo(db, "audit", "author", "someone")
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1 and f"upvote-dpo migrate --db {db}" in err
+
+
 def test_verify_exits_1_when_the_weights_changed(lineage, capsys):
     db, warehouse = lineage
     model = Path(warehouse.runs[2]["model_path"])

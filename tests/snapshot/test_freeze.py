@@ -5,18 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
-from assets.audit.queries import audit_usage, forget
 from assets.snapshot.freeze import latest_snapshot
 from assets.snapshot.freeze import (
     EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
 )
-from assets.warehouse.connect import connect, ensure_schema
-from tests.conftest import schema_at
+from assets.warehouse.connect import connect
 
 
 def insert_pairs(con, rows: list[dict]) -> None:
@@ -218,90 +215,9 @@ def test_a_failed_write_leaves_no_partial_snapshot(three_pairs, tmp_path, monkey
     assert three_pairs.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
 
 
-def test_an_older_warehouse_is_migrated(tmp_path):
-    """Its snapshot_pairs (indexed, which DuckDB allows adding a column to) gets content_sha256,
-    NULL for the pairs it holds; its snapshots get last_frozen_at, their created_at."""
-    path = tmp_path / "old.duckdb"
-    old = duckdb.connect(str(path))
-    old.execute("""
-        CREATE TABLE snapshots (
-            snapshot_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, path VARCHAR NOT NULL,
-            rules JSON, counts JSON, dagster_run_id VARCHAR, code_version VARCHAR);
-        CREATE TABLE snapshot_pairs (
-            snapshot_id VARCHAR NOT NULL, pair_id VARCHAR NOT NULL, split VARCHAR NOT NULL,
-            post_id VARCHAR NOT NULL, subreddit VARCHAR, chosen_id VARCHAR NOT NULL, rejected_id VARCHAR NOT NULL,
-            chosen_author VARCHAR, rejected_author VARCHAR, chosen_score BIGINT, rejected_score BIGINT,
-            chosen_source VARCHAR, chosen_source_line BIGINT, rejected_source VARCHAR, rejected_source_line BIGINT,
-            PRIMARY KEY (snapshot_id, pair_id));
-        CREATE INDEX snapshot_pairs_pair_id ON snapshot_pairs (pair_id);
-        INSERT INTO snapshots (snapshot_id, created_at, path)
-        VALUES ('0123456789abcdef', TIMESTAMP '2025-01-01', '/old/0123456789abcdef');
-        INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)
-        VALUES ('0123456789abcdef', 'a1', 'train', 'p1', 'ca1', 'ra1');
-    """)
-    old.close()
-    con = connect(path)
-    assert latest_snapshot(con) == ("0123456789abcdef", "/old/0123456789abcdef")
-    assert con.execute("SELECT last_frozen_at = created_at FROM snapshots").fetchall() == [(True,)]
-    insert_pairs(con, [pair("a1")])
-    snapshot = create_snapshot(con, tmp_path / "snapshots")
-    assert latest_snapshot(con)[0] == snapshot.snapshot_id
-    rows = con.execute("SELECT snapshot_id, content_sha256 IS NULL FROM snapshot_pairs ORDER BY content_sha256 NULLS FIRST")
-    assert rows.fetchall() == [("0123456789abcdef", True), (snapshot.snapshot_id, False)]
-    con.close()
-
-
-def test_the_current_schema_check_knows_every_column_added_to_older_warehouses():
-    import re
-
-    from assets.warehouse.connect import sql
-
-    added = set(re.findall(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)", sql("create_warehouse_tables")))
-    checked = set(re.findall(r"\('(\w+)', '(\w+)'\)", sql("select_warehouse_is_current")))
-    assert added == checked and f"count(*) = {len(added)}" in sql("select_warehouse_is_current")
-
-
-def test_a_warehouse_from_before_post_authors_gets_them_from_the_posts(tmp_path):
-    """Made by the schema before post_author (752569f), with pairs and a frozen snapshot: on
-    connect, read-only too (as the audit opens it), every pair, current and frozen, gets its
-    post's author (a deleted one stays NULL), so the audit finds the snapshot frozen before,
-    and forgetting an author who only wrote a post leaves its pairs out of the next snapshot
-    with no pairs rebuild. The tables end up as a new warehouse's, same columns in the same
-    order (the inserts are positional)."""
-    path = tmp_path / "old.duckdb"
-    old = duckdb.connect(str(path))
-    old.execute(schema_at("752569f"))
-    old.execute("INSERT INTO reddit_submissions (id, author, source) VALUES"
-                " ('p1', 'Alice', 'test'), ('p2', NULL, 'test'), ('p3', '[deleted]', 'test')")
-    insert_pairs(old, [pair("a1"), pair("b2", post_id="p2"), pair("c3", post_id="p3")])
-    old.execute("INSERT INTO snapshots (snapshot_id, created_at, path) VALUES ('0123456789abcdef', now(), '/old')")
-    old.execute("INSERT INTO snapshot_pairs (snapshot_id, pair_id, split, post_id, chosen_id, rejected_id)"
-                " SELECT '0123456789abcdef', pair_id, split, post_id, chosen_id, rejected_id FROM preference_pairs")
-    old.close()
-    with connect(path, read_only=True) as con:
-        assert [s["snapshot_id"] for s in audit_usage(con, "author", "alice")["snapshots"]] == ["0123456789abcdef"]
-
-    con = connect(path)
-    new = connect(tmp_path / "new.duckdb")
-    for table in ("preference_pairs", "snapshot_pairs"):
-        assert con.sql(f"DESCRIBE {table}").fetchall() == new.sql(f"DESCRIBE {table}").fetchall()
-    indexes = "SELECT table_name, index_name, expressions FROM duckdb_indexes() ORDER BY ALL"
-    assert con.sql(indexes).fetchall() == new.sql(indexes).fetchall()
-    new.close()
-    authors = [("a1", "Alice"), ("b2", None), ("c3", None)]
-    assert con.sql("SELECT pair_id, post_author FROM preference_pairs ORDER BY 1").fetchall() == authors
-    assert con.sql("SELECT pair_id, post_author FROM snapshot_pairs ORDER BY 1").fetchall() == authors
-
-    forget(con, "author", "ALICE")
-    forget(con, "author", "[deleted]")
-    snapshot = create_snapshot(con, tmp_path / "snapshots")
-    assert pq.read_table(snapshot.path / "pairs.parquet")["pair_id"].to_pylist() == ["b2", "c3"]
-    con.close()
-
-
 def test_a_frozen_pair_is_not_rewritten_when_its_posts_author_comes_back(tmp_path):
-    """post_author is filled in from the posts once, when an older warehouse gains it; after
-    that no open touches a frozen row (before, every open did, for deleted authors)."""
+    """A frozen row is lineage: no open of the warehouse rewrites it, even when the post's
+    author, deleted when it was frozen, comes back in a newer retrieval."""
     path = tmp_path / "w.duckdb"
     con = connect(path)
     con.execute("INSERT INTO reddit_submissions (id, author, source) VALUES ('p1', NULL, 'test')")
@@ -312,14 +228,3 @@ def test_a_frozen_pair_is_not_rewritten_when_its_posts_author_comes_back(tmp_pat
     con = connect(path)
     frozen = con.execute("SELECT post_author FROM snapshot_pairs WHERE snapshot_id = ?", [snapshot.snapshot_id])
     assert frozen.fetchall() == [(None,)]
-
-
-def test_older_spellings_of_a_forgotten_author_become_one_lowercased_request(con):
-    con.execute("""INSERT INTO forget_requests (kind, value, requested_at, reason) VALUES
-                   ('author', 'Hank_Hell', TIMESTAMP '2026-01-01', 'first'),
-                   ('author', 'hank_hell', TIMESTAMP '2026-02-01', 'again'),
-                   ('author', 'Other', TIMESTAMP '2026-03-01', NULL)""")  # as an older version stored them
-    ensure_schema(con)  # what every writable open runs
-    rows = con.execute("SELECT value, reason FROM forget_requests ORDER BY value").fetchall()
-    assert rows == [("hank_hell", "first"), ("other", None)]
-    assert forget(con, "author", "HANK_HELL")["new"] is False

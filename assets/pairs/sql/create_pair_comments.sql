@@ -1,7 +1,7 @@
 -- Every top-level comment with the first rule (in waterfall order) that removes it;
 -- removed_by NULL = the comment can be in a pair. Post-level rules come first, so every
 -- comment of a removed post carries that post's rule. An empty body is one without a
--- visible character (has_visible_text, create_warehouse_tables.sql) once decoded as it
+-- visible character (has_visible_text, warehouse/migrations/0001_initial.sql) once decoded as it
 -- reads on Reddit (reddit_text).
 CREATE OR REPLACE TEMP TABLE pair_comments AS
 SELECT c.id,

@@ -3,7 +3,6 @@ all-or-nothing partitions, and the real shared files."""
 
 from __future__ import annotations
 
-import duckdb
 import orjson
 import pytest
 import zstandard
@@ -11,7 +10,7 @@ import zstandard
 from assets.ingest.reddit import dumps
 from assets.warehouse import connect as warehouse
 from assets.ingest.reddit.dumps import ingest_dump
-from tests.conftest import PRAW_COMMENTS, schema_at
+from tests.conftest import PRAW_COMMENTS
 
 NOW = 1_700_000_000
 
@@ -271,29 +270,15 @@ def test_a_known_retrieval_time_wins_over_an_unknown_one_whichever_comes_later(c
     assert ingest("known_before", NOW + 40, score=8, retrieved_on=99) == ((0, 1), [(7, 100, NOW + 20)])
 
 
-def test_an_older_warehouse_gains_ingested_at_and_its_rows_count_as_known(tmp_path):
-    """Made by the schema before ingested_at (75bd7c6) and opened read-only (as the audit opens
-    it): the raw tables gain the column, in the same place as a new warehouse's. Its rows keep
-    their retrieved_at, which counts as known (that version stamped lines without a retrieval
-    time with the ingest time, and nothing tells those apart), so they rank as before."""
-    path = tmp_path / "old.duckdb"
-    old = duckdb.connect(str(path))
-    old.execute(schema_at("75bd7c6"))
-    old.execute("INSERT INTO reddit_comments (id, post_id, score, retrieved_at, source) VALUES ('c1', 'p1', 50, 200, 'x')")
-    old.close()
-    with warehouse.connect(path, read_only=True) as con:
-        assert rows(con, cols="score, retrieved_at, ingested_at") == [(50, 200, None)]
-    con = warehouse.connect(path)
-    new = warehouse.connect(tmp_path / "new.duckdb")
-    for table in ("reddit_comments", "reddit_submissions"):
-        assert con.sql(f"DESCRIBE {table}").fetchall() == new.sql(f"DESCRIBE {table}").fetchall()
-    new.close()
+def test_a_row_without_ingested_at_counts_its_retrieval_time_as_known(con, tmp_path):
+    """Rows ingested before ingested_at existed keep it NULL, and their retrieved_at (then the
+    ingest time for lines that carried none) counts as known, so they rank as they did."""
+    con.execute("INSERT INTO reddit_comments (id, post_id, score, retrieved_at, source) VALUES ('c1', 'p1', 50, 200, 'x')")
     unknown = write_lines(tmp_path / "unknown.ndjson", [j(comment(score=5))])
     assert ingest_dump(con, unknown, now=lambda: NOW).kept_newer == 1
     newer = write_lines(tmp_path / "newer.ndjson", [j(comment(score=60, retrieved_on=300))])
     assert ingest_dump(con, newer, now=lambda: NOW).updated == 1
     assert rows(con, cols="score, retrieved_at, ingested_at") == [(60, 300, NOW)]
-    con.close()
 
 
 # --- all or nothing ----------------------------------------------------------------------
