@@ -10,7 +10,7 @@ used is kept with the first reason that applies. `merge` then moves the rejects 
 newest retrieval of each id wins. A line that carries no retrieval time is stored with
 `retrieved_at` NULL (unknown) and loses to any known one, whichever came first; between
 unknown ones the later ingest (`ingested_at`) wins (`retrieval_wins` in
-create_warehouse_tables.sql).
+warehouse/migrations/0001_initial.sql).
 
 Normalising in SQL rather than per row in Python is what keeps the ingest near DuckDB's own
 speed: no Python object per line or per field (see benchmarks/README.md).
