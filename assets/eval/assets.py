@@ -17,8 +17,10 @@ from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config, to_dataclass
 from assets.eval import plots
 from assets.eval.gate import EvalGate, gate_checks
+from assets.eval.record import record_eval
 from assets.frames import markdown
 from assets.model.assets import dpo_model
+from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.evaluation.run import EVAL_DIR, GENERATIONS, EvalConfig, evaluate_model
 
 EvalConfigDagster = dagster_config(EvalConfig)
@@ -74,8 +76,10 @@ def generations_markdown(model_dir: Path, limit: int = 16) -> str:
     return markdown(frame.filter(pl.col("mode") == "greedy").select(cut).head(limit))
 
 
+# In the writer pool, as dpo_model is: it records the evaluation at the end.
 @dg.asset(
     deps=[dpo_model],
+    pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="training",
     kinds={"pytorch"},
@@ -83,13 +87,16 @@ def generations_markdown(model_dir: Path, limit: int = 16) -> str:
                  for name, text in CHECKS.items()],
     code_version="1",
 )
-def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig) -> dg.MaterializeResult:
+def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
-    on other text and replies side by side; the checks gate the model."""
+    on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
     report = evaluate_model(model_dir, base_dir=config.baseline or None,
                             config=to_dataclass(EvalConfig, config.evaluation))
     checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
+    settings = {"evaluation": config.evaluation.model_dump(), "gate": config.gate.model_dump()}
+    with warehouse.connect() as con:
+        record_eval(con, report, checks, settings, dagster_run_id=context.run.run_id)
     folder = model_dir / EVAL_DIR
     metadata = {
         "model_path": dg.MetadataValue.path(str(model_dir)),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from assets.eval.assets import model_eval
+from assets.warehouse.connect import connect
+from assets.warehouse.resources import Warehouse
 from tests.training.snapshots import pair_rows, write_snapshot
 from training import TrainConfig, train
 from training.evaluation.run import EVAL_DIR, REPORT
@@ -25,9 +28,15 @@ def model_dir(tmp_path_factory) -> Path:
     return Path(train(cfg).out_dir)
 
 
-def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir):
+def warehouse(folder: Path) -> dict:
+    return {"warehouse": Warehouse(database=str(folder / "upvote.duckdb"), snapshots_dir=str(folder / "snapshots"),
+                                   models_dir=str(folder / "models"))}
+
+
+def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir, tmp_path):
     run_config = {"ops": {"model_eval": {"config": {"model_dir": str(model_dir), "evaluation": FAST_EVAL}}}}
-    result = dg.materialize([model_eval], run_config=run_config, raise_on_error=False)
+    result = dg.materialize([model_eval], run_config=run_config, resources=warehouse(tmp_path),
+                            raise_on_error=False)
     folder = model_dir / EVAL_DIR
     assert (folder / REPORT).exists()
     assert all((folder / name).stat().st_size > 0 for name in ("accuracy_by_ratio.png", "margins.png", "reply_lengths.png"))
@@ -42,9 +51,13 @@ def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir):
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "accuracy_above_chance" in str(failure.step_failure_data.error)
+    with connect(tmp_path / "upvote.duckdb", read_only=True) as con:
+        (row,) = con.execute("SELECT baseline, eval_pairs, gate_passed, reward_accuracy, gate FROM model_evals").fetchall()
+    assert row[1] == 3 and row[2] is False and 0.0 <= row[3] <= 1.0
+    assert {check["name"]: check["passed"] for check in json.loads(row[4])} == checks
 
 
-def test_without_a_trained_model_it_says_what_to_materialize():
-    result = dg.materialize([model_eval], raise_on_error=False)
+def test_without_a_trained_model_it_says_what_to_materialize(tmp_path):
+    result = dg.materialize([model_eval], resources=warehouse(tmp_path), raise_on_error=False)
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "materialize dpo_model first" in str(failure.step_failure_data.error)
