@@ -119,11 +119,13 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
     assert third.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
     con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
     try:
-        runs = con.execute("SELECT run_id, snapshot_id FROM training_runs").fetchall()
+        runs = con.execute("SELECT run_id, snapshot_id, dagster_run_id FROM training_runs").fetchall()
         seen = con.execute("SELECT count(*) FROM training_run_pairs").fetchall()[0][0]
     finally:
         con.close()
-    assert runs == [(manifest["run_id"], snapshot_id)]
+    # Reusing the model records no new run and leaves the run that trained it as it was.
+    assert second.run_id != first.run_id != third.run_id
+    assert runs == [(manifest["run_id"], snapshot_id, first.run_id)]
     assert seen == len(manifest["pairs"]) > 0
 
     # The same folder named explicitly with other settings: refused, not passed off as theirs.
