@@ -5,9 +5,11 @@ A plain package (torch, transformers, accelerate, peft; never dagster or duckdb)
     from training import TrainConfig, train
     result = train(TrainConfig(snapshot_dir=..., model="smollm2-135m-instruct", out_dir=...))
 
-or `python -m training --help`. Modules: config (TrainConfig), losses, models (model names
-to local directories), data (snapshot -> token ids -> batches), logps, reference (cached
-reference log-probs), checkpoint, outputs (model card, manifest), trainer (`train`).
+or `python -m training --help`. Modules: config (TrainConfig: the Hyperparameters that change
+the model and the RunOptions that do not), identity (the one run key of a snapshot and its
+hyper-parameters), losses, models (model names to local directories), data (snapshot -> token
+ids -> batches), logps, reference (cached reference log-probs), checkpoint, outputs (model
+card, manifest), trainer (`train`).
 """
 
 from training.config import TrainConfig

@@ -1,7 +1,8 @@
 """Command line: `python -m training --snapshot DIR --model NAME|PATH --out DIR [options]`.
 
 Every TrainConfig field is a flag (`--loss-type`, `--max-steps`, ...; help from the field),
-with short aliases --snapshot, --out and --loss. Booleans are `--resume` / `--no-resume`.
+with short aliases --snapshot, --out and --loss; `--help` lists the hyper-parameters and the
+run options apart (training/config.py). Booleans are `--resume` / `--no-resume`.
 Under `accelerate launch` the same command trains on several processes (DDP; on CPUs:
 `ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes N -m training ...`,
 since accelerate's `--cpu` starts a single process).
@@ -19,7 +20,7 @@ import json
 import sys
 from contextlib import ExitStack
 
-from training.config import TrainConfig
+from training.config import Hyperparameters, RunOptions, TrainConfig
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
@@ -28,7 +29,11 @@ REQUIRED = ("snapshot_dir", "out_dir")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description="DPO-family training on a pair snapshot.")
-    add_dataclass_arguments(parser, TrainConfig, aliases=ALIASES, required=REQUIRED)
+    hyperparameters = parser.add_argument_group("hyper-parameters", "They change the model: a resume or a reuse "
+                                                "must match them (training/identity.py).")
+    add_dataclass_arguments(hyperparameters, Hyperparameters, aliases=ALIASES)
+    options = parser.add_argument_group("run options", "Paths, device, memory and cadence: they never change the model.")
+    add_dataclass_arguments(options, RunOptions, aliases=ALIASES, required=REQUIRED)
     return parser
 
 

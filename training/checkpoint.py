@@ -20,7 +20,7 @@ from typing import Optional
 
 import torch
 
-from training.config import TrainConfig, changed_settings
+from training.identity import RunIdentity
 
 CHECKPOINTS = "checkpoints"
 
@@ -85,15 +85,18 @@ def latest_checkpoint(out_dir: Path) -> Optional[Path]:
     return done[-1] if done else None
 
 
-def check_same_run(run_state: dict, path: Path, cfg: TrainConfig, snapshot_id: str) -> None:
-    """Refuse a checkpoint that another snapshot or other settings wrote: resuming it would
-    continue its optimizer and schedule while the manifest recorded the new settings. One
-    written before checkpoints recorded them is resumed as asked, with a warning."""
+def check_same_run(run_state: dict, path: Path, identity: RunIdentity) -> None:
+    """Refuse a checkpoint that a run of another identity wrote (another snapshot, hyper-parameter
+    or base weights; the run options may differ): resuming it would continue its optimizer and
+    schedule while the manifest recorded the new settings. One written before checkpoints
+    recorded them is resumed as asked, with a warning."""
     if "hyperparameters" not in run_state:
         warnings.warn(f"{path} predates checkpoints that record their snapshot and settings: resuming it "
                       "without checking they are this run's", stacklevel=2)
         return
-    changes = changed_settings(run_state["snapshot_id"], run_state["hyperparameters"], cfg, snapshot_id)
+    # a checkpoint that did not record the base weights is compared on the rest
+    weights = run_state.get("base_weights_sha256", identity.base_weights_sha256)
+    changes = identity.changes_from(RunIdentity.recorded(run_state["snapshot_id"], run_state["hyperparameters"], weights))
     if changes:
         raise ValueError(f"cannot resume from {path}: it was written by a run with other settings "
                          f"({', '.join(changes)}); train into another out_dir, or without resume")

@@ -1,8 +1,16 @@
-"""The one training configuration: a frozen dataclass whose fields carry their help text.
+"""The training configuration in two parts, each a frozen dataclass whose fields carry their help.
 
-Every field is a plain str / int / float / bool (or Optional of one), so the Dagster asset
-and the command line (`python -m training --help`) are generated from `dataclasses.fields`
-1:1. Validation happens once, in `__post_init__`, so a bad value fails before any model loads.
+`Hyperparameters` is what changes the result: the weights, or the eval a run records with
+them. Two runs on one snapshot with the same hyper-parameters (and base weights) train the
+same model, so they are hashed into the run key (training/identity.py) that a resume, the
+Dagster asset's reuse and the reference log-prob cache share. `RunOptions` is how and where
+a run goes: paths, device, memory trade-offs, logging and checkpoint cadence; changing one
+never changes the model. `TrainConfig` is both, flat: the trainer reads `cfg.beta` and
+`cfg.out_dir` alike, and every field is one `python -m training` flag and one Dagster config
+field of the same name (training/flags.py, assets/config.py).
+
+Every field is a plain str / int / float / bool (or Optional of one). Each part validates its
+fields once, in `__post_init__`, so a bad value fails before any model loads.
 """
 
 from __future__ import annotations
@@ -16,16 +24,19 @@ DEVICES = ("auto", "cpu", "cuda")
 REFERENCES = ("cached", "live")
 
 
-def _f(default, help: str):
-    return field(default=default, metadata={"help": help})
+def _f(default, help: str, reference: bool = False):
+    """A field with its help text; `reference`: it changes the reference model's log-probs, so the
+    reference cache's key holds it (training/identity.py: `RunIdentity.reference_settings`)."""
+    return field(default=default, metadata={"help": help, "reference": reference})
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    # --- what to train on, what to train, where to write it
-    snapshot_dir: str = _f("", "Pair snapshot directory (manifest.json + dataset/ with train/eval splits).")
-    model: str = _f("tiny", "Base model: a local transformers directory, 'smollm2-135m-instruct' or 'tiny'.")
-    out_dir: str = _f("", "Output directory: the trained model, model card, training_manifest.json, metrics.jsonl.")
+class Hyperparameters:
+    """What changes the trained model or the eval recorded with it: hashed into the run key."""
+
+    # --- what to train
+    model: str = _f("tiny", "Base model: a local transformers directory, 'smollm2-135m-instruct' or 'tiny'.",
+                    reference=True)
     # --- the objective
     loss_type: str = _f("sigmoid", "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair or sppo_hard (see training/losses.py).")
     beta: float = _f(0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).")
@@ -45,44 +56,27 @@ class TrainConfig:
     epochs: int = _f(1, "Passes over the train split (ignored when max_steps > 0).")
     max_steps: int = _f(0, "Stop after this many optimizer steps (cycling epochs as needed); 0 = use epochs.")
     warmup_steps: int = _f(0, "Linear learning-rate warm-up steps.")
-    max_length: int = _f(512, "Token budget of prompt+completion, applied to chosen and rejected alike.")
-    system_prompt: Optional[str] = _f(None, "System message put before the user turn when the chat template has one.")
+    max_length: int = _f(512, "Token budget of prompt+completion, applied to chosen and rejected alike.", reference=True)
+    system_prompt: Optional[str] = _f(None, "System message put before the user turn when the chat template has one.",
+                                      reference=True)
     seed: int = _f(0, "Seed for initialisation, data order and dropout.")
-    precision: str = _f("auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (autocast).")
-    device: str = _f("auto", "auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
-    # --- memory (neither changes the result; see training/memory.py and benchmarks/README.md)
-    gradient_checkpointing: bool = _f(True, "Recompute each decoder layer's activations in the backward pass instead of "
-                                      "keeping them: same gradients; on SmolLM2-135M (CPU, fp32, 2 pairs x 256 tokens) "
-                                      "peak memory 4.25 -> 3.2 GB for ~15-20% fewer pairs/s.")
-    return_memory_to_os: bool = _f(False, "Make glibc's malloc give freed tensors back to the OS at once instead of "
-                                   "keeping them in its heap (Linux; process-wide): SmolLM2-135M peak 3.2 -> 2.8 GB, "
-                                   "but ~30% fewer pairs/s on the CPU (page faults).")
+    # bf16 autocast rounds every matmul: another precision trains other weights
+    precision: str = _f("auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (autocast).", reference=True)
+    # --- what the recorded eval covers: the model's weights do not depend on it, its reported eval does
+    eval_max_pairs: int = _f(0, "Evaluate on at most this many eval pairs (the first ones); 0 = all.", reference=True)
     # --- LoRA
     use_lora: bool = _f(False, "Train LoRA adapters (peft) instead of all weights; merged before saving.")
     lora_r: int = _f(16, "LoRA rank.")
     lora_alpha: int = _f(32, "LoRA scaling alpha.")
     lora_dropout: float = _f(0.0, "LoRA dropout.")
-    # --- bookkeeping (recorded, not compared: see BOOKKEEPING)
-    log_every: int = _f(1, "Log metrics every N optimizer steps.")
-    eval_batch_size: int = _f(8, "Pairs per batch when evaluating and precomputing reference log-probs.")
-    eval_max_pairs: int = _f(0, "Evaluate on at most this many eval pairs (the first ones); 0 = all.")
-    checkpoint_every: int = _f(0, "Save a resumable checkpoint every N optimizer steps; 0 = only at the end.")
-    resume: bool = _f(False, "Continue from the latest checkpoint in out_dir/checkpoints if there is one.")
-    cache_dir: Optional[str] = _f(None, "Cache for converted models and reference log-probs (default $UPVOTE_DPO_CACHE or ~/.cache/upvote-dpo).")
 
     def __post_init__(self):
         from training.losses import LABEL_SMOOTHED, LOSSES  # local: config stays importable on its own
 
-        if not self.snapshot_dir:
-            raise ValueError("snapshot_dir is required")
-        if not self.out_dir:
-            raise ValueError("out_dir is required")
         if self.loss_type not in LOSSES:
             raise ValueError(f"loss_type must be one of {sorted(LOSSES)}, got {self.loss_type!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
         if self.reference not in REFERENCES:
             raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
         if self.beta <= 0:
@@ -93,10 +87,10 @@ class TrainConfig:
             raise ValueError(f"label_smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}")
         if self.sft_weight < 0:
             raise ValueError("sft_weight must be >= 0")
-        for name in ("batch_size", "grad_accum_steps", "eval_batch_size", "log_every", "lora_r"):
+        for name in ("batch_size", "grad_accum_steps", "lora_r"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("max_steps", "warmup_steps", "checkpoint_every", "eval_max_pairs", "seed"):
+        for name in ("max_steps", "warmup_steps", "eval_max_pairs", "seed"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.max_steps == 0 and self.epochs < 1:
@@ -112,6 +106,53 @@ class TrainConfig:
             raise ValueError("lora_alpha must be > 0")
         if not 0.0 <= self.lora_dropout < 1.0:
             raise ValueError("lora_dropout must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where and how a run goes; none of it changes the model, so none of it is in the run key."""
+
+    # --- where to read and write
+    snapshot_dir: str = _f("", "Pair snapshot directory (manifest.json + dataset/ with train/eval splits).")
+    out_dir: str = _f("", "Output directory: the trained model, model card, training_manifest.json, metrics.jsonl.")
+    cache_dir: Optional[str] = _f(None, "Cache for converted models and reference log-probs (default $UPVOTE_DPO_CACHE or ~/.cache/upvote-dpo).")
+    # --- where it runs: the same gradients on either, to float rounding (the manifest records the device)
+    device: str = _f("auto", "auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
+    # --- memory (neither changes the result; see training/memory.py and benchmarks/README.md)
+    gradient_checkpointing: bool = _f(True, "Recompute each decoder layer's activations in the backward pass instead of "
+                                      "keeping them: same gradients; on SmolLM2-135M (CPU, fp32, 2 pairs x 256 tokens) "
+                                      "peak memory 4.25 -> 3.2 GB for ~15-20% fewer pairs/s.")
+    return_memory_to_os: bool = _f(False, "Make glibc's malloc give freed tensors back to the OS at once instead of "
+                                   "keeping them in its heap (Linux; process-wide): SmolLM2-135M peak 3.2 -> 2.8 GB, "
+                                   "but ~30% fewer pairs/s on the CPU (page faults).")
+    # --- cadence and resuming
+    log_every: int = _f(1, "Log metrics every N optimizer steps.")
+    # the batch only groups the same sums: the eval and the reference log-probs agree to float rounding
+    eval_batch_size: int = _f(8, "Pairs per batch when evaluating and precomputing reference log-probs.")
+    checkpoint_every: int = _f(0, "Save a resumable checkpoint every N optimizer steps; 0 = only at the end.")
+    resume: bool = _f(False, "Continue from the latest checkpoint in out_dir/checkpoints if there is one.")
+
+    def __post_init__(self):
+        if not self.snapshot_dir:
+            raise ValueError("snapshot_dir is required")
+        if not self.out_dir:
+            raise ValueError("out_dir is required")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
+        for name in ("eval_batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if self.checkpoint_every < 0:
+            raise ValueError("checkpoint_every must be >= 0")
+
+
+@dataclass(frozen=True)
+class TrainConfig(Hyperparameters, RunOptions):
+    """A training run: its `Hyperparameters` and its `RunOptions`, one flat set of fields."""
+
+    def __post_init__(self):
+        RunOptions.__post_init__(self)
+        Hyperparameters.__post_init__(self)
 
     def uses_cuda(self) -> bool:
         """Whether the run goes to a CUDA GPU: device 'cuda', or 'auto' with one visible and
@@ -132,57 +173,18 @@ class TrainConfig:
         return "bf16" if self.uses_cuda() else "fp32"
 
     def hyperparameters(self) -> dict:
-        """The run's settings for the manifest and model card, paths left out, with precision
-        resolved: 'auto' trains in bf16 on a GPU and in fp32 on the CPU. What a resume or a
-        reuse compares of them is `compared_settings`."""
-        # the memory settings trade time for memory and the device is where it runs; the gradients,
-        # hence the model, are the same (to float rounding; the manifest records the device)
-        skip = {"snapshot_dir", "out_dir", "resume", "cache_dir", "gradient_checkpointing", "return_memory_to_os", "device"}
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
-        return {**fields, "precision": self.resolved_precision()}
+        """The `Hyperparameters` fields as the manifest, the model card and a checkpoint record
+        them, with precision resolved: 'auto' trains in bf16 on a GPU and in fp32 on the CPU."""
+        return {**_values(self, Hyperparameters), "precision": self.resolved_precision()}
+
+    def run_options(self) -> dict:
+        """The `RunOptions` fields the manifest records: all but the paths, which it records as
+        resolved (snapshot_dir, output.dir) or which are this host's own (cache_dir)."""
+        return {k: v for k, v in _values(self, RunOptions).items() if k not in ("snapshot_dir", "out_dir", "cache_dir")}
 
 
-# Recorded with the hyperparameters, but they change neither the weights nor the eval a run
-# reports (eval_batch_size: to float rounding, as the reference cache's key assumes), so a
-# resume or the Dagster asset's reuse of a model may differ in them.
-BOOKKEEPING = ("log_every", "checkpoint_every", "eval_batch_size")
-
-
-def unused_settings(hyperparameters: dict) -> tuple[str, ...]:
-    """The fields these settings make the run ignore: `epochs` when `max_steps` is set, SimPO's
-    gamma with another loss, the reference model's kind with a reference-free loss, the LoRA
-    shape without LoRA."""
-    from training.losses import REFERENCE_FREE  # local: config stays importable on its own
-
-    unused = ("epochs",) if hyperparameters.get("max_steps") else ()
-    if hyperparameters.get("loss_type") != "simpo":
-        unused += ("simpo_gamma",)
-    if hyperparameters.get("loss_type") in REFERENCE_FREE:
-        unused += ("reference",)
-    if not hyperparameters.get("use_lora"):
-        unused += ("lora_r", "lora_alpha", "lora_dropout")
-    return unused
-
-
-def compared_settings(hyperparameters: dict) -> dict:
-    """`hyperparameters` with the BOOKKEEPING fields and the `unused_settings` at their defaults:
-    what a resume must match and the Dagster asset's settings key hashes. Set to the defaults
-    rather than dropped, so a model trained with the default ones keeps the settings key (and
-    folder name) it had."""
-    ignored = set(BOOKKEEPING) | set(unused_settings(hyperparameters))
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in ignored}
-    return {**hyperparameters, **defaults}
-
-
-def changed_settings(saved_snapshot_id: str, saved_hyperparameters: dict, cfg: TrainConfig, snapshot_id: str) -> list[str]:
-    """"name old -> new" for each of the snapshot id and the compared settings that differs
-    from what an earlier run recorded; empty when it is the same run's."""
-    saved = {"snapshot_id": saved_snapshot_id, **saved_hyperparameters}
-    wanted = {"snapshot_id": snapshot_id, **cfg.hyperparameters()}
-    # reported as set; a field used on one side only, set alike, differs through what unused it
-    return [f"{k} {saved.get(k)!r} -> {wanted.get(k)!r}"
-            for k in differing_keys(compared_settings(saved), compared_settings(wanted))
-            if saved.get(k) != wanted.get(k)]
+def _values(cfg, part: type) -> dict:
+    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(part)}
 
 
 def differing_keys(a: dict, b: dict) -> list[str]:

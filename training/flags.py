@@ -101,9 +101,9 @@ def training_flags_markdown() -> str:
     """The table of the flags of `python -m training`, one row per field of its config
     dataclasses in order."""
     from training.__main__ import ALIASES, REQUIRED
-    from training.config import TrainConfig
+    from training.config import Hyperparameters, RunOptions
 
-    return markdown_table([TrainConfig], aliases=ALIASES, required=REQUIRED)
+    return markdown_table([Hyperparameters, RunOptions], aliases=ALIASES, required=REQUIRED)
 
 
 # What docs/training.md has around the generated table; it keeps the lines in between.

@@ -31,7 +31,6 @@ Features and assumptions
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import uuid
@@ -48,13 +47,15 @@ from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
-from training import checkpoint, outputs, reference
+from training import checkpoint, outputs
 from training.config import TrainConfig
+from training.identity import RunIdentity
 from training.data import EncodedPair, collate, encode_pairs, load_snapshot, model_inputs
 from training.logps import SequenceLogProbs, attention_kernels, pair_logps
-from training.losses import LOSSES, REFERENCE_FREE, sft_loss
+from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
-from training.models import cache_root, cached_weights_sha256, load_model_and_tokenizer, resolve_model_dir
+from training.models import cached_weights_sha256, load_model_and_tokenizer, resolve_model_dir
+from training.reference import Reference, setup_reference
 
 OnLog = Callable[[int, dict], None]
 
@@ -109,51 +110,6 @@ def micro_batches(n_pairs: int, cfg: TrainConfig, step: int, num_processes: int 
         for group in range(start // size * size, min(stop, n_pairs), size):  # only the groups this step reads
             order[group : group + size] = sorted(order[group : group + size], key=lengths.__getitem__, reverse=True)
     return epoch, [order[i : i + cfg.batch_size] for i in range(start, min(stop, n_pairs), cfg.batch_size)]
-
-
-# ---------------------------------------------------------------- reference log-probs
-
-
-class Reference:
-    """Reference log-probs for pairs by split and index: a cached (N, 2) table per split, a live
-    frozen model (`live`, scored on demand), or nothing for reference-free losses."""
-
-    def __init__(self, tables=None, live=None, adapters_off=None, pad_id=0, device="cpu", batch_size=8):
-        self.tables, self.live, self.adapters_off = tables, live, adapters_off
-        self.pad_id, self.device, self.batch_size = pad_id, device, batch_size
-
-    def get(self, split: str, idx: list[int], pairs: list[EncodedPair]) -> Optional[torch.Tensor]:
-        if self.tables is not None:
-            return self.tables[split][idx].to(self.device)
-        if self.live is None:
-            return None
-        with self.adapters_off() if self.adapters_off else nullcontext():
-            return pair_logps(self.live, [pairs[i] for i in idx], self.batch_size, self.pad_id, self.device).to(self.device)
-
-
-def setup_reference(cfg, accelerator, model, splits, snapshot_id, base_sha, precision, pad_id) -> tuple[Reference, str]:
-    """Call before any update (and before loading a checkpoint): `model` is still the base model."""
-    kw = dict(pad_id=pad_id, device=accelerator.device, batch_size=cfg.eval_batch_size)
-    lm = accelerator.unwrap_model(model).lm
-    adapters_off = lm.disable_adapter if cfg.use_lora else None
-    if cfg.loss_type in REFERENCE_FREE:
-        return Reference(**kw), "none"
-    if cfg.reference == "live":
-        live = model if cfg.use_lora else copy.deepcopy(accelerator.unwrap_model(model)).requires_grad_(False)
-        if not cfg.use_lora:
-            live = accelerator.prepare_model(live, evaluation_mode=True)  # same device and autocast as the policy
-        return Reference(live=live, adapters_off=adapters_off, **kw), "live"
-    key = reference.reference_key(snapshot_id, base_sha, precision, accelerator.device.type, splits)
-    path = reference.cache_path(cache_root(cfg.cache_dir), key)
-    tables = reference.load_cached(path, splits)
-    if tables is not None:
-        return Reference(tables=tables, **kw), "hit"
-    with adapters_off() if adapters_off else nullcontext():
-        tables = {name: pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
-                  for name, pairs in splits.items()}
-    if accelerator.is_main_process:
-        reference.save_cached(path, splits, tables)
-    return Reference(tables=tables, **kw), "computed"
 
 
 # ---------------------------------------------------------------- loss, step, evaluation
@@ -298,6 +254,48 @@ def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], 
             entry["times_seen"] += 1
 
 
+def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[EncodedPair]]:
+    """The snapshot's train split and (the first `eval_max_pairs` of) its eval split, tokenised."""
+    eval_rows = snapshot.eval
+    if cfg.eval_max_pairs:
+        eval_rows = eval_rows.select(range(min(cfg.eval_max_pairs, len(eval_rows))))
+    splits = {"train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
+              "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt)}
+    if not splits["train"]:
+        raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
+    return splits
+
+
+def start_state(cfg: TrainConfig, identity: RunIdentity, base_sha: str, accelerator, model, optimizer, scheduler,
+                evaluate_before: Callable[[], dict]) -> dict:
+    """The run state: the latest checkpoint's under `resume` (if one of this identity), else a new run's."""
+    last = checkpoint.latest_checkpoint(cfg.out_dir) if cfg.resume else None
+    if last is not None:
+        state = checkpoint.load_checkpoint(last, accelerator.unwrap_model(model), optimizer, scheduler)
+        checkpoint.check_same_run(state, last, identity)
+    else:
+        # "window": the step metrics since the last log line, averaged into the next one.
+        state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "window": [],
+                 "seen": {}, "snapshot_id": identity.snapshot_id, "hyperparameters": identity.hyperparameters,
+                 "base_weights_sha256": base_sha, "eval_before": evaluate_before()}
+    if accelerator.is_main_process:
+        outputs.write_metrics(cfg.out_dir, state["history"])  # drop lines logged after the checkpoint
+    state.setdefault("window", [])  # a checkpoint from before it was kept: nothing pending
+    return state
+
+
+def log_window(state: dict, n_steps: int, steps_in_epoch: int, log_every: int) -> Optional[dict]:
+    """At a logging step, the window's step metrics averaged into one history line (else None)."""
+    window = state["window"]
+    if state["step"] % log_every and state["step"] != n_steps:
+        return None
+    logged = {k: sum(m[k] for m in window) / len(window) for k in window[-1]}
+    logged.update(learning_rate=window[-1]["learning_rate"], step=state["step"], epoch=state["step"] / steps_in_epoch)
+    window.clear()
+    state["history"].append(logged)
+    return logged
+
+
 def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     if cfg.return_memory_to_os:
         return_large_frees_to_os()  # before anything large is allocated (a GGUF conversion included)
@@ -310,14 +308,11 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     # save_pretrained writes weights on rank 0 only, so another rank's build has none.
     with accelerator.main_process_first():
         base_dir = resolve_model_dir(cfg.model, cfg.cache_dir)
-    base_sha = cached_weights_sha256(base_dir, cfg.cache_dir)  # as dpo_model's settings key reads it
+    base_sha = cached_weights_sha256(base_dir, cfg.cache_dir)  # as the run identity reads it
+    identity = RunIdentity.of(cfg, snapshot.snapshot_id)
     model, tokenizer = build_policy(cfg, base_dir)
     pad_id = tokenizer.pad_token_id
-    eval_rows = snapshot.eval if not cfg.eval_max_pairs else snapshot.eval.select(range(min(cfg.eval_max_pairs, len(snapshot.eval))))
-    splits = {"train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
-              "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt)}
-    if not splits["train"]:
-        raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
+    splits = encode_splits(cfg, snapshot, tokenizer)
     n_steps = total_steps(len(splits["train"]), cfg, accelerator.num_processes)
     # fused: one kernel over all parameters instead of torch's per-tensor loop (~4.5% of a
     # SmolLM2 step on the CPU, see benchmarks/README.md); CPU and CUDA both support it.
@@ -325,37 +320,22 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
                                   weight_decay=cfg.weight_decay, fused=True)
     scheduler = linear_schedule(optimizer, cfg.warmup_steps, n_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
-    ref, ref_status = setup_reference(cfg, accelerator, model, splits, snapshot.snapshot_id, base_sha, precision, pad_id)
-
-    last = checkpoint.latest_checkpoint(out_dir) if cfg.resume else None
-    if last is not None:
-        state = checkpoint.load_checkpoint(last, accelerator.unwrap_model(model), optimizer, scheduler)
-        checkpoint.check_same_run(state, last, cfg, snapshot.snapshot_id)
-    else:
-        # "window": the step metrics since the last log line, averaged into the next one.
-        state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "window": [],
-                 "seen": {}, "snapshot_id": snapshot.snapshot_id, "hyperparameters": cfg.hyperparameters(),
-                 "eval_before": evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id)}
-    if accelerator.is_main_process:
-        outputs.write_metrics(out_dir, state["history"])  # drop lines logged after the checkpoint
+    ref, ref_status = setup_reference(cfg, accelerator, model, splits, identity, base_sha, pad_id)
+    state = start_state(cfg, identity, base_sha, accelerator, model, optimizer, scheduler,
+                        lambda: evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id))
 
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
     lengths = [p.row_length for p in splits["train"]]
-    window = state.setdefault("window", [])  # a checkpoint from before it was kept: nothing pending
     model.train()
     bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
     while state["step"] < n_steps:
         epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
-        window.append(train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id))
+        state["window"].append(train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id))
         record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
         state["step"] += 1
         bar.update(1)
-        logged = None
-        if state["step"] % cfg.log_every == 0 or state["step"] == n_steps:
-            logged = {k: sum(m[k] for m in window) / len(window) for k in window[-1]}
-            logged.update(learning_rate=window[-1]["learning_rate"], step=state["step"], epoch=state["step"] / spe)
-            window.clear()
-            state["history"].append(logged)
+        logged = log_window(state, n_steps, spe, cfg.log_every)
+        if logged is not None:
             bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
             if accelerator.is_main_process:
                 outputs.append_metrics(out_dir, logged)
@@ -386,6 +366,7 @@ def finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, spl
         "base_model": {"name": cfg.model, "dir": str(base_dir), "weights_sha256": base_sha},
         "code_version": outputs.code_version(),
         "hyperparameters": cfg.hyperparameters(),
+        "run_options": cfg.run_options(),
         "precision": precision,
         "device": str(accelerator.device),
         "num_processes": accelerator.num_processes,

@@ -2,14 +2,13 @@
 
 The trainer runs as `python -m training ...` in a subprocess (`PipesSubprocessClient`), so
 the same asset can launch it on a GPU node or a Kubernetes job by swapping the Pipes
-client; it streams its metrics back and reports the result. A snapshot already trained
-with the same settings is not trained again: the output folder is named by the snapshot
-id and a hash of the settings, and a completed manifest there is reused.
+client; it streams its metrics back and reports the result. A run of the same identity
+(training/identity.py: snapshot, hyper-parameters, base weights) is not trained again: the
+output folder is named by the snapshot id and the run key, and a completed manifest there
+is reused, its recorded run left as the run that trained it.
 """
 
 import dataclasses
-import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -23,28 +22,11 @@ from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from assets.snapshot.assets import pair_snapshot
-from training.config import TrainConfig, changed_settings, compared_settings
-from training.models import SMOLLM2, TINY, cached_weights_sha256, resolve_model_dir
+from training.config import TrainConfig
+from training.identity import RunIdentity
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
-
-
-def settings_key(cfg: TrainConfig) -> str:
-    """A short hash of everything that changes the result, besides the snapshot: the compared
-    settings (`compared_settings`: not the logging cadence, nor what the run ignores), and for
-    a base model given as a local folder its weights (its path says nothing of them; the
-    weights' digest is cached, not read on every run)."""
-    settings = compared_settings(cfg.hyperparameters())
-    if (base_sha := _local_base_weights_sha256(cfg)) is not None:
-        settings["base_weights_sha256"] = base_sha
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-
-
-def _local_base_weights_sha256(cfg: TrainConfig) -> str | None:
-    """The weights' digest of a base model given as a local folder (cached); None for the named
-    models, which are built the same way every time."""
-    return None if cfg.model in (SMOLLM2, TINY) else cached_weights_sha256(resolve_model_dir(cfg.model), cfg.cache_dir)
 
 
 def trainer_command(cfg: TrainConfig) -> list[str]:
@@ -113,12 +95,13 @@ def dpo_model(
         with warehouse.connect() as con:
             snapshot_id, snapshot_path = latest_snapshot(con)
     cfg = TrainConfig(**{**config.model_dump(), "snapshot_dir": snapshot_path, "out_dir": config.out_dir or "-"})
+    identity = RunIdentity.of(cfg, snapshot_id)
     if not config.out_dir:
-        cfg = dataclasses.replace(cfg, out_dir=str(Path(warehouse.models_dir) / f"{snapshot_id}-{settings_key(cfg)}"))
+        cfg = dataclasses.replace(cfg, out_dir=str(Path(warehouse.models_dir) / identity.folder_name()))
     out_dir = Path(cfg.out_dir)
 
     reported = {}
-    if _completed(out_dir, snapshot_id, cfg):
+    if _completed(out_dir, identity):
         context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
     else:
         invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
@@ -131,17 +114,14 @@ def dpo_model(
     )
 
 
-def _completed(out_dir: Path, snapshot_id: str, cfg: TrainConfig) -> bool:
-    """Whether out_dir holds a finished model of this snapshot, these settings and, for a local
-    base model, its weights. A finished model of anything else is an error, not reused: an
-    explicit `out_dir` may hold anything."""
+def _completed(out_dir: Path, identity: RunIdentity) -> bool:
+    """Whether out_dir holds a finished model of this run identity. A finished model of another
+    is an error, not reused: an explicit `out_dir` may hold anything."""
     if not (out_dir / MANIFEST).exists() or (manifest := read_manifest(out_dir)).get("status") != "completed":
         return False
-    changes = changed_settings(manifest["snapshot_id"], manifest["hyperparameters"], cfg, snapshot_id)
-    base_sha, trained_on = _local_base_weights_sha256(cfg), manifest["base_model"]["weights_sha256"]
-    if base_sha not in (None, trained_on):  # the same folder, other weights since
-        changes.append(f"base model weights {trained_on[:12]} -> {base_sha[:12]}")
-    if changes:
+    trained = RunIdentity.recorded(manifest["snapshot_id"], manifest["hyperparameters"],
+                                   manifest["base_model"]["weights_sha256"])
+    if changes := identity.changes_from(trained):
         raise dg.Failure(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
                          "set another out_dir, or leave it empty for one named by snapshot and settings")
     return True

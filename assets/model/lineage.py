@@ -19,7 +19,10 @@ sql = sql_folder(__file__)
 
 
 def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, dagster_run_id: str | None) -> str:
-    """Record a finished run from its model folder's manifest, in one transaction; returns its run id."""
+    """Record a finished run from its model folder's manifest, in one transaction; returns its run id.
+
+    A run already recorded is left as it is, its Dagster run id included: a model reused by a
+    later materialization is still the one the earlier Dagster run trained."""
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
     pairs = pa.Table.from_pylist(

@@ -124,11 +124,13 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
     assert third.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
     con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
     try:
-        runs = con.execute("SELECT run_id, snapshot_id FROM training_runs").fetchall()
+        runs = con.execute("SELECT run_id, snapshot_id, dagster_run_id FROM training_runs").fetchall()
         seen = con.execute("SELECT count(*) FROM training_run_pairs").fetchall()[0][0]
     finally:
         con.close()
-    assert runs == [(manifest["run_id"], snapshot_id)]
+    # Reusing the model records no new run and leaves the run that trained it as it was.
+    assert second.run_id != first.run_id != third.run_id
+    assert runs == [(manifest["run_id"], snapshot_id, first.run_id)]
     assert seen == len(manifest["pairs"]) > 0
 
     # The same folder named explicitly with other settings: refused, not passed off as theirs.
@@ -142,6 +144,7 @@ def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_
     folder it was trained from has other weights now (fine-tuned in place): refused, not reused."""
     from assets.model.assets import _completed
     from training import TrainConfig
+    from training.identity import RunIdentity
     from training.models import tiny_dir, weights_sha256
     from training.outputs import MANIFEST
 
@@ -152,12 +155,12 @@ def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_
     (out_dir / MANIFEST).write_text(json.dumps({
         "status": "completed", "snapshot_id": "snap", "hyperparameters": cfg.hyperparameters(),
         "base_model": {"name": str(local), "weights_sha256": weights_sha256(local)}}))
-    assert _completed(out_dir, "snap", cfg)
+    assert _completed(out_dir, RunIdentity.of(cfg, "snap"))
     weights = local / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     with pytest.raises(dg.Failure, match=r"other settings \(base model weights [0-9a-f]{12} -> [0-9a-f]{12}\)"):
-        _completed(out_dir, "snap", cfg)
+        _completed(out_dir, RunIdentity.of(cfg, "snap"))
 
 
 def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset_run, resources, instance, warehouse_dir, capsys):
@@ -191,26 +194,30 @@ def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset
     assert {pair["first_step"] for pair in audited["pairs"]} == set(range(TINY_TRAINING["max_steps"]))
 
 
-def test_settings_key_follows_a_local_base_models_weights_without_reading_them_each_time(tmp_path, monkeypatch):
+def test_run_key_follows_a_local_base_models_weights_without_reading_them_each_time(tmp_path, monkeypatch):
     """The weights' digest is cached by each file's size, mtime, inode and ctime: an unchanged
     model is not read again; another checkpoint of the same size copied over it with its mtime
     kept (`cp -p`) is."""
     import training.models
-    from assets.model.assets import settings_key
     from training import TrainConfig
+    from training.identity import RunIdentity
     from training.models import cached_weights_sha256, tiny_dir, weights_sha256
 
     local, cache = tmp_path / "base", str(tmp_path / "cache")
     shutil.copytree(tiny_dir(None), local)
     cfg = TrainConfig(snapshot_dir="s", out_dir="o", model=str(local), cache_dir=cache)
-    before = settings_key(cfg)
+
+    def run_key(cfg):
+        return RunIdentity.of(cfg, "snap").key()
+
+    before = run_key(cfg)
     reads = []
     monkeypatch.setattr(training.models, "weights_sha256", lambda d: reads.append(d) or weights_sha256(d))
-    assert settings_key(cfg) == before and reads == []
-    assert settings_key(TrainConfig(snapshot_dir="s", out_dir="o")) != before
+    assert run_key(cfg) == before and reads == []
+    assert run_key(TrainConfig(snapshot_dir="s", out_dir="o")) != before
     weights = local / "model.safetensors"
     stat, data = weights.stat(), weights.read_bytes()
     weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # fine-tuned in place: same path, same size
     os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
-    assert settings_key(cfg) != before and len(reads) == 1
+    assert run_key(cfg) != before and len(reads) == 1
     assert cached_weights_sha256(local, cache) == weights_sha256(local) and len(reads) == 1

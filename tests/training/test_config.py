@@ -1,23 +1,31 @@
-"""training.config: which settings a resume and the Dagster asset's reuse compare."""
+"""training.config: the two parts of a run's configuration, and the flags made from them."""
 
-from training.config import TrainConfig, changed_settings
+from __future__ import annotations
+
+import dataclasses
+
+from training.config import Hyperparameters, RunOptions, TrainConfig
 
 
-def test_settings_a_run_ignores_are_not_compared():
-    """A resume and the Dagster asset's reuse compare what changes the model: epochs under
-    max_steps, SimPO's gamma under another loss and the LoRA shape without LoRA do not."""
-    def changes(saved: dict, **wanted) -> list[str]:
-        saved_cfg = TrainConfig(snapshot_dir="s", out_dir="o", **saved)
-        return changed_settings("snap", saved_cfg.hyperparameters(), TrainConfig(snapshot_dir="s", out_dir="o", **wanted), "snap")
+def names(part: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(part)}
 
-    assert changes(dict(max_steps=4, epochs=1), max_steps=4, epochs=3) == []
-    assert changes(dict(epochs=1), epochs=3) == ["epochs 1 -> 3"]
-    assert changes(dict(simpo_gamma=0.5), simpo_gamma=1.0) == []
-    assert changes(dict(loss_type="simpo"), loss_type="simpo", simpo_gamma=1.0) == ["simpo_gamma 0.5 -> 1.0"]
-    assert changes(dict(loss_type="simpo"), loss_type="simpo", reference="live") == []
-    assert changes(dict(), reference="live") == ["reference 'cached' -> 'live'"]
-    assert changes(dict(lora_r=16), lora_r=4, lora_dropout=0.1) == []
-    assert changes(dict(use_lora=True), use_lora=True, lora_r=4) == ["lora_r 16 -> 4"]
-    # what differs is reported as set, not as compared
-    assert changes(dict(loss_type="simpo", simpo_gamma=1.0), loss_type="ipo", simpo_gamma=1.0) == ["loss_type 'simpo' -> 'ipo'"]
-    assert changes(dict(epochs=3), epochs=3, max_steps=10) == ["max_steps 0 -> 10"]
+
+def test_a_train_config_is_exactly_its_hyperparameters_and_its_run_options():
+    assert not names(Hyperparameters) & names(RunOptions)
+    assert names(TrainConfig) == names(Hyperparameters) | names(RunOptions)
+    assert all(f.metadata["help"] for f in dataclasses.fields(TrainConfig))
+    cfg = TrainConfig(snapshot_dir="s", out_dir="o", precision="bf16", log_every=3)
+    assert set(cfg.hyperparameters()) == names(Hyperparameters)
+    assert set(cfg.run_options()) == names(RunOptions) - {"snapshot_dir", "out_dir", "cache_dir"}
+    assert cfg.hyperparameters()["precision"] == "bf16" and cfg.run_options()["log_every"] == 3
+
+
+def test_the_flags_list_the_two_parts_apart_under_their_field_names():
+    from training.__main__ import build_parser
+
+    groups = {group.title: {a.dest for a in group._group_actions} for group in build_parser()._action_groups}
+    assert groups["hyper-parameters"] == names(Hyperparameters)
+    assert groups["run options"] == names(RunOptions)
+    parsed = build_parser().parse_args(["--snapshot", "s", "--out", "o", "--loss", "ipo", "--log-every", "4"])
+    assert (parsed.loss_type, parsed.log_every, parsed.snapshot_dir) == ("ipo", 4, "s")

@@ -129,6 +129,6 @@ def test_code_version_marks_uncommitted_changes_anywhere_in_the_repository(tmp_p
     head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
     assert code_version(clone / "training") == head
-    pairs_code = clone / "assets" / "core" / "pairs.py"  # outside training/: the snapshot's code
+    pairs_code = clone / "assets" / "pairs" / "rules.py"  # outside training/: the pairs' code
     pairs_code.write_text(pairs_code.read_text() + "# changed\n")
     assert code_version(clone / "training") == head + "-dirty"

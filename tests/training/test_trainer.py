@@ -78,7 +78,7 @@ def test_manifest_model_card_and_metrics_file(trained):
     snap, result, _ = trained
     out = Path(result.out_dir)
     manifest = json.loads((out / "training_manifest.json").read_text())
-    for key in ("run_id", "snapshot_id", "snapshot_dir", "base_model", "code_version", "hyperparameters", "started_at",
+    for key in ("run_id", "snapshot_id", "snapshot_dir", "base_model", "code_version", "hyperparameters", "run_options", "started_at",
                 "finished_at", "status", "final_metrics", "eval_before", "eval_after", "counts", "output", "history", "pairs"):
         assert key in manifest, key
     from training.models import file_sha256
@@ -268,6 +268,10 @@ def test_reference_cache_matches_live_and_is_reused(tmp_path):
     second = train(_cfg(snap, tmp_path / "b", max_steps=3))
     assert second.reference_cache == "hit" and path.stat().st_mtime_ns == mtime  # read, not rewritten
     assert _losses(second.history) == _losses(first.history)
+    # the cache keys on the settings the base model's log-probs depend on: not the loss's
+    other_loss = train(_cfg(snap, tmp_path / "d", max_steps=3, beta=0.5, learning_rate=5e-4))
+    assert other_loss.reference_cache == "hit" and path.stat().st_mtime_ns == mtime
+    assert train(_cfg(snap, tmp_path / "e", max_steps=3, max_length=48)).reference_cache == "computed"
     live = train(_cfg(snap, tmp_path / "c", max_steps=3, reference="live"))
     assert live.reference_cache == "live"
     assert _losses(live.history) == pytest.approx(_losses(first.history), abs=1e-5)
@@ -335,8 +339,9 @@ def test_a_resume_may_change_the_logging_and_checkpoint_cadence(tmp_path):
     resumed = train(dataclasses.replace(cfg, resume=True, checkpoint_every=3, log_every=2, eval_batch_size=2))
     assert [h["step"] for h in resumed.history] == [1, 2, 4]
     assert resumed.manifest["output"]["weights_sha256"] == full.manifest["output"]["weights_sha256"]
-    assert {k: resumed.manifest["hyperparameters"][k] for k in ("checkpoint_every", "log_every", "eval_batch_size")} \
+    assert {k: resumed.manifest["run_options"][k] for k in ("checkpoint_every", "log_every", "eval_batch_size")} \
         == {"checkpoint_every": 3, "log_every": 2, "eval_batch_size": 2}
+    assert not {"checkpoint_every", "log_every", "eval_batch_size"} & set(resumed.manifest["hyperparameters"])
 
 
 def test_lora_trains_adapters_and_saves_a_merged_model(tmp_path):
