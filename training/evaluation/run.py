@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -63,7 +64,7 @@ class EvalConfig:
     ood_path: str = _f(str(OOD_SAMPLE), "JSONL of out-of-domain passages (a 'text' field per line).")
     max_ood_tokens: int = _f(256, "Each out-of-domain passage is cut to this many tokens.")
     device: str = _f("auto", "auto (a CUDA GPU when torch sees one), cpu or cuda.")
-    bf16: Optional[bool] = _f(None, "bf16 autocast for the scoring passes; unset: on CUDA only.")
+    bf16: Optional[bool] = _f(None, "bf16 autocast for every model pass; unset: as the model was trained.")
 
     def __post_init__(self):
         for name in ("panel_size", "max_new_tokens", "batch_size", "bootstrap_resamples", "max_ood_tokens"):
@@ -79,6 +80,9 @@ class _Models:
     device: torch.device
     bf16: bool
 
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
+
 
 def _interval(values, clusters, config: EvalConfig) -> dict:
     return cluster_bootstrap(values, clusters, resamples=config.bootstrap_resamples, seed=config.seed).as_dict()
@@ -87,8 +91,9 @@ def _interval(values, clusters, config: EvalConfig) -> dict:
 def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalConfig) -> dict:
     """Implicit-reward and log-prob accuracy of the eval pairs, as in the module docstring."""
     pad_id = models.tokenizer.pad_token_id
-    trained = pair_logps(SequenceLogProbs(models.trained), pairs, config.batch_size, pad_id, models.device).numpy()
-    base = pair_logps(SequenceLogProbs(models.base), pairs, config.batch_size, pad_id, models.device).numpy()
+    with models.autocast():
+        trained, base = (pair_logps(SequenceLogProbs(model), pairs, config.batch_size, pad_id, models.device).numpy()
+                         for model in (models.trained, models.base))
     lengths = np.array([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=np.float64)
     margins = beta * ((trained[:, 0] - base[:, 0]) - (trained[:, 1] - base[:, 1]))
     correct = margins > 0
@@ -140,8 +145,10 @@ def _replies(models: _Models, prompts: list[str], system_prompt, config: EvalCon
     encoded = [encode_prompt(tokenizer, p, system_prompt) for p in prompts]
     options = dict(max_new_tokens=config.max_new_tokens, seed=config.seed, batch_size=config.batch_size,
                    device=models.device)
-    replies = {(mode, name): generate_replies(model, tokenizer, encoded, sample=mode == "sampled", **options)
-               for mode in ("greedy", "sampled") for name, model in (("base", models.base), ("trained", models.trained))}
+    with models.autocast():
+        replies = {(mode, name): generate_replies(model, tokenizer, encoded, sample=mode == "sampled", **options)
+                   for mode in ("greedy", "sampled")
+                   for name, model in (("base", models.base), ("trained", models.trained))}
     with open(out_dir / GENERATIONS, "w") as fh:
         for mode in ("greedy", "sampled"):
             for i, prompt in enumerate(prompts):
@@ -165,13 +172,26 @@ def _ood_sequences(tokenizer, path: str, max_tokens: int) -> list[list[int]]:
     return [tokenizer(text)["input_ids"][:max_tokens] for text in texts]
 
 
-def _load(model_dir: Path, base_dir: Path, config: EvalConfig) -> _Models:
+def _load(model_dir: Path, base_dir: Path, config: EvalConfig, trained_precision: str) -> _Models:
     device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else
                           "cpu" if config.device == "auto" else config.device)
     trained, tokenizer = load_model_and_tokenizer(model_dir)
     base, _ = load_model_and_tokenizer(base_dir)
-    bf16 = device.type == "cuda" if config.bf16 is None else config.bf16
+    bf16 = trained_precision == "bf16" if config.bf16 is None else config.bf16
     return _Models(trained.to(device), base.to(device), tokenizer, device, bf16)
+
+
+class _Timer:
+    """Seconds per phase, for the report (and the benchmark)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, phase: str, work, *args, **kwargs):
+        started = time.perf_counter()
+        result = work(*args, **kwargs)
+        self.seconds[phase] = round(time.perf_counter() - started, 2)
+        return result
 
 
 def evaluate_model(model_dir: str | Path, *, base_dir: str | Path | None = None,
@@ -179,30 +199,31 @@ def evaluate_model(model_dir: str | Path, *, base_dir: str | Path | None = None,
     """Evaluate the model in `model_dir` against `base_dir` (default: the base it was trained
     from) on `snapshot_dir` (default: its training snapshot); writes `eval/eval.json` and
     `eval/generations.jsonl` in the model folder and returns the report."""
-    started = time.perf_counter()
+    timer = _Timer()
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
     hp = manifest["hyperparameters"]
     base_dir = Path(base_dir or manifest["base_model"]["dir"])
     snapshot = load_snapshot(snapshot_dir or manifest["snapshot_dir"])
-    models = _load(model_dir, base_dir, config)
+    models = timer("load", _load, model_dir, base_dir, config, hp.get("precision", "fp32"))
     out_dir = model_dir / EVAL_DIR
     out_dir.mkdir(exist_ok=True)
     rows = snapshot.eval.to_dict()
     pairs = encode_pairs(snapshot.eval, models.tokenizer, hp["max_length"], hp.get("system_prompt"))
-    chosen = _fluency(models, [p.prompt + p.chosen for p in pairs], [len(p.prompt) for p in pairs],
-                      rows["post_id"], config) if pairs else None
     ood = _ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
+    panel = _panel(snapshot, config.panel_size, config.seed)
     report = {
         "model_dir": str(model_dir.resolve()), "base_dir": str(base_dir.resolve()),
         "run_id": manifest["run_id"], "snapshot_id": snapshot.snapshot_id, "loss_type": hp["loss_type"],
         "eval_pairs": len(pairs), "eval_posts": len(set(rows["post_id"])), "config": asdict(config),
-        "preference": _preference(models, pairs, rows, hp["beta"], config) if pairs else None,
-        "chosen_replies": chosen,
-        "out_of_domain": _fluency(models, ood, [1] * len(ood), range(len(ood)), config),
-        "replies": _replies(models, _panel(snapshot, config.panel_size, config.seed), hp.get("system_prompt"),
-                            config, out_dir),
+        "bf16": models.bf16,
+        "preference": timer("preference", _preference, models, pairs, rows, hp["beta"], config) if pairs else None,
+        "chosen_replies": timer("chosen_replies", _fluency, models, [p.prompt + p.chosen for p in pairs],
+                                [len(p.prompt) for p in pairs], rows["post_id"], config) if pairs else None,
+        "out_of_domain": timer("out_of_domain", _fluency, models, ood, [1] * len(ood), range(len(ood)), config),
+        "replies": timer("replies", _replies, models, panel, hp.get("system_prompt"), config, out_dir),
     }
-    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["timings_s"] = timer.seconds
+    report["seconds"] = round(sum(timer.seconds.values()), 1)
     (out_dir / REPORT).write_text(json.dumps(report, indent=2))
     return report
