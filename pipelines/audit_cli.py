@@ -29,6 +29,7 @@ from tabulate import tabulate
 
 from assets.audit import queries as audit
 from assets.warehouse.connect import connect
+from training.errors import UserError
 
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.
@@ -39,7 +40,7 @@ PAIR_TABLE_COLUMNS = (
 )
 
 
-class AuditCommandError(RuntimeError):
+class AuditCommandError(UserError):
     """Reported as one line on stderr, exit status 1."""
 
 

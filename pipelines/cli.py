@@ -26,6 +26,7 @@ from assets.pairs.rules import PairRules
 from assets.warehouse.connect import PROJECT_ROOT, default_db_path
 from pipelines.audit_cli import add_audit_commands
 from training.config import TrainConfig
+from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 SAMPLE_DUMPS = (
@@ -34,7 +35,7 @@ SAMPLE_DUMPS = (
 )
 
 
-class CommandError(RuntimeError):
+class CommandError(UserError):
     """A failure to report as one line, without a traceback."""
 
 

@@ -25,6 +25,7 @@ import duckdb
 
 from assets.warehouse.connect import sql_folder
 from training.config import differing_keys
+from training.errors import UserError
 from training.outputs import MANIFEST, files_digest, model_files, read_manifest
 
 sql = sql_folder(__file__)
@@ -36,7 +37,7 @@ PREVIEW_PAIRS = 10  # pairs `audit_model` shows without list_pairs
 JSON_COLUMNS = {"rules", "counts", "hyperparameters", "final_metrics"}
 
 
-class AuditError(RuntimeError):
+class AuditError(UserError):
     """An audit that cannot be answered: unknown id, missing manifest. One line, for the CLI."""
 
 

@@ -25,6 +25,7 @@ from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from assets.snapshot.assets import pair_snapshot
 from training.config import TrainConfig, changed_settings, compared_settings
 from training.models import SMOLLM2, TINY, cached_weights_sha256, resolve_model_dir
+from training.errors import UserError
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -131,6 +132,10 @@ def dpo_model(
     )
 
 
+class ModelDirTakenError(UserError):
+    """An explicit out_dir holds a finished model of another snapshot, settings or base weights."""
+
+
 def _completed(out_dir: Path, snapshot_id: str, cfg: TrainConfig) -> bool:
     """Whether out_dir holds a finished model of this snapshot, these settings and, for a local
     base model, its weights. A finished model of anything else is an error, not reused: an
@@ -142,6 +147,6 @@ def _completed(out_dir: Path, snapshot_id: str, cfg: TrainConfig) -> bool:
     if base_sha not in (None, trained_on):  # the same folder, other weights since
         changes.append(f"base model weights {trained_on[:12]} -> {base_sha[:12]}")
     if changes:
-        raise dg.Failure(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
+        raise ModelDirTakenError(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
                          "set another out_dir, or leave it empty for one named by snapshot and settings")
     return True

@@ -37,6 +37,7 @@ from datasets import Dataset, DatasetDict
 
 from assets.pairs.rules import PairRules, pair_violations
 from assets.warehouse.connect import sql_folder, transaction
+from training.errors import UserError
 
 sql = sql_folder(__file__)
 
@@ -48,11 +49,11 @@ DATASET_COLUMNS = (
 )
 
 
-class EmptySelectionError(RuntimeError):
+class EmptySelectionError(UserError):
     """There are no pairs to freeze."""
 
 
-class FailedChecksError(RuntimeError):
+class FailedChecksError(UserError):
     """The pairs fail a blocking check of `preference_pairs`. Automation never snapshots them,
     but `pairs build` has replaced the pairs before its checks ran, and a snapshot run by
     hand (`upvote-dpo snapshot`) would otherwise freeze them."""
@@ -200,7 +201,7 @@ def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code
         con.unregister("snapshot_pair_digests")
 
 
-class NoSnapshotError(RuntimeError):
+class NoSnapshotError(UserError):
     """Training needs a snapshot and there is none."""
 
 
