@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import pytest
@@ -30,11 +33,47 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_errors_are_one_clear_line_and_exit_1(db, capsys):
     code, _, err = run(capsys, "pairs", "build", "--min-score-ratio", "0.5", "--db", str(db))
-    assert (code, err.strip()) == (1, "upvote-dpo: min_score_ratio must be a finite number >= 1, got 0.5")
+    assert (code, err.strip()) == (1, "error: min_score_ratio must be a finite number >= 1, got 0.5")
     code, _, err = run(capsys, "snapshot", "--db", str(db))
     assert code == 1 and err.strip().endswith("no preference pairs to snapshot: build the pairs first")
     code, _, err = run(capsys, "ingest", "dump", "--comments", str(db.parent / "missing.zst"), "--db", str(db))
     assert code == 1 and "no such dump file" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("pairs", "build", "--min-score-ratio", "0.5"), "min_score_ratio must be a finite number >= 1, got 0.5"),
+    (("ingest", "live", "--day", "2016-06-03"), "--day 2016-06-03 is not a live partition: pick a UTC day from 2025-01-01"),
+    (("ingest", "live", "--day", "2025-01-02"), "Required configuration setting 'client_id' missing. Set REDDIT_CLIENT_ID"),
+    (("ingest", "dump", "--comments", "missing.zst"), "no such dump file: "),
+    (("snapshot",), "no preference pairs to snapshot: build the pairs first"),
+    (("train", "--snapshot", "nope"), "no snapshot nope in "),
+    (("audit", "author", "someone"), "no warehouse at "),
+], ids=["bad-flag-value", "day-before-partitions", "no-credentials", "missing-file", "no-pairs", "unknown-snapshot",
+        "no-warehouse"])
+def test_each_kind_of_user_error_is_one_stderr_line_and_exit_1(db, tmp_path, argv, message):
+    """As a user sees it, in a process of its own: raised before a run (flags, the day) or
+    inside one (credentials, no pairs: Dagster wraps those), one line and status 1."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("REDDIT_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *argv, "--db", str(tmp_path / "upvote.duckdb")],
+        cwd=tmp_path, env={**env, "HOME": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)},  # no praw.ini
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: "), proc.stderr[-3000:]
+    assert message in proc.stderr
+
+
+def test_a_bug_inside_a_run_propagates_with_its_traceback(db, tmp_path, monkeypatch):
+    """Not a UserError: not turned into one line, whether Dagster ran the code or not."""
+    import assets.snapshot.assets as snapshot_assets
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not the user's to fix")
+
+    monkeypatch.setattr(snapshot_assets, "create_snapshot", broken)
+    with pytest.raises(ValueError, match="a bug, not the user's to fix"):
+        main(["snapshot", "--db", str(tmp_path / "upvote.duckdb")])
 
 
 def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
