@@ -157,8 +157,9 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         raise AuditError(f"cannot audit a {kind!r}: use one of {', '.join(USAGE_KINDS)}")
     value = normalise(kind, value)
     con.execute(sql("create_audit_views"))
-    matched = _query(con, f"select_snapshot_pairs_by_{kind}", value=value).to_arrow_table()
-    con.register("matched_pairs", matched)
+    # A temporary table rather than an Arrow one: `audit author NAME` then needs no pyarrow,
+    # whose import took longer than the whole question (benchmarks/cli.py).
+    con.execute(sql(f"create_matched_pairs_by_{kind}"), {"value": value})
     try:
         snapshots = _records(_query(con, "select_snapshots_using_pairs"))
         models = _records(_query(con, "select_training_runs_using_pairs"))
@@ -169,15 +170,14 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         ))
         subject = {name: value if name == kind else None for name in USAGE_KINDS}
         raw_comments, raw_posts, current_pairs = _query(con, "count_audit_subject", **subject).fetchall()[0]
+        matched_pairs, forgotten_pairs = _query(con, "count_matched_pairs").fetchall()[0]
     finally:
-        con.unregister("matched_pairs")
-    distinct = matched.group_by("pair_id").aggregate([("forgotten_by", "max")])
-    forgotten_pairs = distinct.num_rows - distinct["forgotten_by_max"].null_count
+        con.execute(sql("drop_matched_pairs"))
     return {
         "kind": kind,
         "value": value,
         "found_in": {
-            "snapshot_pairs": distinct.num_rows,
+            "snapshot_pairs": matched_pairs,
             "raw_comments": raw_comments,
             "raw_posts": raw_posts,
             "current_pairs": current_pairs,
@@ -187,7 +187,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         "forgotten": bool(requests) if kind != "subreddit" else forgotten_pairs > 0,
         "forget_requests": requests,
         "counts": {
-            "pairs": distinct.num_rows,
+            "pairs": matched_pairs,
             "snapshots": len(snapshots),
             "models": len(models),
             "models_trained_on": sum(1 for m in models if m["pairs_seen"]),

@@ -17,6 +17,7 @@ import pytest
 from assets.audit import queries as audit  # noqa: E402
 from assets.warehouse.connect import PROJECT_ROOT, connect  # noqa: E402
 from pipelines.cli import main  # noqa: E402
+from tests.pipelines.test_cli import heavy_modules_after  # noqa: E402
 from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
 
 
@@ -73,6 +74,14 @@ def test_audit_comment_author_pair_subreddit(lineage, capsys):
         assert warehouse.runs[1]["snapshot_id"] in {row["id"] for row in used_by if row["used_by"] == "snapshot"}
     upvote_dpo(db, "audit", "comment", pair["chosen_id"])
     assert "used by:" in capsys.readouterr().out
+
+
+def test_audit_author_needs_only_duckdb(lineage):
+    """A one-row question starts as fast as DuckDB itself: no dagster, torch or pyarrow (the
+    matched pairs stay in DuckDB)."""
+    db, warehouse = lineage
+    author = answer_of(db, audit.audit_model, warehouse.runs[0]["run_id"])["pairs"][0]["chosen_author"]
+    assert heavy_modules_after(f"from pipelines.cli import main\nmain(['audit', 'author', {author!r}, '--db', {str(db)!r}])") == []
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -14,6 +14,10 @@ import pytest
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from pipelines.cli import SAMPLE_DUMPS, main
 
+# What made every command take seconds before it did anything; only a command that runs an
+# asset (or trains) may load them.
+HEAVY = ("torch", "transformers", "datasets", "dagster", "datasketch", "numba", "pyarrow", "pandas", "matplotlib")
+
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
@@ -147,3 +151,34 @@ def test_every_command_prints_its_help():
     texts = list(helps(build_parser()))
     assert len(texts) > 5
     assert any("~30% fewer pairs/s" in " ".join(t.split()) for t in texts)
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    """The HEAVY packages a fresh interpreter holds after running `code` (stdout discarded)."""
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        + "".join(f"    {line}\n" for line in code.splitlines())
+        + f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_cli_and_its_help_load_no_heavy_library():
+    """`upvote-dpo --help` (every subcommand's included) imports none of torch, dagster, ...: they
+    load in the commands that use them. A sys.modules check, not a stopwatch, so it fails the
+    same way on any machine."""
+    assert heavy_modules_after("import pipelines.cli") == []
+    assert heavy_modules_after(
+        "import argparse\n"
+        "from pipelines.cli import build_parser\n"
+        "parsers = [build_parser()]\n"
+        "while parsers:\n"
+        "    parser = parsers.pop()\n"
+        "    parser.format_help()\n"
+        "    parsers += [sub for action in parser._actions if isinstance(action, argparse._SubParsersAction)\n"
+        "                for sub in action.choices.values()]"
+    ) == []
+
