@@ -33,7 +33,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from datasets import Dataset, DatasetDict
 
 from assets.pairs.rules import PairRules, pair_violations
 from assets.warehouse.connect import sql_folder, transaction
@@ -160,6 +159,9 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
 
 def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
     """pairs.parquet, dataset/ and manifest.json, written aside and renamed into `path`."""
+    # Imported here, not with the module: loading the definitions need not pay for datasets.
+    from datasets import Dataset, DatasetDict
+
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
