@@ -68,7 +68,11 @@ def materialize(args, asset_names: list[str], run_config: dict | None = None, pa
     else propagates with its traceback. The run's full log stays in the instance (UI)."""
     import dagster as dg
     # Not exported at dagster's top level (1.13).
-    from dagster._core.errors import DagsterAssetCheckFailedError, DagsterPipesExecutionError
+    from dagster._core.errors import (
+        DagsterAssetCheckFailedError,
+        DagsterPipesExecutionError,
+        DagsterUserCodeExecutionError,
+    )
 
     from pipelines.definitions import build_definitions
 
@@ -86,25 +90,19 @@ def materialize(args, asset_names: list[str], run_config: dict | None = None, pa
             run_id=run_id,
         )
     except Exception as error:
-        chain = list(causes(error))
-        if user_error := next((e for e in chain if isinstance(e, UserError)), None):
-            raise user_error from None
+        # Dagster raises the asset's own exception, or (other versions, other executors) its
+        # step error wrapping it; only Dagster's wrappers are looked through, never the
+        # context of an error the asset raised while handling another.
+        cause = error
+        while isinstance(cause, DagsterUserCodeExecutionError) and cause.user_exception is not None:
+            cause = cause.user_exception
+        if isinstance(cause, UserError):
+            raise cause from None
         # The trainer runs in its own process (Pipes) and has printed its traceback there;
-        # a blocking check's failure is already a sentence. Dagster's wrapper adds nothing.
-        reported = (DagsterPipesExecutionError, DagsterAssetCheckFailedError)
-        if failure := next((e for e in chain if isinstance(e, reported)), None):
-            raise CommandError(f"run {run_id} failed: {failure}") from None
+        # a failed blocking check names itself. A traceback of Dagster's code adds nothing.
+        if isinstance(cause, (DagsterPipesExecutionError, DagsterAssetCheckFailedError)):
+            raise CommandError(f"run {run_id} failed: {' '.join(str(cause).split())}") from None
         raise
-
-
-def causes(error: BaseException):
-    """`error`, then what it was raised from or while handling: Dagster raises an asset's own
-    exception in the context of its step error, or its step error from the asset's."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield error
-        error = error.__cause__ or error.__context__
 
 
 def validated(dataclass_type: type, values: dict, **placeholders) -> None:
