@@ -103,7 +103,10 @@ def main() -> None:
     print(f"{args.tree}: median of {args.repeat} runs each, interleaved")
     print(table(rows, [("command", "command"), ("median s", "median_s"), ("min s", "min_s"),
                        ("max s", "max_s"), ("/ import duckdb", "ratio"), ("target", "target")]))
-    path = write_json(args.out, {"machine": machine(), "tree": str(args.tree.resolve()), "repeat": args.repeat,
+    tree_rev = subprocess.run(["git", "-C", str(args.tree), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip() or None
+    path = write_json(args.out, {"machine": machine(), "tree": str(args.tree.resolve()), "tree_git_rev": tree_rev,
+                                 "repeat": args.repeat,
                                  "command": " ".join(sys.argv), "rows": rows, "runs_s": runs})
     print(f"wrote {path}")
 
