@@ -31,7 +31,16 @@ from training.outputs import MANIFEST, files_digest, model_files, read_manifest
 sql = sql_folder(__file__)
 
 WEIGHTS = "model.safetensors"
-USAGE_KINDS = ("pair", "comment", "author", "subreddit")
+# What `audit_usage` can audit, each with the query that fills the temporary table
+# matched_pairs with its frozen pairs: the filters differ (an author is matched on three
+# columns, a comment on two), so one file per kind, named here.
+MATCHED_PAIRS_BY = {
+    "pair": "create_matched_pairs_by_pair",
+    "comment": "create_matched_pairs_by_comment",
+    "author": "create_matched_pairs_by_author",
+    "subreddit": "create_matched_pairs_by_subreddit",
+}
+USAGE_KINDS = tuple(MATCHED_PAIRS_BY)
 FORGET_KINDS = ("comment", "author")
 PREVIEW_PAIRS = 10  # pairs `audit_model` shows without list_pairs
 JSON_COLUMNS = {"rules", "counts", "hyperparameters", "final_metrics"}
@@ -159,7 +168,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
     con.execute(sql("create_audit_views"))
     # A temporary table rather than an Arrow one: `audit author NAME` then needs no pyarrow,
     # whose import took longer than the whole question (benchmarks/cli.py).
-    con.execute(sql(f"create_matched_pairs_by_{kind}"), {"value": value})
+    con.execute(sql(MATCHED_PAIRS_BY[kind]), {"value": value})
     try:
         snapshots = _records(_query(con, "select_snapshots_using_pairs"))
         models = _records(_query(con, "select_training_runs_using_pairs"))
