@@ -10,7 +10,7 @@ import dagster as dg
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     """matplotlib.pyplot, imported at the first plot: loading the definitions (every CLI
     command that runs an asset, the code location) does not pay for it."""
     import matplotlib
@@ -21,11 +21,19 @@ def _pyplot():
     return plt
 
 
+def __getattr__(name: str):
+    # `from assets.plots import plt` still works; it loads matplotlib at that import, so a
+    # module the definitions load should call pyplot() inside its plotting functions instead.
+    if name == "plt":
+        return pyplot()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def png_markdown(figure, title: str) -> dg.MetadataValue:
     """The figure as a PNG embedded in markdown, then closed."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    _pyplot().close(figure)
+    pyplot().close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
 
@@ -34,7 +42,7 @@ def stacked_bars(rows: Mapping[str, Mapping[str, int]], title: str) -> dg.Metada
     """One bar per row key (e.g. subreddit), stacked by column (e.g. rule)."""
     labels = list(rows)
     columns = sorted({column for row in rows.values() for column in row})
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(9, max(3, 0.35 * len(labels) + 1.5)))
     left = [0] * len(labels)
     for column in columns:
@@ -47,7 +55,7 @@ def stacked_bars(rows: Mapping[str, Mapping[str, int]], title: str) -> dg.Metada
 
 
 def histogram(values: Sequence[float], title: str, xlabel: str, log_x: bool = False) -> dg.MetadataValue:
-    figure, axes = _pyplot().subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     if log_x and values:
 
         bins = np.logspace(np.log10(min(values)), np.log10(max(values)) + 1e-9, 30)
@@ -63,7 +71,7 @@ def histogram(values: Sequence[float], title: str, xlabel: str, log_x: bool = Fa
 
 def curves(series: Mapping[str, Sequence[tuple[float, float]]], title: str, xlabel: str) -> dg.MetadataValue:
     """Line plots of (x, y) points, one per named series."""
-    figure, axes = _pyplot().subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     for name, points in series.items():
         if points:
             xs, ys = zip(*points)
