@@ -114,6 +114,10 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
     runs = dg.DagsterInstance.get().get_runs()
     assert len([r for r in runs if r.is_success]) == 5  # 2 ingests, pairs, snapshot, train
 
+    # An unknown model is found inside the run (Dagster wraps the error): still one line.
+    code, _, err = run(capsys, "train", "--snapshot", snapshot_id, "--model", "no-such-model", "--db", str(db))
+    assert (code, err.count("\n")) == (1, 1) and err.startswith("error: model 'no-such-model' is neither")
+
 
 def test_snapshot_refuses_pairs_whose_blocking_checks_fail(db, capsys, tmp_path):
     """The checks gate `snapshot` too, not only automation: pairs that fail them (here a text
