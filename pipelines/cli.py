@@ -67,6 +67,7 @@ def materialize(args, asset_names: list[str], run_config: dict | None = None, pa
     a failed trainer subprocess or blocking check, as a `CommandError` naming the run; anything
     else propagates with its traceback. The run's full log stays in the instance (UI)."""
     import dagster as dg
+
     # Not exported at dagster's top level (1.13).
     from dagster._core.errors import (
         DagsterAssetCheckFailedError,
