@@ -185,4 +185,3 @@ def test_the_cli_and_its_help_load_no_heavy_library():
         "    parsers += [sub for action in parser._actions if isinstance(action, argparse._SubParsersAction)\n"
         "                for sub in action.choices.values()]"
     ) == []
-
