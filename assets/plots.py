@@ -7,19 +7,34 @@ import io
 from collections.abc import Mapping, Sequence
 
 import dagster as dg
-import matplotlib
 import numpy as np
 import polars as pl
 
-matplotlib.use("Agg")  # no display on a server or in CI
-import matplotlib.pyplot as plt  # noqa: E402
+
+def pyplot():
+    """matplotlib.pyplot, imported at the first plot: loading the definitions (every CLI
+    command that runs an asset, the code location) does not pay for it."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server or in CI
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def __getattr__(name: str):
+    # `from assets.plots import plt` still works; it loads matplotlib at that import, so a
+    # module the definitions load should call pyplot() inside its plotting functions instead.
+    if name == "plt":
+        return pyplot()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def png_markdown(figure, title: str) -> dg.MetadataValue:
     """The figure as a PNG embedded in markdown, then closed."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
+    pyplot().close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{encoded})")
 
@@ -29,6 +44,7 @@ def stacked_bars(frame: pl.DataFrame, title: str) -> dg.MetadataValue:
     (e.g. rule), in alphabetical order."""
     label, *columns = frame.columns
     labels = frame[label].cast(pl.String).to_list()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(9, max(3, 0.35 * len(labels) + 1.5)))
     left = np.zeros(len(labels))
     for column in sorted(columns):
@@ -41,7 +57,7 @@ def stacked_bars(frame: pl.DataFrame, title: str) -> dg.MetadataValue:
 
 
 def histogram(values: pl.Series, title: str, xlabel: str, log_x: bool = False) -> dg.MetadataValue:
-    figure, axes = plt.subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     values = values.drop_nulls().to_numpy()
     if log_x and len(values):
         bins = np.logspace(np.log10(values.min()), np.log10(values.max()) + 1e-9, 30)
@@ -57,7 +73,7 @@ def histogram(values: pl.Series, title: str, xlabel: str, log_x: bool = False) -
 
 def curves(series: Mapping[str, Sequence[tuple[float, float]]], title: str, xlabel: str) -> dg.MetadataValue:
     """Line plots of (x, y) points, one per named series."""
-    figure, axes = plt.subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     for name, points in series.items():
         if points:
             xs, ys = zip(*points)

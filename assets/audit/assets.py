@@ -20,11 +20,12 @@ import dagster as dg
 
 from assets.audit.queries import FORGET_KINDS, forget
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
+from training.errors import UserError
 
 REQUESTS_FILE = "forget_requests.csv"
 
 
-class ForgetRequestsFileError(ValueError):
+class ForgetRequestsFileError(UserError, ValueError):
     """The requests file has a line that is not a request; nothing was recorded."""
 
 

@@ -25,26 +25,28 @@ import duckdb
 
 from assets.warehouse.connect import sql_folder
 from training.config import differing_keys
+from training.errors import UserError
 from training.outputs import MANIFEST, files_digest, model_files, read_manifest
 
 sql = sql_folder(__file__)
 
 WEIGHTS = "model.safetensors"
-# What `audit_usage` can audit, each with the query of its frozen pairs: the filters differ
-# (an author is matched on three columns, a comment on two), so one file per kind, named here.
-SNAPSHOT_PAIRS_BY = {
-    "pair": "select_snapshot_pairs_by_pair",
-    "comment": "select_snapshot_pairs_by_comment",
-    "author": "select_snapshot_pairs_by_author",
-    "subreddit": "select_snapshot_pairs_by_subreddit",
+# What `audit_usage` can audit, each with the query that fills the temporary table
+# matched_pairs with its frozen pairs: the filters differ (an author is matched on three
+# columns, a comment on two), so one file per kind, named here.
+MATCHED_PAIRS_BY = {
+    "pair": "create_matched_pairs_by_pair",
+    "comment": "create_matched_pairs_by_comment",
+    "author": "create_matched_pairs_by_author",
+    "subreddit": "create_matched_pairs_by_subreddit",
 }
-USAGE_KINDS = tuple(SNAPSHOT_PAIRS_BY)
+USAGE_KINDS = tuple(MATCHED_PAIRS_BY)
 FORGET_KINDS = ("comment", "author")
 PREVIEW_PAIRS = 10  # pairs `audit_model` shows without list_pairs
 JSON_COLUMNS = {"rules", "counts", "hyperparameters", "final_metrics"}
 
 
-class AuditError(RuntimeError):
+class AuditError(UserError):
     """An audit that cannot be answered: unknown id, missing manifest. One line, for the CLI."""
 
 
@@ -164,8 +166,9 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         raise AuditError(f"cannot audit a {kind!r}: use one of {', '.join(USAGE_KINDS)}")
     value = normalise(kind, value)
     con.execute(sql("create_audit_views"))
-    matched = _query(con, SNAPSHOT_PAIRS_BY[kind], value=value).to_arrow_table()
-    con.register("matched_pairs", matched)
+    # A temporary table rather than an Arrow one: `audit author NAME` then needs no pyarrow,
+    # whose import took longer than the whole question (benchmarks/cli.py).
+    con.execute(sql(MATCHED_PAIRS_BY[kind]), {"value": value})
     try:
         snapshots = _records(_query(con, "select_snapshots_using_pairs"))
         models = _records(_query(con, "select_training_runs_using_pairs"))
@@ -176,15 +179,14 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         ))
         subject = {name: value if name == kind else None for name in USAGE_KINDS}
         raw_comments, raw_posts, current_pairs = _query(con, "count_audit_subject", **subject).fetchall()[0]
+        matched_pairs, forgotten_pairs = _query(con, "count_matched_pairs").fetchall()[0]
     finally:
-        con.unregister("matched_pairs")
-    distinct = matched.group_by("pair_id").aggregate([("forgotten_by", "max")])
-    forgotten_pairs = distinct.num_rows - distinct["forgotten_by_max"].null_count
+        con.execute(sql("drop_matched_pairs"))
     return {
         "kind": kind,
         "value": value,
         "found_in": {
-            "snapshot_pairs": distinct.num_rows,
+            "snapshot_pairs": matched_pairs,
             "raw_comments": raw_comments,
             "raw_posts": raw_posts,
             "current_pairs": current_pairs,
@@ -194,7 +196,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         "forgotten": bool(requests) if kind != "subreddit" else forgotten_pairs > 0,
         "forget_requests": requests,
         "counts": {
-            "pairs": distinct.num_rows,
+            "pairs": matched_pairs,
             "snapshots": len(snapshots),
             "models": len(models),
             "models_trained_on": sum(1 for m in models if m["pairs_seen"]),

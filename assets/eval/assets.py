@@ -21,7 +21,7 @@ from assets.eval.record import record_eval
 from assets.frames import markdown
 from assets.model.assets import dpo_model
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
-from training.evaluation.run import EVAL_DIR, GENERATIONS, EvalConfig, evaluate_model
+from training.evaluation.config import EVAL_DIR, GENERATIONS, EvalConfig
 
 EvalConfigDagster = dagster_config(EvalConfig)
 EvalGateDagster = dagster_config(EvalGate)
@@ -91,6 +91,8 @@ def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig, wareh
     """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
+    from training.evaluation.run import evaluate_model  # torch: loaded by the run, not the definitions
+
     report = evaluate_model(model_dir, base_dir=config.baseline or None,
                             config=to_dataclass(EvalConfig, config.evaluation))
     checks = gate_checks(report, to_dataclass(EvalGate, config.gate))

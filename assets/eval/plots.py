@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 
-from assets.plots import plt, png_markdown
+from assets.plots import png_markdown, pyplot
 
 
 def _saved(figure, path: Path, title: str) -> dg.MetadataValue:
@@ -22,7 +22,7 @@ def accuracy_by_ratio(preference: dict, path: Path) -> dg.MetadataValue:
               "base: log-prob": preference["logp_by_score_ratio"]["base"],
               "trained: log-prob": preference["logp_by_score_ratio"]["trained"]}
     buckets = [row["group"] for row in preference["by_score_ratio"]]
-    figure, axes = plt.subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     width = 0.8 / len(series)
     for i, (name, rows) in enumerate(series.items()):
         accuracy = {row["group"]: row["accuracy"] for row in rows}
@@ -38,7 +38,7 @@ def accuracy_by_ratio(preference: dict, path: Path) -> dg.MetadataValue:
 
 
 def margin_histogram(margins: list[float], path: Path) -> dg.MetadataValue:
-    figure, axes = plt.subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     axes.hist(margins, bins=30)
     axes.axvline(0.0, color="grey", linewidth=0.8, linestyle="--")
     axes.set_xlabel("implicit reward margin (chosen - rejected)")
@@ -49,7 +49,7 @@ def margin_histogram(margins: list[float], path: Path) -> dg.MetadataValue:
 
 def reply_lengths(lengths: dict[str, list[int]], path: Path) -> dg.MetadataValue:
     """The sampled replies' lengths, base against trained."""
-    figure, axes = plt.subplots(figsize=(7, 3.5))
+    figure, axes = pyplot().subplots(figsize=(7, 3.5))
     top = max([1, *lengths["base"], *lengths["trained"]])
     bins = np.linspace(0, top, 20)
     for name in ("base", "trained"):

@@ -9,11 +9,12 @@ import polars as pl
 
 from assets.frames import query
 from assets.warehouse.connect import sql_folder
+from training.errors import UserError
 
 sql = sql_folder(__file__)
 
 
-class UnknownModel(LookupError):
+class UnknownModel(UserError, LookupError):
     """A model named on the command line that the warehouse has not recorded."""
 
 

@@ -24,6 +24,7 @@ from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from assets.snapshot.assets import pair_snapshot
 from training.config import TrainConfig
 from training.identity import RunIdentity
+from training.errors import UserError
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -114,6 +115,10 @@ def dpo_model(
     )
 
 
+class ModelDirTakenError(UserError):
+    """An explicit out_dir holds a finished model of another snapshot, settings or base weights."""
+
+
 def _completed(out_dir: Path, identity: RunIdentity) -> bool:
     """Whether out_dir holds a finished model of this run identity. A finished model of another
     is an error, not reused: an explicit `out_dir` may hold anything."""
@@ -122,6 +127,6 @@ def _completed(out_dir: Path, identity: RunIdentity) -> bool:
     trained = RunIdentity.recorded(manifest["snapshot_id"], manifest["hyperparameters"],
                                    manifest["base_model"]["weights_sha256"])
     if changes := identity.changes_from(trained):
-        raise dg.Failure(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
+        raise ModelDirTakenError(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
                          "set another out_dir, or leave it empty for one named by snapshot and settings")
     return True

@@ -69,9 +69,6 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-from datasketch import MinHash, MinHashLSH
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 DEDUP_STEPS = ("exact_dup_in_pair", "exact_dup_pair", "near_dup_in_pair", "near_dup_pair")
 CAP_STEP = "per_post_cap"
@@ -137,6 +134,8 @@ def _fmix32(h: np.uint32) -> np.uint32:
 
 def permutations(num_perm: int, seed: int = 1) -> np.ndarray:
     """datasketch's affine32 permutation parameters (a, b), shape (2, num_perm), uint32."""
+    from datasketch import MinHash  # here, not at import: it loads scipy.integrate
+
     return MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
 
 
@@ -218,6 +217,8 @@ def _jaccard_rows(signatures: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray
 def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows per band) that datasketch's MinHashLSH picks for threshold and num_perm
     with LSH_WEIGHTS."""
+    from datasketch import MinHashLSH  # here, not at import: it loads scipy.integrate
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
     return lsh.b, lsh.r
 
@@ -259,6 +260,9 @@ def near_duplicate_clusters(signatures: np.ndarray, threshold: float) -> np.ndar
     n = len(signatures)
     pairs = lsh_candidate_pairs(signatures, threshold)
     similar = pairs[estimated_jaccard(signatures, pairs[:, 0], pairs[:, 1]) >= threshold]
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(similar)), (similar[:, 0], similar[:, 1])), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 

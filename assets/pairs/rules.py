@@ -25,10 +25,8 @@ import dataclasses
 import html
 import html.entities
 import json
-import math
 import re
 import time
-import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +34,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs, lsh_bands
+from assets.pairs.config import PairRules
+from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs
 from assets.warehouse.connect import sql_folder, transaction
 
 sql = sql_folder(__file__)
@@ -46,77 +45,6 @@ COMMENT_STEPS = ("deleted", "bot_author", "moderator", "post_author", "stickied"
                  "edited", "comment_length", "comment_score")
 PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio")
 WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + SELECTION_STEPS
-
-
-def _csv(text: str) -> list[str]:
-    """Lowercased, stripped, non-empty items of a comma-separated string."""
-    return [item.strip().lower() for item in text.split(",") if item.strip()]
-
-
-@dataclass(frozen=True)
-class PairRules:
-    """Every rule of the pairs build; Dagster config and CLI flags mirror these fields."""
-
-    min_score_ratio: float = field(default=2.0, metadata={"help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept)."})
-    min_comment_score: int = field(default=2, metadata={"help": "Both comments need at least this score (>= 1, so the ratio is defined)."})
-    min_post_score: int = field(default=10, metadata={"help": "The post needs at least this score; a post without a score is dropped."})
-    later_must_win: bool = field(default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."})
-    max_pairs_per_post: int = field(default=5, metadata={"help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap."})
-    drop_nsfw: bool = field(default=True, metadata={"help": "Drop posts marked over_18."})
-    drop_deleted: bool = field(default=True, metadata={"help": "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go)."})
-    bot_authors: str = field(default="AutoModerator", metadata={"help": "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."})
-    drop_moderator_distinguished: bool = field(default=True, metadata={"help": "Drop comments distinguished as moderator."})
-    drop_post_author: bool = field(default=True, metadata={"help": "Drop comments by the post's own author (OP)."})
-    drop_stickied: bool = field(default=True, metadata={"help": "Drop stickied comments."})
-    drop_score_hidden: bool = field(default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."})
-    drop_edited: bool = field(default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."})
-    max_comment_chars: int = field(default=0, metadata={"help": "Drop comments longer than this many characters; 0 = no limit."})
-    subreddits: str = field(default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."})
-    exact_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair)."})
-    near_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair)."})
-    near_dup_threshold: float = field(default=0.8, metadata={"help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates."})
-    minhash_num_perm: int = field(default=128, metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower."})
-    minhash_seed: int = field(default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's)."})
-    eval_fraction: float = field(default=0.1, metadata={"help": "Share of posts whose pairs go to the eval split, by a hash of the post id."})
-    split_salt: str = field(default="", metadata={"help": "Prefixed to the post id before hashing for the split; change it to draw another split."})
-
-    def __post_init__(self) -> None:
-        hints = typing.get_type_hints(type(self))
-        for f in dataclasses.fields(self):
-            value, kind = getattr(self, f.name), hints[f.name]
-            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                ok = True
-            if not ok:
-                raise TypeError(f"PairRules.{f.name} must be {kind.__name__}, got {value!r}")
-        if not (math.isfinite(self.min_score_ratio) and self.min_score_ratio >= 1.0):
-            raise ValueError(f"min_score_ratio must be a finite number >= 1, got {self.min_score_ratio}")
-        if self.min_comment_score < 1:
-            raise ValueError(f"min_comment_score must be >= 1 (score ratios need positive scores), got {self.min_comment_score}")
-        if self.max_pairs_per_post < 0:
-            raise ValueError(f"max_pairs_per_post must be >= 0 (0 = no cap), got {self.max_pairs_per_post}")
-        if self.max_comment_chars < 0:
-            raise ValueError(f"max_comment_chars must be >= 0 (0 = no limit), got {self.max_comment_chars}")
-        if not 0.0 <= self.eval_fraction <= 1.0:
-            raise ValueError(f"eval_fraction must be in [0, 1], got {self.eval_fraction}")
-        if not 0.0 < self.near_dup_threshold < 1.0:
-            raise ValueError(f"near_dup_threshold must be in (0, 1), got {self.near_dup_threshold}")
-        if not 2 <= self.minhash_num_perm <= 1024:
-            raise ValueError(f"minhash_num_perm must be in [2, 1024], got {self.minhash_num_perm}")
-        if self.near_dedup:
-            try:
-                lsh_bands(self.near_dup_threshold, self.minhash_num_perm)
-            except ValueError as err:
-                raise ValueError(f"near_dup_threshold {self.near_dup_threshold} with minhash_num_perm "
-                                 f"{self.minhash_num_perm} leaves no LSH banding: {err}") from err
-
-    @property
-    def bot_author_list(self) -> list[str]:
-        return _csv(self.bot_authors)
-
-    @property
-    def subreddit_list(self) -> list[str]:
-        return _csv(self.subreddits)
 
 
 @dataclass

@@ -33,10 +33,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from datasets import Dataset, DatasetDict
 
 from assets.pairs.rules import PairRules, pair_violations
 from assets.warehouse.connect import sql_folder, transaction
+from training.errors import UserError
 
 sql = sql_folder(__file__)
 
@@ -48,11 +48,11 @@ DATASET_COLUMNS = (
 )
 
 
-class EmptySelectionError(RuntimeError):
+class EmptySelectionError(UserError):
     """There are no pairs to freeze."""
 
 
-class FailedChecksError(RuntimeError):
+class FailedChecksError(UserError):
     """The pairs fail a blocking check of `preference_pairs`. Automation never snapshots them,
     but `pairs build` has replaced the pairs before its checks ran, and a snapshot run by
     hand (`upvote-dpo snapshot`) would otherwise freeze them."""
@@ -159,6 +159,9 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
 
 def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
     """pairs.parquet, dataset/ and manifest.json, written aside and renamed into `path`."""
+    # Imported here, not with the module: loading the definitions need not pay for datasets.
+    from datasets import Dataset, DatasetDict
+
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
@@ -200,7 +203,7 @@ def _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code
         con.unregister("snapshot_pair_digests")
 
 
-class NoSnapshotError(RuntimeError):
+class NoSnapshotError(UserError):
     """Training needs a snapshot and there is none."""
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from assets.warehouse.connect import sql_folder, transaction
+from training.errors import UserError
 
 sql = sql_folder(__file__)
 
@@ -34,7 +35,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_NAME = re.compile(r"(\d{4})_(\w+)\.sql")
 
 
-class WarehouseSchemaError(RuntimeError):
+class WarehouseSchemaError(UserError):
     """The warehouse's schema is not one this code can use as it is; the message says what to do.
     Something a user can fix, not a bug: the CLI prints it as one line."""
 

@@ -1,11 +1,7 @@
-"""`upvote-dpo audit ...` and `forget` through argparse, on a real warehouse file.
-
-The parser is built here the way `pipelines/cli.py` builds it (a common parent with `--db`).
-"""
+"""`upvote-dpo audit ...` and `forget` through `pipelines.cli.main`, on a real warehouse file."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -15,12 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
-
 
 from assets.audit import queries as audit  # noqa: E402
 from assets.warehouse.connect import PROJECT_ROOT, connect  # noqa: E402
-from pipelines.audit_cli import add_audit_commands  # noqa: E402
+from pipelines.cli import main  # noqa: E402
+from tests.pipelines.test_cli import heavy_modules_after  # noqa: E402
 from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
 
 
@@ -33,13 +30,8 @@ def lineage(tmp_path_factory):
     return root / "upvote.duckdb", warehouse
 
 
-def upvote_dpo(db: Path, *argv: str) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path)
-    parser = argparse.ArgumentParser(prog="upvote-dpo")
-    add_audit_commands(parser.add_subparsers(dest="command", required=True), common)
-    args = parser.parse_args([*argv, "--db", str(db)])
-    args.func(args)
+def upvote_dpo(db: Path, *argv: str) -> int:
+    return main([*argv, "--db", str(db)])
 
 
 def answer_of(con_db: Path, function, *args, **kwargs):
@@ -84,6 +76,14 @@ def test_audit_comment_author_pair_subreddit(lineage, capsys):
     assert "used by:" in capsys.readouterr().out
 
 
+def test_audit_author_needs_only_duckdb(lineage):
+    """A one-row question starts as fast as DuckDB itself: no dagster, torch or pyarrow (the
+    matched pairs stay in DuckDB)."""
+    db, warehouse = lineage
+    author = answer_of(db, audit.audit_model, warehouse.runs[0]["run_id"])["pairs"][0]["chosen_author"]
+    assert heavy_modules_after(f"from pipelines.cli import main\nmain(['audit', 'author', {author!r}, '--db', {str(db)!r}])") == []
+
+
 @pytest.mark.parametrize("argv, message", [
     (("audit", "comment", "t1_zzzzzz"), "no comment 'zzzzzz' in the warehouse"),
     (("audit", "model", "no-such-run"), "no model folder or training run 'no-such-run'"),
@@ -92,15 +92,13 @@ def test_audit_comment_author_pair_subreddit(lineage, capsys):
 ])
 def test_unknown_ids_exit_1_with_one_line(lineage, capsys, argv, message):
     db, _ = lineage
-    with pytest.raises(SystemExit) as exit_:
-        upvote_dpo(db, *argv)
+    code = upvote_dpo(db, *argv)
     err = capsys.readouterr().err
-    assert exit_.value.code == 1 and err.count("\n") == 1 and message in err
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: ") and message in err
 
 
 def test_missing_warehouse_exits_1(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        upvote_dpo(tmp_path / "none.duckdb", "audit", "author", "someone")
+    assert upvote_dpo(tmp_path / "none.duckdb", "audit", "author", "someone") == 1
     assert "no warehouse at" in capsys.readouterr().err
 
 
@@ -110,10 +108,48 @@ def test_a_warehouse_to_migrate_exits_1_naming_the_command(tmp_path, capsys):
     db = tmp_path / "upvote.duckdb"
     with connect(db) as con:
         con.execute("DROP TABLE schema_version")
-    with pytest.raises(SystemExit) as exit_:
-        upvote_dpo(db, "audit", "author", "someone")
+    code = upvote_dpo(db, "audit", "author", "someone")
     err = capsys.readouterr().err
-    assert exit_.value.code == 1 and err.count("\n") == 1 and f"upvote-dpo migrate --db {db}" in err
+    assert code == 1 and err.count("\n") == 1 and f"upvote-dpo migrate --db {db}" in err
+
+
+def test_a_warehouse_in_use_or_not_duckdb_is_one_line(tmp_path):
+    """The file is the user's to fix: held by another process (this test's, writing), or not a
+    DuckDB file at all. A process of its own: DuckDB's lock is per process."""
+    def audit_author(db: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "audit", "author", "someone", "--db", str(db)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        )
+
+    held = tmp_path / "held.duckdb"
+    con = connect(held)
+    try:
+        proc = audit_author(held)
+    finally:
+        con.close()
+    assert (proc.returncode, proc.stderr) == (
+        1, f"error: {held} is in use by process {os.getpid()}: try again once it has finished\n"
+    )
+    junk = tmp_path / "junk.duckdb"
+    junk.write_text("not a database")
+    proc = audit_author(junk)
+    assert (proc.returncode, proc.stderr.count("\n")) == (1, 1), proc.stderr
+    assert proc.stderr.startswith(f"error: cannot open {junk}: ") and "not a valid DuckDB database" in proc.stderr
+
+
+@pytest.mark.parametrize("bug", [ValueError("a bug"), duckdb.CatalogException("Table with name x does not exist!")],
+                         ids=["python", "duckdb"])
+def test_a_bug_in_an_audit_propagates(lineage, monkeypatch, bug):
+    """Only what the user can fix is one line: a DuckDB error from a query is a bug too."""
+    db, _ = lineage
+
+    def broken(*args, **kwargs):
+        raise bug
+
+    monkeypatch.setattr(audit, "audit_usage", broken)
+    with pytest.raises(type(bug), match=str(bug)):
+        upvote_dpo(db, "audit", "author", "someone")
 
 
 def test_verify_exits_1_when_the_weights_changed(lineage, capsys):
@@ -125,12 +161,11 @@ def test_verify_exits_1_when_the_weights_changed(lineage, capsys):
     original = weights.read_bytes()
     weights.write_bytes(b"other weights")
     try:
-        with pytest.raises(SystemExit) as exit_:
-            upvote_dpo(db, "audit", "verify", str(model), "--format", "json")
+        code = upvote_dpo(db, "audit", "verify", str(model), "--format", "json")
     finally:
         weights.write_bytes(original)
     captured = capsys.readouterr()
-    assert exit_.value.code == 1 and "no longer matches its record: weights sha256" in captured.err
+    assert code == 1 and "no longer matches its record: weights sha256" in captured.err
     assert json.loads(captured.out)["ok"] is False
 
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from pipelines.cli import SAMPLE_DUMPS, main
+
+# What made every command take seconds before it did anything; only a command that runs an
+# asset (or trains) may load them.
+HEAVY = ("torch", "transformers", "datasets", "dagster", "datasketch", "numba", "pyarrow", "pandas", "matplotlib")
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +37,47 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_errors_are_one_clear_line_and_exit_1(db, capsys):
     code, _, err = run(capsys, "pairs", "build", "--min-score-ratio", "0.5", "--db", str(db))
-    assert (code, err.strip()) == (1, "upvote-dpo: min_score_ratio must be a finite number >= 1, got 0.5")
+    assert (code, err.strip()) == (1, "error: min_score_ratio must be a finite number >= 1, got 0.5")
     code, _, err = run(capsys, "snapshot", "--db", str(db))
     assert code == 1 and err.strip().endswith("no preference pairs to snapshot: build the pairs first")
     code, _, err = run(capsys, "ingest", "dump", "--comments", str(db.parent / "missing.zst"), "--db", str(db))
     assert code == 1 and "no such dump file" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("pairs", "build", "--min-score-ratio", "0.5"), "min_score_ratio must be a finite number >= 1, got 0.5"),
+    (("ingest", "live", "--day", "2016-06-03"), "--day 2016-06-03 is not a live partition: pick a UTC day from 2025-01-01"),
+    (("ingest", "live", "--day", "2025-01-02"), "Required configuration setting 'client_id' missing. Set REDDIT_CLIENT_ID"),
+    (("ingest", "dump", "--comments", "missing.zst"), "no such dump file: "),
+    (("snapshot",), "no preference pairs to snapshot: build the pairs first"),
+    (("train", "--snapshot", "nope"), "no snapshot nope in "),
+    (("audit", "author", "someone"), "no warehouse at "),
+], ids=["bad-flag-value", "day-before-partitions", "no-credentials", "missing-file", "no-pairs", "unknown-snapshot",
+        "no-warehouse"])
+def test_each_kind_of_user_error_is_one_stderr_line_and_exit_1(db, tmp_path, argv, message):
+    """As a user sees it, in a process of its own: raised before a run (flags, the day) or
+    inside one (credentials, no pairs: Dagster wraps those), one line and status 1."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("REDDIT_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *argv, "--db", str(tmp_path / "upvote.duckdb")],
+        cwd=tmp_path, env={**env, "HOME": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)},  # no praw.ini
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: "), proc.stderr[-3000:]
+    assert message in proc.stderr
+
+
+def test_a_bug_inside_a_run_propagates_with_its_traceback(db, tmp_path, monkeypatch):
+    """Not a UserError: not turned into one line, whether Dagster ran the code or not."""
+    import assets.snapshot.assets as snapshot_assets
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not the user's to fix")
+
+    monkeypatch.setattr(snapshot_assets, "create_snapshot", broken)
+    with pytest.raises(ValueError, match="a bug, not the user's to fix"):
+        main(["snapshot", "--db", str(tmp_path / "upvote.duckdb")])
 
 
 def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
@@ -70,6 +113,10 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
     # The runs are in the instance, so the UI's history shows them.
     runs = dg.DagsterInstance.get().get_runs()
     assert len([r for r in runs if r.is_success]) == 5  # 2 ingests, pairs, snapshot, train
+
+    # An unknown model is found inside the run (Dagster wraps the error): still one line.
+    code, _, err = run(capsys, "train", "--snapshot", snapshot_id, "--model", "no-such-model", "--db", str(db))
+    assert (code, err.count("\n")) == (1, 1) and err.startswith("error: model 'no-such-model' is neither")
 
 
 def test_snapshot_refuses_pairs_whose_blocking_checks_fail(db, capsys, tmp_path):
@@ -108,3 +155,33 @@ def test_every_command_prints_its_help():
     texts = list(helps(build_parser()))
     assert len(texts) > 5
     assert any("~30% fewer pairs/s" in " ".join(t.split()) for t in texts)
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    """The HEAVY packages a fresh interpreter holds after running `code` (stdout discarded)."""
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        + "".join(f"    {line}\n" for line in code.splitlines())
+        + f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_cli_and_its_help_load_no_heavy_library():
+    """`upvote-dpo --help` (every subcommand's included) imports none of torch, dagster, ...: they
+    load in the commands that use them. A sys.modules check, not a stopwatch, so it fails the
+    same way on any machine."""
+    assert heavy_modules_after("import pipelines.cli") == []
+    assert heavy_modules_after(
+        "import argparse\n"
+        "from pipelines.cli import build_parser\n"
+        "parsers = [build_parser()]\n"
+        "while parsers:\n"
+        "    parser = parsers.pop()\n"
+        "    parser.format_help()\n"
+        "    parsers += [sub for action in parser._actions if isinstance(action, argparse._SubParsersAction)\n"
+        "                for sub in action.choices.values()]"
+    ) == []

@@ -34,3 +34,16 @@ def test_assets_do_not_import_pipelines():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_loading_the_definitions_leaves_the_heavy_libraries_to_the_runs(tmp_path):
+    """Every command that runs an asset, and the code location, loads the definitions first:
+    torch, datasets (the snapshot writer), datasketch (dedup) and matplotlib (plots) load in
+    the run that uses them, not before it."""
+    from tests.pipelines.test_cli import heavy_modules_after
+
+    loaded = heavy_modules_after(
+        f"from pipelines.definitions import build_definitions\nbuild_definitions({str(tmp_path / 'w.duckdb')!r})"
+    )
+    assert set(loaded) & {"torch", "transformers", "datasets", "datasketch", "matplotlib"} == set()
+    assert "dagster" in loaded  # the probe does see what was imported

@@ -12,7 +12,7 @@ import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from assets.ingest.assets import reddit_dump
-from assets.model.assets import dpo_model
+from assets.model.assets import ModelDirTakenError, dpo_model
 from assets.pairs.assets import PAIR_CHECKS, preference_pairs
 from assets.ingest.reddit.resources import DumpArchive
 from assets.warehouse.resources import Warehouse
@@ -135,7 +135,7 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
 
     # The same folder named explicitly with other settings: refused, not passed off as theirs.
     other = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, "beta": 0.2, "out_dir": model_dir}}}}
-    with pytest.raises(dg.Failure, match=r"already holds a model trained with other settings \(beta 0.1 -> 0.2\)"):
+    with pytest.raises(ModelDirTakenError, match=r"already holds a model trained with other settings \(beta 0.1 -> 0.2\)"):
         dg.materialize([dpo_model], run_config=other, resources=resources, instance=instance)
 
 
@@ -159,7 +159,7 @@ def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_
     weights = local / "model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
-    with pytest.raises(dg.Failure, match=r"other settings \(base model weights [0-9a-f]{12} -> [0-9a-f]{12}\)"):
+    with pytest.raises(ModelDirTakenError, match=r"other settings \(base model weights [0-9a-f]{12} -> [0-9a-f]{12}\)"):
         _completed(out_dir, RunIdentity.of(cfg, "snap"))
 
 

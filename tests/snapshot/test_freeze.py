@@ -203,12 +203,12 @@ def test_no_pairs_is_a_clear_error_and_writes_nothing(con, tmp_path):
 
 
 def test_a_failed_write_leaves_no_partial_snapshot(three_pairs, tmp_path, monkeypatch):
-    import assets.snapshot.freeze as snapshot_module
+    import datasets  # the class write_snapshot_dir imports when it runs
 
     def broken_save(self, path, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(snapshot_module.DatasetDict, "save_to_disk", broken_save)
+    monkeypatch.setattr(datasets.DatasetDict, "save_to_disk", broken_save)
     with pytest.raises(OSError, match="disk full"):
         create_snapshot(three_pairs, tmp_path / "snapshots")
     assert list((tmp_path / "snapshots").iterdir()) == []

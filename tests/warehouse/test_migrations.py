@@ -247,5 +247,5 @@ def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
     second = upvote_dpo("migrate", "--db", str(path))
     assert (second.returncode, second.stdout) == (0, f"up to date at version {len(migrations())}\n")
     missing = upvote_dpo("migrate", "--db", str(tmp_path / "typo.duckdb"))
-    assert (missing.returncode, missing.stderr) == (1, f"upvote-dpo: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n")
+    assert (missing.returncode, missing.stderr) == (1, f"error: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n")
     assert not (tmp_path / "typo.duckdb").exists()

@@ -1,5 +1,5 @@
 -- The forget requests that apply: the subject's own ($comment, $author; NULL when not
--- asked) and those that exclude any matched pair (registered as matched_pairs): by either
+-- asked) and those that exclude any matched pair (the temporary table matched_pairs): by either
 -- comment, or by the author of either comment or of the post. Author names match in any case.
 SELECT kind, value, requested_at, reason
 FROM forget_requests

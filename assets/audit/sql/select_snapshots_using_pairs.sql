@@ -1,4 +1,4 @@
--- The snapshots that froze the matched pairs (registered as matched_pairs), oldest first.
+-- The snapshots that froze the matched pairs (the temporary table matched_pairs), oldest first.
 SELECT s.snapshot_id, s.created_at, s.path,
        count(*) AS pairs,
        count(*) FILTER (m.split = 'train') AS train_pairs,

@@ -1,4 +1,4 @@
--- Every training run on a snapshot holding matched pairs (registered as matched_pairs),
+-- Every training run on a snapshot holding matched pairs (the temporary table matched_pairs),
 -- and how many of them it trained on (pairs_seen 0: they were in eval, or past max_steps).
 -- `seen` picks the few training_run_pairs rows first, by an inner join that DuckDB turns
 -- into an index scan on training_run_pairs.pair_id (an IN (subquery) here scanned the

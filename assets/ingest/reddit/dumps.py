@@ -35,6 +35,7 @@ import zstandard
 
 from assets.ingest.reddit.rows import IngestReport, Kind, PartitionWriter, drop_earlier_rejects
 from assets.warehouse.connect import transaction
+from training.errors import UserError
 
 ZSTD_MAX_WINDOW = 2**31  # real dumps are written with `zstd --long=31`
 ZSTD_FRAME = 0xFD2FB528  # the little-endian magic number a zstd frame starts with
@@ -44,7 +45,7 @@ DEFAULT_BATCH_ROWS = 100_000
 NEWLINE = ord("\n")
 
 
-class TruncatedDumpError(OSError):
+class TruncatedDumpError(UserError, OSError):
     """The zstd stream ended in the middle of a frame (an incomplete download)."""
 
 

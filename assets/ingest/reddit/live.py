@@ -35,10 +35,12 @@ from typing import Any, TypeVar
 import duckdb
 import orjson
 import praw
+from praw.exceptions import MissingRequiredAttributeException
 from prawcore.exceptions import PrawcoreException, ResponseException, TooManyRequests
 
 from assets.ingest.reddit.rows import IngestReport, PartitionWriter, drop_earlier_rejects
 from assets.warehouse.connect import sql_folder, transaction
+from training.errors import UserError
 
 sql = sql_folder(__file__)
 
@@ -61,9 +63,13 @@ DEFAULT_WAIT_S = 60.0  # a 429 without timing headers: wait a full rate-limit wi
 MAX_WAIT_S = 600.0
 
 
-class RedditFetchError(RuntimeError):
+class RedditFetchError(UserError):
     """Fetching a subreddit failed for good (rate limited past max_retries, or an HTTP
     error prawcore gave up on). Rows committed before it stay stored."""
+
+
+class MissingCredentialsError(UserError):
+    """praw found no client id, secret or user agent in the environment or praw.ini."""
 
 
 def reddit_from_env(site_name: str | None = None, **overrides: Any) -> praw.Reddit:
@@ -73,7 +79,14 @@ def reddit_from_env(site_name: str | None = None, **overrides: Any) -> praw.Redd
     settings = {key: os.environ[var] for key, var in ENV_SETTINGS.items() if os.environ.get(var)}
     settings.update(overrides)
     settings.setdefault("check_for_updates", False)
-    return praw.Reddit(site_name, **settings)
+    try:
+        return praw.Reddit(site_name, **settings)
+    except MissingRequiredAttributeException as error:
+        setting = str(error).splitlines()[0].strip()
+        raise MissingCredentialsError(
+            f"{setting} Set {', '.join(ENV_SETTINGS[k] for k in ('client_id', 'client_secret', 'user_agent'))} "
+            "(or a praw.ini site) for live ingestion"
+        ) from None
 
 
 @dataclass

@@ -15,6 +15,11 @@ import praw
 from pydantic import Field
 
 from assets.ingest.reddit.live import reddit_from_env
+from training.errors import UserError
+
+
+class MissingDumpError(UserError, FileNotFoundError):
+    """A dump partition whose file is not in the incoming folder."""
 
 
 class DumpArchive(dg.ConfigurableResource):
@@ -32,7 +37,7 @@ class DumpArchive(dg.ConfigurableResource):
     def path_of(self, partition_key: str) -> Path:
         path = Path(self.incoming_dir) / partition_key
         if not path.exists():
-            raise FileNotFoundError(
+            raise MissingDumpError(
                 f"dump partition {partition_key!r} has no file at {path}; "
                 f"put the dump in {self.incoming_dir} or remove the partition"
             )
