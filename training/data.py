@@ -129,20 +129,29 @@ def encode_completion(tokenizer, prompt_ids: list[int], prompt: str, completion:
     return ids
 
 
+def fit_prompt(prompt: list[int], completion_length: int, max_length: int, bos: Optional[int] = None) -> list[int]:
+    """The prompt cut from its start (a leading BOS stays) so that it and a completion of
+    `completion_length` tokens fit max_length, but never below min(len(prompt), max_length // 2)."""
+    if len(prompt) + completion_length <= max_length:
+        return prompt
+    keep = max(min(len(prompt), max_length // 2), max_length - completion_length)
+    if keep >= len(prompt):
+        return prompt
+    head = [bos] if bos is not None and prompt[:1] == [bos] else []
+    return head + prompt[len(prompt) - (keep - len(head)):]
+
+
 def truncate_pair(prompt: list[int], chosen: list[int], rejected: list[int], max_length: int,
                   bos: Optional[int] = None) -> tuple[list[int], list[int], list[int], bool]:
     """Fit prompt+chosen and prompt+rejected into max_length; returns (prompt, chosen, rejected, truncated).
 
-    The prompt loses tokens from its start first (a leading BOS stays), but keeps at least
-    min(len(prompt), max_length // 2) tokens; then both completions lose tokens from their
-    end. Completions keep >= max_length - max_length // 2 tokens, so never become empty."""
+    The prompt loses tokens from its start first (`fit_prompt`), then both completions lose
+    tokens from their end. Completions keep >= max_length - max_length // 2 tokens, so never
+    become empty."""
     longest = max(len(chosen), len(rejected))
     if len(prompt) + longest <= max_length:
         return prompt, chosen, rejected, False
-    keep = max(min(len(prompt), max_length // 2), max_length - longest)
-    if keep < len(prompt):
-        head = [bos] if bos is not None and prompt[:1] == [bos] else []
-        prompt = head + prompt[len(prompt) - (keep - len(head)):]
+    prompt = fit_prompt(prompt, longest, max_length, bos)
     budget = max_length - len(prompt)
     return prompt, chosen[:budget], rejected[:budget], True
 

@@ -173,3 +173,12 @@ def test_encode_prompt_and_completion_helpers_agree_with_encode_pairs(tokenizer)
     assert encode_completion(tokenizer, prompt, "Q?", "A.") == _encode(tokenizer, "Q?", "A.", "B.").chosen
     with pytest.raises(KeyError):
         encode_pairs([{"prompt": "no id"}], tokenizer, 32)
+
+
+def test_fit_prompt_cuts_the_start_keeps_bos_and_leaves_room_for_the_reply():
+    from training.data import fit_prompt
+
+    prompt = [1] + list(range(100, 150))
+    assert fit_prompt(prompt, 10, 32, bos=1) == [1] + list(range(129, 150))  # 22 tokens + a 10-token reply
+    assert fit_prompt(prompt, 10, 64, bos=1) == prompt  # fits already
+    assert len(fit_prompt(prompt, 40, 32, bos=1)) == 16  # never below half the budget

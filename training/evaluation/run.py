@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.data import encode_pairs, encode_prompt, load_snapshot
+from training.data import encode_pairs, encode_prompt, fit_prompt, leading_bos_id, load_snapshot
 from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig
 from training.evaluation.generate import generate_replies
 from training.evaluation.scores import per_token, sequence_scores
@@ -109,11 +109,13 @@ def _panel(snapshot, size: int, seed: int) -> list[str]:
     return panel
 
 
-def _replies(models: _Models, prompts: list[str], system_prompt, config: EvalConfig, out_dir: Path) -> dict:
+def _replies(models: _Models, prompts: list[str], hp: dict, config: EvalConfig, out_dir: Path) -> dict:
     """Greedy and sampled replies of both models to the panel, their statistics, the KL on the
-    trained model's samples; the replies go to `generations.jsonl`."""
-    tokenizer = models.tokenizer
-    encoded = [encode_prompt(tokenizer, p, system_prompt) for p in prompts]
+    trained model's samples; the replies go to `generations.jsonl`. A prompt is cut as in
+    training, so that it and a full reply fit the run's max_length."""
+    tokenizer, bos = models.tokenizer, leading_bos_id(models.tokenizer)
+    encoded = [fit_prompt(encode_prompt(tokenizer, p, hp.get("system_prompt")), config.max_new_tokens,
+                          hp["max_length"], bos) for p in prompts]
     options = dict(max_new_tokens=config.max_new_tokens, seed=config.seed, batch_size=config.batch_size,
                    device=models.device)
     with models.autocast():
@@ -192,7 +194,7 @@ def evaluate_model(model_dir: str | Path, *, base_dir: str | Path | None = None,
         "chosen_replies": timer("chosen_replies", _fluency, models, [p.prompt + p.chosen for p in pairs],
                                 [len(p.prompt) for p in pairs], rows["post_id"], config) if pairs else None,
         "out_of_domain": timer("out_of_domain", _fluency, models, ood, [1] * len(ood), range(len(ood)), config),
-        "replies": timer("replies", _replies, models, panel, hp.get("system_prompt"), config, out_dir),
+        "replies": timer("replies", _replies, models, panel, hp, config, out_dir),
     }
     report["timings_s"] = timer.seconds
     report["seconds"] = round(sum(timer.seconds.values()), 1)
