@@ -35,3 +35,19 @@ def dagster_config(dataclass_type: type) -> type[dg.Config]:
 def to_dataclass(dataclass_type: type, config: dg.Config):
     """The frozen dataclass holding the values of a config made by `dagster_config`."""
     return dataclass_type(**config.model_dump())
+
+
+def command_flags(values) -> list[str]:
+    """The command-line flags (training.flags' spelling) of every field of a dataclass instance
+    that differs from its default: what a `python -m ...` launched through Pipes is given."""
+    flags = []
+    for field in dataclasses.fields(values):
+        value = getattr(values, field.name)
+        if value == field.default:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(flag if value else "--no-" + field.name.replace("_", "-"))
+        else:
+            flags += [flag, str(value)]
+    return flags

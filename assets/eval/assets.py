@@ -1,12 +1,14 @@
 """The `model_eval` asset: every model `dpo_model` produces, evaluated against its base and
 gated by blocking checks (`assets.eval.gate`) before anyone uses it.
 
-The evaluation itself is `training.evaluation.evaluate_model` (torch, no Dagster); this asset
-finds the model, runs it, saves the plots beside the report in the model's `eval/` folder and
-shows the key figures, the plots and the replies side by side in the UI.
+The evaluation itself is `training.evaluation.evaluate_model` (torch, no Dagster), launched as
+`python -m training.evaluation` through Dagster Pipes like the trainer; this asset finds the
+model, reads the report the run wrote, records it, saves the plots beside it in the model's
+`eval/` folder and shows the key figures, the plots and the replies side by side in the UI.
 """
 
-
+import json
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -14,14 +16,14 @@ import polars as pl
 from pydantic import Field
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
-from assets.config import dagster_config, to_dataclass
+from assets.config import command_flags, dagster_config, to_dataclass
 from assets.eval import plots
 from assets.eval.gate import EvalGate, gate_checks
 from assets.eval.record import record_eval
 from assets.frames import markdown
 from assets.model.assets import dpo_model
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
-from training.evaluation.config import EVAL_DIR, GENERATIONS, EvalConfig
+from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig
 
 EvalConfigDagster = dagster_config(EvalConfig)
 EvalGateDagster = dagster_config(EvalGate)
@@ -45,6 +47,15 @@ def latest_model_dir(instance: dg.DagsterInstance) -> Path:
     if event is None or event.asset_materialization is None:
         raise dg.Failure("no trained model yet: materialize dpo_model first, or set model_dir")
     return Path(event.asset_materialization.metadata["model_path"].value)
+
+
+def evaluation_command(model_dir: Path, config: ModelEvalConfig) -> list[str]:
+    """`python -m training.evaluation`, run through Pipes as the trainer is: where a GPU is, and
+    with torch out of the Dagster process."""
+    command = [sys.executable, "-m", "training.evaluation", str(model_dir)]
+    if config.baseline:
+        command += ["--base-dir", config.baseline]
+    return command + command_flags(to_dataclass(EvalConfig, config.evaluation))
 
 
 def _interval_text(interval: dict | None) -> str:
@@ -87,14 +98,13 @@ def generations_markdown(model_dir: Path, limit: int = 16) -> str:
                  for name, text in CHECKS.items()],
     code_version="1",
 )
-def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig, warehouse: Warehouse) -> dg.MaterializeResult:
+def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig, warehouse: Warehouse,
+               pipes_subprocess_client: dg.PipesSubprocessClient) -> dg.MaterializeResult:
     """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
-    from training.evaluation.run import evaluate_model  # torch: loaded by the run, not the definitions
-
-    report = evaluate_model(model_dir, base_dir=config.baseline or None,
-                            config=to_dataclass(EvalConfig, config.evaluation))
+    pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
+    report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
     checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
     settings = {"evaluation": config.evaluation.model_dump(), "gate": config.gate.model_dump()}
     with warehouse.connect() as con:

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets import plots
-from assets.config import dagster_config
+from assets.config import command_flags, dagster_config
 from assets.model.lineage import record_training_run
 from assets.snapshot.freeze import latest_snapshot
 from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
@@ -32,17 +32,7 @@ TrainConfigDagster = dagster_config(TrainConfig)
 
 def trainer_command(cfg: TrainConfig) -> list[str]:
     """`python -m training` with one flag per field that differs from its default."""
-    command = [sys.executable, "-m", "training"]
-    for field in dataclasses.fields(cfg):
-        value = getattr(cfg, field.name)
-        if value == field.default:
-            continue
-        flag = "--" + field.name.replace("_", "-")
-        if isinstance(value, bool):
-            command.append(flag if value else "--no-" + field.name.replace("_", "-"))
-        else:
-            command += [flag, str(value)]
-    return command
+    return [sys.executable, "-m", "training", *command_flags(cfg)]
 
 
 def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataValue]:

@@ -30,7 +30,8 @@ def model_dir(tmp_path_factory) -> Path:
 
 def warehouse(folder: Path) -> dict:
     return {"warehouse": Warehouse(database=str(folder / "upvote.duckdb"), snapshots_dir=str(folder / "snapshots"),
-                                   models_dir=str(folder / "models"))}
+                                   models_dir=str(folder / "models")),
+            "pipes_subprocess_client": dg.PipesSubprocessClient()}
 
 
 def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir, tmp_path):

@@ -1,0 +1,71 @@
+"""`upvote-dpo eval`, `eval compare` and `models` on two tiny models trained from the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from assets.warehouse.connect import PROJECT_ROOT
+from pipelines.cli import SAMPLE_DUMPS, main
+
+SMALL_EVAL = ("--panel-size", "2", "--max-new-tokens", "4", "--bootstrap-resamples", "50", "--max-ood-tokens", "16",
+              "--device", "cpu")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        db = tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
+        submissions, comments = SAMPLE_DUMPS
+        assert main(["ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)]) == 0
+        assert main(["pairs", "build", "--db", str(db)]) == 0
+        assert main(["snapshot", "--db", str(db)]) == 0
+        yield db
+
+
+def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys):
+    models = []
+    for loss in ("sigmoid", "ipo"):
+        code, out, _ = run(capsys, "train", "--model", "tiny", "--max-steps", "1", "--max-length", "64",
+                           "--loss", loss, "--device", "cpu", "--db", str(db))
+        assert code == 0, out
+        models.append(out.splitlines()[0].split(": ", 1)[1])
+        # Without a folder: the model dpo_model just produced.
+        code, out, err = run(capsys, "eval", *SMALL_EVAL, "--db", str(db))
+        assert code == 0, err
+        assert f"evaluated {models[-1]} against" in out and "gate accuracy_above_chance: " in out
+        assert out.splitlines()[-1].endswith("eval/generations.jsonl")
+
+    code, out, _ = run(capsys, "models", "--format", "json", "--db", str(db))
+    listed = json.loads(out)
+    assert code == 0 and [m["model_path"] for m in listed] == models
+    assert [m["loss_type"] for m in listed] == ["sigmoid", "ipo"] and all(m["reward_accuracy"] is not None for m in listed)
+
+    code, out, _ = run(capsys, "eval", "compare", models[1], listed[0]["run_id"][:8], "--format", "csv", "--db", str(db))
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("run_id,") and len(lines) == 3
+    assert lines[1].startswith(listed[1]["run_id"]) and lines[2].startswith(listed[0]["run_id"])
+
+    code, out, _ = run(capsys, "models", "--db", str(db))
+    assert code == 0 and out.startswith("| run_id") and out.count("\n") == 4  # header, rule, two models
+
+
+def test_eval_mistakes_are_one_line(db, capsys, tmp_path):
+    code, _, err = run(capsys, "eval", str(tmp_path), "--db", str(db))
+    assert (code, err) == (1, f"error: {tmp_path} is not a trained model folder (no training_manifest.json)\n")
+    code, _, err = run(capsys, "eval", "compare", "nosuchrun", "--db", str(db))
+    assert code == 1 and err.startswith("error: 'nosuchrun' matches no recorded model")
+    code, _, err = run(capsys, "eval", "--panel-size", "0", "--db", str(db))
+    assert (code, err) == (1, "error: panel_size must be at least 1, got 0\n")
