@@ -121,6 +121,17 @@ def use_rows(answer: dict) -> list[dict]:
 # --- commands ----------------------------------------------------------------------
 
 
+def _evaluation(evaluations: list[dict]) -> str:
+    """The newest evaluation's key figures and gate verdict, in one cell."""
+    if not evaluations:
+        return "none yet: `upvote-dpo eval MODEL_DIR`"
+    e = evaluations[0]
+    accuracy = "n/a" if e["reward_accuracy"] is None else (
+        f"{e['reward_accuracy']:.3f} [{e['reward_accuracy_low']:.3f}, {e['reward_accuracy_high']:.3f}]")
+    return (f"gate {'passed' if e['gate_passed'] else 'failed'} ({e['evaluated_at']}): reward accuracy {accuracy}, "
+            f"KL/token {e['kl_sampled']:.4f}, out-of-domain NLL {e['ood_nll_increase']:+.4f}")
+
+
 def cmd_audit_model(args: argparse.Namespace) -> None:
     with open_warehouse(args) as con:
         answer = audit.audit_model(con, args.model, list_pairs=args.pairs)
@@ -131,6 +142,7 @@ def cmd_audit_model(args: argparse.Namespace) -> None:
         ("trained", f"{run['started_at']} -> {run['finished_at']}"),
         ("snapshot", run["snapshot_id"]), ("snapshot created", snapshot.get("created_at")),
         ("snapshot rules", snapshot.get("rules")),
+        ("evaluation", _evaluation(answer["evaluations"])),
         *counts.items(),
     ]
     if args.format == "table":

@@ -113,6 +113,7 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
     """A run, its snapshot, what it saw, and the pairs it saw (all, or the first few).
 
     {"model_dir", "run": {...training_runs}, "snapshot": {...snapshots},
+     "evaluations": [{baseline, evaluated_at, key figures, gate_passed}] (model_evals, newest first),
      "counts": {snapshot_pairs, snapshot_train_pairs, pairs_seen, train_pairs_seen, ...},
      "pairs": [{pair_id, post_id, subreddit, split, chosen_id, rejected_id, post_author, chosen_author,
                 rejected_author, scores, epoch, first_step, times_seen, sources and lines, in_snapshot,
@@ -134,6 +135,7 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
         "model_dir": str(model_dir or run["model_path"]),
         "run": run,
         "snapshot": snapshot,
+        "evaluations": _records(_query(con, "select_model_evals", run_id=run_id)),
         "counts": counts,
         "pairs": pairs,
         "pairs_listed": "all" if list_pairs or len(pairs) == counts["pairs_seen"] else f"first {limit}",
