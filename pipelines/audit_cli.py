@@ -38,8 +38,21 @@ from training.errors import UserError
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.
 PAIR_TABLE_COLUMNS = (
-    "pair_id", "subreddit", "split", "chosen_id", "rejected_id", "post_author", "chosen_author", "rejected_author",
-    "chosen_score", "rejected_score", "epoch", "first_step", "times_seen", "chosen_from", "rejected_from",
+    "pair_id",
+    "subreddit",
+    "split",
+    "chosen_id",
+    "rejected_id",
+    "post_author",
+    "chosen_author",
+    "rejected_author",
+    "chosen_score",
+    "rejected_score",
+    "epoch",
+    "first_step",
+    "times_seen",
+    "chosen_from",
+    "rejected_from",
     "forgotten_by",
 )
 
@@ -101,17 +114,31 @@ def use_rows(answer: dict) -> list[dict]:
     """Snapshots and models of a usage answer, one table: what each used, and how."""
     rows = [
         {
-            "used_by": "snapshot", "id": s["snapshot_id"], "snapshot_id": s["snapshot_id"], "path": s["path"],
-            "status": None, "pairs": s["pairs"], "train_pairs": s["train_pairs"], "pairs_seen": None,
-            "times_seen": None, "forgotten_pairs": s["forgotten_pairs"],
+            "used_by": "snapshot",
+            "id": s["snapshot_id"],
+            "snapshot_id": s["snapshot_id"],
+            "path": s["path"],
+            "status": None,
+            "pairs": s["pairs"],
+            "train_pairs": s["train_pairs"],
+            "pairs_seen": None,
+            "times_seen": None,
+            "forgotten_pairs": s["forgotten_pairs"],
         }
         for s in answer["snapshots"]
     ]
     rows += [
         {
-            "used_by": "model", "id": m["run_id"], "snapshot_id": m["snapshot_id"], "path": m["model_path"],
-            "status": m["status"], "pairs": m["pairs_in_snapshot"], "train_pairs": m["train_pairs_in_snapshot"],
-            "pairs_seen": m["pairs_seen"], "times_seen": m["times_seen"], "forgotten_pairs": m["forgotten_pairs_seen"],
+            "used_by": "model",
+            "id": m["run_id"],
+            "snapshot_id": m["snapshot_id"],
+            "path": m["model_path"],
+            "status": m["status"],
+            "pairs": m["pairs_in_snapshot"],
+            "train_pairs": m["train_pairs_in_snapshot"],
+            "pairs_seen": m["pairs_seen"],
+            "times_seen": m["times_seen"],
+            "forgotten_pairs": m["forgotten_pairs_seen"],
         }
         for m in answer["models"]
     ]
@@ -126,10 +153,15 @@ def _evaluation(evaluations: list[dict]) -> str:
     if not evaluations:
         return "none yet: `upvote-dpo eval MODEL_DIR`"
     e = evaluations[0]
-    accuracy = "n/a" if e["reward_accuracy"] is None else (
-        f"{e['reward_accuracy']:.3f} [{e['reward_accuracy_low']:.3f}, {e['reward_accuracy_high']:.3f}]")
-    return (f"gate {'passed' if e['gate_passed'] else 'failed'} ({e['evaluated_at']}): reward accuracy {accuracy}, "
-            f"KL/token {e['kl_sampled']:.4f}, out-of-domain NLL {e['ood_nll_increase']:+.4f}")
+    accuracy = (
+        "n/a"
+        if e["reward_accuracy"] is None
+        else (f"{e['reward_accuracy']:.3f} [{e['reward_accuracy_low']:.3f}, {e['reward_accuracy_high']:.3f}]")
+    )
+    return (
+        f"gate {'passed' if e['gate_passed'] else 'failed'} ({e['evaluated_at']}): reward accuracy {accuracy}, "
+        f"KL/token {e['kl_sampled']:.4f}, out-of-domain NLL {e['ood_nll_increase']:+.4f}"
+    )
 
 
 def cmd_audit_model(args: argparse.Namespace) -> None:
@@ -137,21 +169,29 @@ def cmd_audit_model(args: argparse.Namespace) -> None:
         answer = audit.audit_model(con, args.model, list_pairs=args.pairs)
     run, snapshot, counts = answer["run"], answer["snapshot"] or {}, answer["counts"]
     summary = [
-        ("run", run["run_id"]), ("model", answer["model_dir"]), ("status", run["status"]),
-        ("weights sha256", run["model_sha256"]), ("base model", run["base_model"]),
+        ("run", run["run_id"]),
+        ("model", answer["model_dir"]),
+        ("status", run["status"]),
+        ("weights sha256", run["model_sha256"]),
+        ("base model", run["base_model"]),
         ("trained", f"{run['started_at']} -> {run['finished_at']}"),
-        ("snapshot", run["snapshot_id"]), ("snapshot created", snapshot.get("created_at")),
+        ("snapshot", run["snapshot_id"]),
+        ("snapshot created", snapshot.get("created_at")),
         ("snapshot rules", snapshot.get("rules")),
         ("evaluation", _evaluation(answer["evaluations"])),
         *counts.items(),
     ]
     if args.format == "table":
         rows = [
-            {column: value for column, value in {
-                **pair,
-                "chosen_from": _source(pair["chosen_source"], pair["chosen_source_line"]),
-                "rejected_from": _source(pair["rejected_source"], pair["rejected_source_line"]),
-            }.items() if column in PAIR_TABLE_COLUMNS}
+            {
+                column: value
+                for column, value in {
+                    **pair,
+                    "chosen_from": _source(pair["chosen_source"], pair["chosen_source_line"]),
+                    "rejected_from": _source(pair["rejected_source"], pair["rejected_source_line"]),
+                }.items()
+                if column in PAIR_TABLE_COLUMNS
+            }
             for pair in answer["pairs"]
         ]
         more = "" if answer["pairs_listed"] == "all" else "; --pairs lists them all"
@@ -168,8 +208,10 @@ def cmd_audit_usage(args: argparse.Namespace) -> None:
         (args.kind, answer["value"]),
         *((f"comment {key}", value) for key, value in (answer["comment"] or {}).items() if key != "id"),
         ("forgotten", answer["forgotten"]),
-        *(("forget request", f"{r['kind']}:{r['value']} at {r['requested_at']} ({r['reason'] or 'no reason'})")
-          for r in answer["forget_requests"]),
+        *(
+            ("forget request", f"{r['kind']}:{r['value']} at {r['requested_at']} ({r['reason'] or 'no reason'})")
+            for r in answer["forget_requests"]
+        ),
         *((f"in {key}", value) for key, value in answer["found_in"].items()),
         *answer["counts"].items(),
     ]
@@ -179,8 +221,12 @@ def cmd_audit_usage(args: argparse.Namespace) -> None:
 def cmd_audit_verify(args: argparse.Namespace) -> None:
     with open_warehouse(args) as con:
         answer = audit.verify(con, args.model)
-    summary = [("model", answer["model_dir"]), ("run", answer["run_id"]), ("snapshot", answer["snapshot_id"]),
-               ("ok", answer["ok"])]
+    summary = [
+        ("model", answer["model_dir"]),
+        ("run", answer["run_id"]),
+        ("snapshot", answer["snapshot_id"]),
+        ("ok", answer["ok"]),
+    ]
     rows = [{**check, "ok": {True: "ok", False: "FAILED", None: "skipped"}[check["ok"]]} for check in answer["checks"]]
     emit(answer, rows, summary, "checks:", args.format)
     if not answer["ok"]:
@@ -219,18 +265,24 @@ def add_audit_commands(subparsers, common: argparse.ArgumentParser) -> None:
     model.add_argument("model", help="a model folder (holding training_manifest.json) or a training run id")
     model.add_argument("--pairs", action="store_true", help="list every pair the run saw (default: the first 10)")
     model.set_defaults(func=cmd_audit_model)
-    for kind, what in (("pair", "a pair id"), ("comment", "a comment id (t1_ prefix allowed)"),
-                       ("author", "a Reddit user name"), ("subreddit", "a subreddit name")):
+    for kind, what in (
+        ("pair", "a pair id"),
+        ("comment", "a comment id (t1_ prefix allowed)"),
+        ("author", "a Reddit user name"),
+        ("subreddit", "a subreddit name"),
+    ):
         usage = questions.add_parser(kind, parents=parents, help=f"every snapshot and model that used {what}")
         usage.add_argument("value", metavar=kind.upper(), help=what)
         usage.set_defaults(func=cmd_audit_usage, kind=kind)
-    verify = questions.add_parser("verify", parents=parents,
-                                  help="recompute the weights' hash and the snapshot id; exit 1 on a mismatch")
+    verify = questions.add_parser(
+        "verify", parents=parents, help="recompute the weights' hash and the snapshot id; exit 1 on a mismatch"
+    )
     verify.add_argument("model", help="a model folder (holding training_manifest.json)")
     verify.set_defaults(func=cmd_audit_verify)
 
     forget = subparsers.add_parser(
-        "forget", parents=parents,
+        "forget",
+        parents=parents,
         help="leave a comment or author out of every later snapshot; lists the models already trained on them",
     )
     target = forget.add_mutually_exclusive_group(required=True)

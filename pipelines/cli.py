@@ -67,8 +67,13 @@ def dagster_instance(args):
     return args.instance
 
 
-def materialize(args, asset_names: list[str], run_config: dict | None = None, partition_key: str | None = None,
-                checks_may_fail: bool = False):
+def materialize(
+    args,
+    asset_names: list[str],
+    run_config: dict | None = None,
+    partition_key: str | None = None,
+    checks_may_fail: bool = False,
+):
     """Materialize assets in-process. A `UserError` raised in the run is raised here as itself;
     a failed trainer subprocess or blocking check, as a `CommandError` naming the run (with
     `checks_may_fail`, a failed check returns None instead: the caller reports the verdict);
@@ -189,9 +194,7 @@ def check_live_day(day: str) -> None:
 def cmd_pairs_build(args) -> None:
     rules = dataclass_overrides(args, PairRules)
     validated(PairRules, rules)
-    result = materialize(
-        args, ["preference_pairs"], run_config={"ops": {"preference_pairs": {"config": rules}}}
-    )
+    result = materialize(args, ["preference_pairs"], run_config={"ops": {"preference_pairs": {"config": rules}}})
     pairs = materialization(result, "preference_pairs")
     print(f"pairs: {pairs['dagster/row_count']} (train {pairs['pairs_train']}, eval {pairs['pairs_eval']})")
     for rule, removed in pairs["removed_by_rule"].items():
@@ -228,8 +231,14 @@ def _rounded(metrics: dict) -> dict:
 # bf16 autocast is ~3x faster than fp32 on a CPU that has it; the live reference scores
 # only the batches seen instead of every pair of the snapshot up front.
 DEMO_TRAINING = {
-    "model": "smollm2-135m-instruct", "max_steps": 4, "batch_size": 2, "max_length": 192,
-    "precision": "bf16", "reference": "live", "learning_rate": 5e-6, "eval_max_pairs": 8,
+    "model": "smollm2-135m-instruct",
+    "max_steps": 4,
+    "batch_size": 2,
+    "max_length": 192,
+    "precision": "bf16",
+    "reference": "live",
+    "learning_rate": 5e-6,
+    "eval_max_pairs": 8,
 }
 
 
@@ -262,9 +271,10 @@ def cmd_migrate(args) -> None:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--db", type=Path, default=default_db_path(),
-        help="the DuckDB warehouse file; snapshots, models and incoming dumps live beside it "
-        "(default: %(default)s)",
+        "--db",
+        type=Path,
+        default=default_db_path(),
+        help="the DuckDB warehouse file; snapshots, models and incoming dumps live beside it (default: %(default)s)",
     )
     parser = argparse.ArgumentParser(
         prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -272,22 +282,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(
-        "demo", parents=[common],
+        "demo",
+        parents=[common],
         help="ingest the bundled sample, build pairs, snapshot them, train SmolLM2-135M for a few steps",
     )
     demo.add_argument("--model", help=f"base model (default: {DEMO_TRAINING['model']})")
-    demo.add_argument("--max-steps", dest="max_steps", type=int, help=f"optimizer steps (default: {DEMO_TRAINING['max_steps']})")
+    demo.add_argument(
+        "--max-steps", dest="max_steps", type=int, help=f"optimizer steps (default: {DEMO_TRAINING['max_steps']})"
+    )
     demo.set_defaults(func=cmd_demo)
 
     ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
     ingest_kinds = ingest.add_subparsers(dest="source", required=True)
-    dump = ingest_kinds.add_parser("dump", parents=[common], help="Pushshift / Arctic Shift dump files (.zst or .ndjson)")
+    dump = ingest_kinds.add_parser(
+        "dump", parents=[common], help="Pushshift / Arctic Shift dump files (.zst or .ndjson)"
+    )
     dump.add_argument("--comments", help="a comments dump (RC_...)")
     dump.add_argument("--submissions", help="a submissions dump (RS_...)")
     dump.add_argument("files", nargs="*", help="more dump files; the kind is detected")
     dump.set_defaults(func=cmd_ingest_dump)
     live = ingest_kinds.add_parser(
-        "live", parents=[common],
+        "live",
+        parents=[common],
         help="one UTC day from Reddit via praw (REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT)",
     )
     live.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
@@ -296,9 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pairs = commands.add_parser("pairs", help="preference pairs")
     pairs_actions = pairs.add_subparsers(dest="action", required=True)
-    build = pairs_actions.add_parser(
-        "build", parents=[common], help="rebuild the pairs from the raw tables"
-    )
+    build = pairs_actions.add_parser("build", parents=[common], help="rebuild the pairs from the raw tables")
     add_dataclass_arguments(build, PairRules)
     build.set_defaults(func=cmd_pairs_build)
 

@@ -21,8 +21,19 @@ from training.flags import add_dataclass_arguments, dataclass_overrides
 
 FORMATS = ("table", "json", "csv")
 # The columns `models` and `eval compare` show as a table; json and csv carry them all.
-TABLE_COLUMNS = ("run_id", "snapshot_id", "loss_type", "reward_accuracy", "reward_accuracy_low",
-                 "reward_accuracy_high", "kl_sampled", "ood_nll_increase", "length_growth", "gate_passed", "current")
+TABLE_COLUMNS = (
+    "run_id",
+    "snapshot_id",
+    "loss_type",
+    "reward_accuracy",
+    "reward_accuracy_low",
+    "reward_accuracy_high",
+    "kl_sampled",
+    "ood_nll_increase",
+    "length_growth",
+    "gate_passed",
+    "current",
+)
 
 
 def emit(frame, fmt: str) -> None:
@@ -37,7 +48,8 @@ def emit(frame, fmt: str) -> None:
         sys.stdout.write(frame.write_csv())
     else:
         table = frame.select([c for c in TABLE_COLUMNS if c in frame.columns]).with_columns(
-            pl.col("run_id").str.slice(0, 12), pl.selectors.float().round(3))
+            pl.col("run_id").str.slice(0, 12), pl.selectors.float().round(3)
+        )
         print(markdown(table))
 
 
@@ -47,19 +59,27 @@ def evaluate(args, config: dict) -> None:
     from assets.warehouse.connect import connect
     from pipelines.cli import materialize
 
-    gate_held = materialize(args, ["model_eval"], run_config={"ops": {"model_eval": {"config": config}}},
-                            checks_may_fail=True) is not None
+    gate_held = (
+        materialize(args, ["model_eval"], run_config={"ops": {"model_eval": {"config": config}}}, checks_may_fail=True)
+        is not None
+    )
     with connect(args.db, read_only=True) as con:
-        report, gate = con.execute("SELECT report, gate FROM model_evals ORDER BY evaluated_at DESC LIMIT 1").fetchall()[0]
+        report, gate = con.execute(
+            "SELECT report, gate FROM model_evals ORDER BY evaluated_at DESC LIMIT 1"
+        ).fetchall()[0]
     report = json.loads(report)
     print(f"evaluated {report['model_dir']} against {report['base_dir']} in {report['seconds']} s:")
     for figure, value in summary_rows(report):
         print(f"  {figure}: {value}")
     for check in json.loads(gate):
-        print(f"  gate {check['name']}: {'passed' if check['passed'] else 'FAILED'} "
-              f"({check['value']} vs {check['threshold']})")
-    print(f"  {'the model passed the gate' if gate_held else 'the model did not pass the gate'}; replies side by "
-          f"side: {Path(report['model_dir']) / EVAL_DIR / GENERATIONS}")
+        print(
+            f"  gate {check['name']}: {'passed' if check['passed'] else 'FAILED'} "
+            f"({check['value']} vs {check['threshold']})"
+        )
+    print(
+        f"  {'the model passed the gate' if gate_held else 'the model did not pass the gate'}; replies side by "
+        f"side: {Path(report['model_dir']) / EVAL_DIR / GENERATIONS}"
+    )
 
 
 def cmd_eval(args) -> None:
@@ -81,9 +101,15 @@ def cmd_eval(args) -> None:
     model_dir = Path(args.targets[0]) if args.targets else None
     if model_dir is not None and not (model_dir / "training_manifest.json").is_file():
         raise CommandError(f"{model_dir} is not a trained model folder (no training_manifest.json)")
-    evaluate(args, {"model_dir": str(model_dir.resolve()) if model_dir else "",
-                    "baseline": str(args.baseline.resolve()) if args.baseline else "",
-                    "evaluation": evaluation, "gate": gate})
+    evaluate(
+        args,
+        {
+            "model_dir": str(model_dir.resolve()) if model_dir else "",
+            "baseline": str(args.baseline.resolve()) if args.baseline else "",
+            "evaluation": evaluation,
+            "gate": gate,
+        },
+    )
 
 
 def cmd_models(args) -> None:
@@ -104,16 +130,21 @@ def add_eval_commands(subparsers, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--format", choices=FORMATS, default="table", help="output format of compare (default: table)")
     evaluation = subparsers.add_parser(
-        "eval", parents=[common, output],
+        "eval",
+        parents=[common, output],
         help="evaluate a model against its base and gate it (model_eval); `eval compare A B ...` side by side",
     )
-    evaluation.add_argument("targets", nargs="*", metavar="MODEL_DIR",
-                            help="a model folder (default: the one dpo_model last produced), or `compare` and "
-                                 "run ids or model folders")
+    evaluation.add_argument(
+        "targets",
+        nargs="*",
+        metavar="MODEL_DIR",
+        help="a model folder (default: the one dpo_model last produced), or `compare` and run ids or model folders",
+    )
     evaluation.add_argument("--baseline", type=Path, help="the model to compare with (default: its base model)")
     add_dataclass_arguments(evaluation, EvalConfig)
     add_dataclass_arguments(evaluation, EvalGate)
     evaluation.set_defaults(func=cmd_eval)
-    listing = subparsers.add_parser("models", parents=[common, output],
-                                    help="every trained model with its key figures; the current one marked")
+    listing = subparsers.add_parser(
+        "models", parents=[common, output], help="every trained model with its key figures; the current one marked"
+    )
     listing.set_defaults(func=cmd_models)

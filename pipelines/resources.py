@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.warehouse.connect import default_warehouse_dir
 from assets.ingest.reddit.resources import DumpArchive, RedditApi
+from assets.warehouse.connect import default_warehouse_dir
 from assets.warehouse.resources import Warehouse
 
 

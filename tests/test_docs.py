@@ -16,9 +16,12 @@ def relative_links(page: Path) -> list[str]:
 
 
 def test_every_relative_link_leads_to_a_file():
-    broken = [f"{page.relative_to(ROOT)} -> {target}"
-              for page in PAGES for target in relative_links(page)
-              if not (page.parent / target).exists()]
+    broken = [
+        f"{page.relative_to(ROOT)} -> {target}"
+        for page in PAGES
+        for target in relative_links(page)
+        if not (page.parent / target).exists()
+    ]
     assert not broken, broken
 
 

@@ -15,8 +15,9 @@ def cells(line: str) -> list[str]:
 
 
 def test_a_query_binds_its_parameters_and_keeps_its_column_names_and_types(con):
-    frame = frames.query(con, "SELECT $name AS name, 3::INTEGER AS n, 2.5::DOUBLE AS x, NULL::VARCHAR AS e",
-                         {"name": "AskReddit"})
+    frame = frames.query(
+        con, "SELECT $name AS name, 3::INTEGER AS n, 2.5::DOUBLE AS x, NULL::VARCHAR AS e", {"name": "AskReddit"}
+    )
     assert frame.schema == {"name": pl.String, "n": pl.Int32, "x": pl.Float64, "e": pl.String}
     assert frame.row(0) == ("AskReddit", 3, 2.5, None)
 

@@ -29,19 +29,29 @@ REQUIRED = ("snapshot_dir", "out_dir")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description="DPO-family training on a pair snapshot.")
-    hyperparameters = parser.add_argument_group("hyper-parameters", "They change the model: a resume or a reuse "
-                                                "must match them (training/identity.py).")
+    hyperparameters = parser.add_argument_group(
+        "hyper-parameters", "They change the model: a resume or a reuse must match them (training/identity.py)."
+    )
     add_dataclass_arguments(hyperparameters, Hyperparameters, aliases=ALIASES)
-    options = parser.add_argument_group("run options", "Paths, device, memory and cadence: they never change the model.")
+    options = parser.add_argument_group(
+        "run options", "Paths, device, memory and cadence: they never change the model."
+    )
     add_dataclass_arguments(options, RunOptions, aliases=ALIASES, required=REQUIRED)
     return parser
 
 
 def summary(result) -> dict:
-    return {"model_path": result.out_dir, "run_id": result.run_id, "snapshot_id": result.manifest["snapshot_id"],
-            "steps": result.steps, "eval_before": result.eval_before, "eval_after": result.eval_after,
-            "final_metrics": result.final_metrics, "truncated_pairs": result.truncated_pairs,
-            "reference_cache": result.reference_cache}
+    return {
+        "model_path": result.out_dir,
+        "run_id": result.run_id,
+        "snapshot_id": result.manifest["snapshot_id"],
+        "steps": result.steps,
+        "eval_before": result.eval_before,
+        "eval_after": result.eval_after,
+        "final_metrics": result.final_metrics,
+        "truncated_pairs": result.truncated_pairs,
+        "reference_cache": result.reference_cache,
+    }
 
 
 @closed_stdout_ends_quietly
@@ -67,17 +77,19 @@ def main(argv: list[str] | None = None) -> int:
         result = train(cfg, on_log=on_log)
         if pipes is not None:
             meta = summary(result)
-            pipes.report_asset_materialization(metadata={
-                "model_path": {"raw_value": meta["model_path"], "type": "path"},
-                "snapshot_id": meta["snapshot_id"],
-                "run_id": meta["run_id"],
-                "steps": meta["steps"],
-                "eval_before": {"raw_value": meta["eval_before"], "type": "json"},
-                "eval_after": {"raw_value": meta["eval_after"], "type": "json"},
-                "final_metrics": {"raw_value": meta["final_metrics"], "type": "json"},
-                "truncated_pairs": {"raw_value": meta["truncated_pairs"], "type": "json"},
-                "metrics_history": {"raw_value": result.history, "type": "json"},
-            })
+            pipes.report_asset_materialization(
+                metadata={
+                    "model_path": {"raw_value": meta["model_path"], "type": "path"},
+                    "snapshot_id": meta["snapshot_id"],
+                    "run_id": meta["run_id"],
+                    "steps": meta["steps"],
+                    "eval_before": {"raw_value": meta["eval_before"], "type": "json"},
+                    "eval_after": {"raw_value": meta["eval_after"], "type": "json"},
+                    "final_metrics": {"raw_value": meta["final_metrics"], "type": "json"},
+                    "truncated_pairs": {"raw_value": meta["truncated_pairs"], "type": "json"},
+                    "metrics_history": {"raw_value": result.history, "type": "json"},
+                }
+            )
         print(json.dumps(summary(result)))
     return 0
 

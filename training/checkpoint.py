@@ -91,15 +91,22 @@ def check_same_run(run_state: dict, path: Path, identity: RunIdentity) -> None:
     schedule while the manifest recorded the new settings. One written before checkpoints
     recorded them is resumed as asked, with a warning."""
     if "hyperparameters" not in run_state:
-        warnings.warn(f"{path} predates checkpoints that record their snapshot and settings: resuming it "
-                      "without checking they are this run's", stacklevel=2)
+        warnings.warn(
+            f"{path} predates checkpoints that record their snapshot and settings: resuming it "
+            "without checking they are this run's",
+            stacklevel=2,
+        )
         return
     # a checkpoint that did not record the base weights is compared on the rest
     weights = run_state.get("base_weights_sha256", identity.base_weights_sha256)
-    changes = identity.changes_from(RunIdentity.recorded(run_state["snapshot_id"], run_state["hyperparameters"], weights))
+    changes = identity.changes_from(
+        RunIdentity.recorded(run_state["snapshot_id"], run_state["hyperparameters"], weights)
+    )
     if changes:
-        raise ValueError(f"cannot resume from {path}: it was written by a run with other settings "
-                         f"({', '.join(changes)}); train into another out_dir, or without resume")
+        raise ValueError(
+            f"cannot resume from {path}: it was written by a run with other settings "
+            f"({', '.join(changes)}); train into another out_dir, or without resume"
+        )
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer, scheduler) -> dict:

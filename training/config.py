@@ -35,30 +35,42 @@ class Hyperparameters:
     """What changes the trained model or the eval recorded with it: hashed into the run key."""
 
     # --- what to train
-    model: str = _f("tiny", "Base model: a local transformers directory, 'smollm2-135m-instruct' or 'tiny'.",
-                    reference=True)
+    model: str = _f(
+        "tiny", "Base model: a local transformers directory, 'smollm2-135m-instruct' or 'tiny'.", reference=True
+    )
     # --- the objective
-    loss_type: str = _f("sigmoid", "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair or sppo_hard (see training/losses.py).")
+    loss_type: str = _f(
+        "sigmoid",
+        "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair or sppo_hard (see training/losses.py).",
+    )
     beta: float = _f(0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).")
     label_smoothing: float = _f(0.0, "Assumed label-noise rate for sigmoid (cDPO), robust and simpo; 0 = clean labels.")
     sft_weight: float = _f(0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.")
     simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).")
-    reference: str = _f("cached", "Reference log-probs: 'cached' (precomputed once, on disk) or 'live' (a frozen model).")
+    reference: str = _f(
+        "cached", "Reference log-probs: 'cached' (precomputed once, on disk) or 'live' (a frozen model)."
+    )
     # --- optimisation
     learning_rate: float = _f(5e-6, "Peak AdamW learning rate (linear warm-up, then linear decay to 0).")
     weight_decay: float = _f(0.0, "AdamW weight decay.")
     max_grad_norm: float = _f(1.0, "Clip the gradient norm to this value; 0 = no clipping.")
     batch_size: int = _f(2, "Pairs per micro-batch (one row per pair: the prompt, then both completions).")
     grad_accum_steps: int = _f(1, "Micro-batches accumulated into one optimizer step.")
-    group_by_length: bool = _f(False, "Sort each run of 50 micro-batches of the shuffled pairs by length, so a "
-                               "batch pads little (as transformers' group_by_length): fewer tokens computed, "
-                               "but similar lengths share a step.")
+    group_by_length: bool = _f(
+        False,
+        "Sort each run of 50 micro-batches of the shuffled pairs by length, so a "
+        "batch pads little (as transformers' group_by_length): fewer tokens computed, "
+        "but similar lengths share a step.",
+    )
     epochs: int = _f(1, "Passes over the train split (ignored when max_steps > 0).")
     max_steps: int = _f(0, "Stop after this many optimizer steps (cycling epochs as needed); 0 = use epochs.")
     warmup_steps: int = _f(0, "Linear learning-rate warm-up steps.")
-    max_length: int = _f(512, "Token budget of prompt+completion, applied to chosen and rejected alike.", reference=True)
-    system_prompt: Optional[str] = _f(None, "System message put before the user turn when the chat template has one.",
-                                      reference=True)
+    max_length: int = _f(
+        512, "Token budget of prompt+completion, applied to chosen and rejected alike.", reference=True
+    )
+    system_prompt: Optional[str] = _f(
+        None, "System message put before the user turn when the chat template has one.", reference=True
+    )
     seed: int = _f(0, "Seed for initialisation, data order and dropout.")
     # bf16 autocast rounds every matmul: another precision trains other weights
     precision: str = _f("auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (autocast).", reference=True)
@@ -84,7 +96,9 @@ class Hyperparameters:
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError("label_smoothing must be in [0, 0.5)")
         if self.label_smoothing and self.loss_type not in LABEL_SMOOTHED:
-            raise ValueError(f"label_smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}")
+            raise ValueError(
+                f"label_smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
+            )
         if self.sft_weight < 0:
             raise ValueError("sft_weight must be >= 0")
         for name in ("batch_size", "grad_accum_steps", "lora_r"):
@@ -115,16 +129,24 @@ class RunOptions:
     # --- where to read and write
     snapshot_dir: str = _f("", "Pair snapshot directory (manifest.json + dataset/ with train/eval splits).")
     out_dir: str = _f("", "Output directory: the trained model, model card, training_manifest.json, metrics.jsonl.")
-    cache_dir: Optional[str] = _f(None, "Cache for converted models and reference log-probs (default $UPVOTE_DPO_CACHE or ~/.cache/upvote-dpo).")
+    cache_dir: Optional[str] = _f(
+        None, "Cache for converted models and reference log-probs (default $UPVOTE_DPO_CACHE or ~/.cache/upvote-dpo)."
+    )
     # --- where it runs: the same gradients on either, to float rounding (the manifest records the device)
     device: str = _f("auto", "auto (a CUDA GPU when torch sees one, else the CPU), cpu or cuda.")
     # --- memory (neither changes the result; see training/memory.py and benchmarks/README.md)
-    gradient_checkpointing: bool = _f(True, "Recompute each decoder layer's activations in the backward pass instead of "
-                                      "keeping them: same gradients; on SmolLM2-135M (CPU, fp32, 2 pairs x 256 tokens) "
-                                      "peak memory 4.25 -> 3.2 GB for ~15-20% fewer pairs/s.")
-    return_memory_to_os: bool = _f(False, "Make glibc's malloc give freed tensors back to the OS at once instead of "
-                                   "keeping them in its heap (Linux; process-wide): SmolLM2-135M peak 3.2 -> 2.8 GB, "
-                                   "but ~30% fewer pairs/s on the CPU (page faults).")
+    gradient_checkpointing: bool = _f(
+        True,
+        "Recompute each decoder layer's activations in the backward pass instead of "
+        "keeping them: same gradients; on SmolLM2-135M (CPU, fp32, 2 pairs x 256 tokens) "
+        "peak memory 4.25 -> 3.2 GB for ~15-20% fewer pairs/s.",
+    )
+    return_memory_to_os: bool = _f(
+        False,
+        "Make glibc's malloc give freed tensors back to the OS at once instead of "
+        "keeping them in its heap (Linux; process-wide): SmolLM2-135M peak 3.2 -> 2.8 GB, "
+        "but ~30% fewer pairs/s on the CPU (page faults).",
+    )
     # --- cadence and resuming
     log_every: int = _f(1, "Log metrics every N optimizer steps.")
     # the batch only groups the same sums: the eval and the reference log-probs agree to float rounding

@@ -34,8 +34,8 @@ import torch
 class Snapshot:
     snapshot_id: str
     manifest: dict
-    train: "datasets.Dataset"  # noqa: F821
-    eval: "datasets.Dataset"  # noqa: F821
+    train: datasets.Dataset  # noqa: F821
+    eval: datasets.Dataset  # noqa: F821
 
 
 @dataclass
@@ -101,7 +101,9 @@ def _messages(prompt: str, system_prompt: Optional[str]) -> list[dict]:
 def encode_prompt(tokenizer, prompt: str, system_prompt: Optional[str] = None) -> list[int]:
     if tokenizer.chat_template:
         # The template owns BOS (e.g. Llama 3 writes {{ bos_token }}), so no special tokens are added here.
-        text = tokenizer.apply_chat_template(_messages(prompt, system_prompt), tokenize=False, add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(
+            _messages(prompt, system_prompt), tokenize=False, add_generation_prompt=True
+        )
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     else:
         text = f"{system_prompt}\n\n{prompt}" if system_prompt else prompt
@@ -111,15 +113,16 @@ def encode_prompt(tokenizer, prompt: str, system_prompt: Optional[str] = None) -
     return _dedupe_ends(ids, leading_bos_id(tokenizer), None)
 
 
-def encode_completion(tokenizer, prompt_ids: list[int], prompt: str, completion: str,
-                      system_prompt: Optional[str] = None) -> list[int]:
+def encode_completion(
+    tokenizer, prompt_ids: list[int], prompt: str, completion: str, system_prompt: Optional[str] = None
+) -> list[int]:
     bos, eos = leading_bos_id(tokenizer), tokenizer.eos_token_id
     if tokenizer.chat_template:
         messages = _messages(prompt, system_prompt) + [{"role": "assistant", "content": completion}]
         text = tokenizer.apply_chat_template(messages, tokenize=False)
         full = _dedupe_ends(tokenizer(text, add_special_tokens=False)["input_ids"], bos, None)
         if full[: len(prompt_ids)] == prompt_ids and len(full) > len(prompt_ids):
-            return full[len(prompt_ids):]
+            return full[len(prompt_ids) :]
         # A template that renders the prompt differently inside a longer conversation: fall through.
     ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
     if eos is not None and ids[-1:] != [eos]:
@@ -138,11 +141,12 @@ def fit_prompt(prompt: list[int], completion_length: int, max_length: int, bos: 
     if keep >= len(prompt):
         return prompt
     head = [bos] if bos is not None and prompt[:1] == [bos] else []
-    return head + prompt[len(prompt) - (keep - len(head)):]
+    return head + prompt[len(prompt) - (keep - len(head)) :]
 
 
-def truncate_pair(prompt: list[int], chosen: list[int], rejected: list[int], max_length: int,
-                  bos: Optional[int] = None) -> tuple[list[int], list[int], list[int], bool]:
+def truncate_pair(
+    prompt: list[int], chosen: list[int], rejected: list[int], max_length: int, bos: Optional[int] = None
+) -> tuple[list[int], list[int], list[int], bool]:
     """Fit prompt+chosen and prompt+rejected into max_length; returns (prompt, chosen, rejected, truncated).
 
     The prompt loses tokens from its start first (`fit_prompt`), then both completions lose

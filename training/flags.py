@@ -53,11 +53,13 @@ def add_dataclass_arguments(
         # argparse %-formats help strings: a literal "%" (as in "~30% fewer") must be doubled
         help_text = f"{field.metadata.get('help', '')} (default: {field.default})".replace("%", "%%")
         if kind is bool:
-            parser.add_argument(*flags, dest=field.name, action=argparse.BooleanOptionalAction,
-                                default=None, help=help_text)
+            parser.add_argument(
+                *flags, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
         else:
-            parser.add_argument(*flags, dest=field.name, type=kind, default=None,
-                                required=field.name in required, help=help_text)
+            parser.add_argument(
+                *flags, dest=field.name, type=kind, default=None, required=field.name in required, help=help_text
+            )
 
 
 def dataclass_overrides(args: argparse.Namespace, dataclass_type: type) -> dict:
@@ -114,7 +116,7 @@ TABLE_END = "<!-- end of flags table -->"
 def between_markers(text: str) -> str:
     """The text between TABLE_START's line and TABLE_END's."""
     start = text.index(TABLE_START) + len(TABLE_START) + 1
-    return text[start:text.index(TABLE_END, start)]
+    return text[start : text.index(TABLE_END, start)]
 
 
 def write_table(path: Path, table: str) -> None:
@@ -124,12 +126,17 @@ def write_table(path: Path, table: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.flags",
-                                     description="The flags of `python -m training` as a Markdown table.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.flags", description="The flags of `python -m training` as a Markdown table."
+    )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--markdown", action="store_true", help="Print the table.")
-    action.add_argument("--write", metavar="FILE", type=Path,
-                        help="Put the table between the flags-table markers of FILE (docs/training.md).")
+    action.add_argument(
+        "--write",
+        metavar="FILE",
+        type=Path,
+        help="Put the table between the flags-table markers of FILE (docs/training.md).",
+    )
     args = parser.parse_args(argv)
     if args.write:
         write_table(args.write, training_flags_markdown())

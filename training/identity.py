@@ -101,16 +101,25 @@ class RunIdentity:
         """The projection of `settings()` that the reference model's log-probs depend on: the
         fields marked `reference` in `Hyperparameters`, and the snapshot id. The base weights'
         digest the reference cache adds itself, for the named models too."""
-        kept = {k: v for k, v in self.settings().items() if k in HYPERPARAMETERS and HYPERPARAMETERS[k].metadata["reference"]}
+        kept = {
+            k: v
+            for k, v in self.settings().items()
+            if k in HYPERPARAMETERS and HYPERPARAMETERS[k].metadata["reference"]
+        }
         return {**kept, "snapshot_id": self.snapshot_id}
 
     def changes_from(self, saved: RunIdentity) -> list[str]:
-        """"name old -> new" for the snapshot id and each setting in which `saved` differs from
+        """ "name old -> new" for the snapshot id and each setting in which `saved` differs from
         this identity; empty when they train the same model."""
-        old = {"snapshot_id": saved.snapshot_id, **saved.hyperparameters, "base_weights_sha256": saved.base_weights_sha256}
+        old = {
+            "snapshot_id": saved.snapshot_id,
+            **saved.hyperparameters,
+            "base_weights_sha256": saved.base_weights_sha256,
+        }
         new = {"snapshot_id": self.snapshot_id, **self.hyperparameters, "base_weights_sha256": self.base_weights_sha256}
-        compared = differing_keys({"snapshot_id": saved.snapshot_id, **saved.settings()},
-                                  {"snapshot_id": self.snapshot_id, **self.settings()})
+        compared = differing_keys(
+            {"snapshot_id": saved.snapshot_id, **saved.settings()}, {"snapshot_id": self.snapshot_id, **self.settings()}
+        )
         # reported as set; a field used on one side only, set alike, differs through what unused it
         return [_change(k, old.get(k), new.get(k)) for k in compared if old.get(k) != new.get(k)]
 

@@ -105,8 +105,14 @@ class CompletionLogProbs(torch.autograd.Function):
                     grad_w += grad.T @ h  # a bf16 product summed in fp32, as autocast's backward does
                 if want_b:
                     grad_b += grad.sum(dim=0)
-        return (grad_h, None if grad_w is None else grad_w.to(weight.dtype),
-                None if grad_b is None else grad_b.to(bias.dtype), None, None, None)
+        return (
+            grad_h,
+            None if grad_w is None else grad_w.to(weight.dtype),
+            None if grad_b is None else grad_b.to(bias.dtype),
+            None,
+            None,
+            None,
+        )
 
 
 def _logits_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -146,16 +152,20 @@ class SequenceLogProbs(nn.Module):
         lm = self.causal_lm()
         attention_mask = _model_mask(lm, attention_mask)
         # base_model is the backbone (LlamaModel for Llama); LoRA layers live inside it, so they apply.
-        hidden = lm.base_model(input_ids=input_ids, position_ids=position_ids, attention_mask=attention_mask,
-                               use_cache=False).last_hidden_state
+        hidden = lm.base_model(
+            input_ids=input_ids, position_ids=position_ids, attention_mask=attention_mask, use_cache=False
+        ).last_hidden_state
         row, col = (sequence >= 0).nonzero(as_tuple=True)
         head = lm.get_output_embeddings()
         if not isinstance(head, nn.Linear):
-            raise TypeError(f"the LM head must be a plain torch.nn.Linear to be scored in chunks, got "
-                            f"{type(head).__module__}.{type(head).__qualname__}")
+            raise TypeError(
+                f"the LM head must be a plain torch.nn.Linear to be scored in chunks, got "
+                f"{type(head).__module__}.{type(head).__qualname__}"
+            )
         softcap = getattr(lm.config.get_text_config(), "final_logit_softcapping", None)
-        token_logps = CompletionLogProbs.apply(hidden[row, scored_from[row, col]], head.weight, head.bias,
-                                               input_ids[row, col], self.chunk_tokens, softcap)
+        token_logps = CompletionLogProbs.apply(
+            hidden[row, scored_from[row, col]], head.weight, head.bias, input_ids[row, col], self.chunk_tokens, softcap
+        )
         return token_logps.new_zeros(2 * input_ids.size(0)).index_add(0, sequence[row, col], token_logps)
 
 
@@ -165,15 +175,20 @@ def _model_mask(lm: nn.Module, allowed: torch.Tensor) -> torch.Tensor:
     implementation = lm.config._attn_implementation
     window = getattr(config, "sliding_window", None)
     if window and getattr(config, "use_sliding_window", True) and allowed.size(-1) > window:
-        raise ValueError(f"a row of {allowed.size(-1)} tokens is longer than the model's sliding window ({window}); "
-                         "lower max_length")
+        raise ValueError(
+            f"a row of {allowed.size(-1)} tokens is longer than the model's sliding window ({window}); lower max_length"
+        )
     if implementation == "sdpa":
         return allowed
     if implementation == "eager":  # eager attention adds the mask to the scores
         dtype = lm.get_input_embeddings().weight.dtype
-        return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill_(~allowed, torch.finfo(dtype).min)
-    raise ValueError(f"attention implementation {implementation!r} takes no custom 4D mask; load the model with "
-                     "attn_implementation='sdpa' or 'eager'")
+        return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill_(
+            ~allowed, torch.finfo(dtype).min
+        )
+    raise ValueError(
+        f"attention implementation {implementation!r} takes no custom 4D mask; load the model with "
+        "attn_implementation='sdpa' or 'eager'"
+    )
 
 
 def naive_sequence_logps(lm: nn.Module, pairs: list[EncodedPair], pad_id: int) -> torch.Tensor:
@@ -186,8 +201,9 @@ def naive_sequence_logps(lm: nn.Module, pairs: list[EncodedPair], pad_id: int) -
 
 
 @torch.no_grad()
-def pair_logps(model: nn.Module, pairs: list[EncodedPair], batch_size: int, pad_id: int,
-               device: torch.device) -> torch.Tensor:
+def pair_logps(
+    model: nn.Module, pairs: list[EncodedPair], batch_size: int, pad_id: int, device: torch.device
+) -> torch.Tensor:
     """(N, 2) log-probs [chosen, rejected] of every pair, in order, without gradient, in eval mode."""
     was_training = model.training
     model.eval()

@@ -18,7 +18,7 @@ label_smoothing; ours applies it (cDPO, as in the original DPO code and TRL's CP
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -60,7 +60,7 @@ def sigmoid_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, 
 def robust_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
     """Robust DPO (Chowdhury et al. 2024, "Provably Robust DPO", Eq. 10): unbiased under label noise eps.
 
-        L = [-(1 - eps) * log sigmoid(beta * h) + eps * log sigmoid(-beta * h)] / (1 - 2 eps)
+    L = [-(1 - eps) * log sigmoid(beta * h) + eps * log sigmoid(-beta * h)] / (1 - 2 eps)
     """
     z = beta * _logratio_margin(pc, pr, rc, rr)
     eps = label_smoothing
@@ -85,13 +85,15 @@ def ipo_loss(pc, pr, rc, rr, chosen_lengths, rejected_lengths, *, beta, label_sm
 def hinge_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0):
     """SLiC hinge loss (Zhao et al. 2023, "SLiC-HF", Eq. 1 with the reference log-ratio as in TRL):
 
-        L = max(0, 1 - beta * h)
+    L = max(0, 1 - beta * h)
     """
     losses = torch.relu(1 - beta * _logratio_margin(pc, pr, rc, rr))
     return (losses, *_rewards(pc, pr, rc, rr, beta))
 
 
-def simpo_loss(pc, pr, rc=None, rr=None, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.5):
+def simpo_loss(
+    pc, pr, rc=None, rr=None, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.5
+):
     """SimPO (Meng et al. 2024, "SimPO: Simple Preference Optimization with a Reference-Free Reward", Eq. 6).
     Reference-free and length-normalised; the reference arguments are ignored:
 
@@ -138,8 +140,7 @@ def nca_pair_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *,
         L = -log sigmoid(beta * r_w) - 1/2 log sigmoid(-beta * r_w) - 1/2 log sigmoid(-beta * r_l)
     """
     chosen, rejected = _logratios(pc, pr, rc, rr)
-    losses = (-F.logsigmoid(beta * chosen) - 0.5 * F.logsigmoid(-beta * chosen)
-              - 0.5 * F.logsigmoid(-beta * rejected))
+    losses = -F.logsigmoid(beta * chosen) - 0.5 * F.logsigmoid(-beta * chosen) - 0.5 * F.logsigmoid(-beta * rejected)
     return (losses, *_rewards(pc, pr, rc, rr, beta))
 
 

@@ -23,8 +23,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from training.errors import UserError
 
@@ -110,8 +111,15 @@ def smollm2_dir(cache_dir: Optional[str] = None) -> Path:
 
 
 # The tiny Llama's shape; the vocabulary and special tokens come from the tokenizer.
-TINY_ARCH = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                 num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True)
+TINY_ARCH = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=2048,
+    tie_word_embeddings=True,
+)
 
 
 def random_llama_dir(name: str, arch: dict, cache_dir: Optional[str] = None) -> Path:
@@ -122,8 +130,13 @@ def random_llama_dir(name: str, arch: dict, cache_dir: Optional[str] = None) -> 
 
     def build(tmp: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir(cache_dir))
-        config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **arch)
+        config = LlamaConfig(
+            vocab_size=len(tokenizer),
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            **arch,
+        )
         torch.manual_seed(0)
         LlamaForCausalLM(config).save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
@@ -168,8 +181,10 @@ def weights_files(model_dir: Path) -> list[Path]:
     """The directory's *.safetensors / *.bin files, sorted by name."""
     files = sorted(p for p in Path(model_dir).iterdir() if p.suffix in (".safetensors", ".bin"))
     if not files:
-        raise FileNotFoundError(f"no weights files in {model_dir} (in the model cache: a build that a multi-process "
-                                "run broke before 2026-11-30 left it; delete the folder and run again)")
+        raise FileNotFoundError(
+            f"no weights files in {model_dir} (in the model cache: a build that a multi-process "
+            "run broke before 2026-11-30 left it; delete the folder and run again)"
+        )
     return files
 
 
@@ -191,9 +206,12 @@ def cached_weights_sha256(model_dir: Path, cache_dir: Optional[str] = None) -> s
     same architecture (the same size) copied over it with its mtime kept (`cp -p`, `rsync -t`)."""
     model_dir = Path(model_dir).resolve()
     # stat before hashing: a file written meanwhile has a newer ctime by the next call, which reads it again
-    files = {p.name: [(st := p.stat()).st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
-             for p in weights_files(model_dir)}
-    entry = cache_root(cache_dir) / "weights_sha256" / f"{hashlib.sha256(str(model_dir).encode()).hexdigest()[:32]}.json"
+    files = {
+        p.name: [(st := p.stat()).st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns] for p in weights_files(model_dir)
+    }
+    entry = (
+        cache_root(cache_dir) / "weights_sha256" / f"{hashlib.sha256(str(model_dir).encode()).hexdigest()[:32]}.json"
+    )
     if entry.exists():
         saved = json.loads(entry.read_text())
         if (saved["dir"], saved["files"]) == (str(model_dir), files):

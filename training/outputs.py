@@ -1,10 +1,10 @@
 """What a finished run leaves in out_dir besides checkpoints:
 
-    config.json, model.safetensors, tokenizer files, chat_template.jinja   from_pretrained loads these
-    README.md                 model card: base model, snapshot, pair counts, hyper-parameters, eval
-    training_manifest.json    the same, machine-readable, plus the metrics history and every train
-                              pair the run saw (first epoch and step, times seen)
-    metrics.jsonl             one line per logged step (written as the run goes)
+config.json, model.safetensors, tokenizer files, chat_template.jinja   from_pretrained loads these
+README.md                 model card: base model, snapshot, pair counts, hyper-parameters, eval
+training_manifest.json    the same, machine-readable, plus the metrics history and every train
+                          pair the run saw (first epoch and step, times seen)
+metrics.jsonl             one line per logged step (written as the run goes)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from training.models import file_sha256
@@ -25,7 +25,7 @@ RECORDS = (MANIFEST, METRICS, MODEL_CARD)  # what the trainer writes about the m
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def code_version(checkout: Path | None = None) -> str:
@@ -33,11 +33,13 @@ def code_version(checkout: Path | None = None) -> str:
     with uncommitted changes anywhere in it, else the package version."""
     here = checkout or Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
         # the whole repository: a snapshot's code (assets/) is versioned by this too
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         from importlib.metadata import PackageNotFoundError, version
@@ -60,8 +62,11 @@ def save_model(lm, tokenizer, out_dir: Path) -> dict[str, str]:
 def model_files(out_dir: str | Path) -> dict[str, str]:
     """{file name: sha256} of every file in the folder but the trainer's own records: the
     weights, and the config, tokenizer and chat template, which change what the model does."""
-    return {path.name: file_sha256(path) for path in sorted(Path(out_dir).iterdir())
-            if path.is_file() and path.name not in RECORDS}
+    return {
+        path.name: file_sha256(path)
+        for path in sorted(Path(out_dir).iterdir())
+        if path.is_file() and path.name not in RECORDS
+    }
 
 
 def files_digest(files: dict[str, str]) -> str:

@@ -45,8 +45,9 @@ def pairs_digest(pairs: list[EncodedPair]) -> str:
     return digest.hexdigest()
 
 
-def reference_key(identity: RunIdentity, base_weights_sha256: str, device_type: str,
-                  splits: dict[str, list[EncodedPair]]) -> str:
+def reference_key(
+    identity: RunIdentity, base_weights_sha256: str, device_type: str, splits: dict[str, list[EncodedPair]]
+) -> str:
     # The device type is in the key: CUDA and CPU kernels round differently (visibly in bf16),
     # and the policy's first step should see its own numbers as the reference.
     parts = {
@@ -103,7 +104,9 @@ class Reference:
         if self.live is None:
             return None
         with self.adapters_off() if self.adapters_off else nullcontext():
-            return pair_logps(self.live, [pairs[i] for i in idx], self.batch_size, self.pad_id, self.device).to(self.device)
+            return pair_logps(self.live, [pairs[i] for i in idx], self.batch_size, self.pad_id, self.device).to(
+                self.device
+            )
 
 
 def setup_reference(cfg, accelerator, model, splits, identity: RunIdentity, base_sha, pad_id) -> tuple[Reference, str]:
@@ -124,8 +127,10 @@ def setup_reference(cfg, accelerator, model, splits, identity: RunIdentity, base
     if tables is not None:
         return Reference(tables=tables, **kw), "hit"
     with adapters_off() if adapters_off else nullcontext():
-        tables = {name: pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
-                  for name, pairs in splits.items()}
+        tables = {
+            name: pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
+            for name, pairs in splits.items()
+        }
     if accelerator.is_main_process:
         save_cached(path, splits, tables)
     return Reference(tables=tables, **kw), "computed"

@@ -36,10 +36,11 @@ import os
 import uuid
 import warnings
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 import torch
 from accelerate import Accelerator
@@ -49,8 +50,8 @@ from tqdm.auto import tqdm
 
 from training import checkpoint, outputs
 from training.config import TrainConfig
-from training.identity import RunIdentity
 from training.data import EncodedPair, collate, encode_pairs, load_snapshot, model_inputs
+from training.identity import RunIdentity
 from training.logps import SequenceLogProbs, attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
@@ -91,8 +92,9 @@ def total_steps(n_pairs: int, cfg: TrainConfig, num_processes: int = 1) -> int:
 LENGTH_GROUP_BATCHES = 50
 
 
-def micro_batches(n_pairs: int, cfg: TrainConfig, step: int, num_processes: int = 1,
-                  lengths: Optional[Sequence[int]] = None) -> tuple[int, list[list[int]]]:
+def micro_batches(
+    n_pairs: int, cfg: TrainConfig, step: int, num_processes: int = 1, lengths: Optional[Sequence[int]] = None
+) -> tuple[int, list[list[int]]]:
     """(epoch, pair indices of each micro-batch) of optimizer step `step`, for all processes together.
 
     Each epoch is a fresh permutation seeded by (seed, epoch): the schedule is a pure function
@@ -130,15 +132,17 @@ def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps) -> tuple[torch.
         nll = sft_loss(pc, lc)
         loss = loss + cfg.sft_weight * nll
         metrics["nll_loss"] = nll.item()
-    metrics.update({
-        "loss": loss.item(),
-        "rewards/chosen": chosen_r.mean().item(),
-        "rewards/rejected": rejected_r.mean().item(),
-        "rewards/margins": (chosen_r - rejected_r).mean().item(),
-        "rewards/accuracies": (chosen_r > rejected_r).float().mean().item(),
-        "logps/chosen": pc.detach().mean().item(),
-        "logps/rejected": pr.detach().mean().item(),
-    })
+    metrics.update(
+        {
+            "loss": loss.item(),
+            "rewards/chosen": chosen_r.mean().item(),
+            "rewards/rejected": rejected_r.mean().item(),
+            "rewards/margins": (chosen_r - rejected_r).mean().item(),
+            "rewards/accuracies": (chosen_r > rejected_r).float().mean().item(),
+            "logps/chosen": pc.detach().mean().item(),
+            "logps/rejected": pr.detach().mean().item(),
+        }
+    )
     return loss, metrics, losses.detach()
 
 
@@ -183,11 +187,18 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
     logps = pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
     lengths = torch.tensor([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=torch.float32)
     ref_logps = ref.get("eval", list(range(len(pairs))), pairs)
-    _, m, losses = preference_loss(cfg, logps.T.reshape(-1), lengths.T.reshape(-1), None if ref_logps is None else ref_logps.cpu())
+    _, m, losses = preference_loss(
+        cfg, logps.T.reshape(-1), lengths.T.reshape(-1), None if ref_logps is None else ref_logps.cpu()
+    )
     avg = logps / lengths
     m = {f"eval/{k}": v for k, v in m.items()}
-    m.update({"eval/loss": losses.mean().item(), "eval/logps/accuracies": (avg[:, 0] > avg[:, 1]).float().mean().item(),
-              "eval/pairs": len(pairs)})
+    m.update(
+        {
+            "eval/loss": losses.mean().item(),
+            "eval/logps/accuracies": (avg[:, 0] > avg[:, 1]).float().mean().item(),
+            "eval/pairs": len(pairs),
+        }
+    )
     return m
 
 
@@ -215,10 +226,15 @@ def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
             raise
     distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 or distributed:
-        raise ValueError(f"this multi-process launch set up accelerate for another device or precision than "
-                         f"device={cfg.device!r}, precision={cfg.precision!r}")
-    warnings.warn("train(): accelerate's process-wide state was set up for another device or precision; "
-                  "resetting it (an Accelerator made earlier in this process changes with it)", stacklevel=3)
+        raise ValueError(
+            f"this multi-process launch set up accelerate for another device or precision than "
+            f"device={cfg.device!r}, precision={cfg.precision!r}"
+        )
+    warnings.warn(
+        "train(): accelerate's process-wide state was set up for another device or precision; "
+        "resetting it (an Accelerator made earlier in this process changes with it)",
+        stacklevel=3,
+    )
     AcceleratorState._reset_state(reset_partial_state=True)
     return Accelerator(cpu=not on_cuda, mixed_precision=precision), precision
 
@@ -232,8 +248,13 @@ def build_policy(cfg: TrainConfig, model_dir: Path):
     if cfg.use_lora:
         from peft import LoraConfig, get_peft_model
 
-        lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                          target_modules="all-linear", task_type="CAUSAL_LM")
+        lora = LoraConfig(
+            r=cfg.lora_r,
+            lora_alpha=cfg.lora_alpha,
+            lora_dropout=cfg.lora_dropout,
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        )
         lm = get_peft_model(lm, lora)
     return SequenceLogProbs(lm), tokenizer
 
@@ -250,7 +271,9 @@ def linear_schedule(optimizer, warmup: int, total: int):
 def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], epoch: int, step: int) -> None:
     for idx in batches:
         for i in idx:
-            entry = seen.setdefault(pairs[i].pair_id, {"pair_id": pairs[i].pair_id, "epoch": epoch, "first_step": step, "times_seen": 0})
+            entry = seen.setdefault(
+                pairs[i].pair_id, {"pair_id": pairs[i].pair_id, "epoch": epoch, "first_step": step, "times_seen": 0}
+            )
             entry["times_seen"] += 1
 
 
@@ -259,15 +282,25 @@ def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[Encod
     eval_rows = snapshot.eval
     if cfg.eval_max_pairs:
         eval_rows = eval_rows.select(range(min(cfg.eval_max_pairs, len(eval_rows))))
-    splits = {"train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
-              "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt)}
+    splits = {
+        "train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
+        "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt),
+    }
     if not splits["train"]:
         raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
     return splits
 
 
-def start_state(cfg: TrainConfig, identity: RunIdentity, base_sha: str, accelerator, model, optimizer, scheduler,
-                evaluate_before: Callable[[], dict]) -> dict:
+def start_state(
+    cfg: TrainConfig,
+    identity: RunIdentity,
+    base_sha: str,
+    accelerator,
+    model,
+    optimizer,
+    scheduler,
+    evaluate_before: Callable[[], dict],
+) -> dict:
     """The run state: the latest checkpoint's under `resume` (if one of this identity), else a new run's."""
     last = checkpoint.latest_checkpoint(cfg.out_dir) if cfg.resume else None
     if last is not None:
@@ -275,9 +308,18 @@ def start_state(cfg: TrainConfig, identity: RunIdentity, base_sha: str, accelera
         checkpoint.check_same_run(state, last, identity)
     else:
         # "window": the step metrics since the last log line, averaged into the next one.
-        state = {"run_id": uuid.uuid4().hex, "started_at": outputs.now(), "step": 0, "history": [], "window": [],
-                 "seen": {}, "snapshot_id": identity.snapshot_id, "hyperparameters": identity.hyperparameters,
-                 "base_weights_sha256": base_sha, "eval_before": evaluate_before()}
+        state = {
+            "run_id": uuid.uuid4().hex,
+            "started_at": outputs.now(),
+            "step": 0,
+            "history": [],
+            "window": [],
+            "seen": {},
+            "snapshot_id": identity.snapshot_id,
+            "hyperparameters": identity.hyperparameters,
+            "base_weights_sha256": base_sha,
+            "eval_before": evaluate_before(),
+        }
     if accelerator.is_main_process:
         outputs.write_metrics(cfg.out_dir, state["history"])  # drop lines logged after the checkpoint
     state.setdefault("window", [])  # a checkpoint from before it was kept: nothing pending
@@ -316,13 +358,25 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     n_steps = total_steps(len(splits["train"]), cfg, accelerator.num_processes)
     # fused: one kernel over all parameters instead of torch's per-tensor loop (~4.5% of a
     # SmolLM2 step on the CPU, see benchmarks/README.md); CPU and CUDA both support it.
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.learning_rate,
-                                  weight_decay=cfg.weight_decay, fused=True)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+        fused=True,
+    )
     scheduler = linear_schedule(optimizer, cfg.warmup_steps, n_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     ref, ref_status = setup_reference(cfg, accelerator, model, splits, identity, base_sha, pad_id)
-    state = start_state(cfg, identity, base_sha, accelerator, model, optimizer, scheduler,
-                        lambda: evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id))
+    state = start_state(
+        cfg,
+        identity,
+        base_sha,
+        accelerator,
+        model,
+        optimizer,
+        scheduler,
+        lambda: evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id),
+    )
 
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
     lengths = [p.row_length for p in splits["train"]]
@@ -330,7 +384,9 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
     while state["step"] < n_steps:
         epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
-        state["window"].append(train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id))
+        state["window"].append(
+            train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id)
+        )
         record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
         state["step"] += 1
         bar.update(1)
@@ -341,19 +397,34 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
                 outputs.append_metrics(out_dir, logged)
         if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < n_steps:
             if accelerator.is_main_process:
-                checkpoint.save_checkpoint(out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state)
+                checkpoint.save_checkpoint(
+                    out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state
+                )
             accelerator.wait_for_everyone()
         if logged is not None and on_log is not None:
             on_log(state["step"], logged)
     bar.close()
 
     eval_after = evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id)
-    return finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after,
-                  ref_status, precision)
+    return finish(
+        cfg,
+        accelerator,
+        model,
+        tokenizer,
+        snapshot,
+        base_dir,
+        base_sha,
+        splits,
+        state,
+        eval_after,
+        ref_status,
+        precision,
+    )
 
 
-def finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after,
-           ref_status, precision) -> TrainResult:
+def finish(
+    cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after, ref_status, precision
+) -> TrainResult:
     """Save the model, the manifest and the model card (main process); build the result."""
     out_dir = Path(cfg.out_dir)
     truncated = {name: sum(p.truncated for p in pairs) for name, pairs in splits.items()}
@@ -373,7 +444,11 @@ def finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, spl
         "started_at": state["started_at"],
         "finished_at": None,
         "steps": state["step"],
-        "counts": {"train_pairs": len(splits["train"]), "eval_pairs": len(splits["eval"]), "truncated_pairs": truncated},
+        "counts": {
+            "train_pairs": len(splits["train"]),
+            "eval_pairs": len(splits["eval"]),
+            "truncated_pairs": truncated,
+        },
         "reference": {"mode": cfg.reference if ref_status != "none" else "none", "cache": ref_status},
         "final_metrics": final_metrics,
         "eval_before": state["eval_before"],
@@ -390,5 +465,16 @@ def finish(cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, spl
         manifest["finished_at"] = outputs.now()
         outputs.write_json(out_dir / outputs.MANIFEST, manifest)
         (out_dir / outputs.MODEL_CARD).write_text(outputs.model_card(manifest))
-    return TrainResult(str(out_dir), state["run_id"], "completed", state["step"], final_metrics, state["eval_before"],
-                       eval_after, state["history"], truncated, ref_status, manifest)
+    return TrainResult(
+        str(out_dir),
+        state["run_id"],
+        "completed",
+        state["step"],
+        final_metrics,
+        state["eval_before"],
+        eval_after,
+        state["history"],
+        truncated,
+        ref_status,
+        manifest,
+    )

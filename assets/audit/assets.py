@@ -12,7 +12,6 @@ models were already trained on the pairs they affect; the next `pair_snapshot` l
 those pairs out.
 """
 
-
 import csv
 from pathlib import Path
 
@@ -40,7 +39,9 @@ def read_forget_requests(path: Path) -> list[dict]:
         for line, row in enumerate(reader, start=2):
             kind, value = (row.get("kind") or "").strip(), (row.get("value") or "").strip()
             if kind not in FORGET_KINDS or not value:
-                errors.append(f"line {line}: kind must be {' or '.join(FORGET_KINDS)} with a value, got {kind!r}, {value!r}")
+                errors.append(
+                    f"line {line}: kind must be {' or '.join(FORGET_KINDS)} with a value, got {kind!r}, {value!r}"
+                )
                 continue
             requests.append({"kind": kind, "value": value, "reason": (row.get("reason") or "").strip() or None})
     if errors:
@@ -60,12 +61,7 @@ def forget_requests(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
         raise dg.Failure(description=str(error)) from error
     with warehouse.connect() as con:
         answers = [forget(con, **request) for request in requests]
-    models = {
-        model["run_id"]: model
-        for answer in answers
-        for model in answer["models"]
-        if model["pairs_seen"]
-    }
+    models = {model["run_id"]: model for answer in answers for model in answer["models"] if model["pairs_seen"]}
     return dg.MaterializeResult(
         metadata={
             "requests_file": dg.MetadataValue.path(str(path)),

@@ -60,7 +60,7 @@ def normalise(kind: str, value: str) -> str:
     prefixes = {"comment": ("t1_",), "author": ("/u/", "u/"), "subreddit": ("/r/", "r/")}
     for prefix in prefixes.get(kind, ()):
         if value.startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
             break
     return value.lower() if kind == "author" else value
 
@@ -176,9 +176,9 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         models = _records(_query(con, "select_training_runs_using_pairs"))
         comment = _record(_query(con, "select_reddit_comment", id=value)) if kind == "comment" else None
         author = value if kind == "author" else (comment or {}).get("author")
-        requests = _records(_query(
-            con, "select_forget_requests_for", comment=value if kind == "comment" else None, author=author
-        ))
+        requests = _records(
+            _query(con, "select_forget_requests_for", comment=value if kind == "comment" else None, author=author)
+        )
         subject = {name: value if name == kind else None for name in USAGE_KINDS}
         raw_comments, raw_posts, current_pairs = _query(con, "count_audit_subject", **subject).fetchall()[0]
         matched_pairs, forgotten_pairs = _query(con, "count_matched_pairs").fetchall()[0]
@@ -246,34 +246,74 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     files = model_files(model_dir)  # the weights among them: each file is read once
     actual = files.get(WEIGHTS)
     recorded = manifest["output"]["weights_sha256"]
-    checks.append(_check("weights sha256 = manifest", actual is not None and actual == recorded, recorded, actual,
-                         "" if actual else f"{WEIGHTS} is missing"))
+    checks.append(
+        _check(
+            "weights sha256 = manifest",
+            actual is not None and actual == recorded,
+            recorded,
+            actual,
+            "" if actual else f"{WEIGHTS} is missing",
+        )
+    )
     if run is None:
         checks.append(_check("run recorded in warehouse", False, run_id, None, "not in training_runs"))
     else:
-        checks.append(_check("weights sha256 = warehouse", actual is not None and actual == run["model_sha256"],
-                             run["model_sha256"], actual))
-        checks.append(_check("snapshot id = warehouse", run["snapshot_id"] == snapshot_id,
-                             snapshot_id, run["snapshot_id"], "the manifest's snapshot against training_runs"))
+        checks.append(
+            _check(
+                "weights sha256 = warehouse",
+                actual is not None and actual == run["model_sha256"],
+                run["model_sha256"],
+                actual,
+            )
+        )
+        checks.append(
+            _check(
+                "snapshot id = warehouse",
+                run["snapshot_id"] == snapshot_id,
+                snapshot_id,
+                run["snapshot_id"],
+                "the manifest's snapshot against training_runs",
+            )
+        )
     checks += _model_file_checks(files, manifest, run)
 
     ledger_id, ledger_pairs, undigested = snapshot_id_from_ledger(con, snapshot_id)
     # A snapshot recorded before row digests has an id of its pair ids alone, which no id
     # recomputed from content can match: its content cannot be checked, which is not a mismatch.
-    unchecked = (f"skipped: recorded before content digests ({undigested} of {ledger_pairs} pairs have none); "
-                 "its id covers the pair ids alone, so its content cannot be checked") if undigested else ""
+    unchecked = (
+        (
+            f"skipped: recorded before content digests ({undigested} of {ledger_pairs} pairs have none); "
+            "its id covers the pair ids alone, so its content cannot be checked"
+        )
+        if undigested
+        else ""
+    )
     if unchecked:
         checks.append(_check("snapshot id from snapshot_pairs", None, snapshot_id, None, unchecked))
     else:
-        checks.append(_check("snapshot id from snapshot_pairs", ledger_id == snapshot_id, snapshot_id, ledger_id,
-                             "" if ledger_pairs else "snapshot_pairs holds no pairs for it"))
+        checks.append(
+            _check(
+                "snapshot id from snapshot_pairs",
+                ledger_id == snapshot_id,
+                snapshot_id,
+                ledger_id,
+                "" if ledger_pairs else "snapshot_pairs holds no pairs for it",
+            )
+        )
 
     snapshot = _record(_query(con, "select_snapshot", snapshot_id=snapshot_id)) or {}
     folders = [Path(p) for p in (manifest.get("snapshot_dir"), snapshot.get("path")) if p]
     parquet = next((folder / "pairs.parquet" for folder in folders if (folder / "pairs.parquet").is_file()), None)
     if parquet is None:
-        checks.append(_check("snapshot id from pairs.parquet", None, snapshot_id, None,
-                             "skipped: no pairs.parquet in " + (" or ".join(map(str, folders)) or "any known folder")))
+        checks.append(
+            _check(
+                "snapshot id from pairs.parquet",
+                None,
+                snapshot_id,
+                None,
+                "skipped: no pairs.parquet in " + (" or ".join(map(str, folders)) or "any known folder"),
+            )
+        )
     else:
         checks += _snapshot_file_checks(con, snapshot_id, parquet, unchecked)
 
@@ -281,8 +321,15 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     manifest_ids = {pair["pair_id"] for pair in manifest.get("pairs", [])}
     warehouse_ids = set(seen["pair_id"].to_pylist())
     differ = len(manifest_ids ^ warehouse_ids)
-    checks.append(_check("pairs seen: manifest = warehouse", differ == 0, len(manifest_ids), len(warehouse_ids),
-                         f"{differ} pair ids in only one of them" if differ else ""))
+    checks.append(
+        _check(
+            "pairs seen: manifest = warehouse",
+            differ == 0,
+            len(manifest_ids),
+            len(warehouse_ids),
+            f"{differ} pair ids in only one of them" if differ else "",
+        )
+    )
     outside = sum(seen["outside_train_split"].to_pylist())
     checks.append(_check("pairs seen are train pairs of the snapshot", outside == 0, 0, outside))
     return {
@@ -294,8 +341,9 @@ def verify(con: duckdb.DuckDBPyConnection, model_dir: str | Path) -> dict:
     }
 
 
-def _snapshot_file_checks(con: duckdb.DuckDBPyConnection, snapshot_id: str, parquet: Path,
-                          unchecked: str) -> list[dict]:
+def _snapshot_file_checks(
+    con: duckdb.DuckDBPyConnection, snapshot_id: str, parquet: Path, unchecked: str
+) -> list[dict]:
     """pairs.parquet (read once) against the snapshot id, and dataset/ and the ledger's own
     columns against pairs.parquet. `unchecked`: why the id cannot be checked, if it cannot."""
     from assets.snapshot.freeze import content_digests, dataset_differences, rows_differing, snapshot_id_for
@@ -311,12 +359,21 @@ def _snapshot_file_checks(con: duckdb.DuckDBPyConnection, snapshot_id: str, parq
         detail = ", ".join(f"{split}: {n} rows differ" for split, n in differ.items() if n)
     except (OSError, ValueError, KeyError) as err:  # a missing or unreadable dataset/
         differ, detail = {"unreadable": 1}, f"dataset/ unreadable: {err}"
-    checks.append(_check("snapshot dataset/ = pairs.parquet", not any(differ.values()), 0, sum(differ.values()), detail))
+    checks.append(
+        _check("snapshot dataset/ = pairs.parquet", not any(differ.values()), 0, sum(differ.values()), detail)
+    )
     recorded = _query(con, "select_snapshot_ledger", snapshot_id=snapshot_id)
     shared = [c for c in recorded.columns if c in frozen.columns]
     off = rows_differing(recorded.select(*shared), frozen.select(*shared))
-    checks.append(_check("snapshot_pairs = pairs.parquet", off == 0, 0, off,
-                         f"{off} rows differ in {', '.join(shared)}" if off else ""))
+    checks.append(
+        _check(
+            "snapshot_pairs = pairs.parquet",
+            off == 0,
+            0,
+            off,
+            f"{off} rows differ in {', '.join(shared)}" if off else "",
+        )
+    )
     return checks
 
 
@@ -325,15 +382,30 @@ def _model_file_checks(actual: dict[str, str], manifest: dict, run: dict | None)
     digest against the warehouse."""
     recorded = manifest["output"].get("files_sha256")
     if recorded is None:
-        return [_check("model files sha256 = manifest", None, detail="skipped: the run predates hashes of every "
-                       "model file (its weights are checked above)")]
+        return [
+            _check(
+                "model files sha256 = manifest",
+                None,
+                detail="skipped: the run predates hashes of every model file (its weights are checked above)",
+            )
+        ]
     differ = differing_keys(recorded, actual)
-    checks = [_check("model files sha256 = manifest", not differ, len(recorded), len(actual),
-                     f"changed, missing or added: {', '.join(differ)}" if differ else "")]
+    checks = [
+        _check(
+            "model files sha256 = manifest",
+            not differ,
+            len(recorded),
+            len(actual),
+            f"changed, missing or added: {', '.join(differ)}" if differ else "",
+        )
+    ]
     if run is not None:
         digest = files_digest(actual)
-        checks.append(_check("model files sha256 = warehouse", digest == run["model_files_sha256"],
-                             run["model_files_sha256"], digest))
+        checks.append(
+            _check(
+                "model files sha256 = warehouse", digest == run["model_files_sha256"], run["model_files_sha256"], digest
+            )
+        )
     return checks
 
 
@@ -353,9 +425,9 @@ def forget(con: duckdb.DuckDBPyConnection, kind: str, value: str, reason: str | 
     value = normalise(kind, value)
     if not value:
         raise AuditError(f"an empty {kind} cannot be forgotten")
-    new = bool(con.execute(
-        sql("insert_into_forget_requests"), {"kind": kind, "value": value, "reason": reason}
-    ).fetchall())
+    new = bool(
+        con.execute(sql("insert_into_forget_requests"), {"kind": kind, "value": value, "reason": reason}).fetchall()
+    )
     request = _record(_query(con, "select_forget_request", kind=kind, value=value))
     usage = _usage(con, kind, value)
     return {

@@ -71,11 +71,15 @@ def summary_rows(report: dict) -> list[tuple[str, str]]:
         ("eval pairs (posts)", f"{report['eval_pairs']} ({report['eval_posts']})"),
         ("reward accuracy [95% CI]", _interval_text(preference.get("reward_accuracy"))),
         ("reward margin [95% CI]", _interval_text(preference.get("reward_margin"))),
-        ("log-prob accuracy base -> trained", " -> ".join(_interval_text(preference.get("logp_accuracy", {}).get(m))
-                                                          for m in ("base", "trained"))),
+        (
+            "log-prob accuracy base -> trained",
+            " -> ".join(_interval_text(preference.get("logp_accuracy", {}).get(m)) for m in ("base", "trained")),
+        ),
         ("KL/token on sampled replies", _interval_text(replies["kl_sampled"])),
-        ("out-of-domain NLL/token base -> trained",
-         f"{ood['nll']['base']['estimate']:.3f} -> {ood['nll']['trained']['estimate']:.3f}"),
+        (
+            "out-of-domain NLL/token base -> trained",
+            f"{ood['nll']['base']['estimate']:.3f} -> {ood['nll']['trained']['estimate']:.3f}",
+        ),
         ("sampled reply length growth", "n/a" if growth is None else f"{growth:.2f}x"),
     ]
 
@@ -94,12 +98,17 @@ def generations_markdown(model_dir: Path, limit: int = 16) -> str:
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="training",
     kinds={"pytorch"},
-    check_specs=[dg.AssetCheckSpec(name, asset="model_eval", blocking=True, description=text)
-                 for name, text in CHECKS.items()],
+    check_specs=[
+        dg.AssetCheckSpec(name, asset="model_eval", blocking=True, description=text) for name, text in CHECKS.items()
+    ],
     code_version="1",
 )
-def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig, warehouse: Warehouse,
-               pipes_subprocess_client: dg.PipesSubprocessClient) -> dg.MaterializeResult:
+def model_eval(
+    context: dg.AssetExecutionContext,
+    config: ModelEvalConfig,
+    warehouse: Warehouse,
+    pipes_subprocess_client: dg.PipesSubprocessClient,
+) -> dg.MaterializeResult:
     """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
@@ -113,18 +122,28 @@ def model_eval(context: dg.AssetExecutionContext, config: ModelEvalConfig, wareh
     metadata = {
         "model_path": dg.MetadataValue.path(str(model_dir)),
         "run_id": dg.MetadataValue.text(report["run_id"]),
-        "summary": dg.MetadataValue.md(markdown(pl.DataFrame(summary_rows(report), schema=["figure", "value"],
-                                                             orient="row"))),
+        "summary": dg.MetadataValue.md(
+            markdown(pl.DataFrame(summary_rows(report), schema=["figure", "value"], orient="row"))
+        ),
         "generations": dg.MetadataValue.md(generations_markdown(model_dir)),
         "reply_lengths": plots.reply_lengths(report["replies"]["lengths"]["sampled"], folder / "reply_lengths.png"),
         "seconds": dg.MetadataValue.float(report["seconds"]),
     }
     if report["preference"]:
-        metadata["accuracy_by_score_ratio"] = plots.accuracy_by_ratio(report["preference"], folder / "accuracy_by_ratio.png")
+        metadata["accuracy_by_score_ratio"] = plots.accuracy_by_ratio(
+            report["preference"], folder / "accuracy_by_ratio.png"
+        )
         metadata["margins"] = plots.margin_histogram(report["preference"]["margins"], folder / "margins.png")
     return dg.MaterializeResult(
         metadata=metadata,
-        check_results=[dg.AssetCheckResult(check_name=c.name, passed=c.passed, severity=dg.AssetCheckSeverity.ERROR,
-                                           description=c.description,
-                                           metadata={"value": c.value, "threshold": c.threshold}) for c in checks],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=c.name,
+                passed=c.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=c.description,
+                metadata={"value": c.value, "threshold": c.threshold},
+            )
+            for c in checks
+        ],
     )

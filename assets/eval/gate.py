@@ -42,12 +42,32 @@ def gate_checks(report: dict, gate: EvalGate) -> list[GateCheck]:
     ood = report["out_of_domain"]["nll_increase"]
     growth = report["replies"]["length_growth"]
     return [
-        GateCheck("accuracy_above_chance", accuracy_low is not None and accuracy_low > gate.min_accuracy_low,
-                  "the implicit-reward accuracy's interval lies above chance", accuracy_low, gate.min_accuracy_low),
-        GateCheck("kl_within_bound", kl <= gate.max_kl_per_token,
-                  "per-token KL(trained || base) on sampled replies within the bound", kl, gate.max_kl_per_token),
-        GateCheck("no_forgetting", ood <= gate.max_ood_nll_increase,
-                  "per-token NLL on out-of-domain text rose no more than the bound", ood, gate.max_ood_nll_increase),
-        GateCheck("reply_length_stable", growth is not None and growth <= gate.max_length_growth,
-                  "sampled replies grew no more than the bound", growth, gate.max_length_growth),
+        GateCheck(
+            "accuracy_above_chance",
+            accuracy_low is not None and accuracy_low > gate.min_accuracy_low,
+            "the implicit-reward accuracy's interval lies above chance",
+            accuracy_low,
+            gate.min_accuracy_low,
+        ),
+        GateCheck(
+            "kl_within_bound",
+            kl <= gate.max_kl_per_token,
+            "per-token KL(trained || base) on sampled replies within the bound",
+            kl,
+            gate.max_kl_per_token,
+        ),
+        GateCheck(
+            "no_forgetting",
+            ood <= gate.max_ood_nll_increase,
+            "per-token NLL on out-of-domain text rose no more than the bound",
+            ood,
+            gate.max_ood_nll_increase,
+        ),
+        GateCheck(
+            "reply_length_stable",
+            growth is not None and growth <= gate.max_length_growth,
+            "sampled replies grew no more than the bound",
+            growth,
+            gate.max_length_growth,
+        ),
     ]

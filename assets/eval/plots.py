@@ -18,9 +18,11 @@ def _saved(figure, path: Path, title: str) -> dg.MetadataValue:
 def accuracy_by_ratio(preference: dict, path: Path) -> dg.MetadataValue:
     """Accuracy per score-ratio bucket: the trained model's implicit reward, and both models'
     log-prob ranking."""
-    series = {"trained: implicit reward": preference["by_score_ratio"],
-              "base: log-prob": preference["logp_by_score_ratio"]["base"],
-              "trained: log-prob": preference["logp_by_score_ratio"]["trained"]}
+    series = {
+        "trained: implicit reward": preference["by_score_ratio"],
+        "base: log-prob": preference["logp_by_score_ratio"]["base"],
+        "trained: log-prob": preference["logp_by_score_ratio"]["trained"],
+    }
     buckets = [row["group"] for row in preference["by_score_ratio"]]
     figure, axes = pyplot().subplots(figsize=(7, 3.5))
     width = 0.8 / len(series)

@@ -4,17 +4,17 @@ Both land in the same raw tables, `reddit_submissions` and `reddit_comments`, ke
 Reddit id; re-running a partition upserts and so never duplicates rows.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import polars as pl
 
 from assets import frames
+from assets.ingest.partitions import dump_file_partitions, live_day_partitions
 from assets.ingest.reddit.dumps import ingest_dump
 from assets.ingest.reddit.live import LiveIngestReport, ingest_live
-from assets.ingest.reddit.rows import IngestReport
-from assets.ingest.partitions import dump_file_partitions, live_day_partitions
 from assets.ingest.reddit.resources import DumpArchive, RedditApi
+from assets.ingest.reddit.rows import IngestReport
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 
 INGEST_CODE_VERSION = "1"
@@ -77,11 +77,9 @@ def reddit_dump(
     kinds={"duckdb"},
     code_version=INGEST_CODE_VERSION,
 )
-def reddit_live(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, reddit_api: RedditApi
-) -> dg.MaterializeResult:
+def reddit_live(context: dg.AssetExecutionContext, warehouse: Warehouse, reddit_api: RedditApi) -> dg.MaterializeResult:
     """One UTC day of new posts and their comments from the configured subreddits, via praw."""
-    day = datetime.strptime(context.partition_key, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    day = datetime.strptime(context.partition_key, "%Y-%m-%d").replace(tzinfo=UTC)
     with warehouse.connect() as con:
         report = ingest_live(
             con,

@@ -15,16 +15,16 @@ from pathlib import Path
 import dagster as dg
 
 from assets import plots
+from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import command_flags, dagster_config
 from assets.model.lineage import record_training_run
+from assets.snapshot.assets import pair_snapshot
 from assets.snapshot.freeze import latest_snapshot
 from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
-from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
-from assets.snapshot.assets import pair_snapshot
 from training.config import TrainConfig
-from training.identity import RunIdentity
 from training.errors import UserError
+from training.identity import RunIdentity
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -54,7 +54,8 @@ def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataVal
                 name: [(row["step"], row[name]) for row in train_rows if name in row]
                 for name in ("loss", "rewards/margins", "rewards/accuracies")
             },
-            "DPO training", "optimizer step",
+            "DPO training",
+            "optimizer step",
         )
     return metadata
 
@@ -114,9 +115,12 @@ def _completed(out_dir: Path, identity: RunIdentity) -> bool:
     is an error, not reused: an explicit `out_dir` may hold anything."""
     if not (out_dir / MANIFEST).exists() or (manifest := read_manifest(out_dir)).get("status") != "completed":
         return False
-    trained = RunIdentity.recorded(manifest["snapshot_id"], manifest["hyperparameters"],
-                                   manifest["base_model"]["weights_sha256"])
+    trained = RunIdentity.recorded(
+        manifest["snapshot_id"], manifest["hyperparameters"], manifest["base_model"]["weights_sha256"]
+    )
     if changes := identity.changes_from(trained):
-        raise ModelDirTakenError(f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
-                         "set another out_dir, or leave it empty for one named by snapshot and settings")
+        raise ModelDirTakenError(
+            f"{out_dir} already holds a model trained with other settings ({', '.join(changes)}); "
+            "set another out_dir, or leave it empty for one named by snapshot and settings"
+        )
     return True

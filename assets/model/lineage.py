@@ -27,7 +27,9 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
     manifest = read_manifest(model_dir)
     pairs = pa.Table.from_pylist(
         manifest["pairs"],
-        schema=pa.schema([("pair_id", pa.string()), ("epoch", pa.int32()), ("first_step", pa.int32()), ("times_seen", pa.int32())]),
+        schema=pa.schema(
+            [("pair_id", pa.string()), ("epoch", pa.int32()), ("first_step", pa.int32()), ("times_seen", pa.int32())]
+        ),
     )
     con.register("manifest_pairs", pairs)
     try:
@@ -43,7 +45,9 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
                     "hyperparameters": json.dumps(manifest["hyperparameters"]),
                     "model_path": str(model_dir.resolve()),
                     "model_sha256": manifest["output"]["weights_sha256"],
-                    "model_files_sha256": files_digest(files) if (files := manifest["output"].get("files_sha256")) else None,
+                    "model_files_sha256": files_digest(files)
+                    if (files := manifest["output"].get("files_sha256"))
+                    else None,
                     "code_version": manifest["code_version"],
                     "started_at": manifest["started_at"],
                     "finished_at": manifest["finished_at"],

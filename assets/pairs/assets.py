@@ -8,11 +8,11 @@ import dagster as dg
 import polars as pl
 
 from assets import frames, plots
+from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
+from assets.ingest.assets import reddit_dump, reddit_live
 from assets.pairs.rules import PairRules, build_pairs, pair_violations
 from assets.warehouse.connect import sql_folder
-from assets.ingest.assets import reddit_dump, reddit_live
-from assets.automation import AFTER_NEW_RAW_DATA
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 
 sql = sql_folder(__file__)

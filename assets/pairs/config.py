@@ -22,28 +22,79 @@ def _csv(text: str) -> list[str]:
 class PairRules:
     """Every rule of the pairs build; Dagster config and CLI flags mirror these fields."""
 
-    min_score_ratio: float = field(default=2.0, metadata={"help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept)."})
-    min_comment_score: int = field(default=2, metadata={"help": "Both comments need at least this score (>= 1, so the ratio is defined)."})
-    min_post_score: int = field(default=10, metadata={"help": "The post needs at least this score; a post without a score is dropped."})
-    later_must_win: bool = field(default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."})
-    max_pairs_per_post: int = field(default=5, metadata={"help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap."})
+    min_score_ratio: float = field(
+        default=2.0,
+        metadata={"help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept)."},
+    )
+    min_comment_score: int = field(
+        default=2, metadata={"help": "Both comments need at least this score (>= 1, so the ratio is defined)."}
+    )
+    min_post_score: int = field(
+        default=10, metadata={"help": "The post needs at least this score; a post without a score is dropped."}
+    )
+    later_must_win: bool = field(
+        default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."}
+    )
+    max_pairs_per_post: int = field(
+        default=5, metadata={"help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap."}
+    )
     drop_nsfw: bool = field(default=True, metadata={"help": "Drop posts marked over_18."})
-    drop_deleted: bool = field(default=True, metadata={"help": "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go)."})
-    bot_authors: str = field(default="AutoModerator", metadata={"help": "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."})
-    drop_moderator_distinguished: bool = field(default=True, metadata={"help": "Drop comments distinguished as moderator."})
+    drop_deleted: bool = field(
+        default=True,
+        metadata={
+            "help": "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go)."
+        },
+    )
+    bot_authors: str = field(
+        default="AutoModerator",
+        metadata={"help": "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."},
+    )
+    drop_moderator_distinguished: bool = field(
+        default=True, metadata={"help": "Drop comments distinguished as moderator."}
+    )
     drop_post_author: bool = field(default=True, metadata={"help": "Drop comments by the post's own author (OP)."})
     drop_stickied: bool = field(default=True, metadata={"help": "Drop stickied comments."})
-    drop_score_hidden: bool = field(default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."})
-    drop_edited: bool = field(default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."})
-    max_comment_chars: int = field(default=0, metadata={"help": "Drop comments longer than this many characters; 0 = no limit."})
-    subreddits: str = field(default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."})
-    exact_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair)."})
-    near_dedup: bool = field(default=True, metadata={"help": "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair)."})
-    near_dup_threshold: float = field(default=0.8, metadata={"help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates."})
-    minhash_num_perm: int = field(default=128, metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower."})
+    drop_score_hidden: bool = field(
+        default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."}
+    )
+    drop_edited: bool = field(
+        default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."}
+    )
+    max_comment_chars: int = field(
+        default=0, metadata={"help": "Drop comments longer than this many characters; 0 = no limit."}
+    )
+    subreddits: str = field(
+        default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."}
+    )
+    exact_dedup: bool = field(
+        default=True,
+        metadata={
+            "help": "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair)."
+        },
+    )
+    near_dedup: bool = field(
+        default=True,
+        metadata={
+            "help": "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair)."
+        },
+    )
+    near_dup_threshold: float = field(
+        default=0.8,
+        metadata={
+            "help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates."
+        },
+    )
+    minhash_num_perm: int = field(
+        default=128, metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower."}
+    )
     minhash_seed: int = field(default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's)."})
-    eval_fraction: float = field(default=0.1, metadata={"help": "Share of posts whose pairs go to the eval split, by a hash of the post id."})
-    split_salt: str = field(default="", metadata={"help": "Prefixed to the post id before hashing for the split; change it to draw another split."})
+    eval_fraction: float = field(
+        default=0.1, metadata={"help": "Share of posts whose pairs go to the eval split, by a hash of the post id."}
+    )
+    split_salt: str = field(
+        default="",
+        metadata={"help": "Prefixed to the post id before hashing for the split; change it to draw another split."},
+    )
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -57,7 +108,9 @@ class PairRules:
         if not (math.isfinite(self.min_score_ratio) and self.min_score_ratio >= 1.0):
             raise ValueError(f"min_score_ratio must be a finite number >= 1, got {self.min_score_ratio}")
         if self.min_comment_score < 1:
-            raise ValueError(f"min_comment_score must be >= 1 (score ratios need positive scores), got {self.min_comment_score}")
+            raise ValueError(
+                f"min_comment_score must be >= 1 (score ratios need positive scores), got {self.min_comment_score}"
+            )
         if self.max_pairs_per_post < 0:
             raise ValueError(f"max_pairs_per_post must be >= 0 (0 = no cap), got {self.max_pairs_per_post}")
         if self.max_comment_chars < 0:
@@ -76,8 +129,10 @@ class PairRules:
             try:
                 lsh_bands(self.near_dup_threshold, self.minhash_num_perm)
             except ValueError as err:
-                raise ValueError(f"near_dup_threshold {self.near_dup_threshold} with minhash_num_perm "
-                                 f"{self.minhash_num_perm} leaves no LSH banding: {err}") from err
+                raise ValueError(
+                    f"near_dup_threshold {self.near_dup_threshold} with minhash_num_perm "
+                    f"{self.minhash_num_perm} leaves no LSH banding: {err}"
+                ) from err
 
     @property
     def bot_author_list(self) -> list[str]:

@@ -140,8 +140,7 @@ def permutations(num_perm: int, seed: int = 1) -> np.ndarray:
 
 
 @_compiled
-def _minhash_rows(data: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray,
-                  out: np.ndarray) -> None:
+def _minhash_rows(data: np.ndarray, starts: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     """out[i]: the MinHash of text i = data[starts[i]:starts[i + 1]] (UTF-8, >= k bytes).
 
     Each k-byte window is read as one little-endian integer (exact, no collisions; kept
@@ -183,7 +182,7 @@ def minhash_signatures(texts: Sequence[str], num_perm: int = 128, seed: int = 1)
     edges = np.unique(np.concatenate(([0], cuts, [len(texts)])))
 
     def sign(t0: int, t1: int) -> None:
-        _minhash_rows(data, starts[t0:t1 + 1], a, b, out[t0:t1])
+        _minhash_rows(data, starts[t0 : t1 + 1], a, b, out[t0:t1])
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # the kernel releases the GIL
         list(pool.map(sign, edges[:-1], edges[1:]))
@@ -239,7 +238,7 @@ def lsh_candidate_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
     multipliers = np.random.default_rng(0).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
     found = []
     for band in range(bands):
-        block = signatures[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        block = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
         bucket = (block * multipliers).sum(axis=1, dtype=np.uint64)  # wraps: mod 2^64
         order = np.argsort(bucket, kind="stable")
         sorted_bucket = bucket[order]
@@ -248,7 +247,7 @@ def lsh_candidate_pairs(signatures: np.ndarray, threshold: float) -> np.ndarray:
         pairs = starts[sizes == 2]  # most shared buckets: taken at once, not one by one
         found.append(np.stack([order[pairs], order[pairs + 1]], axis=1))
         for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
-            members = order[start:start + size]
+            members = order[start : start + size]
             i, j = np.triu_indices(size, k=1)
             found.append(np.stack([members[i], members[j]], axis=1))
     return np.unique(np.sort(np.concatenate(found), axis=1), axis=0)
@@ -287,8 +286,9 @@ def _pair_keys(chosen_label: np.ndarray, rejected_label: np.ndarray) -> np.ndarr
 
 
 @_compiled
-def _walk_strongest_first(live: np.ndarray, exact_key: np.ndarray, near_key: np.ndarray,
-                          post: np.ndarray, max_per_post: int) -> np.ndarray:
+def _walk_strongest_first(
+    live: np.ndarray, exact_key: np.ndarray, near_key: np.ndarray, post: np.ndarray, max_per_post: int
+) -> np.ndarray:
     """Step code per live pair, walking them strongest first: 0 kept, 1 its exact key is a
     kept pair's, 2 its near key is, 3 its post already has max_per_post kept pairs.
 
@@ -317,10 +317,19 @@ def _walk_strongest_first(live: np.ndarray, exact_key: np.ndarray, near_key: np.
     return step
 
 
-def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[str], *,
-                posts: Sequence | None = None, max_per_post: int = 0,
-                exact: bool = True, near: bool = True, threshold: float = 0.8,
-                num_perm: int = 128, seed: int = 1) -> DedupResult:
+def dedup_pairs(
+    chosen: Sequence[int],
+    rejected: Sequence[int],
+    texts: Sequence[str],
+    *,
+    posts: Sequence | None = None,
+    max_per_post: int = 0,
+    exact: bool = True,
+    near: bool = True,
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    seed: int = 1,
+) -> DedupResult:
     """Apply SELECTION_STEPS to pairs given strongest first.
 
     chosen[i], rejected[i] index `texts` (one entry per distinct comment); posts[i] is pair
@@ -342,8 +351,9 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
 
     t = time.perf_counter()
     label_of: dict[str, int] = {}
-    exact_label = np.fromiter((label_of.setdefault(normalise(s), len(label_of)) for s in texts),
-                              dtype=np.int64, count=len(texts))
+    exact_label = np.fromiter(
+        (label_of.setdefault(normalise(s), len(label_of)) for s in texts), dtype=np.int64, count=len(texts)
+    )
     stats["distinct_texts"] = len(label_of)
     stats["normalise_s"] = time.perf_counter() - t
     no_key = np.full(len(chosen), -1, dtype=np.int64)
@@ -352,8 +362,17 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
         drop(exact_label[chosen] == exact_label[rejected], "exact_dup_in_pair")
         exact_key = _pair_keys(exact_label[chosen], exact_label[rejected])
     if near and keep.any():
-        in_pair, near_key = _near_duplicates(list(label_of), exact_label, chosen, rejected, keep,
-                                             num_perm=num_perm, seed=seed, threshold=threshold, stats=stats)
+        in_pair, near_key = _near_duplicates(
+            list(label_of),
+            exact_label,
+            chosen,
+            rejected,
+            keep,
+            num_perm=num_perm,
+            seed=seed,
+            threshold=threshold,
+            stats=stats,
+        )
         drop(in_pair, "near_dup_in_pair")
     live = np.flatnonzero(keep)
     if len(live):
@@ -365,9 +384,18 @@ def dedup_pairs(chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[
     return DedupResult(reasons=reasons.tolist(), removed=removed, stats=stats)
 
 
-def _near_duplicates(distinct: list[str], exact_label: np.ndarray, chosen: np.ndarray,
-                     rejected: np.ndarray, keep: np.ndarray, *, num_perm: int, seed: int,
-                     threshold: float, stats: dict) -> tuple[np.ndarray, np.ndarray]:
+def _near_duplicates(
+    distinct: list[str],
+    exact_label: np.ndarray,
+    chosen: np.ndarray,
+    rejected: np.ndarray,
+    keep: np.ndarray,
+    *,
+    num_perm: int,
+    seed: int,
+    threshold: float,
+    stats: dict,
+) -> tuple[np.ndarray, np.ndarray]:
     """MinHash the texts of the kept pairs: (the pairs whose two sides are near duplicates, each
     pair's key of near-duplicate clusters, -1 where not kept); timings go into `stats`."""
     # Only texts still in kept pairs are hashed; `row` maps exact label -> signature row.

@@ -41,8 +41,17 @@ from assets.warehouse.connect import sql_folder, transaction
 sql = sql_folder(__file__)
 
 POST_STEPS = ("post_missing", "subreddit", "nsfw", "post_score")
-COMMENT_STEPS = ("deleted", "bot_author", "moderator", "post_author", "stickied", "score_hidden",
-                 "edited", "comment_length", "comment_score")
+COMMENT_STEPS = (
+    "deleted",
+    "bot_author",
+    "moderator",
+    "post_author",
+    "stickied",
+    "score_hidden",
+    "edited",
+    "comment_length",
+    "comment_score",
+)
 PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio")
 WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + SELECTION_STEPS
 
@@ -71,13 +80,18 @@ class PairBuildReport:
 
 def _rule_params(rules: PairRules) -> dict[str, object]:
     return {
-        "subreddits": rules.subreddit_list, "drop_nsfw": rules.drop_nsfw,
-        "min_post_score": rules.min_post_score, "drop_deleted": rules.drop_deleted,
+        "subreddits": rules.subreddit_list,
+        "drop_nsfw": rules.drop_nsfw,
+        "min_post_score": rules.min_post_score,
+        "drop_deleted": rules.drop_deleted,
         "bot_authors": rules.bot_author_list,
         "drop_moderator_distinguished": rules.drop_moderator_distinguished,
-        "drop_post_author": rules.drop_post_author, "drop_stickied": rules.drop_stickied,
-        "drop_score_hidden": rules.drop_score_hidden, "drop_edited": rules.drop_edited,
-        "max_comment_chars": rules.max_comment_chars, "min_comment_score": rules.min_comment_score,
+        "drop_post_author": rules.drop_post_author,
+        "drop_stickied": rules.drop_stickied,
+        "drop_score_hidden": rules.drop_score_hidden,
+        "drop_edited": rules.drop_edited,
+        "max_comment_chars": rules.max_comment_chars,
+        "min_comment_score": rules.min_comment_score,
     }
 
 
@@ -119,8 +133,10 @@ def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
     con.execute(sql("create_reddit_text_macro"))
     con.execute(sql("create_pair_posts"))
     con.execute(sql("create_pair_comments"), _rule_params(rules))
-    con.execute(sql("create_pair_candidates"), {"later_must_win": rules.later_must_win,
-                                                "min_score_ratio": float(rules.min_score_ratio)})
+    con.execute(
+        sql("create_pair_candidates"),
+        {"later_must_win": rules.later_must_win, "min_score_ratio": float(rules.min_score_ratio)},
+    )
 
 
 def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, dict]:
@@ -128,14 +144,25 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, 
     con.execute(sql("create_pair_texts"))
     texts = con.sql(sql("select_pair_texts")).fetchnumpy()["body"]
     pairs = con.sql(sql("select_pair_candidates")).fetchnumpy()
-    result = dedup_pairs(pairs["chosen_idx"], pairs["rejected_idx"], list(texts),
-                         posts=pairs["post_id"], max_per_post=rules.max_pairs_per_post,
-                         exact=rules.exact_dedup, near=rules.near_dedup,
-                         threshold=rules.near_dup_threshold, num_perm=rules.minhash_num_perm,
-                         seed=rules.minhash_seed)
+    result = dedup_pairs(
+        pairs["chosen_idx"],
+        pairs["rejected_idx"],
+        list(texts),
+        posts=pairs["post_id"],
+        max_per_post=rules.max_pairs_per_post,
+        exact=rules.exact_dedup,
+        near=rules.near_dedup,
+        threshold=rules.near_dup_threshold,
+        num_perm=rules.minhash_num_perm,
+        seed=rules.minhash_seed,
+    )
     removed = [i for i, step in enumerate(result.reasons) if step is not None]
-    table = pa.table({"pair_id": pa.array(pairs["pair_id"][removed].tolist(), pa.string()),
-                      "step": pa.array([result.reasons[i] for i in removed], pa.string())})
+    table = pa.table(
+        {
+            "pair_id": pa.array(pairs["pair_id"][removed].tolist(), pa.string()),
+            "step": pa.array([result.reasons[i] for i in removed], pa.string()),
+        }
+    )
     return table, result.stats
 
 
@@ -155,8 +182,9 @@ class _Waterfall:
                 self.removed.setdefault(subreddit, dict.fromkeys(WATERFALL, 0))[step] += int(pairs)
 
 
-def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
-                dagster_run_id: str | None = None) -> PairBuildReport:
+def build_pairs(
+    con: duckdb.DuckDBPyConnection, rules: PairRules | None = None, dagster_run_id: str | None = None
+) -> PairBuildReport:
     """Rebuild `preference_pairs` under `rules`; all or nothing (one transaction). The build is
     recorded in `pair_builds` (rules and report), whose last row a snapshot records as its
     rules and checks `later_must_win` by, however the build was started."""
@@ -174,20 +202,37 @@ def build_pairs(con: duckdb.DuckDBPyConnection, rules: PairRules | None = None,
         t_dedup = time.perf_counter()
         con.execute(sql("create_pair_selection"))
         con.execute(sql("delete_from_preference_pairs"))
-        con.execute(sql("insert_into_preference_pairs"), {
-            "split_salt": rules.split_salt, "eval_fraction": float(rules.eval_fraction)})
+        con.execute(
+            sql("insert_into_preference_pairs"),
+            {"split_salt": rules.split_salt, "eval_fraction": float(rules.eval_fraction)},
+        )
         totals = con.execute(sql("select_preference_pairs_totals")).fetchall()
-        (top_level, skipped), = con.execute(sql("select_reddit_comments_skipped")).fetchall()
+        ((top_level, skipped),) = con.execute(sql("select_reddit_comments_skipped")).fetchall()
         con.unregister("dedup_removed")
         con.execute(sql("drop_pair_temp_tables"))
     t_end = time.perf_counter()
-    report = _report(rules, waterfall, totals, dedup_stats,
-                     top_level_comments=int(top_level), non_top_level_skipped=int(skipped),
-                     timings_s={"rules_sql": t_rules - t_start, "dedup": t_dedup - t_rules,
-                                "write": t_end - t_dedup, "total": t_end - t_start})
-    con.execute(sql("insert_into_pair_builds"), {"rules": json.dumps(report.rules),
-                                                 "report": json.dumps(dataclasses.asdict(report)),
-                                                 "dagster_run_id": dagster_run_id})
+    report = _report(
+        rules,
+        waterfall,
+        totals,
+        dedup_stats,
+        top_level_comments=int(top_level),
+        non_top_level_skipped=int(skipped),
+        timings_s={
+            "rules_sql": t_rules - t_start,
+            "dedup": t_dedup - t_rules,
+            "write": t_end - t_dedup,
+            "total": t_end - t_start,
+        },
+    )
+    con.execute(
+        sql("insert_into_pair_builds"),
+        {
+            "rules": json.dumps(report.rules),
+            "report": json.dumps(dataclasses.asdict(report)),
+            "dagster_run_id": dagster_run_id,
+        },
+    )
     return report
 
 

@@ -3,11 +3,11 @@ dataset (Parquet + Hugging Face `datasets`) that training reads."""
 
 import dagster as dg
 
-from assets.snapshot.freeze import create_snapshot
-from training.outputs import code_version
-from assets.pairs.assets import preference_pairs
 from assets.automation import AFTER_CHECKED_UPSTREAM
+from assets.pairs.assets import preference_pairs
+from assets.snapshot.freeze import create_snapshot
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
+from training.outputs import code_version
 
 SNAPSHOT_CODE_VERSION = "2"  # 2: the snapshot id covers each pair's content, not only its id
 

@@ -26,7 +26,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -43,8 +43,17 @@ sql = sql_folder(__file__)
 SPLITS = ("train", "eval")
 # What a trainer needs, plus the ids and scores that lead back to Reddit.
 DATASET_COLUMNS = (
-    "pair_id", "post_id", "subreddit", "prompt", "chosen", "rejected",
-    "chosen_id", "rejected_id", "chosen_score", "rejected_score", "score_ratio",
+    "pair_id",
+    "post_id",
+    "subreddit",
+    "prompt",
+    "chosen",
+    "rejected",
+    "chosen_id",
+    "rejected_id",
+    "chosen_score",
+    "rejected_score",
+    "score_ratio",
 )
 
 
@@ -81,18 +90,24 @@ def snapshot_id_for(digests: duckdb.DuckDBPyRelation) -> str | None:
     return digests.query("snapshot_pair_digests", sql("select_snapshot_id")).fetchall()[0][0]
 
 
-def dataset_differences(con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path,
-                        parquet: duckdb.DuckDBPyRelation) -> dict[str, int]:
+def dataset_differences(
+    con: duckdb.DuckDBPyConnection, snapshot_dir: str | Path, parquet: duckdb.DuckDBPyRelation
+) -> dict[str, int]:
     """{split: rows of dataset/ (what trainers read) that the rows of that split in `parquet`
     (the snapshot's pairs.parquet, read) do not have, plus the reverse}: all zero for an intact
     snapshot, whose id covers pairs.parquet."""
     from training.data import load_snapshot  # the trainer's own reader, older layouts included
 
     loaded = load_snapshot(snapshot_dir)
-    return {split: rows_differing(con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
-                                  parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split))
-                                  .select(*DATASET_COLUMNS))
-            for split, dataset in (("train", loaded.train), ("eval", loaded.eval))}
+    return {
+        split: rows_differing(
+            con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
+            parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split)).select(
+                *DATASET_COLUMNS
+            ),
+        )
+        for split, dataset in (("train", loaded.train), ("eval", loaded.eval))
+    }
 
 
 def rows_differing(a: duckdb.DuckDBPyRelation, b: duckdb.DuckDBPyRelation) -> int:
@@ -137,7 +152,7 @@ def create_snapshot(
     if created:
         manifest = {
             "snapshot_id": snapshot_id,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "rules": rules,
             "counts": counts,
             "columns": list(DATASET_COLUMNS),
@@ -167,10 +182,7 @@ def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
     try:
         pq.write_table(pairs, staging / "pairs.parquet")
         dataset_table = pairs.select(list(DATASET_COLUMNS))
-        splits = {
-            split: Dataset(dataset_table.filter(pc.equal(pairs["split"], split)))
-            for split in SPLITS
-        }
+        splits = {split: Dataset(dataset_table.filter(pc.equal(pairs["split"], split))) for split in SPLITS}
         # One shard per split even when empty: with none, datasets writes no data file for
         # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).
         DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})

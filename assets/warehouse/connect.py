@@ -38,7 +38,6 @@ def sql_folder(module_file: str) -> Callable[[str], str]:
     return lambda name: _read_sql(folder / f"{name}.sql")
 
 
-
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse. A writable open creates the file on first use and applies the
     migrations it lacks (`assets.warehouse.schema`). A read-only open never writes: a warehouse

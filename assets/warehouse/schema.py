@@ -86,8 +86,10 @@ class MigrationReport:
             return [f"up to date at version {self.version}"]
         lines = []
         if self.stamped is not None:
-            lines.append(f"stamped version {self.stamped.version} ({self.stamped.name}): the warehouse was made"
-                         " before schema versions and has that schema; nothing in it changed")
+            lines.append(
+                f"stamped version {self.stamped.version} ({self.stamped.name}): the warehouse was made"
+                " before schema versions and has that schema; nothing in it changed"
+            )
         lines += [f"applied {migration}" for migration in self.applied]
         return [*lines, f"now at version {self.version}"]
 
@@ -177,9 +179,11 @@ def schema_differences(con: duckdb.DuckDBPyConnection, migration: Path) -> list[
     in words. Objects on tables or macros the migration does not create are not compared."""
     expected = _schema_made_by(migration)
     owners = {owner for _, owner, _ in expected}
-    actual = {(kind, owner, name): definition
-              for kind, owner, name, definition in con.execute(sql("select_warehouse_schema")).fetchall()
-              if owner in owners}
+    actual = {
+        (kind, owner, name): definition
+        for kind, owner, name, definition in con.execute(sql("select_warehouse_schema")).fetchall()
+        if owner in owners
+    }
     differences = []
     for kind, owner, name in sorted(expected.keys() | actual.keys()):
         what = f"{kind} {owner}" if kind == "macro" else f"{kind} {owner}.{name}"
@@ -196,8 +200,10 @@ def schema_differences(con: duckdb.DuckDBPyConnection, migration: Path) -> list[
 def _schema_made_by(migration: Path) -> dict[tuple[str, str, str], str]:
     with duckdb.connect() as scratch:
         scratch.execute(migration.read_text())
-        return {(kind, owner, name): definition
-                for kind, owner, name, definition in scratch.execute(sql("select_warehouse_schema")).fetchall()}
+        return {
+            (kind, owner, name): definition
+            for kind, owner, name, definition in scratch.execute(sql("select_warehouse_schema")).fetchall()
+        }
 
 
 def warehouse_path(con: duckdb.DuckDBPyConnection) -> str:

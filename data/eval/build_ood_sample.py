@@ -51,21 +51,30 @@ def rows(path: Path):
 
 def main(folder: Path, out: Path, count: int = 24) -> None:
     users = {u["Id"]: u["DisplayName"] for u in rows(folder / "Users.xml.zst")}
-    answers = [p for p in rows(folder / "Posts.xml.zst")
-               if p["PostTypeId"] == "2" and int(p["Score"]) >= 3 and p.get("OwnerUserId") in users]
+    answers = [
+        p
+        for p in rows(folder / "Posts.xml.zst")
+        if p["PostTypeId"] == "2" and int(p["Score"]) >= 3 and p.get("OwnerUserId") in users
+    ]
     answers = [a for a in answers if 400 <= len(plain_text(a["Body"])) <= 1500]
     picked = sorted(random.Random(0).sample(answers, count), key=lambda a: int(a["Id"]))
     with open(out, "w") as fh:
         for answer in picked:
-            fh.write(json.dumps({
-                "text": plain_text(answer["Body"]),
-                "site": SITE_NAME,
-                "url": f"https://{SITE}/a/{answer['Id']}",
-                "author": users[answer["OwnerUserId"]],
-                "author_url": f"https://{SITE}/users/{answer['OwnerUserId']}",
-                "license": "CC BY-SA 3.0" if answer["CreationDate"] < LICENSE_CHANGE else "CC BY-SA 4.0",
-                "created": answer["CreationDate"],
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "text": plain_text(answer["Body"]),
+                        "site": SITE_NAME,
+                        "url": f"https://{SITE}/a/{answer['Id']}",
+                        "author": users[answer["OwnerUserId"]],
+                        "author_url": f"https://{SITE}/users/{answer['OwnerUserId']}",
+                        "license": "CC BY-SA 3.0" if answer["CreationDate"] < LICENSE_CHANGE else "CC BY-SA 4.0",
+                        "created": answer["CreationDate"],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 if __name__ == "__main__":

@@ -22,29 +22,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
-from assets.snapshot.freeze import content_digests, snapshot_id_for, write_snapshot_dir
-from assets.snapshot.freeze import sql
+from assets.snapshot.freeze import content_digests, snapshot_id_for, sql, write_snapshot_dir
 from training.outputs import files_digest
 
 
 @dataclass(frozen=True)
 class LineageSpec:
-    pairs: int = 600                # rows in snapshot_pairs over all snapshots (about)
+    pairs: int = 600  # rows in snapshot_pairs over all snapshots (about)
     snapshots: int = 3
-    runs: int = 5                   # round-robin over the snapshots; the last one failed
-    comments_per_post: int = 5      # 5 -> 10 pairs per post
+    runs: int = 5  # round-robin over the snapshots; the last one failed
+    comments_per_post: int = 5  # 5 -> 10 pairs per post
     subreddits: int = 4
-    comments_per_author: int = 7    # about; authors are spread over posts and subreddits
-    dump_lines: int = 5_000         # lines per synthetic dump file
+    comments_per_author: int = 7  # about; authors are spread over posts and subreddits
+    dump_lines: int = 5_000  # lines per synthetic dump file
 
 
 @dataclass
 class LineageWarehouse:
     spec: LineageSpec
-    snapshot_ids: list[str]                           # oldest first
-    runs: list[dict] = field(default_factory=list)    # run_id, snapshot_id, model_path, status
+    snapshot_ids: list[str]  # oldest first
+    runs: list[dict] = field(default_factory=list)  # run_id, snapshot_id, model_path, status
 
 
 def model_bytes(run: int) -> bytes:
@@ -62,9 +60,7 @@ def build(
     root = Path(root or ".").resolve()
     pairs_per_post = spec.comments_per_post * (spec.comments_per_post - 1) // 2
     weights = [s + 1 for s in range(spec.snapshots)]
-    posts_per_snapshot = [
-        max(1, round(spec.pairs * w / sum(weights) / pairs_per_post / 0.95)) for w in weights
-    ]
+    posts_per_snapshot = [max(1, round(spec.pairs * w / sum(weights) / pairs_per_post / 0.95)) for w in weights]
     n_posts = max(posts_per_snapshot)
     n_comments = n_posts * spec.comments_per_post
     params = {
@@ -152,9 +148,12 @@ def build(
                     TIMESTAMP '2025-01-01' + to_days($s))
             """,
             {
-                "id": snapshot_id, "s": s, "path": str(root / "snapshots" / snapshot_id),
+                "id": snapshot_id,
+                "s": s,
+                "path": str(root / "snapshots" / snapshot_id),
                 "rules": json.dumps({"min_score_ratio": 2.0, "rule_change": s}),
-                "counts": json.dumps(counts), "run": f"dagster-snapshot-{s}",
+                "counts": json.dumps(counts),
+                "run": f"dagster-snapshot-{s}",
             },
         )
         if write_files:  # as create_snapshot leaves them
@@ -203,8 +202,11 @@ def _add_run(con, r: int, spec: LineageSpec, snapshot_id: str, root: Path) -> di
             $status, $metrics)
         """,
         {
-            **{k: v for k, v in run.items() if k != "model_files"}, "files_sha256": files_digest(run["model_files"]),
-            "dagster_run_id": f"dagster-train-{r}", "base_sha": "0" * 64, "r": r,
+            **{k: v for k, v in run.items() if k != "model_files"},
+            "files_sha256": files_digest(run["model_files"]),
+            "dagster_run_id": f"dagster-train-{r}",
+            "base_sha": "0" * 64,
+            "r": r,
             "hp": json.dumps({"loss_type": "sigmoid", "beta": 0.1, "seed": r}),
             "metrics": json.dumps({"loss": 0.5 - r / 100}),
         },
@@ -235,13 +237,17 @@ def write_model_dir(con, run: dict, weights: bytes) -> None:
         "SELECT started_at, finished_at, hyperparameters, final_metrics FROM training_runs WHERE run_id = $id",
         {"id": run["run_id"]},
     ).fetchall()[0]
-    pairs = con.sql(
-        """
+    pairs = (
+        con.sql(
+            """
         SELECT pair_id, epoch, first_step, times_seen FROM training_run_pairs
         WHERE run_id = $id ORDER BY first_step, pair_id
         """,
-        params={"id": run["run_id"]},
-    ).to_arrow_table().to_pylist()
+            params={"id": run["run_id"]},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
     manifest = {
         "run_id": run["run_id"],
         "status": run["status"],
@@ -253,8 +259,11 @@ def write_model_dir(con, run: dict, weights: bytes) -> None:
         "started_at": row[0].isoformat(),
         "finished_at": row[1].isoformat(),
         "final_metrics": json.loads(row[3]),
-        "output": {"dir": str(path), "weights_sha256": hashlib.sha256(weights).hexdigest(),
-                   "files_sha256": run["model_files"]},
+        "output": {
+            "dir": str(path),
+            "weights_sha256": hashlib.sha256(weights).hexdigest(),
+            "files_sha256": run["model_files"],
+        },
         "pairs": pairs,
     }
     (path / "training_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -7,7 +7,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-
 from assets.audit.assets import REQUESTS_FILE, forget_requests  # noqa: E402
 from assets.warehouse.connect import connect  # noqa: E402
 from assets.warehouse.resources import Warehouse  # noqa: E402
@@ -44,7 +43,8 @@ def test_requests_from_the_file_are_recorded_once_and_trained_models_reported(wa
     ).fetchall()[0]
     # The runs that saw a pair of either: independent of the asset's own queries.
     expected_models = {
-        row[0] for row in con.sql(
+        row[0]
+        for row in con.sql(
             """
             SELECT DISTINCT trp.run_id FROM training_run_pairs trp
             JOIN training_runs r USING (run_id)

@@ -63,7 +63,8 @@ def test_audit_model_lists_exactly_the_train_pairs_the_run_saw(lineage):
         answer = audit.audit_model(con, run["model_path"], list_pairs=True)
         listed = [pair["pair_id"] for pair in answer["pairs"]]
         independent = {
-            row["pair_id"] for row in rows(
+            row["pair_id"]
+            for row in rows(
                 con,
                 """
                 SELECT trp.pair_id FROM training_run_pairs trp
@@ -129,8 +130,10 @@ def test_audit_usage_matches_an_independent_computation(lineage, kind):
         "comment": ("t1_" + pair["chosen_id"], lambda r: pair["chosen_id"] in (r["chosen_id"], r["rejected_id"])),
         # The post's author (the prompt is their text), who also wrote comments: in any case,
         # as on Reddit.
-        "author": (pair["post_author"].upper(),
-                   lambda r: pair["post_author"] in (r["chosen_author"], r["rejected_author"], r["post_author"])),
+        "author": (
+            pair["post_author"].upper(),
+            lambda r: pair["post_author"] in (r["chosen_author"], r["rejected_author"], r["post_author"]),
+        ),
         "subreddit": (pair["subreddit"].upper(), lambda r: r["subreddit"] == pair["subreddit"]),
     }[kind]
     answer = audit.audit_usage(con, kind, value)
@@ -187,13 +190,18 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
     parquet = snapshot_dir / "pairs.parquet"
     table = pq.read_table(parquet)
     pq.write_table(table.slice(1), parquet)
-    assert failed() == {"snapshot id from pairs.parquet", "snapshot dataset/ = pairs.parquet",
-                        "snapshot_pairs = pairs.parquet"}
+    assert failed() == {
+        "snapshot id from pairs.parquet",
+        "snapshot dataset/ = pairs.parquet",
+        "snapshot_pairs = pairs.parquet",
+    }
     # The same pair ids, with one text edited (the ledger holds no texts) or one pair moved
     # to the other split.
     flipped = {"train": "eval", "eval": "train"}[table["split"][0].as_py()]
-    for column, value, ledger in (("chosen", "an edited reply", set()),
-                                  ("split", flipped, {"snapshot_pairs = pairs.parquet"})):
+    for column, value, ledger in (
+        ("chosen", "an edited reply", set()),
+        ("split", flipped, {"snapshot_pairs = pairs.parquet"}),
+    ):
         values = pa.array([value] + table[column].to_pylist()[1:])
         pq.write_table(table.set_column(table.schema.get_field_index(column), column, values), parquet)
         assert failed() == {"snapshot id from pairs.parquet", "snapshot dataset/ = pairs.parquet"} | ledger, column
@@ -216,8 +224,9 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
 
     digest = "UPDATE snapshot_pairs SET content_sha256 = $v WHERE snapshot_id = $s AND pair_id = $p"
     first = {"s": run["snapshot_id"], "p": table["pair_id"][0].as_py()}
-    original_digest = con.execute("SELECT content_sha256 FROM snapshot_pairs WHERE snapshot_id = $s AND pair_id = $p",
-                                  first).fetchone()[0]
+    original_digest = con.execute(
+        "SELECT content_sha256 FROM snapshot_pairs WHERE snapshot_id = $s AND pair_id = $p", first
+    ).fetchone()[0]
     con.execute(digest, {**first, "v": "0" * 64})
     assert failed() == {"snapshot id from snapshot_pairs"}
     con.execute(digest, {**first, "v": original_digest})
@@ -261,8 +270,11 @@ def test_record_training_run_reads_the_trainers_manifest(lineage, tmp_path):
     model_dir = tmp_path / "models" / "recorded"
     shutil.copytree(source, model_dir)
     manifest = json.loads((model_dir / audit.MANIFEST).read_text())
-    manifest |= {"run_id": "a-new-run", "started_at": "2026-01-01T10:00:00+00:00",
-                 "finished_at": "2026-01-01T11:00:00+00:00"}
+    manifest |= {
+        "run_id": "a-new-run",
+        "started_at": "2026-01-01T10:00:00+00:00",
+        "finished_at": "2026-01-01T11:00:00+00:00",
+    }
     (model_dir / audit.MANIFEST).write_text(json.dumps(manifest))
 
     assert record_training_run(con, model_dir, "dagster-run") == "a-new-run"
@@ -298,13 +310,15 @@ def test_forget_then_a_new_snapshot_leaves_the_pairs_out_and_the_audit_flags_old
     assert rows(con, "SELECT count(*) AS n FROM forget_requests")[0]["n"] == 2
 
     excluded = {
-        row["pair_id"] for row in rows(
+        row["pair_id"]
+        for row in rows(
             con,
             """
             SELECT pair_id FROM preference_pairs
             WHERE $a IN (chosen_author, rejected_author, post_author) OR $c IN (chosen_id, rejected_id)
             """,
-            a=author, c=comment,
+            a=author,
+            c=comment,
         )
     }
     snapshot = create_snapshot(con, tmp_path / "after")
@@ -350,18 +364,27 @@ def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con
         con,
         [post(post_id, author=author) for post_id, author in posts.items()] + [post("p5", author="Dora")],
         # Three comments a post, each later one scored 4x the one before: three pairs.
-        [comment(f"{post_id}c{k}", 2 * 4**k, 60 * (k + 1), post_id=post_id, body=f"{post_id}: {'why ' * k}because")
-         for post_id in posts for k in range(3)],
+        [
+            comment(f"{post_id}c{k}", 2 * 4**k, 60 * (k + 1), post_id=post_id, body=f"{post_id}: {'why ' * k}because")
+            for post_id in posts
+            for k in range(3)
+        ],
     )
     build_pairs(con, PairRules(eval_fraction=0.0))  # all train: the run sees every pair
-    assert con.sql("SELECT post_id, post_author, count(*) FROM preference_pairs GROUP BY ALL ORDER BY 1").fetchall() \
-        == [("p1", "Alice", 3), ("p2", None, 3), ("p3", None, 3), ("p4", "bob", 3)]
+    assert con.sql(
+        "SELECT post_id, post_author, count(*) FROM preference_pairs GROUP BY ALL ORDER BY 1"
+    ).fetchall() == [("p1", "Alice", 3), ("p2", None, 3), ("p3", None, 3), ("p4", "bob", 3)]
     first = create_snapshot(con, tmp_path / "snapshots")
-    con.execute("INSERT INTO training_runs (run_id, snapshot_id, base_model, model_path, status, started_at)"
-                " VALUES ('run-1', $s, 'tiny', '/models/run-1', 'completed', TIMESTAMP '2025-01-01')",
-                {"s": first.snapshot_id})
-    con.execute("INSERT INTO training_run_pairs SELECT 'run-1', pair_id, 0, row_number() OVER (ORDER BY pair_id), 1"
-                " FROM snapshot_pairs WHERE snapshot_id = $s", {"s": first.snapshot_id})
+    con.execute(
+        "INSERT INTO training_runs (run_id, snapshot_id, base_model, model_path, status, started_at)"
+        " VALUES ('run-1', $s, 'tiny', '/models/run-1', 'completed', TIMESTAMP '2025-01-01')",
+        {"s": first.snapshot_id},
+    )
+    con.execute(
+        "INSERT INTO training_run_pairs SELECT 'run-1', pair_id, 0, row_number() OVER (ORDER BY pair_id), 1"
+        " FROM snapshot_pairs WHERE snapshot_id = $s",
+        {"s": first.snapshot_id},
+    )
 
     used = audit.audit_usage(con, "author", "ALICE")  # in any case, as on Reddit
     assert used["found_in"] == {"snapshot_pairs": 3, "raw_comments": 0, "raw_posts": 1, "current_pairs": 3}
@@ -370,8 +393,13 @@ def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con
     assert audit.audit_usage(con, "author", "dora")["found_in"]["raw_posts"] == 1  # a post without pairs
 
     forgotten = audit.forget(con, "author", "Alice", reason="user request")
-    assert forgotten["counts"] == {"pairs": 3, "snapshots": 1, "models": 1, "models_trained_on": 1,
-                                   "forgotten_pairs": 3}
+    assert forgotten["counts"] == {
+        "pairs": 3,
+        "snapshots": 1,
+        "models": 1,
+        "models_trained_on": 1,
+        "forgotten_pairs": 3,
+    }
     deleted = audit.forget(con, "author", "[deleted]")
     assert deleted["counts"]["pairs"] == 0 and deleted["snapshots"] == deleted["models"] == []
     second = create_snapshot(con, tmp_path / "snapshots")
@@ -384,4 +412,8 @@ def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con
     assert [m["forgotten_pairs_seen"] for m in after["models"]] == [3]
     listed = audit.audit_model(con, "run-1", list_pairs=True)["pairs"]
     assert {(p["post_id"], p["post_author"], p["forgotten_by"]) for p in listed} == {
-        ("p1", "Alice", "author:alice"), ("p2", None, None), ("p3", None, None), ("p4", "bob", None)}
+        ("p1", "Alice", "author:alice"),
+        ("p2", None, None),
+        ("p3", None, None),
+        ("p4", "bob", None),
+    }

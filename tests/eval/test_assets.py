@@ -15,36 +15,54 @@ from tests.training.snapshots import pair_rows, write_snapshot
 from training import TrainConfig, train
 from training.evaluation.run import EVAL_DIR, REPORT
 
-FAST_EVAL = {"panel_size": 2, "max_new_tokens": 4, "batch_size": 4, "bootstrap_resamples": 100,
-             "max_ood_tokens": 16, "device": "cpu"}
+FAST_EVAL = {
+    "panel_size": 2,
+    "max_new_tokens": 4,
+    "batch_size": 4,
+    "bootstrap_resamples": 100,
+    "max_ood_tokens": 16,
+    "device": "cpu",
+}
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("model_eval")
     snapshot = write_snapshot(root / "snap", pair_rows(4), pair_rows(3, offset=4))
-    cfg = TrainConfig(snapshot_dir=str(snapshot), out_dir=str(root / "model"), model="tiny", max_length=64,
-                      batch_size=2, max_steps=2, device="cpu")
+    cfg = TrainConfig(
+        snapshot_dir=str(snapshot),
+        out_dir=str(root / "model"),
+        model="tiny",
+        max_length=64,
+        batch_size=2,
+        max_steps=2,
+        device="cpu",
+    )
     return Path(train(cfg).out_dir)
 
 
 def warehouse(folder: Path) -> dict:
-    return {"warehouse": Warehouse(database=str(folder / "upvote.duckdb"), snapshots_dir=str(folder / "snapshots"),
-                                   models_dir=str(folder / "models")),
-            "pipes_subprocess_client": dg.PipesSubprocessClient()}
+    return {
+        "warehouse": Warehouse(
+            database=str(folder / "upvote.duckdb"),
+            snapshots_dir=str(folder / "snapshots"),
+            models_dir=str(folder / "models"),
+        ),
+        "pipes_subprocess_client": dg.PipesSubprocessClient(),
+    }
 
 
 def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir, tmp_path):
     run_config = {"ops": {"model_eval": {"config": {"model_dir": str(model_dir), "evaluation": FAST_EVAL}}}}
-    result = dg.materialize([model_eval], run_config=run_config, resources=warehouse(tmp_path),
-                            raise_on_error=False)
+    result = dg.materialize([model_eval], run_config=run_config, resources=warehouse(tmp_path), raise_on_error=False)
     folder = model_dir / EVAL_DIR
     assert (folder / REPORT).exists()
-    assert all((folder / name).stat().st_size > 0 for name in ("accuracy_by_ratio.png", "margins.png", "reply_lengths.png"))
+    assert all(
+        (folder / name).stat().st_size > 0 for name in ("accuracy_by_ratio.png", "margins.png", "reply_lengths.png")
+    )
     metadata = result.asset_materializations_for_node("model_eval")[0].metadata
     assert "reward accuracy" in metadata["summary"].value and "| prompt" in metadata["generations"].value
-    checks = {e.check_name: e.passed
-              for e in result.get_asset_check_evaluations()}
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert set(checks) == {"accuracy_above_chance", "kl_within_bound", "no_forgetting", "reply_length_stable"}
     # Three eval pairs cannot put the accuracy's interval above chance: the gate fails the run,
     # after the evaluation was recorded.
@@ -53,7 +71,9 @@ def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir, tmp
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "accuracy_above_chance" in str(failure.step_failure_data.error)
     with connect(tmp_path / "upvote.duckdb", read_only=True) as con:
-        (row,) = con.execute("SELECT baseline, eval_pairs, gate_passed, reward_accuracy, gate FROM model_evals").fetchall()
+        (row,) = con.execute(
+            "SELECT baseline, eval_pairs, gate_passed, reward_accuracy, gate FROM model_evals"
+        ).fetchall()
     assert row[1] == 3 and row[2] is False and 0.0 <= row[3] <= 1.0
     assert {check["name"]: check["passed"] for check in json.loads(row[4])} == checks
 

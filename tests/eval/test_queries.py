@@ -15,16 +15,25 @@ def add_run(con, run_id: str, finished: str, loss: str) -> None:
     con.execute(
         "INSERT INTO training_runs (run_id, snapshot_id, base_model, hyperparameters, model_path, finished_at, status)"
         " VALUES (?, 's1', 'tiny', ?, ?, ?, 'completed')",
-        [run_id, json.dumps({"loss_type": loss}), f"/models/{run_id}", finished])
+        [run_id, json.dumps({"loss_type": loss}), f"/models/{run_id}", finished],
+    )
 
 
 def report(run_id: str, accuracy: float) -> dict:
     interval = {"estimate": accuracy, "low": accuracy - 0.1, "high": accuracy + 0.1}
-    return {"run_id": run_id, "base_dir": "/base", "model_dir": f"/models/{run_id}", "eval_pairs": 10,
-            "preference": {"reward_accuracy": interval, "reward_margin": interval,
-                           "logp_accuracy": {"base": interval, "trained": interval}},
-            "replies": {"kl_sampled": {"estimate": 0.1}, "length_growth": 1.1},
-            "out_of_domain": {"nll_increase": 0.01}}
+    return {
+        "run_id": run_id,
+        "base_dir": "/base",
+        "model_dir": f"/models/{run_id}",
+        "eval_pairs": 10,
+        "preference": {
+            "reward_accuracy": interval,
+            "reward_margin": interval,
+            "logp_accuracy": {"base": interval, "trained": interval},
+        },
+        "replies": {"kl_sampled": {"estimate": 0.1}, "length_growth": 1.1},
+        "out_of_domain": {"nll_increase": 0.01},
+    }
 
 
 @pytest.fixture

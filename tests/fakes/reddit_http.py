@@ -145,9 +145,7 @@ def _response(status: int, payload, headers: dict | None = None) -> requests.Res
     response.status_code = status
     response._content = json.dumps(payload).encode()
     response.encoding = "utf-8"
-    response.headers = CaseInsensitiveDict(
-        {"content-type": "application/json; charset=UTF-8", **(headers or {})}
-    )
+    response.headers = CaseInsensitiveDict({"content-type": "application/json; charset=UTF-8", **(headers or {})})
     return response
 
 

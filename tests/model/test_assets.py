@@ -19,5 +19,14 @@ def test_the_dagster_config_is_the_hyperparameters_and_the_run_options_field_for
 def test_the_trainer_command_passes_each_changed_field_as_its_flag():
     cfg = TrainConfig(snapshot_dir="s", out_dir="o", beta=0.2, log_every=3, gradient_checkpointing=False)
     command = trainer_command(cfg)
-    assert command[3:] == ["--snapshot-dir", "s", "--out-dir", "o", "--no-gradient-checkpointing", "--log-every", "3",
-                           "--beta", "0.2"]
+    assert command[3:] == [
+        "--snapshot-dir",
+        "s",
+        "--out-dir",
+        "o",
+        "--no-gradient-checkpointing",
+        "--log-every",
+        "3",
+        "--beta",
+        "0.2",
+    ]

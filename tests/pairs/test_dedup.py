@@ -23,21 +23,22 @@ ANSWER = (
     "people think. Also start the problem sets the day they come out."
 )
 # ANSWER with three words changed: a copy-paste with light edits.
-ANSWER_EDITED = (ANSWER.replace("Honestly", "Really").replace("professors", "instructors")
-                 .replace("borderline", "close"))
+ANSWER_EDITED = ANSWER.replace("Honestly", "Really").replace("professors", "instructors").replace("borderline", "close")
 OTHER = "I would just switch majors if you hate it this much, life is too short to be miserable."
 THIRD = "Go talk to your advisor about it first, they deal with this kind of thing all the time."
 
 
 def true_jaccard(a: str, b: str, k: int = 5) -> float:
-    sa = {a.encode()[i:i + k] for i in range(len(a.encode()) - k + 1)}
-    sb = {b.encode()[i:i + k] for i in range(len(b.encode()) - k + 1)}
+    sa = {a.encode()[i : i + k] for i in range(len(a.encode()) - k + 1)}
+    sb = {b.encode()[i : i + k] for i in range(len(b.encode()) - k + 1)}
     return len(sa & sb) / len(sa | sb)
 
 
 def test_normalise_drops_case_urls_markdown_and_punctuation():
-    assert normalise("**Great** answer!!  See [this](https://x.org/a) &amp; https://y.com/b\n\nThanks") == \
-        "great answer see this thanks"
+    assert (
+        normalise("**Great** answer!!  See [this](https://x.org/a) &amp; https://y.com/b\n\nThanks")
+        == "great answer see this thanks"
+    )
     assert normalise("Great answer, see this. Thanks!") == normalise("GREAT answer -- see *this*; thanks")
 
 
@@ -55,7 +56,7 @@ def test_normalise_keeps_emoji_only_texts_apart():
 def shingle_hashes(text: str, k: int = 5) -> list[int]:
     """minhash_signatures' shingle hashes by their definition, one window at a time."""
     data = text.encode().ljust(k, b"\0")
-    windows = [int.from_bytes(data[i:i + k], "little") for i in range(len(data) - k + 1)]
+    windows = [int.from_bytes(data[i : i + k], "little") for i in range(len(data) - k + 1)]
     return [(w * 0x9E3779B97F4A7C15 % 2**64) >> 32 for w in windows]
 
 
@@ -140,8 +141,13 @@ def test_reposted_pair_keeps_only_the_strongest():
     texts = [ANSWER, OTHER, ANSWER.upper(), OTHER + "!!", ANSWER + " ", THIRD]
     result = dedup_pairs([0, 2, 4], [1, 3, 5], texts, near=False)
     assert result.reasons == [None, "exact_dup_pair", None]
-    assert result.removed == {"exact_dup_in_pair": 0, "exact_dup_pair": 1,
-                              "near_dup_in_pair": 0, "near_dup_pair": 0, "per_post_cap": 0}
+    assert result.removed == {
+        "exact_dup_in_pair": 0,
+        "exact_dup_pair": 1,
+        "near_dup_in_pair": 0,
+        "near_dup_pair": 0,
+        "per_post_cap": 0,
+    }
 
 
 def test_a_repeat_of_a_capped_pair_is_kept():

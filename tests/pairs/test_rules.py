@@ -18,7 +18,6 @@ import assets.pairs.rules as pairs_module
 from assets.pairs.rules import WATERFALL, PairRules, build_pairs, pair_violations, reddit_text
 from assets.warehouse.connect import connect
 
-
 LONG_ANSWER = (
     "Honestly the best thing you can do is go to office hours every single week, even when "
     "you think you understand the material. The professors remember who shows up, and when "
@@ -29,18 +28,40 @@ LONG_ANSWER = (
 
 # --- scaffolding: rows into the raw tables ------------------------------------------
 
+
 def post(id="p1", **fields) -> dict:
-    row = dict(id=id, subreddit="AskX", author="op", title=f"Title {id}", selftext="Body text",
-               score=100, created_utc=0, over_18=False, stickied=False, distinguished=None,
-               source="test")
+    row = dict(
+        id=id,
+        subreddit="AskX",
+        author="op",
+        title=f"Title {id}",
+        selftext="Body text",
+        score=100,
+        created_utc=0,
+        over_18=False,
+        stickied=False,
+        distinguished=None,
+        source="test",
+    )
     return row | fields
 
 
 def comment(id, score, created, post_id="p1", **fields) -> dict:
-    row = dict(id=id, post_id=post_id, parent_id=f"t3_{post_id}", subreddit="AskX",
-               author=f"user_{id}", body=f"Answer {id}: some words of text", score=score,
-               created_utc=created, score_hidden=False, stickied=False, distinguished=None,
-               edited=False, source="test")
+    row = dict(
+        id=id,
+        post_id=post_id,
+        parent_id=f"t3_{post_id}",
+        subreddit="AskX",
+        author=f"user_{id}",
+        body=f"Answer {id}: some words of text",
+        score=score,
+        created_utc=created,
+        score_hidden=False,
+        stickied=False,
+        distinguished=None,
+        edited=False,
+        source="test",
+    )
     return row | fields
 
 
@@ -56,23 +77,46 @@ def insert(con, posts=(), comments=()) -> None:
 
 def load_shared(con, shared_reddit: Path, name: str) -> None:
     """A shared `<name>_{comments,submissions}.ndjson.zst` pair into the raw tables."""
+
     def lines(kind):
         path = shared_reddit / f"{name}_{kind}.ndjson.zst"
         with open(path, "rb") as fh:
             reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh)
             return [orjson.loads(line) for line in io.BufferedReader(reader) if line.strip()]
 
-    posts = [post(d["id"], subreddit=d.get("subreddit"), author=d.get("author"), title=d.get("title"),
-                  selftext=d.get("selftext"), score=d.get("score"), created_utc=int(d["created_utc"]),
-                  over_18=d.get("over_18"), stickied=d.get("stickied"), source=f"dump:{name}")
-             for d in lines("submissions")]
-    comments = [comment(d["id"], d.get("score"), int(d["created_utc"]), post_id=d["link_id"][3:],
-                        parent_id=d.get("parent_id"), subreddit=d.get("subreddit"),
-                        author=None if d.get("author") == "[deleted]" else d.get("author"),
-                        body=d.get("body"), score_hidden=d.get("score_hidden"),
-                        stickied=d.get("stickied"), distinguished=d.get("distinguished"),
-                        edited=bool(d.get("edited")), source=f"dump:{name}")
-                for d in lines("comments")]
+    posts = [
+        post(
+            d["id"],
+            subreddit=d.get("subreddit"),
+            author=d.get("author"),
+            title=d.get("title"),
+            selftext=d.get("selftext"),
+            score=d.get("score"),
+            created_utc=int(d["created_utc"]),
+            over_18=d.get("over_18"),
+            stickied=d.get("stickied"),
+            source=f"dump:{name}",
+        )
+        for d in lines("submissions")
+    ]
+    comments = [
+        comment(
+            d["id"],
+            d.get("score"),
+            int(d["created_utc"]),
+            post_id=d["link_id"][3:],
+            parent_id=d.get("parent_id"),
+            subreddit=d.get("subreddit"),
+            author=None if d.get("author") == "[deleted]" else d.get("author"),
+            body=d.get("body"),
+            score_hidden=d.get("score_hidden"),
+            stickied=d.get("stickied"),
+            distinguished=d.get("distinguished"),
+            edited=bool(d.get("edited")),
+            source=f"dump:{name}",
+        )
+        for d in lines("comments")
+    ]
     insert(con, list({p["id"]: p for p in posts}.values()), list({c["id"]: c for c in comments}.values()))
 
 
@@ -118,8 +162,9 @@ COMMENT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("step", "x", "dropping", "keeping"), COMMENT_CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(COMMENT_CASES)])
+@pytest.mark.parametrize(
+    ("step", "x", "dropping", "keeping"), COMMENT_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(COMMENT_CASES)]
+)
 def test_each_comment_rule_removes_exactly_its_comment_pairs(con, step, x, dropping, keeping):
     insert(con, [post()], BASE + [comment("x", 40, 3000, **x)])
     report = build_pairs(con, PairRules(**dropping))
@@ -145,8 +190,7 @@ def test_min_comment_score(con):
 def test_waterfall_charges_each_rule_only_for_pairs_still_standing(con):
     # 4 top-level comments = 6 candidate pairs. "deleted" goes first: C(4,2) - C(3,2) = 3;
     # then "stickied": C(3,2) - C(2,2) = 2, although that comment was in 3 candidate pairs.
-    insert(con, [post()], BASE + [comment("x", 40, 3000, body="[removed]"),
-                                  comment("y", 50, 4000, stickied=True)])
+    insert(con, [post()], BASE + [comment("x", 40, 3000, body="[removed]"), comment("y", 50, 4000, stickied=True)])
     report = build_pairs(con, PairRules())
     assert report.candidate_pairs == 6
     assert report.removed_by_rule["deleted"] == 3 and report.removed_by_rule["stickied"] == 2
@@ -168,8 +212,11 @@ POST_CASES = [
 @pytest.mark.parametrize(("step", "fields", "dropping", "keeping"), POST_CASES)
 def test_each_post_rule_removes_the_thread(con, step, fields, dropping, keeping):
     other = {"post_id": "p2", "subreddit": "OtherSub"}
-    insert(con, [post(**fields), post("p2", subreddit="OtherSub")],
-           BASE + [comment("c2", 3, 1000, **other), comment("d2", 9, 2000, **other)])
+    insert(
+        con,
+        [post(**fields), post("p2", subreddit="OtherSub")],
+        BASE + [comment("c2", 3, 1000, **other), comment("d2", 9, 2000, **other)],
+    )
     report = build_pairs(con, PairRules(**dropping))
     assert pairs_of(con) == {("d2", "c2")}
     assert report.removed_by_rule[step] == 1
@@ -200,8 +247,11 @@ def test_replies_are_skipped_and_counted(con):
 
 
 def test_prompt_is_title_plus_selftext_unless_deleted(con):
-    insert(con, [post("p1", selftext="Body text"), post("p2", selftext="[removed]")],
-           BASE + [comment("c2", 3, 1000, post_id="p2"), comment("d2", 9, 2000, post_id="p2")])
+    insert(
+        con,
+        [post("p1", selftext="Body text"), post("p2", selftext="[removed]")],
+        BASE + [comment("c2", 3, 1000, post_id="p2"), comment("d2", 9, 2000, post_id="p2")],
+    )
     build_pairs(con, PairRules())
     prompts = dict(con.execute("SELECT post_id, prompt FROM preference_pairs").fetchall())
     assert prompts == {"p1": "Title p1\n\nBody text", "p2": "Title p2"}
@@ -209,8 +259,11 @@ def test_prompt_is_title_plus_selftext_unless_deleted(con):
 
 def test_texts_without_a_visible_character_are_empty_for_rules_and_checks(con):
     invisible = ["\u00a0", "\u3000 \n", "\u200b", "\ufeff\t"]  # no-break, ideographic, zero-width spaces
-    insert(con, [post(selftext="\u00a0\u200b")],
-           BASE + [comment(f"x{i}", 40, 3000 + i, body=body) for i, body in enumerate(invisible)])
+    insert(
+        con,
+        [post(selftext="\u00a0\u200b")],
+        BASE + [comment(f"x{i}", 40, 3000 + i, body=body) for i, body in enumerate(invisible)],
+    )
     report = build_pairs(con, PairRules())
     assert pairs_of(con) == {("b", "a")}
     assert report.removed_by_rule["deleted"] == 14  # C(6, 2) - C(2, 2)
@@ -228,20 +281,34 @@ def test_texts_read_as_on_reddit_entities_decoded(con):
     """The API and dumps escape `&`, `<`, `>`; users type entities Reddit renders. Pairs hold
     the characters; a body that is only the editor's `&#x200B;` blank line is empty; the raw
     tables keep the text as it came."""
-    quoted = ("&gt; you can&#39;t\n\nYes &amp; no: 2 &lt; 3&nbsp;&#x200B;\u200b "
-              "https://x.org/?q=1&region=us&copy=2 S&P &unknown; &notes; 90&degrees;")
-    insert(con, [post(title="Q &amp; A", selftext="&#x200B;")],
-           [comment("a", 3, 1000), comment("b", 9, 2000, body=quoted),
-            comment("c", 40, 3000, body="&#x200B;\n\n&#x200B;")])
+    quoted = (
+        "&gt; you can&#39;t\n\nYes &amp; no: 2 &lt; 3&nbsp;&#x200B;\u200b "
+        "https://x.org/?q=1&region=us&copy=2 S&P &unknown; &notes; 90&degrees;"
+    )
+    insert(
+        con,
+        [post(title="Q &amp; A", selftext="&#x200B;")],
+        [
+            comment("a", 3, 1000),
+            comment("b", 9, 2000, body=quoted),
+            comment("c", 40, 3000, body="&#x200B;\n\n&#x200B;"),
+        ],
+    )
     report = build_pairs(con, PairRules())
     rows = con.execute("SELECT prompt, chosen, rejected FROM preference_pairs").fetchall()
-    assert rows == [("Q & A", "> you can't\n\nYes & no: 2 < 3\u00a0 https://x.org/?q=1&region=us&copy=2 S&P &unknown; &notes; 90&degrees;",
-                     "Answer a: some words of text")]  # a bare & (no ';') is text, as on Reddit
+    assert rows == [
+        (
+            "Q & A",
+            "> you can't\n\nYes & no: 2 < 3\u00a0 https://x.org/?q=1&region=us&copy=2 S&P &unknown; &notes; 90&degrees;",
+            "Answer a: some words of text",
+        )
+    ]  # a bare & (no ';') is text, as on Reddit
     assert report.removed_by_rule["deleted"] == 2  # c's pairs with a and b
     assert con.execute("SELECT body FROM reddit_comments WHERE id = 'b'").fetchall() == [(quoted,)]
 
 
 # --- pair rules ---------------------------------------------------------------------
+
 
 def test_score_tie_is_removed(con):
     insert(con, [post()], [comment("a", 5, 1000), comment("b", 5, 2000)])
@@ -251,37 +318,56 @@ def test_score_tie_is_removed(con):
 
 def test_later_must_win_orientation(con):
     # "early" wrote first and leads: its lead may be visibility, so no pair by default.
-    insert(con, [post()], [comment("early", 10, 1000), comment("late", 3, 2000),
-                           comment("same_a", 20, 5000), comment("same_b", 60, 5000)])
+    insert(
+        con,
+        [post()],
+        [
+            comment("early", 10, 1000),
+            comment("late", 3, 2000),
+            comment("same_a", 20, 5000),
+            comment("same_b", 60, 5000),
+        ],
+    )
     report = build_pairs(con, PairRules(max_pairs_per_post=0))
     assert pairs_of(con) == {("same_a", "late"), ("same_b", "late"), ("same_a", "early"), ("same_b", "early")}
     assert report.removed_by_rule["earlier_won"] == 2  # early > late; same_b > same_a in the same second
-    row = con.execute("SELECT chosen_created_utc, rejected_created_utc, chosen_score, rejected_score "
-                      "FROM preference_pairs WHERE chosen_id = 'same_b'").fetchall()[0]
+    row = con.execute(
+        "SELECT chosen_created_utc, rejected_created_utc, chosen_score, rejected_score "
+        "FROM preference_pairs WHERE chosen_id = 'same_b'"
+    ).fetchall()[0]
     assert row == (5000, 2000, 60, 3)
 
     build_pairs(con, PairRules(later_must_win=False, max_pairs_per_post=0))
     assert ("early", "late") in pairs_of(con) and ("same_b", "early") in pairs_of(con)
 
 
-@pytest.mark.parametrize(("chosen_score", "rejected_score", "kept"), [(4, 2, True), (6, 3, True),
-                                                                     (5, 3, False), (39, 20, False)])
+@pytest.mark.parametrize(
+    ("chosen_score", "rejected_score", "kept"), [(4, 2, True), (6, 3, True), (5, 3, False), (39, 20, False)]
+)
 def test_score_ratio_boundary(con, chosen_score, rejected_score, kept):
     insert(con, [post()], [comment("a", rejected_score, 1000), comment("b", chosen_score, 2000)])
     report = build_pairs(con, PairRules(min_score_ratio=2.0))
     assert (pairs_of(con) == {("b", "a")}) is kept
     assert report.removed_by_rule["score_ratio"] == (0 if kept else 1)
     if kept:
-        assert con.execute("SELECT score_ratio FROM preference_pairs").fetchall()[0][0] == \
-            chosen_score / rejected_score
+        assert con.execute("SELECT score_ratio FROM preference_pairs").fetchall()[0][0] == chosen_score / rejected_score
 
 
 def test_cap_keeps_the_strongest_ratios(con):
     # Rejected candidates 5, 3, 2 (in time order, so none beats another), then chosen 30
     # and 12 (same): pairs and ratios c30/r2=15, c30/r3=10, c30/r5=6, c12/r2=6, c12/r3=4,
     # c12/r5=2.4.
-    insert(con, [post()], [comment("r5", 5, 10), comment("r3", 3, 50), comment("r2", 2, 100),
-                           comment("c30", 30, 400), comment("c12", 12, 500)])
+    insert(
+        con,
+        [post()],
+        [
+            comment("r5", 5, 10),
+            comment("r3", 3, 50),
+            comment("r2", 2, 100),
+            comment("c30", 30, 400),
+            comment("c12", 12, 500),
+        ],
+    )
     report = build_pairs(con, PairRules(max_pairs_per_post=3))
     # the 6.0 tie goes to the higher chosen score
     assert pairs_of(con) == {("c30", "r2"), ("c30", "r3"), ("c30", "r5")}
@@ -295,16 +381,24 @@ def test_cap_does_not_remove_the_pair_a_repeat_was_dropped_for(con):
     # Post x's comparison "late over early" is its weakest pair, so the cap of 1 removes
     # it; post y's copy of the same comparison must stay, not be dropped as its repeat.
     early, late = "Talk to your advisor first and see what they say.", "Switch sections: the exams are fairer."
-    insert(con, [post("x"), post("y")],
-           [comment("xe", 2, 0, post_id="x", body=early), comment("xl", 8, 5, post_id="x", body=late),
+    insert(
+        con,
+        [post("x"), post("y")],
+        [
+            comment("xe", 2, 0, post_id="x", body=early),
+            comment("xl", 8, 5, post_id="x", body=late),
             comment("xs", 100, 9, post_id="x", body=LONG_ANSWER),
-            comment("ye", 2, 0, post_id="y", body=early), comment("yl", 6, 5, post_id="y", body=late)])
+            comment("ye", 2, 0, post_id="y", body=early),
+            comment("yl", 6, 5, post_id="y", body=late),
+        ],
+    )
     report = build_pairs(con, PairRules(max_pairs_per_post=1))
     assert pairs_of(con) == {("xs", "xe"), ("yl", "ye")}
     assert report.removed_by_rule["per_post_cap"] == 2 and report.removed_by_rule["exact_dup_pair"] == 0
 
 
 # --- ids, split, rebuilds -------------------------------------------------------------
+
 
 def test_pair_id_is_md5_of_ids_and_stable_across_rebuilds(con):
     insert(con, [post()], BASE)
@@ -323,14 +417,22 @@ def _split_by_post(con) -> dict[str, str]:
 
 def test_split_is_deterministic_by_post_hash(con):
     posts = [post(f"p{i}") for i in range(80)]
-    comments = [c for i in range(80) for c in (comment(f"a{i}", 3, 1000, post_id=f"p{i}"),
-                                               comment(f"b{i}", 10, 2000, post_id=f"p{i}"),
-                                               comment(f"c{i}", 30, 3000, post_id=f"p{i}"))]
+    comments = [
+        c
+        for i in range(80)
+        for c in (
+            comment(f"a{i}", 3, 1000, post_id=f"p{i}"),
+            comment(f"b{i}", 10, 2000, post_id=f"p{i}"),
+            comment(f"c{i}", 30, 3000, post_id=f"p{i}"),
+        )
+    ]
     insert(con, posts, comments)
     report = build_pairs(con, PairRules(eval_fraction=0.3))
     splits = _split_by_post(con)
-    expected = {f"p{i}": "eval" if int(hashlib.md5(f"p{i}".encode()).hexdigest()[:8], 16) / 2**32 < 0.3
-                else "train" for i in range(80)}
+    expected = {
+        f"p{i}": "eval" if int(hashlib.md5(f"p{i}".encode()).hexdigest()[:8], 16) / 2**32 < 0.3 else "train"
+        for i in range(80)
+    }
     assert splits == expected
     assert 10 <= report.eval_posts <= 40 and report.eval_posts + report.train_posts == report.posts == 80
     build_pairs(con, PairRules(eval_fraction=0.3))
@@ -357,7 +459,7 @@ def test_each_build_is_recorded_with_its_rules_however_it_is_started(con):
     rules = PairRules(min_score_ratio=3.0, later_must_win=False)
     report = build_pairs(con, rules)  # from Python, as the README shows, not through the asset
     assert latest_pair_rules(con) == dataclasses.asdict(rules)
-    (recorded,), = con.execute("SELECT report FROM pair_builds").fetchall()
+    ((recorded,),) = con.execute("SELECT report FROM pair_builds").fetchall()
     assert json.loads(recorded)["kept"] == report.kept
 
 
@@ -369,8 +471,9 @@ def test_failed_rebuild_leaves_old_pairs_intact(con, monkeypatch, failing):
     build_pairs(con, PairRules())
     before = con.execute("SELECT * FROM preference_pairs").fetchall()
     real_sql = pairs_module.sql
-    monkeypatch.setattr(pairs_module, "sql", lambda name: "SELECT * FROM no_such_table"
-                        if name == failing else real_sql(name))
+    monkeypatch.setattr(
+        pairs_module, "sql", lambda name: "SELECT * FROM no_such_table" if name == failing else real_sql(name)
+    )
     insert(con, [], [comment("x", 40, 3000)])
     with pytest.raises(Exception, match="no_such_table"):
         build_pairs(con, PairRules())
@@ -396,25 +499,31 @@ def test_rules_are_validated():
 
 # --- dedup through the build ------------------------------------------------------------
 
+
 def test_dedup_steps_in_the_build(con):
     edited = LONG_ANSWER.replace("Honestly", "Really").replace("professors", "instructors")
-    insert(con, [post("p1"), post("p2"), post("p3"), post("p4")], [
-        # p1 and p2: the same thread posted twice (p2's answers copied, one lightly edited)
-        comment("a1", 3, 1000, post_id="p1", body="Just drop the class."),
-        comment("b1", 30, 2000, post_id="p1", body=LONG_ANSWER),
-        comment("a2", 3, 1000, post_id="p2", body="just drop the class!"),
-        comment("b2", 20, 2000, post_id="p2", body=edited),
-        # p3: chosen is an exact copy of rejected; p4: a near copy
-        comment("a3", 3, 1000, post_id="p3", body="Email the registrar."),
-        comment("b3", 20, 2000, post_id="p3", body="email the REGISTRAR"),
-        comment("a4", 3, 1000, post_id="p4", body=LONG_ANSWER),
-        comment("b4", 20, 2000, post_id="p4", body=edited),
-    ])
+    insert(
+        con,
+        [post("p1"), post("p2"), post("p3"), post("p4")],
+        [
+            # p1 and p2: the same thread posted twice (p2's answers copied, one lightly edited)
+            comment("a1", 3, 1000, post_id="p1", body="Just drop the class."),
+            comment("b1", 30, 2000, post_id="p1", body=LONG_ANSWER),
+            comment("a2", 3, 1000, post_id="p2", body="just drop the class!"),
+            comment("b2", 20, 2000, post_id="p2", body=edited),
+            # p3: chosen is an exact copy of rejected; p4: a near copy
+            comment("a3", 3, 1000, post_id="p3", body="Email the registrar."),
+            comment("b3", 20, 2000, post_id="p3", body="email the REGISTRAR"),
+            comment("a4", 3, 1000, post_id="p4", body=LONG_ANSWER),
+            comment("b4", 20, 2000, post_id="p4", body=edited),
+        ],
+    )
     report = build_pairs(con, PairRules())
     assert pairs_of(con) == {("b1", "a1")}  # the stronger copy (ratio 10 vs 6.7) stays
-    assert {k: report.removed_by_rule[k] for k in
-            ("exact_dup_in_pair", "exact_dup_pair", "near_dup_in_pair", "near_dup_pair")} == \
-        {"exact_dup_in_pair": 1, "exact_dup_pair": 0, "near_dup_in_pair": 1, "near_dup_pair": 1}
+    assert {
+        k: report.removed_by_rule[k]
+        for k in ("exact_dup_in_pair", "exact_dup_pair", "near_dup_in_pair", "near_dup_pair")
+    } == {"exact_dup_in_pair": 1, "exact_dup_pair": 0, "near_dup_in_pair": 1, "near_dup_pair": 1}
     report = build_pairs(con, PairRules(near_dedup=False))
     assert pairs_of(con) == {("b1", "a1"), ("b2", "a2"), ("b4", "a4")}
     assert report.removed_by_rule["exact_dup_in_pair"] == 1
@@ -422,6 +531,7 @@ def test_dedup_steps_in_the_build(con):
 
 
 # --- real data ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["rumoureval2019", "praw_cassettes"])
 def test_real_file_invariants(tmp_path, shared_reddit, name):
@@ -457,7 +567,7 @@ def test_real_file_invariants(tmp_path, shared_reddit, name):
         assert r["rejected_author"] not in (None, r["op"])
         assert r["post_author"] == (None if r["op"] == "[deleted]" else r["op"])
         assert not r["score_hidden"]
-        title, = con.execute("SELECT title FROM reddit_submissions WHERE id = ?", [r["post_id"]]).fetchall()[0]
+        (title,) = con.execute("SELECT title FROM reddit_submissions WHERE id = ?", [r["post_id"]]).fetchall()[0]
         assert r["prompt"].startswith(reddit_text(title))
         assert r["pair_id"] == hashlib.md5(f"{r['post_id']}:{r['chosen_id']}:{r['rejected_id']}".encode()).hexdigest()
         assert split_of.setdefault(r["post_id"], r["split"]) == r["split"]
@@ -465,6 +575,10 @@ def test_real_file_invariants(tmp_path, shared_reddit, name):
     assert len(rows) == report.kept
     assert max(per_post.values()) <= rules.max_pairs_per_post
     # the scores of the posts behind every pair pass the post rule
-    assert con.execute("SELECT min(s.score) FROM preference_pairs p JOIN reddit_submissions s "
-                       "ON s.id = p.post_id").fetchall()[0][0] >= rules.min_post_score
+    assert (
+        con.execute(
+            "SELECT min(s.score) FROM preference_pairs p JOIN reddit_submissions s ON s.id = p.post_id"
+        ).fetchall()[0][0]
+        >= rules.min_post_score
+    )
     con.close()

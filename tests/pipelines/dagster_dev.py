@@ -61,9 +61,9 @@ class DagsterDev:
             "query S($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor { id } } }",
             s={**self.repository_selector(), "sensorName": name},
         )["sensorOrError"]
-        stopped = self.graphql(
-            "mutation Stop($id: String) { stopSensor(id: $id) { __typename } }", id=sensor["id"]
-        )["stopSensor"]
+        stopped = self.graphql("mutation Stop($id: String) { stopSensor(id: $id) { __typename } }", id=sensor["id"])[
+            "stopSensor"
+        ]
         assert stopped["__typename"] == "StopSensorMutationResult", stopped
 
     def wait_for_runs(self, accept, count: int, timeout: float = 300) -> list[dict]:
@@ -91,7 +91,11 @@ def dagster_dev(home: Path, warehouse: Path):
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + 120

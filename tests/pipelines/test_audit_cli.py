@@ -17,8 +17,8 @@ import pytest
 from assets.audit import queries as audit  # noqa: E402
 from assets.warehouse.connect import PROJECT_ROOT, connect  # noqa: E402
 from pipelines.cli import main  # noqa: E402
-from tests.pipelines.test_cli import heavy_modules_after  # noqa: E402
 from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
+from tests.pipelines.test_cli import heavy_modules_after  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,12 @@ def test_audit_model_json_csv_and_table(lineage, capsys):
 def test_audit_comment_author_pair_subreddit(lineage, capsys):
     db, warehouse = lineage
     pair = answer_of(db, audit.audit_model, warehouse.runs[1]["run_id"])["pairs"][0]
-    for kind, value in (("comment", "t1_" + pair["chosen_id"]), ("author", pair["rejected_author"]),
-                        ("pair", pair["pair_id"]), ("subreddit", pair["subreddit"])):
+    for kind, value in (
+        ("comment", "t1_" + pair["chosen_id"]),
+        ("author", pair["rejected_author"]),
+        ("pair", pair["pair_id"]),
+        ("subreddit", pair["subreddit"]),
+    ):
         upvote_dpo(db, "audit", kind, value, "--format", "json")
         assert json.loads(capsys.readouterr().out) == answer_of(db, audit.audit_usage, kind, value)
         upvote_dpo(db, "audit", kind, value, "--format", "csv")
@@ -81,15 +85,23 @@ def test_audit_author_needs_only_duckdb(lineage):
     matched pairs stay in DuckDB)."""
     db, warehouse = lineage
     author = answer_of(db, audit.audit_model, warehouse.runs[0]["run_id"])["pairs"][0]["chosen_author"]
-    assert heavy_modules_after(f"from pipelines.cli import main\nmain(['audit', 'author', {author!r}, '--db', {str(db)!r}])") == []
+    assert (
+        heavy_modules_after(
+            f"from pipelines.cli import main\nmain(['audit', 'author', {author!r}, '--db', {str(db)!r}])"
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("audit", "comment", "t1_zzzzzz"), "no comment 'zzzzzz' in the warehouse"),
-    (("audit", "model", "no-such-run"), "no model folder or training run 'no-such-run'"),
-    (("audit", "model", "."), "no training_manifest.json in ."),
-    (("audit", "verify", "."), "no training_manifest.json in ."),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("audit", "comment", "t1_zzzzzz"), "no comment 'zzzzzz' in the warehouse"),
+        (("audit", "model", "no-such-run"), "no model folder or training run 'no-such-run'"),
+        (("audit", "model", "."), "no training_manifest.json in ."),
+        (("audit", "verify", "."), "no training_manifest.json in ."),
+    ],
+)
 def test_unknown_ids_exit_1_with_one_line(lineage, capsys, argv, message):
     db, _ = lineage
     code = upvote_dpo(db, *argv)
@@ -116,10 +128,14 @@ def test_a_warehouse_to_migrate_exits_1_naming_the_command(tmp_path, capsys):
 def test_a_warehouse_in_use_or_not_duckdb_is_one_line(tmp_path):
     """The file is the user's to fix: held by another process (this test's, writing), or not a
     DuckDB file at all. A process of its own: DuckDB's lock is per process."""
+
     def audit_author(db: Path) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "pipelines.cli", "audit", "author", "someone", "--db", str(db)],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
     held = tmp_path / "held.duckdb"
@@ -129,7 +145,8 @@ def test_a_warehouse_in_use_or_not_duckdb_is_one_line(tmp_path):
     finally:
         con.close()
     assert (proc.returncode, proc.stderr) == (
-        1, f"error: {held} is in use by process {os.getpid()}: try again once it has finished\n"
+        1,
+        f"error: {held} is in use by process {os.getpid()}: try again once it has finished\n",
     )
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database")
@@ -138,8 +155,9 @@ def test_a_warehouse_in_use_or_not_duckdb_is_one_line(tmp_path):
     assert proc.stderr.startswith(f"error: cannot open {junk}: ") and "not a valid DuckDB database" in proc.stderr
 
 
-@pytest.mark.parametrize("bug", [ValueError("a bug"), duckdb.CatalogException("Table with name x does not exist!")],
-                         ids=["python", "duckdb"])
+@pytest.mark.parametrize(
+    "bug", [ValueError("a bug"), duckdb.CatalogException("Table with name x does not exist!")], ids=["python", "duckdb"]
+)
 def test_a_bug_in_an_audit_propagates(lineage, monkeypatch, bug):
     """Only what the user can fix is one line: a DuckDB error from a query is a bug too."""
     db, _ = lineage
@@ -183,8 +201,21 @@ def test_a_closed_stdout_ends_the_command_quietly(lineage, tmp_path, unbuffered)
     os.close(reader)  # gone before the first line is written, so every write finds the pipe closed
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "audit", "verify", warehouse.runs[0]["model_path"], "--db", str(db)],
-            cwd=PROJECT_ROOT, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "audit",
+                "verify",
+                warehouse.runs[0]["model_path"],
+                "--db",
+                str(db),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
             env={**os.environ, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": unbuffered},
         )
     finally:

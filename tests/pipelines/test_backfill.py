@@ -9,7 +9,7 @@ pairs built from the backfilled warehouse must equal those from one big ingest.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(not FULL.is_dir(), reason=f"shared full dump not
 
 def month_of(line: bytes) -> str:
     created = float(orjson.loads(line)["created_utc"])
-    return datetime.fromtimestamp(created, timezone.utc).strftime("%Y-%m")
+    return datetime.fromtimestamp(created, UTC).strftime("%Y-%m")
 
 
 def split_by_month(dump: Path, prefix: str, out_dir: Path) -> list[str]:
@@ -84,7 +84,8 @@ def test_parallel_backfill_of_8_partitions_matches_one_big_ingest(tmp_path):
                 """mutation Add($r: RepositorySelector!, $key: String!) {
                      addDynamicPartition(repositorySelector: $r, partitionsDefName: "dump_files", partitionKey: $key)
                      { __typename } }""",
-                r=selector, key=name,
+                r=selector,
+                key=name,
             )["addDynamicPartition"]
             assert added["__typename"] == "AddDynamicPartitionSuccess", added
         launched = dev.graphql(

@@ -44,24 +44,44 @@ def test_errors_are_one_clear_line_and_exit_1(db, capsys):
     assert code == 1 and "no such dump file" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("pairs", "build", "--min-score-ratio", "0.5"), "min_score_ratio must be a finite number >= 1, got 0.5"),
-    (("ingest", "live", "--day", "2016-06-03"), "--day 2016-06-03 is not a live partition: pick a UTC day from 2025-01-01"),
-    (("ingest", "live", "--day", "2025-01-02"), "Required configuration setting 'client_id' missing. Set REDDIT_CLIENT_ID"),
-    (("ingest", "dump", "--comments", "missing.zst"), "no such dump file: "),
-    (("snapshot",), "no preference pairs to snapshot: build the pairs first"),
-    (("train", "--snapshot", "nope"), "no snapshot nope in "),
-    (("audit", "author", "someone"), "no warehouse at "),
-], ids=["bad-flag-value", "day-before-partitions", "no-credentials", "missing-file", "no-pairs", "unknown-snapshot",
-        "no-warehouse"])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("pairs", "build", "--min-score-ratio", "0.5"), "min_score_ratio must be a finite number >= 1, got 0.5"),
+        (
+            ("ingest", "live", "--day", "2016-06-03"),
+            "--day 2016-06-03 is not a live partition: pick a UTC day from 2025-01-01",
+        ),
+        (
+            ("ingest", "live", "--day", "2025-01-02"),
+            "Required configuration setting 'client_id' missing. Set REDDIT_CLIENT_ID",
+        ),
+        (("ingest", "dump", "--comments", "missing.zst"), "no such dump file: "),
+        (("snapshot",), "no preference pairs to snapshot: build the pairs first"),
+        (("train", "--snapshot", "nope"), "no snapshot nope in "),
+        (("audit", "author", "someone"), "no warehouse at "),
+    ],
+    ids=[
+        "bad-flag-value",
+        "day-before-partitions",
+        "no-credentials",
+        "missing-file",
+        "no-pairs",
+        "unknown-snapshot",
+        "no-warehouse",
+    ],
+)
 def test_each_kind_of_user_error_is_one_stderr_line_and_exit_1(db, tmp_path, argv, message):
     """As a user sees it, in a process of its own: raised before a run (flags, the day) or
     inside one (credentials, no pairs: Dagster wraps those), one line and status 1."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("REDDIT_")}
     proc = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *argv, "--db", str(tmp_path / "upvote.duckdb")],
-        cwd=tmp_path, env={**env, "HOME": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)},  # no praw.ini
-        capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        env={**env, "HOME": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)},  # no praw.ini
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: "), proc.stderr[-3000:]
@@ -82,7 +102,9 @@ def test_a_bug_inside_a_run_propagates_with_its_traceback(db, tmp_path, monkeypa
 
 def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
     submissions, comments = SAMPLE_DUMPS
-    code, out, _ = run(capsys, "ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db))
+    code, out, _ = run(
+        capsys, "ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)
+    )
     assert code == 0 and "rows=12789" in out
 
     code, out, _ = run(capsys, "pairs", "build", "--min-score-ratio", "3", "--max-pairs-per-post", "2", "--db", str(db))
@@ -102,8 +124,20 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
     assert code == 0 and (db.parent / "snapshots" / snapshot_id / "manifest.json").exists()
 
     code, out, _ = run(
-        capsys, "train", "--snapshot", snapshot_id, "--model", "tiny", "--max-steps", "1",
-        "--max-length", "64", "--loss", "ipo", "--db", str(db),
+        capsys,
+        "train",
+        "--snapshot",
+        snapshot_id,
+        "--model",
+        "tiny",
+        "--max-steps",
+        "1",
+        "--max-length",
+        "64",
+        "--loss",
+        "ipo",
+        "--db",
+        str(db),
     )
     assert code == 0, out
     model_dir = out.splitlines()[0].split(": ", 1)[1]
@@ -175,13 +209,16 @@ def test_the_cli_and_its_help_load_no_heavy_library():
     load in the commands that use them. A sys.modules check, not a stopwatch, so it fails the
     same way on any machine."""
     assert heavy_modules_after("import pipelines.cli") == []
-    assert heavy_modules_after(
-        "import argparse\n"
-        "from pipelines.cli import build_parser\n"
-        "parsers = [build_parser()]\n"
-        "while parsers:\n"
-        "    parser = parsers.pop()\n"
-        "    parser.format_help()\n"
-        "    parsers += [sub for action in parser._actions if isinstance(action, argparse._SubParsersAction)\n"
-        "                for sub in action.choices.values()]"
-    ) == []
+    assert (
+        heavy_modules_after(
+            "import argparse\n"
+            "from pipelines.cli import build_parser\n"
+            "parsers = [build_parser()]\n"
+            "while parsers:\n"
+            "    parser = parsers.pop()\n"
+            "    parser.format_help()\n"
+            "    parsers += [sub for action in parser._actions if isinstance(action, argparse._SubParsersAction)\n"
+            "                for sub in action.choices.values()]"
+        )
+        == []
+    )

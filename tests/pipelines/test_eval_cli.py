@@ -10,8 +10,18 @@ import pytest
 from assets.warehouse.connect import PROJECT_ROOT
 from pipelines.cli import SAMPLE_DUMPS, main
 
-SMALL_EVAL = ("--panel-size", "2", "--max-new-tokens", "4", "--bootstrap-resamples", "50", "--max-ood-tokens", "16",
-              "--device", "cpu")
+SMALL_EVAL = (
+    "--panel-size",
+    "2",
+    "--max-new-tokens",
+    "4",
+    "--bootstrap-resamples",
+    "50",
+    "--max-ood-tokens",
+    "16",
+    "--device",
+    "cpu",
+)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -29,7 +39,10 @@ def db(tmp_path_factory):
         patch.setenv("DAGSTER_HOME", str(home))
         db = tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
         submissions, comments = SAMPLE_DUMPS
-        assert main(["ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)]) == 0
+        assert (
+            main(["ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)])
+            == 0
+        )
         assert main(["pairs", "build", "--db", str(db)]) == 0
         assert main(["snapshot", "--db", str(db)]) == 0
         yield db
@@ -38,8 +51,22 @@ def db(tmp_path_factory):
 def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys):
     models = []
     for loss in ("sigmoid", "ipo"):
-        code, out, _ = run(capsys, "train", "--model", "tiny", "--max-steps", "1", "--max-length", "64",
-                           "--loss", loss, "--device", "cpu", "--db", str(db))
+        code, out, _ = run(
+            capsys,
+            "train",
+            "--model",
+            "tiny",
+            "--max-steps",
+            "1",
+            "--max-length",
+            "64",
+            "--loss",
+            loss,
+            "--device",
+            "cpu",
+            "--db",
+            str(db),
+        )
         assert code == 0, out
         models.append(out.splitlines()[0].split(": ", 1)[1])
         # Without a folder: the model dpo_model just produced.
@@ -51,9 +78,13 @@ def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys):
     code, out, _ = run(capsys, "models", "--format", "json", "--db", str(db))
     listed = json.loads(out)
     assert code == 0 and [m["model_path"] for m in listed] == models
-    assert [m["loss_type"] for m in listed] == ["sigmoid", "ipo"] and all(m["reward_accuracy"] is not None for m in listed)
+    assert [m["loss_type"] for m in listed] == ["sigmoid", "ipo"] and all(
+        m["reward_accuracy"] is not None for m in listed
+    )
 
-    code, out, _ = run(capsys, "eval", "compare", models[1], listed[0]["run_id"][:8], "--format", "csv", "--db", str(db))
+    code, out, _ = run(
+        capsys, "eval", "compare", models[1], listed[0]["run_id"][:8], "--format", "csv", "--db", str(db)
+    )
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith("run_id,") and len(lines) == 3
     assert lines[1].startswith(listed[1]["run_id"]) and lines[2].startswith(listed[0]["run_id"])

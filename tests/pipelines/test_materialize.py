@@ -10,13 +10,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.warehouse.connect import PROJECT_ROOT, connect
 from assets.ingest.assets import reddit_dump
+from assets.ingest.reddit.resources import DumpArchive
 from assets.model.assets import ModelDirTakenError, dpo_model
 from assets.pairs.assets import PAIR_CHECKS, preference_pairs
-from assets.ingest.reddit.resources import DumpArchive
-from assets.warehouse.resources import Warehouse
 from assets.snapshot.assets import pair_snapshot
+from assets.warehouse.connect import PROJECT_ROOT, connect
+from assets.warehouse.resources import Warehouse
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 DUMPS = ["RS_praw_cassettes.ndjson.zst", "RC_praw_cassettes.ndjson.zst"]
@@ -119,8 +119,9 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
     assert second.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
     # Another logging and checkpoint cadence trains the same model: it is reused too.
     cadence = {**TINY_TRAINING, "log_every": 2, "checkpoint_every": 1, "eval_batch_size": 2}
-    third = dg.materialize([dpo_model], run_config={"ops": {"dpo_model": {"config": cadence}}}, resources=resources,
-                           instance=instance)
+    third = dg.materialize(
+        [dpo_model], run_config={"ops": {"dpo_model": {"config": cadence}}}, resources=resources, instance=instance
+    )
     assert third.asset_materializations_for_node("dpo_model")[0].metadata["run_id"].value == manifest["run_id"]
     con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
     try:
@@ -135,7 +136,9 @@ def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resource
 
     # The same folder named explicitly with other settings: refused, not passed off as theirs.
     other = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, "beta": 0.2, "out_dir": model_dir}}}}
-    with pytest.raises(ModelDirTakenError, match=r"already holds a model trained with other settings \(beta 0.1 -> 0.2\)"):
+    with pytest.raises(
+        ModelDirTakenError, match=r"already holds a model trained with other settings \(beta 0.1 -> 0.2\)"
+    ):
         dg.materialize([dpo_model], run_config=other, resources=resources, instance=instance)
 
 
@@ -152,9 +155,16 @@ def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_
     shutil.copytree(tiny_dir(None), local)
     cfg = TrainConfig(snapshot_dir="s", out_dir=str(out_dir), model=str(local), cache_dir=str(tmp_path / "cache"))
     out_dir.mkdir()
-    (out_dir / MANIFEST).write_text(json.dumps({
-        "status": "completed", "snapshot_id": "snap", "hyperparameters": cfg.hyperparameters(),
-        "base_model": {"name": str(local), "weights_sha256": weights_sha256(local)}}))
+    (out_dir / MANIFEST).write_text(
+        json.dumps(
+            {
+                "status": "completed",
+                "snapshot_id": "snap",
+                "hyperparameters": cfg.hyperparameters(),
+                "base_model": {"name": str(local), "weights_sha256": weights_sha256(local)},
+            }
+        )
+    )
     assert _completed(out_dir, RunIdentity.of(cfg, "snap"))
     weights = local / "model.safetensors"
     data = weights.read_bytes()
@@ -163,7 +173,9 @@ def test_an_explicit_out_dir_is_not_reused_for_a_local_base_model_whose_weights_
         _completed(out_dir, RunIdentity.of(cfg, "snap"))
 
 
-def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset_run, resources, instance, warehouse_dir, capsys):
+def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(
+    dataset_run, resources, instance, warehouse_dir, capsys
+):
     """`upvote-dpo audit model DIR --pairs --format json` against the trainer's manifest and
     an independent SQL query over the snapshot ledger."""
     from pipelines.cli import main
@@ -174,14 +186,18 @@ def test_audit_of_the_trained_model_lists_exactly_the_train_pairs_it_saw(dataset
     manifest = json.loads((Path(model_dir) / "training_manifest.json").read_text())
 
     capsys.readouterr()
-    assert main(["audit", "model", model_dir, "--pairs", "--format", "json", "--db", str(warehouse_dir / "upvote.duckdb")]) == 0
+    assert (
+        main(["audit", "model", model_dir, "--pairs", "--format", "json", "--db", str(warehouse_dir / "upvote.duckdb")])
+        == 0
+    )
     audited = json.loads(capsys.readouterr().out)
     audited_ids = {pair["pair_id"] for pair in audited["pairs"]}
 
     con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
     try:
         train_ids = {
-            pair_id for (pair_id,) in con.execute(
+            pair_id
+            for (pair_id,) in con.execute(
                 "SELECT pair_id FROM snapshot_pairs WHERE snapshot_id = ? AND split = 'train'",
                 [manifest["snapshot_id"]],
             ).fetchall()

@@ -88,7 +88,9 @@ def test_dump_sensor_then_dataset_job_through_graphql(server):
     assert {check["executionForLatestMaterialization"]["status"] for check in checks} == {"SUCCEEDED"}
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
 def test_asset_graph_page_renders_in_headless_chromium(server, tmp_path):
     from PIL import Image, ImageStat
 
@@ -96,13 +98,24 @@ def test_asset_graph_page_renders_in_headless_chromium(server, tmp_path):
     screenshot = tmp_path / "asset-graph.png"
     subprocess.run(
         [
-            "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900",
-            "--virtual-time-budget=20000", f"--screenshot={screenshot}",
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1400,900",
+            "--virtual-time-budget=20000",
+            f"--screenshot={screenshot}",
             f"http://127.0.0.1:{port}/asset-groups",
         ],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     image = Image.open(screenshot).convert("L")
     assert image.size == (1400, 900)

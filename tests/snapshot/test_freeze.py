@@ -9,18 +9,30 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
-from assets.snapshot.freeze import latest_snapshot
 from assets.snapshot.freeze import (
-    EmptySelectionError, FailedChecksError, content_digests, create_snapshot, read_manifest, snapshot_id_for,
+    EmptySelectionError,
+    FailedChecksError,
+    content_digests,
+    create_snapshot,
+    latest_snapshot,
+    read_manifest,
+    snapshot_id_for,
 )
 from assets.warehouse.connect import connect
 
 
 def insert_pairs(con, rows: list[dict]) -> None:
     defaults = {
-        "subreddit": "AskHistorians", "prompt": "Why did Rome fall?", "chosen_author": "a",
-        "rejected_author": "b", "chosen_score": 40, "rejected_score": 5, "score_ratio": 8.0,
-        "post_created_utc": 100, "chosen_created_utc": 300, "rejected_created_utc": 200,
+        "subreddit": "AskHistorians",
+        "prompt": "Why did Rome fall?",
+        "chosen_author": "a",
+        "rejected_author": "b",
+        "chosen_score": 40,
+        "rejected_score": 5,
+        "score_ratio": 8.0,
+        "post_created_utc": 100,
+        "chosen_created_utc": 300,
+        "rejected_created_utc": 200,
     }
     for row in rows:
         row = {**defaults, **row}
@@ -32,8 +44,14 @@ def insert_pairs(con, rows: list[dict]) -> None:
 
 
 def pair(pair_id: str, post_id: str = "p1", split: str = "train", **extra) -> dict:
-    return {"pair_id": pair_id, "post_id": post_id, "split": split,
-            "chosen_id": f"c{pair_id}", "rejected_id": f"r{pair_id}", **extra}
+    return {
+        "pair_id": pair_id,
+        "post_id": post_id,
+        "split": split,
+        "chosen_id": f"c{pair_id}",
+        "rejected_id": f"r{pair_id}",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -67,11 +85,14 @@ def test_id_does_not_depend_on_the_order_of_the_rows(three_pairs, tmp_path):
     assert snapshot_id_for(content_digests(three_pairs.from_arrow(backwards))) == snapshot.snapshot_id
 
 
-@pytest.mark.parametrize("change", [
-    "UPDATE preference_pairs SET split = 'eval' WHERE post_id = 'p1'",
-    "UPDATE preference_pairs SET chosen = 'edited after a newer retrieval' WHERE pair_id = 'a1'",
-    "UPDATE preference_pairs SET chosen_score = 41 WHERE pair_id = 'b2'",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE preference_pairs SET split = 'eval' WHERE post_id = 'p1'",
+        "UPDATE preference_pairs SET chosen = 'edited after a newer retrieval' WHERE pair_id = 'a1'",
+        "UPDATE preference_pairs SET chosen_score = 41 WHERE pair_id = 'b2'",
+    ],
+)
 def test_the_same_pairs_with_other_content_make_another_snapshot(three_pairs, tmp_path, change):
     first = create_snapshot(three_pairs, tmp_path / "snapshots")
     before = pq.read_table(first.path / "pairs.parquet")
@@ -171,7 +192,8 @@ def test_ledger_leads_back_to_the_dump_line(three_pairs, tmp_path):
     snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
     row = three_pairs.execute(
         "SELECT chosen_source, chosen_source_line, rejected_source FROM snapshot_pairs"
-        " WHERE snapshot_id = ? AND pair_id = 'a1'", [snapshot.snapshot_id]
+        " WHERE snapshot_id = ? AND pair_id = 'a1'",
+        [snapshot.snapshot_id],
     ).fetchone()
     assert row == ("dump:RC.zst", 17, None)
 
@@ -192,7 +214,9 @@ def test_the_written_later_check_follows_the_rules_of_the_last_pair_build(three_
     three_pairs.execute("UPDATE preference_pairs SET chosen_created_utc = 100 WHERE pair_id = 'a1'")
     with pytest.raises(FailedChecksError, match=r"chosen_written_later \(1\)"):
         create_snapshot(three_pairs, tmp_path / "snapshots")
-    three_pairs.execute("INSERT INTO pair_builds (rules, report) VALUES (?, '{}')", [json.dumps({"later_must_win": False})])
+    three_pairs.execute(
+        "INSERT INTO pair_builds (rules, report) VALUES (?, '{}')", [json.dumps({"later_must_win": False})]
+    )
     assert create_snapshot(three_pairs, tmp_path / "snapshots").counts["total"] == 3
 
 

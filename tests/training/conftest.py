@@ -17,8 +17,9 @@ def snapshot(tmp_path) -> Path:
     return write_snapshot(tmp_path / "snapshot", pair_rows(6), pair_rows(2, offset=6))
 
 
-@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                                          reason="no CUDA GPU"))])
+@pytest.fixture(
+    params=["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU"))]
+)
 def device(request) -> torch.device:
     """Each device the test can run on here: the CPU, and a CUDA GPU when torch sees one."""
     return torch.device(request.param)

@@ -21,20 +21,32 @@ def run_state(cfg: TrainConfig, snapshot_id: str = "snap", weights: str = "ab" *
     return {"snapshot_id": snapshot_id, "hyperparameters": cfg.hyperparameters(), "base_weights_sha256": weights}
 
 
-@pytest.mark.parametrize("option", [dict(log_every=3), dict(checkpoint_every=2), dict(eval_batch_size=2),
-                                    dict(out_dir="elsewhere"), dict(device="cpu"), dict(gradient_checkpointing=False)])
+@pytest.mark.parametrize(
+    "option",
+    [
+        dict(log_every=3),
+        dict(checkpoint_every=2),
+        dict(eval_batch_size=2),
+        dict(out_dir="elsewhere"),
+        dict(device="cpu"),
+        dict(gradient_checkpointing=False),
+    ],
+)
 def test_a_resume_accepts_a_changed_run_option(option):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_same_run(run_state(CFG), CHECKPOINT, RunIdentity.of(dataclasses.replace(CFG, **option), "snap"))
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(beta=0.5), "beta 0.1 -> 0.5"),
-    (dict(max_steps=9), "max_steps 8 -> 9"),
-    (dict(precision="bf16"), "precision 'fp32' -> 'bf16'"),
-    (dict(seed=1), "seed 0 -> 1"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(beta=0.5), "beta 0.1 -> 0.5"),
+        (dict(max_steps=9), "max_steps 8 -> 9"),
+        (dict(precision="bf16"), "precision 'fp32' -> 'bf16'"),
+        (dict(seed=1), "seed 0 -> 1"),
+    ],
+)
 def test_a_resume_refuses_a_changed_hyperparameter(change, message):
     with pytest.raises(ValueError, match=rf"cannot resume from .*step-00000004.* \({message}\)"):
         check_same_run(run_state(CFG), CHECKPOINT, RunIdentity.of(dataclasses.replace(CFG, **change), "snap"))

@@ -7,7 +7,15 @@ import copy
 import pytest
 
 from tests.training.snapshots import pair_rows, write_snapshot
-from training.data import collate, collate_sequences, encode_completion, encode_pairs, encode_prompt, load_snapshot, truncate_pair
+from training.data import (
+    collate,
+    collate_sequences,
+    encode_completion,
+    encode_pairs,
+    encode_prompt,
+    load_snapshot,
+    truncate_pair,
+)
 
 LONG = " ".join(["My landlord says the deposit covers 'wear and tear' but the lease says otherwise."] * 40)
 
@@ -41,7 +49,9 @@ def test_chat_template_without_system_prompt(tokenizer):
     expected_prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert tokenizer.decode(pair.prompt) == expected_prompt
     assert "You are a helpful AI assistant named SmolLM" in expected_prompt
-    full = tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": "Rayleigh scattering."}], tokenize=False)
+    full = tokenizer.apply_chat_template(
+        messages + [{"role": "assistant", "content": "Rayleigh scattering."}], tokenize=False
+    )
     assert tokenizer.decode(pair.prompt + pair.chosen) == full
     assert tokenizer.decode(pair.chosen).startswith("Rayleigh scattering.<|im_end|>")
     assert pair.chosen.count(tokenizer.eos_token_id) == 1 and pair.rejected.count(tokenizer.eos_token_id) == 1
@@ -49,9 +59,13 @@ def test_chat_template_without_system_prompt(tokenizer):
 
 
 def test_chat_template_with_system_prompt(tokenizer):
-    pair = _encode(tokenizer, "Best pizza topping?", "Mushrooms.", "Pineapple.", system_prompt="You answer like a redditor.")
+    pair = _encode(
+        tokenizer, "Best pizza topping?", "Mushrooms.", "Pineapple.", system_prompt="You answer like a redditor."
+    )
     text = tokenizer.decode(pair.prompt)
-    assert text.startswith("<|im_start|>system\nYou answer like a redditor.<|im_end|>\n<|im_start|>user\nBest pizza topping?")
+    assert text.startswith(
+        "<|im_start|>system\nYou answer like a redditor.<|im_end|>\n<|im_start|>user\nBest pizza topping?"
+    )
     assert "named SmolLM" not in text and text.endswith("<|im_start|>assistant\n")
     assert tokenizer.decode(pair.chosen).startswith("Mushrooms.<|im_end|>")
 

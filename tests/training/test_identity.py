@@ -24,16 +24,27 @@ def test_the_default_keys_are_the_folder_names_models_were_trained_into():
     set (epochs under max_steps, the LoRA-less LoRA shape) and another log cadence."""
     assert identity().key() == "f83dedee6b"
     assert identity(precision="auto", device="cpu").key() == "f83dedee6b"
-    assert identity(loss_type="simpo", simpo_gamma=1.0, max_steps=10, epochs=3, lora_r=4, log_every=5).key() \
+    assert (
+        identity(loss_type="simpo", simpo_gamma=1.0, max_steps=10, epochs=3, lora_r=4, log_every=5).key()
         == identity(loss_type="simpo", simpo_gamma=1.0, max_steps=10).key()
+    )
     assert identity(precision="bf16", beta=0.2, eval_max_pairs=4).key() == "854d425969"
     assert identity().folder_name() == "snap-f83dedee6b"
 
 
 # Every run option set away from its default (all but the required paths, which move too).
-OTHER_RUN_OPTIONS = dict(snapshot_dir="elsewhere/s", out_dir="elsewhere/o", cache_dir="/tmp/other-cache",
-                         device="cpu", gradient_checkpointing=False, return_memory_to_os=True, log_every=7,
-                         eval_batch_size=3, checkpoint_every=5, resume=True)
+OTHER_RUN_OPTIONS = dict(
+    snapshot_dir="elsewhere/s",
+    out_dir="elsewhere/o",
+    cache_dir="/tmp/other-cache",
+    device="cpu",
+    gradient_checkpointing=False,
+    return_memory_to_os=True,
+    log_every=7,
+    eval_batch_size=3,
+    checkpoint_every=5,
+    resume=True,
+)
 
 
 def test_the_key_ignores_every_run_option():
@@ -104,6 +115,7 @@ def test_settings_a_run_ignores_are_not_compared():
     """What a run ignores does not make another model: epochs under max_steps, SimPO's gamma
     under another loss, the reference's kind under a reference-free loss and the LoRA shape
     without LoRA. What differs is reported as set."""
+
     def changes(saved: dict, **wanted) -> list[str]:
         return identity(**wanted).changes_from(identity(**saved))
 
@@ -115,7 +127,9 @@ def test_settings_a_run_ignores_are_not_compared():
     assert changes(dict(), reference="live") == ["reference 'cached' -> 'live'"]
     assert changes(dict(lora_r=16), lora_r=4, lora_dropout=0.1) == []
     assert changes(dict(use_lora=True), use_lora=True, lora_r=4) == ["lora_r 16 -> 4"]
-    assert changes(dict(loss_type="simpo", simpo_gamma=1.0), loss_type="ipo", simpo_gamma=1.0) == ["loss_type 'simpo' -> 'ipo'"]
+    assert changes(dict(loss_type="simpo", simpo_gamma=1.0), loss_type="ipo", simpo_gamma=1.0) == [
+        "loss_type 'simpo' -> 'ipo'"
+    ]
     assert changes(dict(epochs=3), epochs=3, max_steps=10) == ["max_steps 0 -> 10"]
 
 
@@ -150,7 +164,9 @@ def test_the_reference_settings_are_a_projection_of_the_run_settings():
     ours = identity()
     projected = ours.reference_settings()
     settings = ours.settings()
-    assert {k: v for k, v in projected.items() if k != "snapshot_id"} == {k: settings[k] for k in projected if k != "snapshot_id"}
+    assert {k: v for k, v in projected.items() if k != "snapshot_id"} == {
+        k: settings[k] for k in projected if k != "snapshot_id"
+    }
     assert set(projected) == {"model", "max_length", "system_prompt", "precision", "eval_max_pairs", "snapshot_id"}
     for name in ("loss_type", "beta", "learning_rate", "use_lora", "seed", "batch_size", "max_steps"):
         assert identity(**{name: OTHER_HYPERPARAMETERS[name][1]}).reference_settings() == projected, name

@@ -23,13 +23,16 @@ def test_backward_is_the_exact_gradient(softcap, device):
     """gradcheck in fp64 (finite differences vs the backward) over chunks that do not divide the
     rows evenly, with a bias and with Gemma-style soft-capping."""
     g = torch.Generator().manual_seed(0)
-    hidden, weight, bias = (torch.randn(*shape, dtype=torch.float64, generator=g).to(device).requires_grad_()
-                            for shape in ((7, 5), (11, 5), (11,)))
+    hidden, weight, bias = (
+        torch.randn(*shape, dtype=torch.float64, generator=g).to(device).requires_grad_()
+        for shape in ((7, 5), (11, 5), (11,))
+    )
     labels = torch.randint(0, 11, (7,), generator=g).to(device)
     ours = CompletionLogProbs.apply(hidden, weight, bias, labels, 3, softcap)
     assert torch.allclose(ours, _plain_logps(hidden, weight, bias, labels, softcap).double())
-    assert torch.autograd.gradcheck(lambda h, w, b: CompletionLogProbs.apply(h, w, b, labels, 3, softcap),
-                                    (hidden, weight, bias))
+    assert torch.autograd.gradcheck(
+        lambda h, w, b: CompletionLogProbs.apply(h, w, b, labels, 3, softcap), (hidden, weight, bias)
+    )
 
 
 def test_frozen_head_gets_no_gradient():
@@ -49,9 +52,11 @@ def test_bf16_autocast_matches_autograd_under_autocast():
     weight = torch.randn(50, 16, generator=g, requires_grad=True)
     labels = torch.randint(0, 50, (9,), generator=g)
     results = []
-    for fn, bf16 in ((lambda: CompletionLogProbs.apply(hidden, weight, None, labels, 4, None), True),
-                     (lambda: _plain_logps(hidden, weight, None, labels, None), True),
-                     (lambda: _plain_logps(hidden, weight, None, labels, None), False)):
+    for fn, bf16 in (
+        (lambda: CompletionLogProbs.apply(hidden, weight, None, labels, 4, None), True),
+        (lambda: _plain_logps(hidden, weight, None, labels, None), True),
+        (lambda: _plain_logps(hidden, weight, None, labels, None), False),
+    ):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             out = fn()
         out.sum().backward()

@@ -11,8 +11,20 @@ import pytest
 import torch
 
 from training.config import TrainConfig
-from training.losses import (LOSSES, apo_down_loss, apo_zero_loss, bco_pair_loss, hinge_loss, ipo_loss, nca_pair_loss,
-                             robust_loss, sft_loss, sigmoid_loss, simpo_loss, sppo_hard_loss)
+from training.losses import (
+    LOSSES,
+    apo_down_loss,
+    apo_zero_loss,
+    bco_pair_loss,
+    hinge_loss,
+    ipo_loss,
+    nca_pair_loss,
+    robust_loss,
+    sft_loss,
+    sigmoid_loss,
+    simpo_loss,
+    sppo_hard_loss,
+)
 
 # One pair, worked by hand in the docstrings below:
 #   policy chosen -10, policy rejected -12, reference -11 for both, completion lengths 4 and 2.
@@ -73,13 +85,19 @@ def test_simpo_hand_computed():
     assert smoothed.item() == pytest.approx(0.5606233, abs=1e-6)
 
 
-@pytest.mark.parametrize(("loss", "expected"), [
-    (apo_zero_loss, 0.8756470),  # 1 - sigmoid(0.25) + sigmoid(-0.25) = 1 - 0.5621765 + 0.4378235
-    (apo_down_loss, 0.9397172),  # sigmoid(0.25) + 1 - sigmoid(0.5) = 0.5621765 + 1 - 0.6224593
-    (nca_pair_loss, 1.2768788),  # -log sig(0.25) - 1/2 log sig(-0.25) - 1/2 log sig(0.25) = 0.5759394 + 0.4129697 + 0.2879697
-    (bco_pair_loss, 1.1518788),  # -log sig(0.25) - log sig(0.25) = 2 * 0.5759394
-    (sppo_hard_loss, 2.0),       # (1 - 1/(2 * 0.25))^2 + (-1 + 1/(2 * 0.25))^2 = 1 + 1
-])
+@pytest.mark.parametrize(
+    ("loss", "expected"),
+    [
+        (apo_zero_loss, 0.8756470),  # 1 - sigmoid(0.25) + sigmoid(-0.25) = 1 - 0.5621765 + 0.4378235
+        (apo_down_loss, 0.9397172),  # sigmoid(0.25) + 1 - sigmoid(0.5) = 0.5621765 + 1 - 0.6224593
+        (
+            nca_pair_loss,
+            1.2768788,
+        ),  # -log sig(0.25) - 1/2 log sig(-0.25) - 1/2 log sig(0.25) = 0.5759394 + 0.4129697 + 0.2879697
+        (bco_pair_loss, 1.1518788),  # -log sig(0.25) - log sig(0.25) = 2 * 0.5759394
+        (sppo_hard_loss, 2.0),  # (1 - 1/(2 * 0.25))^2 + (-1 + 1/(2 * 0.25))^2 = 1 + 1
+    ],
+)
 def test_per_answer_losses_hand_computed(loss, expected):
     """The losses that score each answer's log-ratio on its own: chosen +1, rejected -1, beta 0.25,
     so beta * r_w = 0.25 and beta * r_l = -0.25. The rewards are DPO's, beta * r."""
@@ -94,8 +112,18 @@ def test_sft_hand_computed():
 
 
 def test_losses_dict_and_config_validation(tmp_path):
-    assert set(LOSSES) == {"sigmoid", "robust", "ipo", "hinge", "simpo", "apo_zero", "apo_down", "nca_pair",
-                           "bco_pair", "sppo_hard"}
+    assert set(LOSSES) == {
+        "sigmoid",
+        "robust",
+        "ipo",
+        "hinge",
+        "simpo",
+        "apo_zero",
+        "apo_down",
+        "nca_pair",
+        "bco_pair",
+        "sppo_hard",
+    }
     with pytest.raises(ValueError, match="loss_type"):
         TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto")
     with pytest.raises(ValueError, match="label_smoothing"):
@@ -120,26 +148,50 @@ def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, l
 
     add_fused_lm_head(lm, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
     trainer = SimpleNamespace(
-        model=lm, accelerator=Accelerator(cpu=True), aux_loss_enabled=False, ld_alpha=None,
-        precompute_ref_logps=True, f_divergence_type="reverse_kl", loss_types=loss_types,
-        loss_weights=loss_weights, beta=beta, label_smoothing=label_smoothing, use_weighting=False,
-        _metrics={"train": defaultdict(list), "eval": defaultdict(list)}, _total_train_tokens=0, _tp_size=1,
+        model=lm,
+        accelerator=Accelerator(cpu=True),
+        aux_loss_enabled=False,
+        ld_alpha=None,
+        precompute_ref_logps=True,
+        f_divergence_type="reverse_kl",
+        loss_types=loss_types,
+        loss_weights=loss_weights,
+        beta=beta,
+        label_smoothing=label_smoothing,
+        use_weighting=False,
+        _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
+        _total_train_tokens=0,
+        _tp_size=1,
         args=SimpleNamespace(),
     )
-    inputs = {"input_ids": sequences["input_ids"], "attention_mask": sequences["attention_mask"],
-              "completion_mask": sequences["loss_mask"], "ref_chosen_logps": ref_c, "ref_rejected_logps": ref_r}
+    inputs = {
+        "input_ids": sequences["input_ids"],
+        "attention_mask": sequences["attention_mask"],
+        "completion_mask": sequences["loss_mask"],
+        "ref_chosen_logps": ref_c,
+        "ref_rejected_logps": ref_r,
+    }
     with torch.no_grad():
         loss = DPOTrainer._compute_loss(trainer, lm, inputs, return_outputs=False)
     mode = "train" if lm.training else "eval"
     return loss.item(), {k: v[-1] for k, v in trainer._metrics[mode].items()}
 
 
-@pytest.mark.parametrize("loss_type,sft_weight,label_smoothing", [
-    ("sigmoid", 0.0, 0.0), ("robust", 0.0, 0.2), ("ipo", 0.0, 0.0),
-    ("hinge", 0.0, 0.0), ("sigmoid", 0.5, 0.0),  # the last one is RPO: sigmoid + 0.5 * sft
-    ("apo_zero", 0.0, 0.0), ("apo_down", 0.0, 0.0), ("nca_pair", 0.0, 0.0), ("bco_pair", 0.0, 0.0),
-    ("sppo_hard", 0.0, 0.0),
-])
+@pytest.mark.parametrize(
+    "loss_type,sft_weight,label_smoothing",
+    [
+        ("sigmoid", 0.0, 0.0),
+        ("robust", 0.0, 0.2),
+        ("ipo", 0.0, 0.0),
+        ("hinge", 0.0, 0.0),
+        ("sigmoid", 0.5, 0.0),  # the last one is RPO: sigmoid + 0.5 * sft
+        ("apo_zero", 0.0, 0.0),
+        ("apo_down", 0.0, 0.0),
+        ("nca_pair", 0.0, 0.0),
+        ("bco_pair", 0.0, 0.0),
+        ("sppo_hard", 0.0, 0.0),
+    ],
+)
 def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, label_smoothing):
     from transformers import AutoModelForCausalLM
 
@@ -153,17 +205,32 @@ def test_matches_trl_dpo_trainer(tiny_dir, tokenizer, loss_type, sft_weight, lab
     sequences = collate_sequences(pairs, tokenizer.pad_token_id)  # TRL's layout
     ref_c, ref_r = torch.tensor([-300.0, -280.0, -150.0]), torch.tensor([-90.0, -60.0, -85.0])
     beta = 0.05
-    cfg = TrainConfig(snapshot_dir="s", out_dir="o", loss_type=loss_type, beta=beta, sft_weight=sft_weight,
-                      label_smoothing=label_smoothing)
+    cfg = TrainConfig(
+        snapshot_dir="s",
+        out_dir="o",
+        loss_type=loss_type,
+        beta=beta,
+        sft_weight=sft_weight,
+        label_smoothing=label_smoothing,
+    )
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
     with torch.no_grad():
         logps = SequenceLogProbs(lm)(*model_inputs(batch))
-        ours, metrics, _ = preference_loss(cfg, logps, batch["completion_lengths"].float(), torch.stack([ref_c, ref_r], 1))
+        ours, metrics, _ = preference_loss(
+            cfg, logps, batch["completion_lengths"].float(), torch.stack([ref_c, ref_r], 1)
+        )
 
     types, weights = ([loss_type, "sft"], [1.0, sft_weight]) if sft_weight else ([loss_type], [1.0])
     theirs, trl_metrics = _trl_dpo_loss(lm, sequences, ref_c, ref_r, types, weights, beta, label_smoothing)
     assert ours.item() == pytest.approx(theirs, rel=1e-5)
-    for name in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"):
+    for name in (
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "logps/chosen",
+        "logps/rejected",
+    ):
         assert metrics[name] == pytest.approx(trl_metrics[name], rel=1e-5, abs=1e-6), name
 
 
@@ -175,8 +242,14 @@ def test_simpo_matches_trl_cpo(label_smoothing):
 
     pc, pr = torch.tensor([-40.0, -12.5, -80.0]), torch.tensor([-30.0, -20.0, -10.0])
     lc, lr = torch.tensor([20.0, 5.0, 16.0]), torch.tensor([10.0, 8.0, 4.0])
-    cpo = SimpleNamespace(alpha=0.0, beta=2.0, label_smoothing=label_smoothing, loss_type="simpo", simpo_gamma=0.7,
-                          accelerator=SimpleNamespace(device="cpu"))
+    cpo = SimpleNamespace(
+        alpha=0.0,
+        beta=2.0,
+        label_smoothing=label_smoothing,
+        loss_type="simpo",
+        simpo_gamma=0.7,
+        accelerator=SimpleNamespace(device="cpu"),
+    )
     theirs, their_c, their_r = CPOTrainer.cpo_loss(cpo, pc / lc, pr / lr)
     ours, our_c, our_r = simpo_loss(pc, pr, None, None, lc, lr, beta=2.0, gamma=0.7, label_smoothing=label_smoothing)
     assert torch.allclose(ours, theirs) and torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)
@@ -190,9 +263,9 @@ def test_cdpo_matches_trl_cpo_sigmoid():
 
     pc, pr = torch.tensor([-40.0, -12.5, -80.0]), torch.tensor([-30.0, -20.0, -10.0])
     rc, rr = torch.tensor([-42.0, -12.0, -75.0]), torch.tensor([-29.0, -21.0, -12.0])
-    cpo = SimpleNamespace(alpha=0.0, beta=0.3, label_smoothing=0.2, loss_type="sigmoid",
-                          accelerator=SimpleNamespace(device="cpu"))
+    cpo = SimpleNamespace(
+        alpha=0.0, beta=0.3, label_smoothing=0.2, loss_type="sigmoid", accelerator=SimpleNamespace(device="cpu")
+    )
     theirs, their_c, their_r = CPOTrainer.cpo_loss(cpo, pc - rc, pr - rr)
     ours, our_c, our_r = sigmoid_loss(pc, pr, rc, rr, beta=0.3, label_smoothing=0.2)
     assert torch.allclose(ours, theirs) and torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)
-

@@ -27,8 +27,9 @@ print(rss() - before)
 
 
 def _retained_mb(mode: str) -> float:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, mode], cwd=REPO, capture_output=True, text=True, timeout=120,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
     return float(out.stdout.strip())
 
 

@@ -12,14 +12,30 @@ import torch
 from tests.training.snapshots import pair_rows, write_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES = ["training", "training.config", "training.losses", "training.models", "training.data", "training.logps",
-           "training.reference", "training.memory", "training.checkpoint", "training.outputs", "training.trainer", "training.__main__"]
+MODULES = [
+    "training",
+    "training.config",
+    "training.losses",
+    "training.models",
+    "training.data",
+    "training.logps",
+    "training.reference",
+    "training.memory",
+    "training.checkpoint",
+    "training.outputs",
+    "training.trainer",
+    "training.__main__",
+]
 
 
 def test_importing_training_imports_neither_dagster_nor_duckdb():
-    code = (f"import importlib, sys\nfor m in {MODULES!r}: importlib.import_module(m)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'duckdb', 'dagster_pipes')))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    code = (
+        f"import importlib, sys\nfor m in {MODULES!r}: importlib.import_module(m)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'duckdb', 'dagster_pipes')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
     assert out.stdout.strip() == "[]", out.stdout
 
 
@@ -38,9 +54,33 @@ def test_cli_flags_come_from_the_config_and_it_trains(tmp_path):
     snap = write_snapshot(tmp_path / "snap", pair_rows(3), pair_rows(1, offset=3))
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "training", "--snapshot", str(snap), "--model", "tiny", "--out", str(out),
-         "--loss", "ipo", "--beta", "0.2", "--max-steps", "2", "--max-length", "48", "--learning-rate", "1e-3"],
-        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "--snapshot",
+            str(snap),
+            "--model",
+            "tiny",
+            "--out",
+            str(out),
+            "--loss",
+            "ipo",
+            "--beta",
+            "0.2",
+            "--max-steps",
+            "2",
+            "--max-length",
+            "48",
+            "--learning-rate",
+            "1e-3",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["model_path"] == str(out)
@@ -58,8 +98,15 @@ def test_a_closed_stdout_ends_the_command_quietly():
     reader, writer = os.pipe()
     os.close(reader)
     try:
-        proc = subprocess.run([sys.executable, "-m", "training", "--help"], cwd=REPO, stdout=writer,
-                              stderr=subprocess.PIPE, text=True, timeout=120, env={**os.environ, "PYTHONUNBUFFERED": ""})
+        proc = subprocess.run(
+            [sys.executable, "-m", "training", "--help"],
+            cwd=REPO,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONUNBUFFERED": ""},
+        )
     finally:
         os.close(writer)
     assert (proc.returncode, proc.stderr) == (141, ""), proc.stderr[-2000:]
@@ -104,13 +151,28 @@ def test_cli_under_dagster_pipes_reports_the_materialization(tmp_path):
 
     @dg.asset
     def dpo_model(context: dg.AssetExecutionContext, pipes: dg.PipesSubprocessClient):
-        command = [sys.executable, "-m", "training", "--snapshot", str(snap), "--model", "tiny", "--out", str(out),
-                   "--max-steps", "2", "--max-length", "48"]
-        return pipes.run(command=command, context=context, cwd=str(REPO),
-                         env={"HF_HUB_OFFLINE": "1"}).get_materialize_result()
+        command = [
+            sys.executable,
+            "-m",
+            "training",
+            "--snapshot",
+            str(snap),
+            "--model",
+            "tiny",
+            "--out",
+            str(out),
+            "--max-steps",
+            "2",
+            "--max-length",
+            "48",
+        ]
+        return pipes.run(
+            command=command, context=context, cwd=str(REPO), env={"HF_HUB_OFFLINE": "1"}
+        ).get_materialize_result()
 
-    result = dg.materialize([dpo_model], resources={"pipes": dg.PipesSubprocessClient()},
-                            instance=dg.DagsterInstance.ephemeral())
+    result = dg.materialize(
+        [dpo_model], resources={"pipes": dg.PipesSubprocessClient()}, instance=dg.DagsterInstance.ephemeral()
+    )
     assert result.success
     materialization = result.asset_materializations_for_node("dpo_model")[0]
     meta = materialization.metadata
@@ -126,8 +188,9 @@ def test_code_version_marks_uncommitted_changes_anywhere_in_the_repository(tmp_p
 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--shared", str(REPO), str(clone)], check=True, timeout=60)
-    head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert code_version(clone / "training") == head
     pairs_code = clone / "assets" / "pairs" / "rules.py"  # outside training/: the pairs' code
     pairs_code.write_text(pairs_code.read_text() + "# changed\n")

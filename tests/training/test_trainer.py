@@ -18,8 +18,8 @@ import torch
 
 from tests.training.snapshots import pair_rows, write_snapshot
 from training import TrainConfig, train
-from training.models import cache_root
 from training.losses import LABEL_SMOOTHED, LOSSES
+from training.models import cache_root
 from training.trainer import micro_batches
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,8 +53,18 @@ def test_first_step_is_ln2_and_loss_falls(trained):
     assert result.eval_after["eval/loss"] < result.eval_before["eval/loss"] == pytest.approx(math.log(2), abs=1e-5)
     assert result.eval_after["eval/rewards/margins"] > 0
     assert [step for step, _ in logged] == list(range(1, 13))
-    names = {"loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
-             "logps/chosen", "logps/rejected", "learning_rate", "epoch", "step"}
+    names = {
+        "loss",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "logps/chosen",
+        "logps/rejected",
+        "learning_rate",
+        "epoch",
+        "step",
+    }
     assert names <= set(logged[0][1])
     assert logged[-1][1]["epoch"] == pytest.approx(4.0)  # 3 steps per epoch
 
@@ -67,8 +77,9 @@ def test_saved_model_reloads_with_from_pretrained(trained):
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)
     assert tok.chat_template and (out / "model.safetensors").exists()
-    ids = tok.apply_chat_template([{"role": "user", "content": "hi"}], add_generation_prompt=True, return_tensors="pt",
-                                  return_dict=True)["input_ids"]
+    ids = tok.apply_chat_template(
+        [{"role": "user", "content": "hi"}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )["input_ids"]
     assert torch.isfinite(model(ids).logits).all()
     base = AutoModelForCausalLM.from_pretrained(result.manifest["base_model"]["dir"])
     assert not torch.equal(model.model.embed_tokens.weight, base.model.embed_tokens.weight)  # it did train
@@ -78,8 +89,25 @@ def test_manifest_model_card_and_metrics_file(trained):
     snap, result, _ = trained
     out = Path(result.out_dir)
     manifest = json.loads((out / "training_manifest.json").read_text())
-    for key in ("run_id", "snapshot_id", "snapshot_dir", "base_model", "code_version", "hyperparameters", "run_options", "started_at",
-                "finished_at", "status", "final_metrics", "eval_before", "eval_after", "counts", "output", "history", "pairs"):
+    for key in (
+        "run_id",
+        "snapshot_id",
+        "snapshot_dir",
+        "base_model",
+        "code_version",
+        "hyperparameters",
+        "run_options",
+        "started_at",
+        "finished_at",
+        "status",
+        "final_metrics",
+        "eval_before",
+        "eval_after",
+        "counts",
+        "output",
+        "history",
+        "pairs",
+    ):
         assert key in manifest, key
     from training.models import file_sha256
 
@@ -88,9 +116,14 @@ def test_manifest_model_card_and_metrics_file(trained):
     assert {"model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja"} <= set(files)
     assert not set(files) & {"training_manifest.json", "metrics.jsonl", "README.md"}
     assert files == {name: file_sha256(out / name) for name in files}
-    assert manifest["base_model"]["weights_sha256"] == file_sha256(Path(manifest["base_model"]["dir"]) / "model.safetensors")
+    assert manifest["base_model"]["weights_sha256"] == file_sha256(
+        Path(manifest["base_model"]["dir"]) / "model.safetensors"
+    )
     assert manifest["status"] == "completed" and manifest["hyperparameters"]["max_steps"] == 12
-    assert manifest["counts"]["train_pairs"] == 5 and manifest["counts"]["truncated_pairs"]["train"] == result.truncated_pairs["train"]
+    assert (
+        manifest["counts"]["train_pairs"] == 5
+        and manifest["counts"]["truncated_pairs"]["train"] == result.truncated_pairs["train"]
+    )
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert lines == manifest["history"] and len(lines) == 12
     card = (out / "README.md").read_text()
@@ -108,7 +141,9 @@ def test_manifest_pairs_are_the_batches_seen(trained):
     ids = [f"p{i:04d}" for i in range(5)]
     for step in range(3):
         _, batches = micro_batches(5, cfg, step)
-        assert sorted(ids[i] for b in batches for i in b) == sorted(k for k, p in pairs.items() if p["first_step"] == step)
+        assert sorted(ids[i] for b in batches for i in b) == sorted(
+            k for k, p in pairs.items() if p["first_step"] == step
+        )
     assert sorted(p["first_step"] for p in pairs.values()) == [0, 0, 1, 1, 2]
 
 
@@ -122,13 +157,18 @@ def test_group_by_length_pads_less_and_keeps_every_pair():
 
     rng = random.Random(0)
     lengths = [rng.randint(20, 900) for _ in range(233)]
-    plain, grouped = (TrainConfig(snapshot_dir="x", out_dir="x", batch_size=2, grad_accum_steps=3, max_steps=1,
-                                  group_by_length=g) for g in (False, True))
+    plain, grouped = (
+        TrainConfig(snapshot_dir="x", out_dir="x", batch_size=2, grad_accum_steps=3, max_steps=1, group_by_length=g)
+        for g in (False, True)
+    )
     spe = steps_per_epoch(len(lengths), plain)
 
     def epoch(cfg, number):
-        return [b for s in range(number * spe, (number + 1) * spe)
-                for b in micro_batches(len(lengths), cfg, s, lengths=lengths)[1]]
+        return [
+            b
+            for s in range(number * spe, (number + 1) * spe)
+            for b in micro_batches(len(lengths), cfg, s, lengths=lengths)[1]
+        ]
 
     def padding(batches):
         return sum(len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b) for b in batches)
@@ -141,9 +181,13 @@ def test_group_by_length_pads_less_and_keeps_every_pair():
         assert len(flat) > size  # more than one group
         for g in range(0, len(flat), size):
             assert sorted(flat[g : g + size]) == sorted(flat_plain[g : g + size])  # reordered within its group only
-            assert [lengths[i] for i in flat[g : g + size]] == sorted((lengths[i] for i in flat[g : g + size]), reverse=True)
+            assert [lengths[i] for i in flat[g : g + size]] == sorted(
+                (lengths[i] for i in flat[g : g + size]), reverse=True
+            )
         assert padding(batches) < padding(ungrouped) / 5
-    assert micro_batches(len(lengths), grouped, 7, lengths=lengths) == micro_batches(len(lengths), grouped, 7, lengths=lengths)
+    assert micro_batches(len(lengths), grouped, 7, lengths=lengths) == micro_batches(
+        len(lengths), grouped, 7, lengths=lengths
+    )
     with pytest.raises(ValueError, match="length"):
         micro_batches(len(lengths), grouped, 0)
 
@@ -155,7 +199,9 @@ def test_group_by_length_trains_longest_pairs_first_in_a_group(tmp_path, tokeniz
     snap = write_snapshot(tmp_path / "snap", pair_rows(6), [])
     result = train(_cfg(snap, tmp_path / "out", max_steps=3, group_by_length=True))
     assert result.manifest["hyperparameters"]["group_by_length"] is True
-    rows = {p.pair_id: p.row_length for p in encode_pairs(load_snapshot(str(snap)).train, tokenizer, FAST["max_length"])}
+    rows = {
+        p.pair_id: p.row_length for p in encode_pairs(load_snapshot(str(snap)).train, tokenizer, FAST["max_length"])
+    }
     by_step = sorted(result.manifest["pairs"], key=lambda p: (-rows[p["pair_id"]], p["first_step"]))
     assert [p["first_step"] for p in by_step] == [0, 0, 1, 1, 2, 2]
     assert len(set(rows.values())) > 3
@@ -245,8 +291,9 @@ def test_cuda_run_matches_the_cpu_run(tmp_path):
     = reference) is still ~ln 2."""
     # a fresh snapshot id, so the shared reference cache cannot already hold these pairs
     snap = write_snapshot(tmp_path / "snap", pair_rows(6), pair_rows(2, offset=6), snapshot_id=uuid.uuid4().hex)
-    cpu, cuda = (train(_cfg(snap, tmp_path / device, max_steps=4, precision="fp32", device=device))
-                 for device in ("cpu", "cuda"))
+    cpu, cuda = (
+        train(_cfg(snap, tmp_path / device, max_steps=4, precision="fp32", device=device)) for device in ("cpu", "cuda")
+    )
     assert cuda.manifest["device"].startswith("cuda") and cuda.reference_cache == "computed"
     assert _losses(cpu.history)[-1] < _losses(cpu.history)[0] - 0.01
     assert _losses(cuda.history) == pytest.approx(_losses(cpu.history), abs=2e-3)
@@ -293,10 +340,23 @@ def test_resume_after_kill_gives_the_same_losses(tmp_path):
     snap = write_snapshot(tmp_path / "snap", pair_rows(5), pair_rows(1, offset=5))
     # log_every 3, checkpoint_every 4: the checkpoint falls inside a logging window
     full = train(_cfg(snap, tmp_path / "full", max_steps=8, warmup_steps=2, log_every=3, checkpoint_every=4))
-    kw = {**FAST, "snapshot_dir": str(snap), "out_dir": str(tmp_path / "killed"), "max_steps": 8, "warmup_steps": 2,
-          "log_every": 3, "checkpoint_every": 4}
-    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT.format(cfg=kw)], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    kw = {
+        **FAST,
+        "snapshot_dir": str(snap),
+        "out_dir": str(tmp_path / "killed"),
+        "max_steps": 8,
+        "warmup_steps": 2,
+        "log_every": 3,
+        "checkpoint_every": 4,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT.format(cfg=kw)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     assert (tmp_path / "killed" / "checkpoints" / "step-00000004").exists()
     assert not (tmp_path / "killed" / "training_manifest.json").exists()
@@ -339,8 +399,11 @@ def test_a_resume_may_change_the_logging_and_checkpoint_cadence(tmp_path):
     resumed = train(dataclasses.replace(cfg, resume=True, checkpoint_every=3, log_every=2, eval_batch_size=2))
     assert [h["step"] for h in resumed.history] == [1, 2, 4]
     assert resumed.manifest["output"]["weights_sha256"] == full.manifest["output"]["weights_sha256"]
-    assert {k: resumed.manifest["run_options"][k] for k in ("checkpoint_every", "log_every", "eval_batch_size")} \
-        == {"checkpoint_every": 3, "log_every": 2, "eval_batch_size": 2}
+    assert {k: resumed.manifest["run_options"][k] for k in ("checkpoint_every", "log_every", "eval_batch_size")} == {
+        "checkpoint_every": 3,
+        "log_every": 2,
+        "eval_batch_size": 2,
+    }
     assert not {"checkpoint_every", "log_every", "eval_batch_size"} & set(resumed.manifest["hyperparameters"])
 
 
@@ -362,8 +425,16 @@ def test_lora_trains_adapters_and_saves_a_merged_model(tmp_path):
 def test_every_loss_trains(tmp_path, loss_type):
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4))
     label_smoothing = 0.1 if loss_type in LABEL_SMOOTHED else 0.0
-    result = train(_cfg(snap, tmp_path / "out", max_steps=4, loss_type=loss_type, label_smoothing=label_smoothing,
-                        sft_weight=0.1 if loss_type == "robust" else 0.0))
+    result = train(
+        _cfg(
+            snap,
+            tmp_path / "out",
+            max_steps=4,
+            loss_type=loss_type,
+            label_smoothing=label_smoothing,
+            sft_weight=0.1 if loss_type == "robust" else 0.0,
+        )
+    )
     losses = _losses(result.history)
     assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
     assert result.reference_cache == ("none" if loss_type == "simpo" else "computed") or result.reference_cache == "hit"
@@ -381,12 +452,46 @@ def test_two_processes_under_accelerate_launch_equal_one_accumulating(tmp_path):
         port = s.getsockname()[1]
     # accelerate's `--cpu` launches one process; DDP on CPUs is its torchrun launcher
     # (`--multi_gpu`) with ACCELERATE_USE_CPU set, so that each process picks gloo
-    launch = [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port)]
-    flags = ["--snapshot-dir", str(snap), "--model", "tiny", "--max-length", "64", "--batch-size", "2",
-             "--learning-rate", "1e-3", "--max-steps", "3", "--cache-dir", str(tmp_path / "cache"), "--out-dir"]
-    proc = subprocess.run([*launch, "-m", "training", *flags, str(tmp_path / "ddp")], cwd=REPO, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": "true"})
+    launch = [
+        str(Path(sys.executable).parent / "accelerate"),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(port),
+    ]
+    flags = [
+        "--snapshot-dir",
+        str(snap),
+        "--model",
+        "tiny",
+        "--max-length",
+        "64",
+        "--batch-size",
+        "2",
+        "--learning-rate",
+        "1e-3",
+        "--max-steps",
+        "3",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--out-dir",
+    ]
+    proc = subprocess.run(
+        [*launch, "-m", "training", *flags, str(tmp_path / "ddp")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": "true"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     ddp = json.loads((tmp_path / "ddp" / "training_manifest.json").read_text())
     one = train(_cfg(snap, tmp_path / "one", grad_accum_steps=2, max_steps=3, cache_dir=str(tmp_path / "cache")))

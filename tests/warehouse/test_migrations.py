@@ -17,15 +17,31 @@ from assets.audit.queries import forget
 from assets.snapshot.freeze import create_snapshot
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from assets.warehouse.schema import (
-    MIGRATIONS_DIR, UnsupportedWarehouse, WarehouseOutOfDate, migrate, migrations, require_current, sql,
+    MIGRATIONS_DIR,
+    UnsupportedWarehouse,
+    WarehouseOutOfDate,
+    migrate,
+    migrations,
+    require_current,
+    sql,
 )
 from tests.audit.lineage_factory import LineageSpec, build
 
 # The schema SQL of the last release without schema versions (5ef57a7), kept here so the
 # upgrade tests run on any clone, shallow ones included.
 BEFORE_VERSIONS = Path(__file__).with_name("before_versions")
-TABLES = ("reddit_submissions", "reddit_comments", "ingest_rejects", "preference_pairs", "snapshots",
-          "snapshot_pairs", "forget_requests", "pair_builds", "training_runs", "training_run_pairs")
+TABLES = (
+    "reddit_submissions",
+    "reddit_comments",
+    "ingest_rejects",
+    "preference_pairs",
+    "snapshots",
+    "snapshot_pairs",
+    "forget_requests",
+    "pair_builds",
+    "training_runs",
+    "training_run_pairs",
+)
 
 
 def sql_before_versions(name: str) -> str:
@@ -109,7 +125,9 @@ def test_a_warehouse_from_before_versions_is_stamped_with_nothing_lost(tmp_path)
     old = unversioned(path)
     lineage = build(old, LineageSpec(pairs=60, snapshots=2, runs=2, dump_lines=100), tmp_path)
     old.execute("INSERT INTO pair_builds (rules, report) VALUES ('{}', '{}')")
-    old.execute("INSERT INTO ingest_rejects (source, line, kind, reason, raw) VALUES ('dump:x', 7, 'comment', 'bad json', 'x')")
+    old.execute(
+        "INSERT INTO ingest_rejects (source, line, kind, reason, raw) VALUES ('dump:x', 7, 'comment', 'bad json', 'x')"
+    )
     forget(old, "author", old.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0])
     frozen = create_snapshot(old, tmp_path / "snapshots")
     assert frozen.created and frozen.snapshot_id not in lineage.snapshot_ids  # the forget request applied
@@ -192,12 +210,17 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(tmp_path):
     n = len(migrations())
     add_column = f"{n + 1:04d}_add_pair_language"
     broken = f"{n + 2:04d}_add_two_tables"
-    folder = later_migrations(tmp_path, **{
-        add_column: "ALTER TABLE preference_pairs ADD COLUMN language VARCHAR;",
-        broken: "CREATE TABLE first_half (x INTEGER); CREATE TABLE second_half (y no_such_type);",
-    })
+    folder = later_migrations(
+        tmp_path,
+        **{
+            add_column: "ALTER TABLE preference_pairs ADD COLUMN language VARCHAR;",
+            broken: "CREATE TABLE first_half (x INTEGER); CREATE TABLE second_half (y no_such_type);",
+        },
+    )
     with duckdb.connect(str(path), read_only=True) as con:
-        with pytest.raises(WarehouseOutOfDate, match=f"at schema version {n} and this upvote-dpo needs version {n + 2}"):
+        with pytest.raises(
+            WarehouseOutOfDate, match=f"at schema version {n} and this upvote-dpo needs version {n + 2}"
+        ):
             require_current(con, folder)
     with duckdb.connect(str(path)) as con:
         with pytest.raises(duckdb.Error, match="no_such_type"):
@@ -206,7 +229,9 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(tmp_path):
         assert con.execute("SELECT language FROM preference_pairs").fetchall() == []
         assert "first_half" not in {t for (t,) in con.execute(sql("select_warehouse_tables")).fetchall()}
 
-        (folder / f"{broken}.sql").write_text("CREATE TABLE first_half (x INTEGER); CREATE TABLE second_half (y INTEGER);")
+        (folder / f"{broken}.sql").write_text(
+            "CREATE TABLE first_half (x INTEGER); CREATE TABLE second_half (y INTEGER);"
+        )
         report = migrate(con, folder)
         assert [str(m) for m in report.applied] == [broken] and report.version == n + 2
         assert report.lines() == [f"applied {broken}", f"now at version {n + 2}"]
@@ -216,8 +241,12 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(tmp_path):
 def test_a_warehouse_from_before_versions_is_stamped_then_given_the_later_ones(tmp_path):
     path = tmp_path / "old.duckdb"
     unversioned(path).close()
-    folder = later_migrations(tmp_path, **{f"{len(migrations()) + 1:04d}_add_pair_language":
-                                           "ALTER TABLE preference_pairs ADD COLUMN language VARCHAR;"})
+    folder = later_migrations(
+        tmp_path,
+        **{
+            f"{len(migrations()) + 1:04d}_add_pair_language": "ALTER TABLE preference_pairs ADD COLUMN language VARCHAR;"
+        },
+    )
     with duckdb.connect(str(path)) as con:
         report = migrate(con, folder)
         assert report.stamped.version == 1
@@ -234,8 +263,11 @@ def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
     home = tmp_path / "dagster_home"  # the CLI opens the Dagster instance for every command
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
-    env = {**os.environ, "DAGSTER_HOME": str(home),
-           "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
 
     def upvote_dpo(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run([*command, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
@@ -247,5 +279,8 @@ def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
     second = upvote_dpo("migrate", "--db", str(path))
     assert (second.returncode, second.stdout) == (0, f"up to date at version {len(migrations())}\n")
     missing = upvote_dpo("migrate", "--db", str(tmp_path / "typo.duckdb"))
-    assert (missing.returncode, missing.stderr) == (1, f"error: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        f"error: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n",
+    )
     assert not (tmp_path / "typo.duckdb").exists()

@@ -87,11 +87,20 @@ def built_prefixes(module: Path) -> list[str]:
     for node in ast.walk(tree(module)):
         if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
             found.append(node.values[0].value)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)) \
-                and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+        elif (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, (ast.Add, ast.Mod))
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+        ):
             found.append(node.left.value)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
-                and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant)
+            and isinstance(node.func.value.value, str)
+        ):
             found.append(node.func.value.value.split("{")[0])
     return found
 

@@ -19,8 +19,9 @@ from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training.evaluation",
-                                     description="A trained model against its base model.")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.evaluation", description="A trained model against its base model."
+    )
     parser.add_argument("model_dir", help="the trained model's folder (holding training_manifest.json)")
     parser.add_argument("--base-dir", help="the model to compare with (default: the base it was trained from)")
     parser.add_argument("--snapshot-dir", help="the snapshot to evaluate on (default: its training snapshot)")
@@ -42,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
                 pipes = stack.enter_context(open_dagster_pipes())
                 pipes.log.info(f"evaluating {args.model_dir}")
         report = evaluate_model(args.model_dir, base_dir=args.base_dir, snapshot_dir=args.snapshot_dir, config=config)
-    print(json.dumps({"model_dir": report["model_dir"], "seconds": report["seconds"],
-                      "timings_s": report["timings_s"]}))
+    print(
+        json.dumps({"model_dir": report["model_dir"], "seconds": report["seconds"], "timings_s": report["timings_s"]})
+    )
     return 0
 
 

@@ -20,9 +20,19 @@ def end_token_ids(model: nn.Module, tokenizer) -> set[int]:
 
 
 @torch.no_grad()
-def generate_replies(model: nn.Module, tokenizer, prompts: list[list[int]], *, max_new_tokens: int,
-                     sample: bool, seed: int = 0, temperature: float = 0.7, top_p: float = 0.9,
-                     batch_size: int = 8, device: torch.device | str = "cpu") -> list[list[int]]:
+def generate_replies(
+    model: nn.Module,
+    tokenizer,
+    prompts: list[list[int]],
+    *,
+    max_new_tokens: int,
+    sample: bool,
+    seed: int = 0,
+    temperature: float = 0.7,
+    top_p: float = 0.9,
+    batch_size: int = 8,
+    device: torch.device | str = "cpu",
+) -> list[list[int]]:
     """The reply token ids of each prompt, without the end-of-turn token and what follows."""
     model.eval()
     ends = end_token_ids(model, tokenizer)
@@ -37,8 +47,14 @@ def generate_replies(model: nn.Module, tokenizer, prompts: list[list[int]], *, m
         if sample:
             torch.manual_seed(seed * 1_000_003 + first)
             options = {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0}
-        out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
-                             pad_token_id=pad_id, eos_token_id=sorted(ends), **options)
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=pad_id,
+            eos_token_id=sorted(ends),
+            **options,
+        )
         for row in out[:, width:].tolist():
             cut = next((i for i, token in enumerate(row) if token in ends), len(row))
             replies.append(row[:cut])

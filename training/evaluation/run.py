@@ -63,14 +63,18 @@ def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalCon
     """Implicit-reward and log-prob accuracy of the eval pairs, as in the module docstring."""
     pad_id = models.tokenizer.pad_token_id
     with models.autocast():
-        trained, base = (pair_logps(SequenceLogProbs(model), pairs, config.batch_size, pad_id, models.device).numpy()
-                         for model in (models.trained, models.base))
+        trained, base = (
+            pair_logps(SequenceLogProbs(model), pairs, config.batch_size, pad_id, models.device).numpy()
+            for model in (models.trained, models.base)
+        )
     lengths = np.array([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=np.float64)
     margins = beta * ((trained[:, 0] - base[:, 0]) - (trained[:, 1] - base[:, 1]))
     correct = margins > 0
     posts = rows["post_id"]
-    logp_correct = {name: (lp[:, 0] / lengths[:, 0] > lp[:, 1] / lengths[:, 1]) for name, lp in
-                    (("base", base), ("trained", trained))}
+    logp_correct = {
+        name: (lp[:, 0] / lengths[:, 0] > lp[:, 1] / lengths[:, 1])
+        for name, lp in (("base", base), ("trained", trained))
+    }
     buckets = ratio_bucket_labels(rows["score_ratio"])
     return {
         "reward_accuracy": _interval(correct, posts, config),
@@ -87,16 +91,28 @@ def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalCon
 
 def _fluency(models: _Models, sequences, scored_from, clusters, config: EvalConfig) -> dict:
     """Per-token NLL of both models and KL(trained || base) over the scored tokens."""
-    scores = sequence_scores(models.trained, models.base, sequences, scored_from,
-                             pad_id=models.tokenizer.pad_token_id, batch_size=config.batch_size,
-                             device=models.device, bf16=models.bf16)
+    scores = sequence_scores(
+        models.trained,
+        models.base,
+        sequences,
+        scored_from,
+        pad_id=models.tokenizer.pad_token_id,
+        batch_size=config.batch_size,
+        device=models.device,
+        bf16=models.bf16,
+    )
     keep = scores.tokens > 0
     tokens, keep_clusters = scores.tokens[keep], np.asarray(clusters)[keep]
-    nll = {name: _interval(per_token(total[keep], tokens), keep_clusters, config)
-           for name, total in (("base", scores.nll_base), ("trained", scores.nll_policy))}
-    return {"nll": nll, "nll_increase": nll["trained"]["estimate"] - nll["base"]["estimate"],
-            "kl": _interval(per_token(scores.kl[keep], tokens), keep_clusters, config),
-            "tokens": int(tokens.sum())}
+    nll = {
+        name: _interval(per_token(total[keep], tokens), keep_clusters, config)
+        for name, total in (("base", scores.nll_base), ("trained", scores.nll_policy))
+    }
+    return {
+        "nll": nll,
+        "nll_increase": nll["trained"]["estimate"] - nll["base"]["estimate"],
+        "kl": _interval(per_token(scores.kl[keep], tokens), keep_clusters, config),
+        "tokens": int(tokens.sum()),
+    }
 
 
 def _panel(snapshot, size: int, seed: int) -> list[str]:
@@ -114,28 +130,46 @@ def _replies(models: _Models, prompts: list[str], hp: dict, config: EvalConfig, 
     trained model's samples; the replies go to `generations.jsonl`. A prompt is cut as in
     training, so that it and a full reply fit the run's max_length."""
     tokenizer, bos = models.tokenizer, leading_bos_id(models.tokenizer)
-    encoded = [fit_prompt(encode_prompt(tokenizer, p, hp.get("system_prompt")), config.max_new_tokens,
-                          hp["max_length"], bos) for p in prompts]
-    options = dict(max_new_tokens=config.max_new_tokens, seed=config.seed, batch_size=config.batch_size,
-                   device=models.device)
+    encoded = [
+        fit_prompt(encode_prompt(tokenizer, p, hp.get("system_prompt")), config.max_new_tokens, hp["max_length"], bos)
+        for p in prompts
+    ]
+    options = dict(
+        max_new_tokens=config.max_new_tokens, seed=config.seed, batch_size=config.batch_size, device=models.device
+    )
     with models.autocast():
-        replies = {(mode, name): generate_replies(model, tokenizer, encoded, sample=mode == "sampled", **options)
-                   for mode in ("greedy", "sampled")
-                   for name, model in (("base", models.base), ("trained", models.trained))}
+        replies = {
+            (mode, name): generate_replies(model, tokenizer, encoded, sample=mode == "sampled", **options)
+            for mode in ("greedy", "sampled")
+            for name, model in (("base", models.base), ("trained", models.trained))
+        }
     with open(out_dir / GENERATIONS, "w") as fh:
         for mode in ("greedy", "sampled"):
             for i, prompt in enumerate(prompts):
-                fh.write(json.dumps({"mode": mode, "prompt": prompt, **{
-                    name: tokenizer.decode(replies[mode, name][i]) for name in ("base", "trained")}}) + "\n")
-    stats = {mode: {name: reply_stats(replies[mode, name], config.max_new_tokens) for name in ("base", "trained")}
-             for mode in ("greedy", "sampled")}
+                fh.write(
+                    json.dumps(
+                        {
+                            "mode": mode,
+                            "prompt": prompt,
+                            **{name: tokenizer.decode(replies[mode, name][i]) for name in ("base", "trained")},
+                        }
+                    )
+                    + "\n"
+                )
+    stats = {
+        mode: {name: reply_stats(replies[mode, name], config.max_new_tokens) for name in ("base", "trained")}
+        for mode in ("greedy", "sampled")
+    }
     sampled = replies["sampled", "trained"]
-    drift = _fluency(models, [p + r for p, r in zip(encoded, sampled)], [len(p) for p in encoded],
-                     range(len(prompts)), config)
+    drift = _fluency(
+        models, [p + r for p, r in zip(encoded, sampled)], [len(p) for p in encoded], range(len(prompts)), config
+    )
     base_len = stats["sampled"]["base"]["mean_tokens"]
     growth = stats["sampled"]["trained"]["mean_tokens"] / base_len if base_len else None
-    lengths = {mode: {name: [len(r) for r in replies[mode, name]] for name in ("base", "trained")}
-               for mode in ("greedy", "sampled")}
+    lengths = {
+        mode: {name: [len(r) for r in replies[mode, name]] for name in ("base", "trained")}
+        for mode in ("greedy", "sampled")
+    }
     return {"stats": stats, "lengths": lengths, "kl_sampled": drift["kl"], "length_growth": growth}
 
 
@@ -146,8 +180,13 @@ def _ood_sequences(tokenizer, path: str, max_tokens: int) -> list[list[int]]:
 
 
 def _load(model_dir: Path, base_dir: Path, config: EvalConfig, trained_precision: str) -> _Models:
-    device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if config.device == "auto" else config.device)
+    device = torch.device(
+        "cuda"
+        if config.device == "auto" and torch.cuda.is_available()
+        else "cpu"
+        if config.device == "auto"
+        else config.device
+    )
     trained, tokenizer = load_model_and_tokenizer(model_dir)
     base, _ = load_model_and_tokenizer(base_dir)
     bf16 = trained_precision == "bf16" if config.bf16 is None else config.bf16
@@ -167,11 +206,17 @@ class _Timer:
         return result
 
 
-def evaluate_model(model_dir: str | Path, *, base_dir: str | Path | None = None,
-                   snapshot_dir: str | Path | None = None, config: EvalConfig = EvalConfig()) -> dict:
+def evaluate_model(
+    model_dir: str | Path,
+    *,
+    base_dir: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
+    config: EvalConfig | None = None,
+) -> dict:
     """Evaluate the model in `model_dir` against `base_dir` (default: the base it was trained
     from) on `snapshot_dir` (default: its training snapshot); writes `eval/eval.json` and
     `eval/generations.jsonl` in the model folder and returns the report."""
+    config = config or EvalConfig()
     timer = _Timer()
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
@@ -186,13 +231,27 @@ def evaluate_model(model_dir: str | Path, *, base_dir: str | Path | None = None,
     ood = _ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
     panel = _panel(snapshot, config.panel_size, config.seed)
     report = {
-        "model_dir": str(model_dir.resolve()), "base_dir": str(base_dir.resolve()),
-        "run_id": manifest["run_id"], "snapshot_id": snapshot.snapshot_id, "loss_type": hp["loss_type"],
-        "eval_pairs": len(pairs), "eval_posts": len(set(rows["post_id"])), "config": asdict(config),
+        "model_dir": str(model_dir.resolve()),
+        "base_dir": str(base_dir.resolve()),
+        "run_id": manifest["run_id"],
+        "snapshot_id": snapshot.snapshot_id,
+        "loss_type": hp["loss_type"],
+        "eval_pairs": len(pairs),
+        "eval_posts": len(set(rows["post_id"])),
+        "config": asdict(config),
         "bf16": models.bf16,
         "preference": timer("preference", _preference, models, pairs, rows, hp["beta"], config) if pairs else None,
-        "chosen_replies": timer("chosen_replies", _fluency, models, [p.prompt + p.chosen for p in pairs],
-                                [len(p.prompt) for p in pairs], rows["post_id"], config) if pairs else None,
+        "chosen_replies": timer(
+            "chosen_replies",
+            _fluency,
+            models,
+            [p.prompt + p.chosen for p in pairs],
+            [len(p.prompt) for p in pairs],
+            rows["post_id"],
+            config,
+        )
+        if pairs
+        else None,
         "out_of_domain": timer("out_of_domain", _fluency, models, ood, [1] * len(ood), range(len(ood)), config),
         "replies": timer("replies", _replies, models, panel, hp, config, out_dir),
     }

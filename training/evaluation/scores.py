@@ -79,7 +79,11 @@ def _score_batch(policy, base, sequences, scored_from, pad_id, device, chunk_tok
     sums = torch.zeros((len(sequences), 4), dtype=torch.float64, device=device)
     sums[:, 0] = scored.sum(dim=1)
     for begin in range(0, len(rows), chunk_tokens):
-        r, c, y = rows[begin : begin + chunk_tokens], cols[begin : begin + chunk_tokens], targets[begin : begin + chunk_tokens]
+        r, c, y = (
+            rows[begin : begin + chunk_tokens],
+            cols[begin : begin + chunk_tokens],
+            targets[begin : begin + chunk_tokens],
+        )
         with autocast():
             log_p = _log_probs(hidden_p[r, c - 1], head_p, cap_p)
         sums[:, 1].index_add_(0, r, -log_p.gather(1, y[:, None]).squeeze(1).double())
@@ -91,10 +95,18 @@ def _score_batch(policy, base, sequences, scored_from, pad_id, device, chunk_tok
     return sums.cpu().numpy()
 
 
-def sequence_scores(policy: nn.Module, base: nn.Module | None, sequences: list[list[int]],
-                    scored_from: list[int], *, pad_id: int, batch_size: int = 8,
-                    device: torch.device | str = "cpu", bf16: bool = False,
-                    chunk_tokens: int = CHUNK_TOKENS) -> SequenceScores:
+def sequence_scores(
+    policy: nn.Module,
+    base: nn.Module | None,
+    sequences: list[list[int]],
+    scored_from: list[int],
+    *,
+    pad_id: int,
+    batch_size: int = 8,
+    device: torch.device | str = "cpu",
+    bf16: bool = False,
+    chunk_tokens: int = CHUNK_TOKENS,
+) -> SequenceScores:
     """Score token t >= scored_from[i] (and >= 1) of each sequence i under both models; see the
     module docstring. Batches go in the order given; models are put in eval mode."""
     device = torch.device(device)
@@ -106,14 +118,26 @@ def sequence_scores(policy: nn.Module, base: nn.Module | None, sequences: list[l
         return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
     parts = [
-        _score_batch(policy, base, sequences[i : i + batch_size], scored_from[i : i + batch_size],
-                     pad_id, device, chunk_tokens, autocast)
+        _score_batch(
+            policy,
+            base,
+            sequences[i : i + batch_size],
+            scored_from[i : i + batch_size],
+            pad_id,
+            device,
+            chunk_tokens,
+            autocast,
+        )
         for i in range(0, len(sequences), batch_size)
     ]
     sums = np.concatenate(parts) if parts else np.zeros((0, 4))
     with_base = base is not None
-    return SequenceScores(tokens=sums[:, 0].astype(np.int64), nll_policy=sums[:, 1],
-                          nll_base=sums[:, 2] if with_base else None, kl=sums[:, 3] if with_base else None)
+    return SequenceScores(
+        tokens=sums[:, 0].astype(np.int64),
+        nll_policy=sums[:, 1],
+        nll_base=sums[:, 2] if with_base else None,
+        kl=sums[:, 3] if with_base else None,
+    )
 
 
 def per_token(total: np.ndarray, tokens: np.ndarray) -> np.ndarray:

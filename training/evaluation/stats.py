@@ -24,8 +24,9 @@ class Interval:
         return asdict(self)
 
 
-def cluster_bootstrap(values: Sequence[float], clusters: Sequence, *, resamples: int = 2000,
-                      seed: int = 0, level: float = 0.95) -> Interval:
+def cluster_bootstrap(
+    values: Sequence[float], clusters: Sequence, *, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> Interval:
     """The mean of `values` with a percentile bootstrap interval that resamples whole clusters.
 
     Pairs of one post share its prompt and often a reply, so they are not independent draws:
@@ -51,8 +52,14 @@ def grouped_accuracy(correct: Sequence[bool], groups: Sequence) -> list[dict]:
     """[{group, pairs, accuracy}] for each distinct group, in sorted order."""
     correct = np.asarray(correct, dtype=np.float64)
     groups = np.asarray(groups)
-    return [{"group": g.item() if hasattr(g, "item") else g, "pairs": int((groups == g).sum()),
-             "accuracy": float(correct[groups == g].mean())} for g in np.unique(groups)]
+    return [
+        {
+            "group": g.item() if hasattr(g, "item") else g,
+            "pairs": int((groups == g).sum()),
+            "accuracy": float(correct[groups == g].mean()),
+        }
+        for g in np.unique(groups)
+    ]
 
 
 def ratio_bucket_labels(ratios: Sequence[float], edges: Sequence[float] = RATIO_EDGES) -> list[str]:

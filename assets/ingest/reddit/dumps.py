@@ -171,9 +171,7 @@ def _read_ahead(items: Iterator[pa.ChunkedArray]) -> Iterator[pa.ChunkedArray]:
             yield item
 
 
-def _stage_lines(
-    path: Path, writer: PartitionWriter, batch_lines: int, on_batch: Callable[[int], None] | None
-) -> int:
+def _stage_lines(path: Path, writer: PartitionWriter, batch_lines: int, on_batch: Callable[[int], None] | None) -> int:
     """Stage the file's lines a batch at a time; the number of lines read."""
     lines = 0
     for batches, raw in enumerate(_read_ahead(iter_line_batches(path, batch_lines)), 1):

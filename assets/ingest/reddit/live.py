@@ -165,8 +165,12 @@ Fetched = list[tuple[PartitionWriter, bytes]]
 
 
 def _store(
-    con: duckdb.DuckDBPyConnection, writers: list[PartitionWriter], batch: list[Fetched], numbers: count,
-    *, completed: bool = False,
+    con: duckdb.DuckDBPyConnection,
+    writers: list[PartitionWriter],
+    batch: list[Fetched],
+    numbers: count,
+    *,
+    completed: bool = False,
 ) -> None:
     """Hand the writers the batch's lines, numbered in order, and merge what they hold, in one
     transaction; for the run's `completed` last batch, then drop the earlier run's other rejects."""
@@ -207,17 +211,36 @@ def ingest_live(
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
         listing = reddit.subreddit(name).new(limit=max_submissions)
         _ingest_listing(
-            con, result, name, listing, fetch, start_utc, end_utc, max_submissions=max_submissions,
-            replace_more_limit=replace_more_limit, batch_submissions=batch_submissions, now=now,
+            con,
+            result,
+            name,
+            listing,
+            fetch,
+            start_utc,
+            end_utc,
+            max_submissions=max_submissions,
+            replace_more_limit=replace_more_limit,
+            batch_submissions=batch_submissions,
+            now=now,
         )
     result.seconds = round(time.perf_counter() - started, 3)
     return result
 
 
-def _ingest_listing(con, result: LiveIngestReport, name: str, listing, fetch: _Fetcher,
-                    start_utc: float, end_utc: float, *, max_submissions: int | None,
-                    replace_more_limit: int | None, batch_submissions: int,
-                    now: Callable[[], float]) -> None:
+def _ingest_listing(
+    con,
+    result: LiveIngestReport,
+    name: str,
+    listing,
+    fetch: _Fetcher,
+    start_utc: float,
+    end_utc: float,
+    *,
+    max_submissions: int | None,
+    replace_more_limit: int | None,
+    batch_submissions: int,
+    now: Callable[[], float],
+) -> None:
     """Walk one subreddit's newest-first listing down to the window's start, storing complete
     submissions a batch at a time; a listing that ends before the start is added to
     `result.cut_short`."""

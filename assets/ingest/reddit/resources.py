@@ -59,15 +59,9 @@ class DumpArchive(dg.ConfigurableResource):
 class RedditApi(dg.ConfigurableResource):
     """Live Reddit: the subreddits to follow and how hard to ask."""
 
-    subreddits: list[str] = Field(
-        default=["AskReddit"], description="Subreddits fetched for each day partition."
-    )
-    replace_more_limit: int = Field(
-        default=8, description="`replace_more` calls per thread (each one is a request)."
-    )
-    max_retries: int = Field(
-        default=5, description="Rate-limited (429) attempts per request before the run fails."
-    )
+    subreddits: list[str] = Field(default=["AskReddit"], description="Subreddits fetched for each day partition.")
+    replace_more_limit: int = Field(default=8, description="`replace_more` calls per thread (each one is a request).")
+    max_retries: int = Field(default=5, description="Rate-limited (429) attempts per request before the run fails.")
 
     def client(self) -> praw.Reddit:
         return reddit_from_env()

@@ -59,12 +59,16 @@ class RedditTable:
 # a table name cannot be a bound parameter, so `table_sql` pastes it in, and only from here.
 TABLES: dict[str, RedditTable] = {
     "comments": RedditTable(
-        "reddit_comments", "comment",
-        "create_staging_reddit_comments", "insert_into_staging_reddit_comments",
+        "reddit_comments",
+        "comment",
+        "create_staging_reddit_comments",
+        "insert_into_staging_reddit_comments",
     ),
     "submissions": RedditTable(
-        "reddit_submissions", "submission",
-        "create_staging_reddit_submissions", "insert_into_staging_reddit_submissions",
+        "reddit_submissions",
+        "submission",
+        "create_staging_reddit_submissions",
+        "insert_into_staging_reddit_submissions",
     ),
 }
 TABLE_PLACEHOLDER = "{reddit_table}"

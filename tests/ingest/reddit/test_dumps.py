@@ -8,8 +8,8 @@ import pytest
 import zstandard
 
 from assets.ingest.reddit import dumps
-from assets.warehouse import connect as warehouse
 from assets.ingest.reddit.dumps import ingest_dump
+from assets.warehouse import connect as warehouse
 from tests.conftest import PRAW_COMMENTS
 
 NOW = 1_700_000_000
@@ -273,7 +273,9 @@ def test_a_known_retrieval_time_wins_over_an_unknown_one_whichever_comes_later(c
 def test_a_row_without_ingested_at_counts_its_retrieval_time_as_known(con, tmp_path):
     """Rows ingested before ingested_at existed keep it NULL, and their retrieved_at (then the
     ingest time for lines that carried none) counts as known, so they rank as they did."""
-    con.execute("INSERT INTO reddit_comments (id, post_id, score, retrieved_at, source) VALUES ('c1', 'p1', 50, 200, 'x')")
+    con.execute(
+        "INSERT INTO reddit_comments (id, post_id, score, retrieved_at, source) VALUES ('c1', 'p1', 50, 200, 'x')"
+    )
     unknown = write_lines(tmp_path / "unknown.ndjson", [j(comment(score=5))])
     assert ingest_dump(con, unknown, now=lambda: NOW).kept_newer == 1
     newer = write_lines(tmp_path / "newer.ndjson", [j(comment(score=60, retrieved_on=300))])

@@ -54,14 +54,19 @@ def post_with_reply(fake, subreddit="IAmA") -> tuple[dict, dict]:
 
 def newest_posts(fake, subreddit) -> list[dict]:
     """The recorded posts of a subreddit, newest first: the order the listing walks them."""
-    return sorted((p for p in fake.submissions.values() if p["subreddit"] == subreddit), key=lambda p: -p["created_utc"])
+    return sorted(
+        (p for p in fake.submissions.values() if p["subreddit"] == subreddit), key=lambda p: -p["created_utc"]
+    )
 
 
 def reject_a_late_reply(fake) -> dict:
     """Make a top-level reply on an AskReddit post past the first six a reject (its score
     unreadable); return that post. A run stopped after a few threads never reaches it."""
-    late = next(p for p in newest_posts(fake, "AskReddit")[6:]
-                if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], [])))
+    late = next(
+        p
+        for p in newest_posts(fake, "AskReddit")[6:]
+        if any(c["parent_id"] == f"t3_{p['id']}" for c in fake.comments_by_post.get(p["id"], []))
+    )
     next(c for c in fake.comments_by_post[late["id"]] if c["parent_id"] == f"t3_{late['id']}")["score"] = "n/a"
     return late
 
@@ -144,9 +149,7 @@ def test_dump_and_live_share_one_row_per_id(con, fake, reddit):
     report, _ = live(con, reddit, ["redditdev"], replace_more_limit=0)
     assert report.total("submissions", "updated") == report.total("submissions") > 0
     assert con.execute("SELECT count(*) FROM reddit_submissions").fetchone()[0] == before
-    sources = con.execute(
-        "SELECT DISTINCT source FROM reddit_submissions WHERE subreddit = 'redditdev'"
-    ).fetchall()
+    sources = con.execute("SELECT DISTINCT source FROM reddit_submissions WHERE subreddit = 'redditdev'").fetchall()
     assert sources == [("praw:redditdev:1970-01-01",)]
 
 
@@ -172,7 +175,8 @@ def test_rejected_posts_and_comments_are_both_kept_and_a_rerun_replaces_them(con
     assert report.total("submissions", "rejected") == report.total("comments", "rejected") == 1
     kept = rejects(con)
     assert [(kind, reason) for _, _, kind, reason, _ in kept] == [
-        ("submission", "wrong type: score"), ("comment", "wrong type: score")
+        ("submission", "wrong type: score"),
+        ("comment", "wrong type: score"),
     ]
     assert b'"not a number"' in kept[0][4] and b'"n/a"' in kept[1][4]
     live(con, reddit, ["IAmA"], replace_more_limit=0)
@@ -343,9 +347,10 @@ def test_credentials_absent_from_logs_reports_and_errors(con, fake, monkeypatch,
     token = [c for c in fake.calls if "access_token" in c.path]
     assert token and token[0].auth == (CLIENT_ID, CLIENT_SECRET)  # the fake really saw them
     assert dict(token[0].data)["password"] == PASSWORD
-    rows = con.execute("SELECT * FROM reddit_submissions").fetchall() + con.execute(
-        "SELECT * FROM ingest_rejects"
-    ).fetchall()
+    rows = (
+        con.execute("SELECT * FROM reddit_submissions").fetchall()
+        + con.execute("SELECT * FROM ingest_rejects").fetchall()
+    )
     text = "\n".join([str(err.value), repr(err.value), caplog.text, repr(rows)])
     assert not any(secret in text for secret in SECRETS)
 

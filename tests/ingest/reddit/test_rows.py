@@ -49,8 +49,12 @@ def test_each_kinds_own_files_create_the_staging_the_shared_files_read(kind):
 
 
 def test_table_sql_refuses_a_table_outside_the_map():
-    forged = RedditTable("reddit_comments; DROP TABLE snapshots", "comment",
-                         "create_staging_reddit_comments", "insert_into_staging_reddit_comments")
+    forged = RedditTable(
+        "reddit_comments; DROP TABLE snapshots",
+        "comment",
+        "create_staging_reddit_comments",
+        "insert_into_staging_reddit_comments",
+    )
     with pytest.raises(ValueError, match="not one of rows.TABLES"):
         table_sql("delete_from_reddit_table", forged)
 

@@ -13,16 +13,25 @@ from tests.training.snapshots import pair_rows, write_snapshot
 from training import TrainConfig, train
 from training.evaluation.run import EVAL_DIR, GENERATIONS, REPORT, EvalConfig, evaluate_model
 
-SMALL = EvalConfig(panel_size=3, max_new_tokens=6, batch_size=4, bootstrap_resamples=200, max_ood_tokens=32,
-                   device="cpu")
+SMALL = EvalConfig(
+    panel_size=3, max_new_tokens=6, batch_size=4, bootstrap_resamples=200, max_ood_tokens=32, device="cpu"
+)
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
     snapshot = write_snapshot(root / "snap", pair_rows(6), pair_rows(4, offset=6))
-    cfg = TrainConfig(snapshot_dir=str(snapshot), out_dir=str(root / "model"), model="tiny", max_length=64,
-                      batch_size=2, learning_rate=5e-3, max_steps=4, device="cpu")
+    cfg = TrainConfig(
+        snapshot_dir=str(snapshot),
+        out_dir=str(root / "model"),
+        model="tiny",
+        max_length=64,
+        batch_size=2,
+        learning_rate=5e-3,
+        max_steps=4,
+        device="cpu",
+    )
     return Path(train(cfg).out_dir)
 
 

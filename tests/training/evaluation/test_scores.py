@@ -55,8 +55,15 @@ def plain_scores(policy, base):
 def test_scores_match_the_plain_computation_in_any_chunking(policy, base, tokenizer):
     expected = plain_scores(policy, base)
     for batch_size, chunk in ((3, 256), (2, 3), (1, 1)):
-        got = sequence_scores(policy, base, SEQUENCES, SCORED_FROM, pad_id=tokenizer.pad_token_id,
-                              batch_size=batch_size, chunk_tokens=chunk)
+        got = sequence_scores(
+            policy,
+            base,
+            SEQUENCES,
+            SCORED_FROM,
+            pad_id=tokenizer.pad_token_id,
+            batch_size=batch_size,
+            chunk_tokens=chunk,
+        )
         assert got.tokens.tolist() == expected[:, 0].tolist()
         np.testing.assert_allclose(got.nll_policy, expected[:, 1], rtol=1e-4)
         np.testing.assert_allclose(got.nll_base, expected[:, 2], rtol=1e-4)

@@ -46,9 +46,18 @@ def test_clustered_pairs_give_a_wider_interval_than_independent_ones():
 def test_accuracy_by_group_and_by_ratio_bucket():
     correct = [True, False, True, True]
     assert grouped_accuracy(correct, ["x", "y", "x", "y"]) == [
-        {"group": "x", "pairs": 2, "accuracy": 1.0}, {"group": "y", "pairs": 2, "accuracy": 0.5}]
+        {"group": "x", "pairs": 2, "accuracy": 1.0},
+        {"group": "y", "pairs": 2, "accuracy": 0.5},
+    ]
     assert ratio_bucket_labels([2.0, 2.9, 3.0, 7.5, 10.0, 400.0, 1.5]) == [
-        "[2, 3)", "[2, 3)", "[3, 5)", "[5, 10)", "[10, inf)", "[10, inf)", "<2"]
+        "[2, 3)",
+        "[2, 3)",
+        "[3, 5)",
+        "[5, 10)",
+        "[10, inf)",
+        "[10, inf)",
+        "<2",
+    ]
 
 
 def test_length_bias_by_hand():
@@ -57,7 +66,9 @@ def test_length_bias_by_hand():
     bias = length_bias([1.0, 2.0, -1.0, 3.0], [10, 25, 7, 18], [20, 20, 10, 10])
     assert bias["chosen_shorter_pairs"] == 2 and bias["chosen_shorter_accuracy"] == 0.5
     d, m = np.array([-10, 5, -3, 8.0]), np.array([1, 2, -1, 3.0])
-    by_hand = ((d - d.mean()) * (m - m.mean())).sum() / np.sqrt(((d - d.mean()) ** 2).sum() * ((m - m.mean()) ** 2).sum())
+    by_hand = ((d - d.mean()) * (m - m.mean())).sum() / np.sqrt(
+        ((d - d.mean()) ** 2).sum() * ((m - m.mean()) ** 2).sum()
+    )
     assert bias["margin_length_correlation"] == pytest.approx(by_hand)
     assert pearson([1, 1, 1], [1, 2, 3]) is None
 
