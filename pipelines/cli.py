@@ -228,7 +228,7 @@ def _rounded(metrics: dict) -> dict:
 
 
 # The demo trains the real SmolLM2-135M-Instruct for a few steps: minutes on 2 CPU cores.
-# bf16 autocast is ~3x faster than fp32 on a CPU that has it; the live reference scores
+# bf16 autocast is much faster than fp32 on a CPU that has it; the live reference scores
 # only the batches seen instead of every pair of the snapshot up front.
 DEMO_TRAINING = {
     "model": "smollm2-135m-instruct",

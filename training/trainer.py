@@ -356,8 +356,8 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     pad_id = tokenizer.pad_token_id
     splits = encode_splits(cfg, snapshot, tokenizer)
     n_steps = total_steps(len(splits["train"]), cfg, accelerator.num_processes)
-    # fused: one kernel over all parameters instead of torch's per-tensor loop (~4.5% of a
-    # SmolLM2 step on the CPU, see benchmarks/README.md); CPU and CUDA both support it.
+    # fused: one kernel over all parameters instead of torch's per-tensor loop (a measurable
+    # share of a SmolLM2 step on the CPU, see benchmarks/README.md); CPU and CUDA both support it.
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=cfg.learning_rate,

@@ -129,7 +129,7 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
     snapshot = _record(_query(con, "select_snapshot", snapshot_id=run["snapshot_id"]))
     counts = _record(_query(con, "count_training_run_pairs", **keys))
     limit = None if list_pairs else PREVIEW_PAIRS
-    # Arrow builds the dicts in C++: ~1.5x faster than from fetchall() rows for a full listing.
+    # Arrow builds the dicts in C++, faster than from fetchall() rows for a full listing.
     pairs = _query(con, "select_training_run_pairs", **keys, limit=limit).to_arrow_table().to_pylist()
     return {
         "model_dir": str(model_dir or run["model_path"]),

@@ -61,7 +61,7 @@ def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataVal
 
 
 # In the writer pool although it mostly trains: it records the run at the end, and without
-# the pool an ingest holding DuckDB's lock longer than the resource retries (~100 s) left a
+# the pool an ingest holding DuckDB's lock longer than the resource retries for left a
 # trained model unrecorded. Ingests queue behind a training run instead.
 @dg.asset(
     deps=[pair_snapshot],

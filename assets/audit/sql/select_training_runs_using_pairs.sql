@@ -1,8 +1,8 @@
 -- Every training run on a snapshot holding matched pairs (the temporary table matched_pairs),
 -- and how many of them it trained on (pairs_seen 0: they were in eval, or past max_steps).
 -- `seen` picks the few training_run_pairs rows first, by an inner join that DuckDB turns
--- into an index scan on training_run_pairs.pair_id (an IN (subquery) here scanned the
--- whole table: ~200 ms instead of ~20 ms for a comment on 3.2M run pairs).
+-- into an index scan on training_run_pairs.pair_id (an IN (subquery) here scans the
+-- whole table).
 WITH seen AS (
     SELECT trp.run_id, trp.pair_id, trp.times_seen
     FROM training_run_pairs AS trp

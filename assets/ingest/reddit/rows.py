@@ -116,7 +116,7 @@ class PartitionWriter:
 
     Staging is this connection's scratch. `ingest_dump` stages outside any transaction
     (`stage`), so DuckDB can page it out, where rows appended inside an open transaction
-    stay in memory (3M comments: 2.5 GB peak instead of 3.5). Only `merge` touches the
+    stay in memory. Only `merge` touches the
     warehouse, in the caller's transaction: `ingest_dump` merges a whole file at once, the
     live ingest a batch of submissions at a time.
 
