@@ -16,8 +16,10 @@ fields once, in `__post_init__`, so a bad value fails before any model loads.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
+
+from training.flags import option
 
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
@@ -27,7 +29,7 @@ REFERENCES = ("cached", "live")
 def _f(default, help: str, reference: bool = False):
     """A field with its help text; `reference`: it changes the reference model's log-probs, so the
     reference cache's key holds it (training/identity.py: `RunIdentity.reference_settings`)."""
-    return field(default=default, metadata={"help": help, "reference": reference})
+    return option(default, help, reference=reference)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ from pathlib import Path
 CLOSED_STDOUT_STATUS = 128 + signal.SIGPIPE
 
 
+def option(default, help: str, **metadata):
+    """A dataclass field with the help text its flag and its Dagster config field show."""
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
 def scalar_type(annotation):
     """str / int / float / bool from `T` or `Optional[T]`."""
     args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]

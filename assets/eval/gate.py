@@ -7,21 +7,21 @@ a policy far from its reference, forgetting of other text, and replies that grow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-
-def _f(default, help: str):
-    return field(default=default, metadata={"help": help})
+from training.flags import option
 
 
 @dataclass(frozen=True)
 class EvalGate:
     """Thresholds of the blocking checks on `model_eval`."""
 
-    min_accuracy_low: float = _f(0.5, "The implicit-reward accuracy's 95% interval must lie above this (chance).")
-    max_kl_per_token: float = _f(1.0, "Largest per-token KL(trained || base), nats, on the replies it samples.")
-    max_ood_nll_increase: float = _f(0.25, "Largest rise of per-token NLL on out-of-domain text, nats.")
-    max_length_growth: float = _f(1.5, "Largest ratio of the trained model's mean sampled reply length to the base's.")
+    min_accuracy_low: float = option(0.5, "The implicit-reward accuracy's 95% interval must lie above this (chance).")
+    max_kl_per_token: float = option(1.0, "Largest per-token KL(trained || base), nats, on the replies it samples.")
+    max_ood_nll_increase: float = option(0.25, "Largest rise of per-token NLL on out-of-domain text, nats.")
+    max_length_growth: float = option(
+        1.5, "Largest ratio of the trained model's mean sampled reply length to the base's."
+    )
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
-from assets.audit.assets import REQUESTS_FILE, forget_requests  # noqa: E402
-from assets.warehouse.connect import connect  # noqa: E402
-from assets.warehouse.resources import Warehouse  # noqa: E402
-from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
+from assets.audit.assets import REQUESTS_FILE, forget_requests
+from assets.warehouse.connect import connect
+from tests.audit.lineage_factory import LineageSpec, build
+from tests.resources import warehouse_resources
 
 
 @pytest.fixture
@@ -19,16 +17,6 @@ def warehouse_dir(tmp_path):
     build(con, LineageSpec(pairs=300, snapshots=2, runs=3), tmp_path, write_files=True)
     con.close()
     return tmp_path
-
-
-def resources(folder: Path) -> dict:
-    return {
-        "warehouse": Warehouse(
-            database=str(folder / "upvote.duckdb"),
-            snapshots_dir=str(folder / "snapshots"),
-            models_dir=str(folder / "models"),
-        )
-    }
 
 
 def metadata(result: dg.ExecuteInProcessResult) -> dict:
@@ -59,14 +47,14 @@ def test_requests_from_the_file_are_recorded_once_and_trained_models_reported(wa
         f"kind,value,reason\nauthor,{author},asked by the user\ncomment,t1_{comment},\n"
     )
 
-    first = dg.materialize([forget_requests], resources=resources(warehouse_dir))
+    first = dg.materialize([forget_requests], resources=warehouse_resources(warehouse_dir))
     assert first.success
     meta = metadata(first)
     assert meta["requests"] == 2 and meta["new_requests"] == 2
     assert meta["models_trained_on_affected_pairs"] == len(expected_models) > 0
     assert all(run_id in meta["affected_models"] for run_id in expected_models)
 
-    again = metadata(dg.materialize([forget_requests], resources=resources(warehouse_dir)))
+    again = metadata(dg.materialize([forget_requests], resources=warehouse_resources(warehouse_dir)))
     assert again["requests"] == 2 and again["new_requests"] == 0
     with connect(warehouse_dir / "upvote.duckdb", read_only=True) as con:
         recorded = con.sql("SELECT kind, value, reason FROM forget_requests ORDER BY kind").fetchall()
@@ -75,7 +63,7 @@ def test_requests_from_the_file_are_recorded_once_and_trained_models_reported(wa
 
 def test_a_bad_line_records_nothing_and_fails_with_its_line_number(warehouse_dir):
     (warehouse_dir / REQUESTS_FILE).write_text("kind,value,reason\nauthor,someone,\nsubreddit,AskReddit,\n")
-    result = dg.materialize([forget_requests], resources=resources(warehouse_dir), raise_on_error=False)
+    result = dg.materialize([forget_requests], resources=warehouse_resources(warehouse_dir), raise_on_error=False)
     assert not result.success
     failure = next(event for event in result.all_events if event.is_step_failure)
     assert "line 3" in failure.event_specific_data.error.message
@@ -84,5 +72,5 @@ def test_a_bad_line_records_nothing_and_fails_with_its_line_number(warehouse_dir
 
 
 def test_no_file_means_no_requests(warehouse_dir):
-    result = dg.materialize([forget_requests], resources=resources(warehouse_dir))
+    result = dg.materialize([forget_requests], resources=warehouse_resources(warehouse_dir))
     assert result.success and metadata(result)["requests"] == 0

@@ -10,9 +10,8 @@ import pytest
 
 from assets.eval.assets import model_eval
 from assets.warehouse.connect import connect
-from assets.warehouse.resources import Warehouse
-from tests.training.snapshots import pair_rows, write_snapshot
-from training import TrainConfig, train
+from tests.resources import warehouse_resources
+from tests.training.snapshots import train_tiny
 from training.evaluation.run import EVAL_DIR, REPORT
 
 FAST_EVAL = {
@@ -27,34 +26,14 @@ FAST_EVAL = {
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("model_eval")
-    snapshot = write_snapshot(root / "snap", pair_rows(4), pair_rows(3, offset=4))
-    cfg = TrainConfig(
-        snapshot_dir=str(snapshot),
-        out_dir=str(root / "model"),
-        model="tiny",
-        max_length=64,
-        batch_size=2,
-        max_steps=2,
-        device="cpu",
-    )
-    return Path(train(cfg).out_dir)
-
-
-def warehouse(folder: Path) -> dict:
-    return {
-        "warehouse": Warehouse(
-            database=str(folder / "upvote.duckdb"),
-            snapshots_dir=str(folder / "snapshots"),
-            models_dir=str(folder / "models"),
-        ),
-        "pipes_subprocess_client": dg.PipesSubprocessClient(),
-    }
+    return train_tiny(tmp_path_factory.mktemp("model_eval"), 4, 3)
 
 
 def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir, tmp_path):
     run_config = {"ops": {"model_eval": {"config": {"model_dir": str(model_dir), "evaluation": FAST_EVAL}}}}
-    result = dg.materialize([model_eval], run_config=run_config, resources=warehouse(tmp_path), raise_on_error=False)
+    result = dg.materialize(
+        [model_eval], run_config=run_config, resources=warehouse_resources(tmp_path), raise_on_error=False
+    )
     folder = model_dir / EVAL_DIR
     assert (folder / REPORT).exists()
     assert all(
@@ -79,6 +58,6 @@ def test_model_eval_writes_its_report_and_plots_and_runs_the_gate(model_dir, tmp
 
 
 def test_without_a_trained_model_it_says_what_to_materialize(tmp_path):
-    result = dg.materialize([model_eval], resources=warehouse(tmp_path), raise_on_error=False)
+    result = dg.materialize([model_eval], resources=warehouse_resources(tmp_path), raise_on_error=False)
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "materialize dpo_model first" in str(failure.step_failure_data.error)

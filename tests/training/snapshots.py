@@ -142,3 +142,20 @@ def write_snapshot(
     }
     (path / "manifest.json").write_text(json.dumps(manifest))
     return path
+
+
+def train_tiny(root: Path, train_pairs: int, eval_pairs: int, **settings) -> Path:
+    """A tiny model trained for a few steps on a snapshot of Reddit-style pairs under `root`."""
+    from training import TrainConfig, train
+
+    snapshot = write_snapshot(root / "snap", pair_rows(train_pairs), pair_rows(eval_pairs, offset=train_pairs))
+    cfg = TrainConfig(
+        snapshot_dir=str(snapshot),
+        out_dir=str(root / "model"),
+        model="tiny",
+        max_length=64,
+        batch_size=2,
+        device="cpu",
+        **{"max_steps": 2, **settings},
+    )
+    return Path(train(cfg).out_dir)

@@ -6,9 +6,11 @@ paths) loads without torch; the run imports torch when it evaluates. `run` re-ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+from training.flags import option
 
 OOD_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "eval" / "ood_stackexchange.jsonl"
 EVAL_DIR = "eval"  # inside the model folder
@@ -16,23 +18,19 @@ GENERATIONS = "generations.jsonl"
 REPORT = "eval.json"
 
 
-def _f(default, help: str):
-    return field(default=default, metadata={"help": help})
-
-
 @dataclass(frozen=True)
 class EvalConfig:
     """How a model is evaluated; the thresholds that gate it are the data side's."""
 
-    panel_size: int = _f(16, "Prompts (eval split first, then train) that both models reply to.")
-    max_new_tokens: int = _f(64, "Tokens per reply; a reply that reaches it counts as hitting the limit.")
-    seed: int = _f(0, "Seed of the panel's choice, the sampled replies and the bootstrap.")
-    batch_size: int = _f(8, "Sequences per forward pass and prompts per generate call.")
-    bootstrap_resamples: int = _f(2000, "Bootstrap resamples (by post) for each interval.")
-    ood_path: str = _f(str(OOD_SAMPLE), "JSONL of out-of-domain passages (a 'text' field per line).")
-    max_ood_tokens: int = _f(256, "Each out-of-domain passage is cut to this many tokens.")
-    device: str = _f("auto", "auto (a CUDA GPU when torch sees one), cpu or cuda.")
-    bf16: Optional[bool] = _f(None, "bf16 autocast for every model pass; unset: as the model was trained.")
+    panel_size: int = option(16, "Prompts (eval split first, then train) that both models reply to.")
+    max_new_tokens: int = option(64, "Tokens per reply; a reply that reaches it counts as hitting the limit.")
+    seed: int = option(0, "Seed of the panel's choice, the sampled replies and the bootstrap.")
+    batch_size: int = option(8, "Sequences per forward pass and prompts per generate call.")
+    bootstrap_resamples: int = option(2000, "Bootstrap resamples (by post) for each interval.")
+    ood_path: str = option(str(OOD_SAMPLE), "JSONL of out-of-domain passages (a 'text' field per line).")
+    max_ood_tokens: int = option(256, "Each out-of-domain passage is cut to this many tokens.")
+    device: str = option("auto", "auto (a CUDA GPU when torch sees one), cpu or cuda.")
+    bf16: Optional[bool] = option(None, "bf16 autocast for every model pass; unset: as the model was trained.")
 
     def __post_init__(self):
         for name in ("panel_size", "max_new_tokens", "batch_size", "bootstrap_resamples", "max_ood_tokens"):

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.training.snapshots import pair_rows, write_snapshot
-from training import TrainConfig, train
+from tests.training.snapshots import train_tiny
 from training.evaluation.run import EVAL_DIR, GENERATIONS, REPORT, EvalConfig, evaluate_model
 
 SMALL = EvalConfig(
@@ -19,20 +18,8 @@ SMALL = EvalConfig(
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("eval")
-    snapshot = write_snapshot(root / "snap", pair_rows(6), pair_rows(4, offset=6))
-    cfg = TrainConfig(
-        snapshot_dir=str(snapshot),
-        out_dir=str(root / "model"),
-        model="tiny",
-        max_length=64,
-        batch_size=2,
-        learning_rate=5e-3,
-        max_steps=4,
-        device="cpu",
-    )
-    return Path(train(cfg).out_dir)
+def model_dir(tmp_path_factory) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("eval"), 6, 4, learning_rate=5e-3, max_steps=4)
 
 
 @pytest.fixture(scope="module")
