@@ -18,6 +18,7 @@ from pathlib import Path
 from assets.eval.gate import EvalGate
 from training.evaluation.config import EVAL_DIR, GENERATIONS, EvalConfig
 from training.flags import add_dataclass_arguments, dataclass_overrides
+from training.outputs import check_model_folder
 
 FORMATS = ("table", "json", "csv")
 # The columns `models` and `eval compare` show as a table; json and csv carry them all.
@@ -99,8 +100,8 @@ def cmd_eval(args) -> None:
     validated(EvalConfig, evaluation)
     validated(EvalGate, gate)
     model_dir = Path(args.targets[0]) if args.targets else None
-    if model_dir is not None and not (model_dir / "training_manifest.json").is_file():
-        raise CommandError(f"{model_dir} is not a trained model folder (no training_manifest.json)")
+    if model_dir is not None:
+        check_model_folder(model_dir)
     evaluate(
         args,
         {

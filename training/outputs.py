@@ -16,6 +16,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from training.errors import UserError
 from training.models import file_sha256
 
 MANIFEST = "training_manifest.json"
@@ -72,6 +73,48 @@ def model_files(out_dir: str | Path) -> dict[str, str]:
 def files_digest(files: dict[str, str]) -> str:
     """One sha256 over a `model_files` answer ("<name> <sha256>" lines, by name)."""
     return hashlib.sha256("".join(f"{name} {sha}\n" for name, sha in sorted(files.items())).encode()).hexdigest()
+
+
+class ModelFolderError(UserError):
+    """A folder that should hold a finished model does not, or holds a damaged one."""
+
+
+def check_model_folder(out_dir: str | Path) -> dict:
+    """The manifest of a finished model in `out_dir`, after checking that the folder holds one:
+    a completed manifest, a config, and every weights file it lists whole (a safetensors file's
+    header and the tensors it describes fit the file: a copy cut short fails). Cheap: no file
+    is read beyond its header."""
+    out_dir = Path(out_dir)
+    try:
+        manifest = read_manifest(out_dir)
+    except (OSError, ValueError) as error:
+        raise ModelFolderError(f"{out_dir} holds no readable {MANIFEST}: {error}") from None
+    if manifest.get("status") != "completed":
+        raise ModelFolderError(f"{out_dir} holds a run that did not complete (status {manifest.get('status')!r})")
+    names = set(manifest.get("output", {}).get("files_sha256") or {}) | {"config.json"}
+    for name in sorted(names):
+        path = out_dir / name
+        if not path.is_file():
+            raise ModelFolderError(f"{out_dir} lacks {name}, which its manifest lists")
+        if name.endswith(".safetensors") and not _safetensors_whole(path):
+            raise ModelFolderError(f"{path} is damaged or cut short; train the model again or restore the file")
+    return manifest
+
+
+def _safetensors_whole(path: Path) -> bool:
+    """Whether the header parses and the data it describes fits the file (the format: an 8-byte
+    little-endian header length, the JSON header, then the tensors' bytes)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8 or (length := int.from_bytes(head, "little")) > size - 8:
+            return False
+        try:
+            header = json.loads(fh.read(length))
+        except ValueError:
+            return False
+    ends = [entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"]
+    return 8 + length + max(ends, default=0) <= size
 
 
 def read_manifest(out_dir: str | Path) -> dict:
