@@ -87,6 +87,16 @@ def dataset_run(ingested, resources, instance):
     return dg.materialize([preference_pairs, pair_snapshot], resources=resources, instance=instance)
 
 
+# The snapshot id the bundled sample gave under the default rules before assets/ moved into one
+# folder per stage (5ef57a7): a refactor that changes it changed the pairs or their digest.
+SAMPLE_SNAPSHOT_ID = "1a671ef1262b65a1"
+
+
+def test_the_sample_gives_the_same_snapshot_id_as_before_the_restructure(dataset_run):
+    snapshot = dataset_run.asset_materializations_for_node("pair_snapshot")[0].metadata
+    assert snapshot["snapshot_id"].value == SAMPLE_SNAPSHOT_ID
+
+
 def test_pairs_pass_every_blocking_check_and_snapshot(dataset_run):
     assert dataset_run.success
     checks = dataset_run.get_asset_check_evaluations()
