@@ -35,6 +35,11 @@ def base(policy):
     return other
 
 
+def on(device, *models):
+    """Copies of the models on `device` (the module's fixtures stay on the CPU)."""
+    return [copy.deepcopy(model).to(device) for model in models]
+
+
 def plain_scores(policy, base):
     """Each sequence alone, full logits, log_softmax: the textbook computation."""
     rows = []
@@ -52,17 +57,19 @@ def plain_scores(policy, base):
     return np.array(rows)
 
 
-def test_scores_match_the_plain_computation_in_any_chunking(policy, base, tokenizer):
+def test_scores_match_the_plain_computation_in_any_chunking(policy, base, tokenizer, device):
     expected = plain_scores(policy, base)
+    policy_on, base_on = on(device, policy, base)
     for batch_size, chunk in ((3, 256), (2, 3), (1, 1)):
         got = sequence_scores(
-            policy,
-            base,
+            policy_on,
+            base_on,
             SEQUENCES,
             SCORED_FROM,
             pad_id=tokenizer.pad_token_id,
             batch_size=batch_size,
             chunk_tokens=chunk,
+            device=device,
         )
         assert got.tokens.tolist() == expected[:, 0].tolist()
         np.testing.assert_allclose(got.nll_policy, expected[:, 1], rtol=1e-4)
@@ -71,8 +78,9 @@ def test_scores_match_the_plain_computation_in_any_chunking(policy, base, tokeni
     assert (expected[:, 3] > 0).all()
 
 
-def test_kl_of_a_model_with_itself_is_zero(policy, tokenizer):
-    got = sequence_scores(policy, policy, SEQUENCES, SCORED_FROM, pad_id=tokenizer.pad_token_id)
+def test_kl_of_a_model_with_itself_is_zero(policy, tokenizer, device):
+    (model,) = on(device, policy)
+    got = sequence_scores(model, model, SEQUENCES, SCORED_FROM, pad_id=tokenizer.pad_token_id, device=device)
     np.testing.assert_allclose(got.kl, 0.0, atol=1e-6)
     np.testing.assert_allclose(got.nll_policy, got.nll_base, rtol=1e-6)
 
@@ -89,9 +97,11 @@ def test_batched_greedy_replies_equal_one_by_one(policy, tokenizer):
     assert together == alone and all(0 < len(r) <= 6 for r in together)
 
 
-def test_sampled_replies_repeat_with_the_seed_and_change_without_it(policy, tokenizer):
+def test_sampled_replies_repeat_with_the_seed_and_change_without_it(policy, tokenizer, device):
     prompts = [encode_prompt(tokenizer, text) for text in ("Hi there", "Tell me a story")]
-    first = generate_replies(policy, tokenizer, prompts, max_new_tokens=8, sample=True, seed=3)
-    again = generate_replies(policy, tokenizer, prompts, max_new_tokens=8, sample=True, seed=3)
-    other = generate_replies(policy, tokenizer, prompts, max_new_tokens=8, sample=True, seed=4)
+    (model,) = on(device, policy)
+    options = {"max_new_tokens": 8, "sample": True, "device": device}
+    first = generate_replies(model, tokenizer, prompts, seed=3, **options)
+    again = generate_replies(model, tokenizer, prompts, seed=3, **options)
+    other = generate_replies(model, tokenizer, prompts, seed=4, **options)
     assert first == again and first != other
