@@ -124,7 +124,7 @@ class PairRules:
         if self.near_dedup:
             # datasketch (via dedup) loads here, not at import: `upvote-dpo --help` builds its
             # flags from these fields without it.
-            from assets.pairs.dedup import lsh_bands
+            from assets.pairs.minhash import lsh_bands
 
             try:
                 lsh_bands(self.near_dup_threshold, self.minhash_num_perm)

@@ -1,4 +1,4 @@
-"""assets.pairs.dedup: normalisation, MinHash equal to datasketch's, LSH, the four steps."""
+"""assets.pairs.dedup and minhash: normalisation, MinHash equal to datasketch's, LSH, the four steps."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from assets.pairs.dedup import (
+from assets.pairs.dedup import dedup_pairs, normalise
+from assets.pairs.minhash import (
     LSH_WEIGHTS,
-    dedup_pairs,
     estimated_jaccard,
     lsh_candidate_pairs,
     minhash_signatures,
     near_duplicate_clusters,
-    normalise,
 )
 
 ANSWER = (
@@ -74,7 +73,7 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch):
     the kernel must then compile in memory instead of failing the import."""
     import numba
 
-    from assets.pairs import dedup
+    from assets.pairs import minhash
 
     real_njit = numba.njit
 
@@ -85,7 +84,7 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch):
 
     monkeypatch.setattr(numba, "njit", njit_without_cache_folder)
 
-    @dedup._compiled
+    @minhash.compiled
     def double(x):
         return 2 * x
 
