@@ -23,7 +23,7 @@ from assets.eval.record import record_eval
 from assets.frames import markdown
 from assets.model.assets import dpo_model
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
-from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig
+from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig, finished_report
 from training.outputs import check_model_folder
 
 EvalConfigDagster = dagster_config(EvalConfig)
@@ -114,8 +114,13 @@ def model_eval(
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
     check_model_folder(model_dir)  # one clear error here rather than a traceback from the run
-    pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
-    report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
+    evaluation = to_dataclass(EvalConfig, config.evaluation)
+    report = finished_report(model_dir, evaluation, config.baseline or None)
+    if report is None:
+        pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
+        report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
+    else:
+        context.log.info(f"{model_dir / EVAL_DIR / REPORT} already evaluated this model with these settings")
     checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
     settings = {"evaluation": config.evaluation.model_dump(), "gate": config.gate.model_dump()}
     with warehouse.connect() as con:

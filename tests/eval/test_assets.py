@@ -61,3 +61,18 @@ def test_without_a_trained_model_it_says_what_to_materialize(tmp_path):
     result = dg.materialize([model_eval], resources=warehouse_resources(tmp_path), raise_on_error=False)
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     assert "materialize dpo_model first" in str(failure.step_failure_data.error)
+
+
+def test_the_same_model_and_settings_are_not_evaluated_twice(model_dir, tmp_path):
+    def materialize(**evaluation):
+        run_config = {"ops": {"model_eval": {"config": {"model_dir": str(model_dir), "evaluation": evaluation}}}}
+        dg.materialize(
+            [model_eval], run_config=run_config, resources=warehouse_resources(tmp_path), raise_on_error=False
+        )
+        return (model_dir / EVAL_DIR / REPORT).stat().st_mtime_ns
+
+    first = materialize(**FAST_EVAL)
+    assert materialize(**FAST_EVAL) == first
+    assert materialize(**{**FAST_EVAL, "seed": 1}) != first
+    with connect(tmp_path / "upvote.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM model_evals").fetchall() == [(1,)]  # one row per model and baseline

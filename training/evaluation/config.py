@@ -6,11 +6,13 @@ paths) loads without torch; the run imports torch when it evaluates. `run` re-ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
 from training.flags import option
+from training.outputs import read_manifest
 
 OOD_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "eval" / "ood_stackexchange.jsonl"
 EVAL_DIR = "eval"  # inside the model folder
@@ -36,3 +38,18 @@ class EvalConfig:
         for name in ("panel_size", "max_new_tokens", "batch_size", "bootstrap_resamples", "max_ood_tokens"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+def finished_report(model_dir: str | Path, config: EvalConfig, base_dir: str | Path | None = None) -> dict | None:
+    """The report an earlier evaluation left in the model folder, if it evaluated this run (the
+    manifest's run id) against this baseline with these settings: evaluating again would give
+    the same numbers, every draw being seeded. None otherwise."""
+    model_dir = Path(model_dir)
+    try:
+        report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
+        manifest = read_manifest(model_dir)
+    except (OSError, ValueError):
+        return None
+    base = Path(base_dir or manifest["base_model"]["dir"]).resolve()
+    same = (report.get("run_id"), report.get("base_dir"), report.get("config"))
+    return report if same == (manifest["run_id"], str(base), asdict(config)) else None
