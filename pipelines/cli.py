@@ -15,7 +15,8 @@ against the project's Dagster instance, so its runs appear in the UI's history.
     upvote-dpo migrate                                  apply the warehouse's schema migrations
 
 Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
-models and incoming dumps live beside that file.
+models and incoming dumps live beside that file. A path that cannot hold it is one line
+before anything runs.
 
 An error the user can fix (`training.errors.UserError`: a bad flag value or path, an unknown
 day or snapshot, missing credentials, a warehouse in use), raised here or inside a Dagster
@@ -34,7 +35,7 @@ import uuid
 from pathlib import Path
 
 from assets.pairs.config import PairRules
-from assets.warehouse.connect import PROJECT_ROOT, default_db_path
+from assets.warehouse.connect import PROJECT_ROOT, default_db_path, prepare_folder
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from pipelines.eval_cli import add_eval_commands
@@ -276,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=default_db_path(),
         help="the DuckDB warehouse file; snapshots, models and incoming dumps live beside it (default: %(default)s)",
     )
+    # Commands that only read the warehouse set this to False.
+    common.set_defaults(writes_warehouse=True)
     parser = argparse.ArgumentParser(
         prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -340,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
+        # Before anything loads: a path that cannot hold the warehouse is one line at once.
+        if getattr(args, "writes_warehouse", False):
+            prepare_folder(args.db)
         args.func(args)
     except UserError as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
