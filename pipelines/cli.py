@@ -34,8 +34,10 @@ import sys
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from assets.pairs.config import PairRules
-from assets.warehouse.connect import PROJECT_ROOT, default_db_path, prepare_folder
+from assets.warehouse.connect import PROJECT_ROOT, cannot_open, default_db_path, prepare_folder
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from pipelines.eval_cli import add_eval_commands
@@ -263,6 +265,8 @@ def cmd_migrate(args) -> None:
         report = migrate_file(args.db)
     except WarehouseSchemaError as error:
         raise CommandError(str(error)) from None
+    except duckdb.IOException as error:
+        raise cannot_open(args.db, error) from None
     print("\n".join(report.lines()))
 
 

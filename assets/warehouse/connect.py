@@ -110,19 +110,32 @@ def open_duckdb(
         try:
             return duckdb.connect(str(db_path), read_only=read_only, config=config or {})
         except duckdb.IOException as error:
-            message = str(error).strip().splitlines()[0].removeprefix("IO Error: ")
-            if "Could not set lock on file" not in message:
-                raise WarehouseUnusable(f"cannot open {db_path}: {message}") from None
-            holder = re.search(r"\(PID (\d+)\)", message)
-            # DuckDB allows one writing process or several reading ones per file.
-            in_use = f"{db_path} is in use by {f'process {holder.group(1)}' if holder else 'another process'}"
+            in_use = lock_holder(db_path, error)
             left = deadline - time.monotonic()
-            if left <= 0:
-                waited = f" (waited {lock_wait_s:.0f} s)" if lock_wait_s else ""
-                raise WarehouseUnusable(f"{in_use}: try again once it has finished{waited}") from None
+            if in_use is None or left <= 0:
+                waited = f" (waited {lock_wait_s:.0f} s)" if in_use and lock_wait_s else ""
+                raise cannot_open(db_path, error, waited) from None
             print(f"{in_use}: trying again for up to {left:.0f} s more", file=sys.stderr, flush=True)
             time.sleep(min(delay, left))
             delay = min(delay * 2, 5.0)
+
+
+def lock_holder(db_path: str | Path, error: duckdb.IOException) -> str | None:
+    """ "<db_path> is in use by process N" when another process holds the file's lock, else None."""
+    message = str(error)
+    if "Could not set lock on file" not in message:
+        return None
+    holder = re.search(r"\(PID (\d+)\)", message)
+    # DuckDB allows one writing process or several reading ones per file.
+    return f"{db_path} is in use by {f'process {holder.group(1)}' if holder else 'another process'}"
+
+
+def cannot_open(db_path: str | Path, error: duckdb.IOException, waited: str = "") -> WarehouseUnusable:
+    """The one line for a file DuckDB would not open: who holds its lock, or DuckDB's reason."""
+    in_use = lock_holder(db_path, error)
+    if in_use:
+        return WarehouseUnusable(f"{in_use}: try again once it has finished{waited}")
+    return WarehouseUnusable(f"cannot open {db_path}: {str(error).strip().splitlines()[0].removeprefix('IO Error: ')}")
 
 
 @contextmanager

@@ -125,6 +125,27 @@ def test_a_path_that_cannot_hold_the_warehouse_is_one_line_at_once(tmp_path, arg
     assert time.monotonic() - started < 10  # a fresh interpreter on a busy machine; ~0.2 s idle
 
 
+def test_migrate_on_a_warehouse_in_use_is_one_line(tmp_path):
+    """This process holds the file; `migrate` runs in another (DuckDB's lock is per process)."""
+    held = tmp_path / "upvote.duckdb"
+    con = connect(held)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "migrate", "--db", str(held)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        con.close()
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        f"error: {held} is in use by process {os.getpid()}: try again once it has finished\n",
+    )
+
+
 def test_a_bug_inside_a_run_propagates_with_its_traceback(db, tmp_path, monkeypatch):
     """Not a UserError: not turned into one line, whether Dagster ran the code or not."""
     import assets.snapshot.assets as snapshot_assets
