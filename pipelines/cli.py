@@ -1,5 +1,5 @@
 """`upvote-dpo`: the command line. Each command runs the same Dagster jobs in-process
-against the project's Dagster instance, so its runs appear in the UI's history.
+against the warehouse's Dagster instance, so its runs appear in that warehouse's UI history.
 
     upvote-dpo demo                          bundled sample -> pairs -> snapshot -> model
     upvote-dpo ingest dump --comments RC.zst --submissions RS.zst
@@ -14,9 +14,9 @@ against the project's Dagster instance, so its runs appear in the UI's history.
     upvote-dpo forget --author NAME                     leave them out of every later snapshot
     upvote-dpo migrate                                  apply the warehouse's schema migrations
 
-Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
-models and incoming dumps live beside that file. A path that cannot hold it is one line
-before anything runs.
+Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots, models,
+incoming dumps and the Dagster instance (`dagster_home/`, unless DAGSTER_HOME is set) live
+beside that file. A path that cannot hold it is one line before anything runs.
 
 An error the user can fix (`training.errors.UserError`: a bad flag value or path, an unknown
 day or snapshot, missing credentials, a warehouse in use), raised here or inside a Dagster
@@ -59,14 +59,16 @@ class CommandError(UserError):
 
 
 def dagster_instance(args):
-    """The project's Dagster instance, opened by the first command that runs an asset: the
-    others never import dagster."""
+    """The warehouse's Dagster instance (`pipelines/instance.py`: `dagster_home/` beside the
+    DuckDB file unless DAGSTER_HOME is set), opened by the first command that runs an asset:
+    the others never import dagster. Opened from its folder, not from DAGSTER_HOME, so that
+    commands on two warehouses in one process keep their runs apart."""
     if getattr(args, "instance", None) is None:
         import dagster as dg
 
-        os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-        args.instance = dg.DagsterInstance.get()
+        from pipelines.instance import dagster_home
+
+        args.instance = dg.DagsterInstance.from_config(str(dagster_home(args.db)))
     return args.instance
 
 
@@ -279,7 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         type=Path,
         default=default_db_path(),
-        help="the DuckDB warehouse file; snapshots, models and incoming dumps live beside it (default: %(default)s)",
+        help="the DuckDB warehouse file; snapshots, models, incoming dumps and the Dagster "
+        "home (dagster_home/) live beside it (default: %(default)s)",
     )
     # Commands that only read the warehouse set this to False.
     common.set_defaults(writes_warehouse=True)
