@@ -1,7 +1,6 @@
 # upvote-dpo: `make demo` sets everything up and runs the demo; `make test` runs the tests.
 PYTHON ?= python3
 VENV := .venv
-export DAGSTER_HOME := $(CURDIR)/dagster_home
 
 .PHONY: setup demo test format ui clean-warehouse
 
@@ -30,8 +29,10 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The default warehouse's Dagster instance, data/warehouse/dagster_home/ (made on first use),
+# where the commands on that warehouse record their runs too; DAGSTER_HOME set overrides it.
 ui: setup
-	$(VENV)/bin/dagster dev
+	DAGSTER_HOME="$$($(VENV)/bin/python -m pipelines.instance)" $(VENV)/bin/dagster dev
 
 clean-warehouse:
 	rm -rf data/warehouse

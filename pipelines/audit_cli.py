@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
-from pathlib import Path
 
 import duckdb
 from tabulate import tabulate
@@ -63,24 +61,11 @@ class AuditCommandError(UserError):
 
 def open_warehouse(args: argparse.Namespace, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """The warehouse at `--db`. A file that is missing, locked by another process or not a
-    DuckDB database is the user's to fix (one line); an error after it opened is not."""
+    DuckDB database is the user's to fix (one line: `connect` raises a `UserError`); an error
+    after it opened is not."""
     if read_only and not args.db.is_file():
         raise AuditCommandError(f"no warehouse at {args.db}: run `upvote-dpo demo` or pass --db")
-    try:
-        return connect(args.db, read_only=read_only)
-    except duckdb.IOException as error:
-        raise AuditCommandError(cannot_open(args.db, error)) from None
-
-
-def cannot_open(db: Path, error: duckdb.IOException) -> str:
-    """One line for a file DuckDB would not open: who holds its lock, or DuckDB's reason."""
-    message = str(error).strip().splitlines()[0].removeprefix("IO Error: ")
-    if "Conflicting lock" in message:
-        holder = re.search(r"\(PID (\d+)\)", message)
-        by = f"process {holder.group(1)}" if holder else "another process"
-        # DuckDB allows one writing process or several reading ones per file.
-        return f"{db} is in use by {by}: try again once it has finished"
-    return f"cannot open {db}: {message}"
+    return connect(args.db, read_only=read_only)
 
 
 # --- output ------------------------------------------------------------------------
@@ -264,7 +249,7 @@ def add_audit_commands(subparsers, common: argparse.ArgumentParser) -> None:
     model = questions.add_parser("model", parents=parents, help="the snapshot, counts and pairs that trained a model")
     model.add_argument("model", help="a model folder (holding training_manifest.json) or a training run id")
     model.add_argument("--pairs", action="store_true", help="list every pair the run saw (default: the first 10)")
-    model.set_defaults(func=cmd_audit_model)
+    model.set_defaults(func=cmd_audit_model, writes_warehouse=False)
     for kind, what in (
         ("pair", "a pair id"),
         ("comment", "a comment id (t1_ prefix allowed)"),
@@ -273,12 +258,12 @@ def add_audit_commands(subparsers, common: argparse.ArgumentParser) -> None:
     ):
         usage = questions.add_parser(kind, parents=parents, help=f"every snapshot and model that used {what}")
         usage.add_argument("value", metavar=kind.upper(), help=what)
-        usage.set_defaults(func=cmd_audit_usage, kind=kind)
+        usage.set_defaults(func=cmd_audit_usage, kind=kind, writes_warehouse=False)
     verify = questions.add_parser(
         "verify", parents=parents, help="recompute the weights' hash and the snapshot id; exit 1 on a mismatch"
     )
     verify.add_argument("model", help="a model folder (holding training_manifest.json)")
-    verify.set_defaults(func=cmd_audit_verify)
+    verify.set_defaults(func=cmd_audit_verify, writes_warehouse=False)
 
     forget = subparsers.add_parser(
         "forget",

@@ -1,5 +1,5 @@
 """`upvote-dpo`: the command line. Each command runs the same Dagster jobs in-process
-against the project's Dagster instance, so its runs appear in the UI's history.
+against the warehouse's Dagster instance, so its runs appear in that warehouse's UI history.
 
     upvote-dpo demo                          bundled sample -> pairs -> snapshot -> model
     upvote-dpo ingest dump --comments RC.zst --submissions RS.zst
@@ -14,8 +14,9 @@ against the project's Dagster instance, so its runs appear in the UI's history.
     upvote-dpo forget --author NAME                     leave them out of every later snapshot
     upvote-dpo migrate                                  apply the warehouse's schema migrations
 
-Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots,
-models and incoming dumps live beside that file.
+Every command takes `--db PATH` (default: data/warehouse/upvote.duckdb); snapshots, models,
+incoming dumps and the Dagster instance (`dagster_home/`, unless DAGSTER_HOME is set) live
+beside that file. A path that cannot hold it is one line before anything runs.
 
 An error the user can fix (`training.errors.UserError`: a bad flag value or path, an unknown
 day or snapshot, missing credentials, a warehouse in use), raised here or inside a Dagster
@@ -33,8 +34,10 @@ import sys
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from assets.pairs.config import PairRules
-from assets.warehouse.connect import PROJECT_ROOT, default_db_path
+from assets.warehouse.connect import PROJECT_ROOT, cannot_open, default_db_path, prepare_folder
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from pipelines.eval_cli import add_eval_commands
@@ -56,14 +59,16 @@ class CommandError(UserError):
 
 
 def dagster_instance(args):
-    """The project's Dagster instance, opened by the first command that runs an asset: the
-    others never import dagster."""
+    """The warehouse's Dagster instance (`pipelines/instance.py`: `dagster_home/` beside the
+    DuckDB file unless DAGSTER_HOME is set), opened by the first command that runs an asset:
+    the others never import dagster. Opened from its folder, not from DAGSTER_HOME, so that
+    commands on two warehouses in one process keep their runs apart."""
     if getattr(args, "instance", None) is None:
         import dagster as dg
 
-        os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))
-        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-        args.instance = dg.DagsterInstance.get()
+        from pipelines.instance import dagster_home
+
+        args.instance = dg.DagsterInstance.from_config(str(dagster_home(args.db)))
     return args.instance
 
 
@@ -262,6 +267,8 @@ def cmd_migrate(args) -> None:
         report = migrate_file(args.db)
     except WarehouseSchemaError as error:
         raise CommandError(str(error)) from None
+    except duckdb.IOException as error:
+        raise cannot_open(args.db, error) from None
     print("\n".join(report.lines()))
 
 
@@ -274,8 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         type=Path,
         default=default_db_path(),
-        help="the DuckDB warehouse file; snapshots, models and incoming dumps live beside it (default: %(default)s)",
+        help="the DuckDB warehouse file; snapshots, models, incoming dumps and the Dagster "
+        "home (dagster_home/) live beside it (default: %(default)s)",
     )
+    # Commands that only read the warehouse set this to False.
+    common.set_defaults(writes_warehouse=True)
     parser = argparse.ArgumentParser(
         prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -340,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
+        # Before anything loads: a path that cannot hold the warehouse is one line at once.
+        if getattr(args, "writes_warehouse", False):
+            prepare_folder(args.db)
         args.func(args)
     except UserError as error:
         print(f"error: {one_line(error)}", file=sys.stderr)

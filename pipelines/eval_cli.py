@@ -148,4 +148,4 @@ def add_eval_commands(subparsers, common: argparse.ArgumentParser) -> None:
     listing = subparsers.add_parser(
         "models", parents=[common, output], help="every trained model with its key figures; the current one marked"
     )
-    listing.set_defaults(func=cmd_models)
+    listing.set_defaults(func=cmd_models, writes_warehouse=False)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import dagster as dg
 import pytest
@@ -86,6 +87,63 @@ def test_each_kind_of_user_error_is_one_stderr_line_and_exit_1(db, tmp_path, arg
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: "), proc.stderr[-3000:]
     assert message in proc.stderr
+
+
+WRITERS = [
+    ("ingest", "dump", "--comments", "RC.zst"),
+    ("ingest", "live", "--day", "2025-01-02"),
+    ("pairs", "build"),
+    ("snapshot",),
+    ("train",),
+    ("eval",),
+    ("demo",),
+    ("forget", "--author", "someone"),
+    ("migrate",),
+]
+
+
+@pytest.mark.parametrize("argv", WRITERS, ids=[" ".join(argv[:2]) for argv in WRITERS])
+def test_a_path_that_cannot_hold_the_warehouse_is_one_line_at_once(tmp_path, argv):
+    """A file where the warehouse's folder should be (root ignores permission bits, so this is
+    how a test makes a folder that cannot be created): one line before anything runs, instead of
+    a traceback or DuckDB's retries."""
+    (tmp_path / "a-file").write_text("in the way")
+    db = tmp_path / "a-file" / "upvote.duckdb"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *argv, "--db", str(db)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        f"error: cannot use {db} as the warehouse: cannot create the folder {db.parent}: a file is in the way\n",
+    )
+    assert time.monotonic() - started < 10  # a fresh interpreter on a busy machine; ~0.2 s idle
+
+
+def test_migrate_on_a_warehouse_in_use_is_one_line(tmp_path):
+    """This process holds the file; `migrate` runs in another (DuckDB's lock is per process)."""
+    held = tmp_path / "upvote.duckdb"
+    con = connect(held)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "migrate", "--db", str(held)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        con.close()
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        f"error: {held} is in use by process {os.getpid()}: try again once it has finished\n",
+    )
 
 
 def test_a_bug_inside_a_run_propagates_with_its_traceback(db, tmp_path, monkeypatch):
