@@ -48,6 +48,7 @@ ZSTD_MAX_WINDOW = 2**31  # real dumps are written with `zstd --long=31`
 ZSTD_FRAME = 0xFD2FB528  # the little-endian magic number a zstd frame starts with
 ZSTD_SKIPPABLE = 0x184D2A50  # 0x184D2A50-0x184D2A5F: a skippable frame's
 READ_CHUNK = 1 << 22  # bytes of decompressed text split into lines at a time
+ZSTD_FEED = 1 << 10  # compressed bytes per decompress call: its output is at most ~32 MiB
 DEFAULT_BATCH_ROWS = 100_000
 NEWLINE = ord("\n")
 
@@ -73,25 +74,37 @@ class CorruptDumpError(UserError, OSError):
 
 
 def _zstd_chunks(fh: BinaryIO) -> Iterator[bytes]:
-    """Decompressed chunks of every frame; raises TruncatedDumpError on a cut-off frame
-    (zstandard's stream_reader would silently stop there)."""
+    """Decompressed chunks of every frame, about READ_CHUNK bytes each; raises
+    TruncatedDumpError on a cut-off frame (zstandard's stream_reader would silently stop
+    there) and CorruptDumpError on bytes zstd cannot read.
+
+    The decompressor is fed ZSTD_FEED compressed bytes at a time: one call returns all it
+    can, and a few KiB of zstd can hold hundreds of MiB (a run of one byte), so this bounds
+    the memory a file can take, whatever it holds."""
     dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
     dobj, fed = dctx.decompressobj(), False
-    while raw := fh.read(1 << 20):
-        while raw:
-            fed = True
-            try:
-                out = dobj.decompress(raw)
-            except zstandard.ZstdError as error:
-                raise CorruptDumpError(
-                    f"{getattr(fh, 'name', 'stream')}: not a readable zstd stream ({error})"
-                ) from None
-            if out:
-                yield out
-            if dobj.eof:  # next frame, if any, starts in unused_data
-                raw, dobj, fed = dobj.unused_data, dctx.decompressobj(), False
-            else:
-                raw = b""
+    pending, size = [], 0
+    while block := fh.read(1 << 20):
+        view = memoryview(block)
+        for at in range(0, len(view), ZSTD_FEED):
+            raw = view[at : at + ZSTD_FEED]
+            while raw:
+                fed = True
+                try:
+                    out = dobj.decompress(raw)
+                except zstandard.ZstdError as error:
+                    raise CorruptDumpError(f"{getattr(fh, 'name', 'stream')}: not readable as zstd ({error})") from None
+                pending.append(out)
+                size += len(out)
+                if dobj.eof:  # next frame, if any, starts in unused_data
+                    raw, dobj, fed = dobj.unused_data, dctx.decompressobj(), False
+                else:
+                    raw = b""
+            if size >= READ_CHUNK:
+                yield b"".join(pending)
+                pending, size = [], 0
+    if size:
+        yield b"".join(pending)
     if fed and not dobj.eof:
         raise TruncatedDumpError(f"{getattr(fh, 'name', 'stream')}: zstd frame cut off")
 
