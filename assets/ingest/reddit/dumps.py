@@ -12,9 +12,9 @@ transaction; a line of neither kind is a reject.
 
 The file is streamed (zstd with a 2^31 window, as real dumps are written), never held whole
 in memory, and cut into batches of lines as Arrow binary arrays straight from the
-decompressed bytes (numpy finds the newlines: no Python object per line). A
-`rows.PartitionWriter` has DuckDB parse and normalise each batch (the live praw
-ingest goes through the same SQL). A line that cannot be used goes to `ingest_rejects` with
+decompressed bytes (numpy finds the newlines: no Python object per line). One SQL pass
+per batch tells each line's kind, and a `rows.PartitionWriter` per kind has DuckDB parse and
+normalise that kind's lines (the live praw ingest goes through the same SQL). A line that cannot be used goes to `ingest_rejects` with
 its line number, a reason from `rows.REJECT_REASONS` and its raw bytes; blank lines
 are rejected too ("empty line"), so for every partition `lines == rows + sum(rejects)`.
 One upsert keeps the newest retrieval of each id; a line without a retrieval time is stored
@@ -203,7 +203,9 @@ class _DumpPartition:
     def __init__(self, con: duckdb.DuckDBPyConnection, source: str, ingested_at: int, given: Kind | None):
         self.con = con
         self.writers = {kind: PartitionWriter(con, kind, source, ingested_at) for kind in TABLES}
-        self.lead = given  # whose writer keeps the lines of neither kind; else the first line's kind
+        # Whose writer keeps the lines of neither kind: the kind given, else that of the first
+        # batch's first line that has one (a first batch with none: comments).
+        self.lead = given
         self.held = dict.fromkeys(TABLES, 0)  # lines of each kind, rows and rejects
 
     def stage(self, lines: pa.Array, raw: pa.ChunkedArray) -> None:
@@ -237,7 +239,8 @@ class _DumpPartition:
 
 @dataclass
 class DumpReport(IngestReport):
-    """What one dump file's ingest did: the counts of both kinds added up, and by kind."""
+    """What one dump file's ingest did: the counts of both kinds added up, and by kind.
+    `kind` is "comments" or "submissions" when the file held one, "mixed" when both."""
 
     given: str | None = None  # the kind the caller said the file holds, if it said
     held: dict[str, int] = field(default_factory=dict)  # lines of each kind (rows and rejects)
