@@ -139,14 +139,18 @@ def materialization(result, asset_name: str) -> dict:
     return {key: value.value for key, value in events[-1].metadata.items()} if events else {}
 
 
-def ingest_dump_files(args, paths: list[Path]) -> None:
-    """Link each file into the incoming folder, register it as a partition, ingest it."""
+def ingest_dump_files(args, paths: list[tuple[Path, str | None]]) -> None:
+    """Link each file into the incoming folder, register it as a partition, ingest it, with
+    the kind it was given as (None: not said). A file holding another kind than it was given
+    as is still ingested, each line into its kind's table; a note on stderr says so."""
     from pipelines.resources import build_resources
 
     incoming = Path(build_resources(args.db)["dump_archive"].incoming_dir)
     incoming.mkdir(parents=True, exist_ok=True)
-    for path in paths:
+    for path, given_as in paths:
         path = path.resolve()
+        if path.is_dir():
+            raise CommandError(f"{path} is a folder: name a dump file (.zst, .ndjson or .jsonl)")
         if not path.is_file():
             raise CommandError(f"no such dump file: {path}")
         link = incoming / path.name
@@ -155,9 +159,12 @@ def ingest_dump_files(args, paths: list[Path]) -> None:
         if not link.exists():
             link.symlink_to(path)
         dagster_instance(args).add_dynamic_partitions("dump_files", [path.name])
-        result = materialize(args, ["reddit_dump"], partition_key=path.name)
+        run_config = {"ops": {"reddit_dump": {"config": {"given_as": given_as}}}}
+        result = materialize(args, ["reddit_dump"], run_config=run_config, partition_key=path.name)
         meta = materialization(result, "reddit_dump")
         print(f"ingested {path.name}: {_summary(meta)}")
+        if "note" in meta:
+            print(f"note: {meta['note']}", file=sys.stderr)
 
 
 def _summary(metadata: dict) -> str:
@@ -168,7 +175,8 @@ def _summary(metadata: dict) -> str:
 
 
 def cmd_ingest_dump(args) -> None:
-    paths = [Path(p) for p in [args.submissions, args.comments, *args.files] if p]
+    given = [(args.submissions, "submissions"), (args.comments, "comments"), *((f, None) for f in args.files)]
+    paths = [(Path(p), kind) for p, kind in given if p]
     if not paths:
         raise CommandError("name at least one dump: --comments F, --submissions F or FILE")
     ingest_dump_files(args, paths)
@@ -249,7 +257,7 @@ DEMO_TRAINING = {
 
 def cmd_demo(args) -> None:
     print(f"warehouse: {args.db}")
-    ingest_dump_files(args, list(SAMPLE_DUMPS))
+    ingest_dump_files(args, [(SAMPLE_DUMPS[0], "submissions"), (SAMPLE_DUMPS[1], "comments")])
     cmd_pairs_build(args)
     cmd_snapshot(args)
     args.snapshot = "latest"
@@ -309,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--comments", help="a comments dump (RC_...)")
     dump.add_argument("--submissions", help="a submissions dump (RS_...)")
-    dump.add_argument("files", nargs="*", help="more dump files; the kind is detected")
+    dump.add_argument("files", nargs="*", help="more dump files, of either kind or both")
     dump.set_defaults(func=cmd_ingest_dump)
     live = ingest_kinds.add_parser(
         "live",

@@ -8,16 +8,26 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from assets import frames
 from assets.ingest.partitions import dump_file_partitions, live_day_partitions
-from assets.ingest.reddit.dumps import ingest_dump
+from assets.ingest.reddit.dumps import DumpReport, ingest_dump
 from assets.ingest.reddit.live import LiveIngestReport, ingest_live
 from assets.ingest.reddit.resources import DumpArchive, RedditApi
 from assets.ingest.reddit.rows import IngestReport
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 
 INGEST_CODE_VERSION = "1"
+
+
+class DumpConfig(dg.Config):
+    given_as: str | None = Field(
+        default=None,
+        description="What the file should hold, 'comments' or 'submissions' (the CLI's --comments "
+        "and --submissions). Each line still goes to the table of its kind; a file that holds "
+        "the other kind too is reported (metadata `note`, a warning in the log).",
+    )
 
 
 def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
@@ -28,6 +38,16 @@ def report_metadata(report: IngestReport) -> dict[str, dg.MetadataValue]:
         **{name: dg.MetadataValue.int(getattr(report, name)) for name in counts},
         "rejects_by_reason": dg.MetadataValue.json(report.rejects),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+    }
+
+
+def dump_metadata(report: DumpReport) -> dict[str, dg.MetadataValue]:
+    """`report_metadata`, with the lines of each kind the file held and what it was given as."""
+    return {
+        **report_metadata(report),
+        **{kind: dg.MetadataValue.int(count) for kind, count in report.held.items()},
+        "given_as": dg.MetadataValue.text(report.given or "-"),
+        **({"note": dg.MetadataValue.text(report.note)} if report.note else {}),
     }
 
 
@@ -56,18 +76,25 @@ def live_metadata(report: LiveIngestReport) -> dict[str, dg.MetadataValue]:
     code_version=INGEST_CODE_VERSION,
 )
 def reddit_dump(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, dump_archive: DumpArchive
+    context: dg.AssetExecutionContext, config: DumpConfig, warehouse: Warehouse, dump_archive: DumpArchive
 ) -> dg.MaterializeResult:
-    """One Pushshift / Arctic Shift dump file streamed into the raw tables.
+    """One Pushshift / Arctic Shift dump file streamed into the raw tables, each line into
+    the table of its kind (a file may hold both).
 
     Malformed lines go to `ingest_rejects` with file, line and reason.
     """
     path = dump_archive.path_of(context.partition_key)
     with warehouse.connect() as con:
         report = ingest_dump(
-            con, path, source_name=context.partition_key, commit_every_rows=dump_archive.commit_every_rows
+            con,
+            path,
+            kind=config.given_as,
+            source_name=context.partition_key,
+            commit_every_rows=dump_archive.commit_every_rows,
         )
-    return dg.MaterializeResult(metadata={**report_metadata(report), "path": dg.MetadataValue.path(str(path))})
+    if report.note:
+        context.log.warning(report.note)
+    return dg.MaterializeResult(metadata={**dump_metadata(report), "path": dg.MetadataValue.path(str(path))})
 
 
 @dg.asset(

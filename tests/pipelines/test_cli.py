@@ -280,3 +280,15 @@ def test_the_cli_and_its_help_load_no_heavy_library():
         )
         == []
     )
+
+
+def test_a_dump_given_as_the_other_kind_is_ingested_with_a_note(db, capsys):
+    """Before, the kind came from the file's first line and the flag was not used; a file
+    the kind could not be told of asked for a `kind=` option the command does not have."""
+    submissions, _ = SAMPLE_DUMPS
+    code, out, err = run(capsys, "ingest", "dump", "--comments", str(submissions), "--db", str(db))
+    assert code == 0 and "submissions=333" in out and "comments=0" in out
+    assert err.strip() == (
+        f"note: {submissions.name} was given as comments but holds 0 comments and 333 submissions; both were ingested"
+    )
+    assert "kind=" not in out + err

@@ -33,12 +33,14 @@ Kind = Literal["comments", "submissions"]
 
 # Every reason a line can be rejected for; "wrong type: <field>" names the field.
 REJECT_REASONS = (
+    "line too long",  # over 8 MiB (dumps.MAX_LINE_BYTES); its first 8 MiB + 1 byte are kept
     "empty line",
     "invalid utf-8",
     "invalid json",
     "not an object",
     "missing id",
     "missing link_id",
+    "neither comment nor submission",  # an object with no parent_id, link_id or title key
     "wrong type: <field>",
 )
 
@@ -135,13 +137,16 @@ class PartitionWriter:
         con.execute(sql("create_json_readers"))
         con.execute(sql(self.table.create_staging))
 
-    def stage(self, lines: pa.Array, raw: pa.Array | pa.ChunkedArray) -> None:
-        """Normalise a batch of raw lines (binary) with their line numbers into staging."""
+    def stage(self, lines: pa.Array, raw: pa.Array | pa.ChunkedArray, routed: bool = True) -> None:
+        """Normalise a batch of raw lines (binary) with their line numbers into staging.
+
+        routed: False for lines that are of neither kind (a dump's lines are routed by
+        kind, and one writer keeps the rest): each is rejected, never stored as this kind."""
         self.con.register("batch", pa.table({"line": lines, "raw": raw}))
         try:
             self.con.execute(
                 sql(self.table.insert_into_staging),
-                {"source": self.source, "ingested_at": self.ingested_at},
+                {"source": self.source, "ingested_at": self.ingested_at, "routed": routed},
             )
         finally:
             self.con.unregister("batch")

@@ -51,8 +51,10 @@ END;
 CREATE OR REPLACE TEMP MACRO strip_prefix(s, prefix) AS
     CASE WHEN starts_with(s, prefix) THEN s[4:] ELSE s END;
 
--- The reason a line is not a JSON object, or NULL when it is one.
-CREATE OR REPLACE TEMP MACRO line_reject(doc, doc_type) AS CASE
+-- The reason a line is not a JSON object, or NULL when it is one. A line over 8 MiB
+-- (dumps.MAX_LINE_BYTES) reaches here cut to its first 8 MiB + 1 byte.
+CREATE OR REPLACE TEMP MACRO line_reject(raw, doc, doc_type) AS CASE
+    WHEN octet_length(raw) > 8388608 THEN 'line too long'
     WHEN doc IS NULL THEN 'invalid utf-8'
     WHEN doc_type IS NULL AND trim(doc, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)) = ''
         THEN 'empty line'
@@ -71,7 +73,7 @@ WITH lines AS (
 ), typed AS (
     SELECT line, raw, doc, try(json_type(doc)) AS doc_type FROM lines
 ), read AS (
-    SELECT line, raw, line_reject(doc, doc_type) AS line_reason,
+    SELECT line, raw, line_reject(raw, doc, doc_type) AS line_reason,
         CASE WHEN doc_type = 'OBJECT' THEN json_type(doc, [
             '$.id', '$.name', '$.retrieved_on', '$.retrieved_utc', '$.scraped_utc', '$.recorded_at'
         ] || fields) END AS t,

@@ -1,6 +1,8 @@
 -- Normalise one batch of raw dump lines into staging. `batch(line BIGINT, raw BLOB)` is an
 -- Arrow table registered by the caller; $source and $ingested_at (the ingest's start) are
--- bound. Macros: create_json_readers.sql.
+-- bound. $routed is false for lines of neither kind (the dump ingest routes each line to
+-- its kind's writer and hands the rest to one of them): each is rejected. Macros:
+-- create_json_readers.sql.
 -- A line that cannot be used is staged with its raw bytes and the first reason that
 -- applies (rows.REJECT_REASONS), in the order the columns are read.
 INSERT INTO staging_reddit_comments BY NAME
@@ -34,7 +36,8 @@ SELECT
     $source AS source, line AS source_line,
     coalesce(
         line_reason,
-        CASE WHEN NOT json_present(t[1]) OR (t[1] = 'VARCHAR' AND s[1] = '') THEN 'missing link_id'
+        CASE WHEN NOT $routed THEN 'neither comment nor submission'
+             WHEN NOT json_present(t[1]) OR (t[1] = 'VARCHAR' AND s[1] = '') THEN 'missing link_id'
              WHEN t[1] <> 'VARCHAR' THEN 'wrong type: link_id'
              WHEN json_unreadable(t[2], parent_text) THEN 'wrong type: parent_id'
              WHEN json_unreadable(t[3], subreddit) THEN 'wrong type: subreddit'

@@ -25,7 +25,8 @@ SELECT
     $source AS source, line AS source_line,
     coalesce(
         line_reason,
-        CASE WHEN json_unreadable(t[1], subreddit) THEN 'wrong type: subreddit'
+        CASE WHEN NOT $routed THEN 'neither comment nor submission'
+             WHEN json_unreadable(t[1], subreddit) THEN 'wrong type: subreddit'
              WHEN json_unreadable(t[2], author_text) THEN 'wrong type: author'
              WHEN json_unreadable(t[3], title) THEN 'wrong type: title'
              WHEN json_unreadable(t[4], selftext) THEN 'wrong type: selftext'
