@@ -24,6 +24,7 @@ from assets.frames import markdown
 from assets.model.assets import dpo_model
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig
+from training.lifetime import launcher_env
 
 EvalConfigDagster = dagster_config(EvalConfig)
 EvalGateDagster = dagster_config(EvalGate)
@@ -112,7 +113,9 @@ def model_eval(
     """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
-    pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
+    pipes_subprocess_client.run(
+        command=evaluation_command(model_dir, config), context=context, env=launcher_env()
+    ).get_results()
     report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
     checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
     settings = {"evaluation": config.evaluation.model_dump(), "gate": config.gate.model_dump()}
