@@ -1,8 +1,10 @@
 """A trainer dies with its launcher: SIGKILL to `upvote-dpo train` leaves no `python -m
-training` behind, as real processes on a real warehouse and Dagster instance."""
+training` behind; a finished model nothing recorded is reported. Real processes on a real
+warehouse and Dagster instance."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,6 +17,8 @@ import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT
 from pipelines.cli import SAMPLE_DUMPS, main
+from training.config import TrainConfig
+from training.identity import RunIdentity
 from training.lifetime import LAUNCHER_PID_ENV
 
 # Generous: two loaded cores shared with other test runs.
@@ -99,3 +103,28 @@ def test_a_trainer_whose_launcher_died_before_it_asked_for_the_signal_stops(laun
     probe = "from training.lifetime import stop_with_launcher; stop_with_launcher()"
     env = {**os.environ, LAUNCHER_PID_ENV: str(pid), "PYTHONPATH": str(PROJECT_ROOT)}
     assert subprocess.run([sys.executable, "-c", probe], env=env, timeout=TIMEOUT_S).returncode == status
+
+
+def unrecorded(db, capsys) -> list[dict]:
+    capsys.readouterr()
+    assert main(["audit", "unrecorded", "--format", "json", "--db", str(db)]) == 0
+    return json.loads(capsys.readouterr().out)["unrecorded"]
+
+
+def test_a_finished_model_nothing_recorded_is_reported_until_a_run_records_it(warehouse, capsys):
+    home, db = warehouse
+    (snapshot_dir,) = (db.parent / "snapshots").iterdir()
+    settings = {"model": "tiny", "max_steps": 1, "max_length": 64}
+    cfg = TrainConfig(snapshot_dir=str(snapshot_dir), out_dir="-", **settings)
+    model_dir = db.parent / "models" / RunIdentity.of(cfg, snapshot_dir.name).folder_name()
+    flags = ["--model", "tiny", "--max-steps", "1", "--max-length", "64"]
+    # The trainer on its own, as a launcher killed once its trainer finished leaves a model.
+    trainer = [sys.executable, "-m", "training", "--snapshot", str(snapshot_dir), "--out", str(model_dir), *flags]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    subprocess.run(trainer, env=env, cwd=PROJECT_ROOT, check=True, timeout=TIMEOUT_S, stdout=subprocess.DEVNULL)
+    run_id = json.loads((model_dir / "training_manifest.json").read_text())["run_id"]
+
+    assert [(row["model_dir"], row["run_id"]) for row in unrecorded(db, capsys)] == [(str(model_dir), run_id)]
+    # The next run of that snapshot and those settings reuses the folder and records it.
+    assert main(["train", "--snapshot", snapshot_dir.name, *flags, "--db", str(db)]) == 0
+    assert unrecorded(db, capsys) == []
