@@ -135,8 +135,17 @@ def add_wait_argument(parser) -> None:
     """`--wait SECONDS`, for the commands that run an asset."""
     parser.add_argument(
         "--wait",
-        type=float,
+        type=_seconds,
         default=DEFAULT_WAIT_S,
         metavar="SECONDS",
         help="how long to wait for another run that holds the warehouse before giving up (default: %(default)g)",
     )
+
+
+def _seconds(text: str) -> float:
+    import argparse
+
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"--wait takes a number of seconds >= 0, got {text}")
+    return value

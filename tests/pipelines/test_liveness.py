@@ -18,7 +18,7 @@ import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL
-from pipelines.cli import SAMPLE_DUMPS
+from pipelines.cli import SAMPLE_DUMPS, main
 from pipelines.liveness import HOST_TAG, PID_STARTED_TAG, PID_TAG, process_is_gone, process_tags
 from pipelines.sensors import dead_run_sensor
 
@@ -139,3 +139,10 @@ def test_a_reused_pid_or_another_host_is_told_apart():
     assert process_is_gone({**mine, PID_TAG: str(ended.pid)})
     assert not process_is_gone({**mine, HOST_TAG: "another-host", PID_TAG: str(ended.pid)})
     assert not process_is_gone({})  # a run a launcher started: its own monitoring watches it
+
+
+@pytest.mark.parametrize("seconds", ["-1", "nan", "inf"])
+def test_wait_takes_a_finite_number_of_seconds(seconds, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["snapshot", "--wait", seconds])
+    assert exit.value.code == 2 and "--wait takes a number of seconds >= 0" in capsys.readouterr().err
