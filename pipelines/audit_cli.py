@@ -6,6 +6,7 @@
     upvote-dpo audit author NAME
     upvote-dpo audit subreddit NAME
     upvote-dpo audit verify data/warehouse/models/<dir>
+    upvote-dpo audit unrecorded                  finished models the warehouse never recorded
     upvote-dpo forget --comment ID | --author NAME [--reason TEXT]
 
 Audit commands take `--format table|json|csv` (table: a summary and the main rows; json:
@@ -30,6 +31,7 @@ import duckdb
 from tabulate import tabulate
 
 from assets.audit import queries as audit
+from assets.audit.unrecorded import unrecorded_models
 from assets.warehouse.connect import connect
 from training.errors import UserError
 
@@ -219,6 +221,28 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         raise AuditCommandError(f"{answer['model_dir']} no longer matches its record: {failed}")
 
 
+def cmd_audit_unrecorded(args: argparse.Namespace) -> None:
+    models_dir = args.db.resolve().parent / "models"  # where pipelines/resources.py puts them
+    with open_warehouse(args) as con:
+        rows = unrecorded_models(con, models_dir)
+    answer = {"models_dir": str(models_dir), "unrecorded": rows}
+    summary = [
+        ("models folder", models_dir),
+        ("unrecorded models", len(rows)),
+        *(
+            [
+                (
+                    "to record one",
+                    "train again with its snapshot, settings (and --out, if set): the run reuses the folder",
+                )
+            ]
+            if rows
+            else []
+        ),
+    ]
+    emit(answer, rows, summary, "finished but not in training_runs:", args.format)
+
+
 def cmd_forget(args: argparse.Namespace) -> None:
     kind, value = ("comment", args.comment) if args.comment else ("author", args.author)
     with open_warehouse(args, read_only=False) as con:
@@ -264,6 +288,10 @@ def add_audit_commands(subparsers, common: argparse.ArgumentParser) -> None:
     )
     verify.add_argument("model", help="a model folder (holding training_manifest.json)")
     verify.set_defaults(func=cmd_audit_verify, writes_warehouse=False)
+    unrecorded = questions.add_parser(
+        "unrecorded", parents=parents, help="finished model folders whose run the warehouse never recorded"
+    )
+    unrecorded.set_defaults(func=cmd_audit_unrecorded, writes_warehouse=False)
 
     forget = subparsers.add_parser(
         "forget",

@@ -41,6 +41,7 @@ from assets.warehouse.connect import PROJECT_ROOT, cannot_open, default_db_path,
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from pipelines.eval_cli import add_eval_commands
+from pipelines.liveness import DEFAULT_WAIT_S, add_wait_argument
 from training.config import TrainConfig
 from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
@@ -93,12 +94,16 @@ def materialize(
     )
 
     from pipelines.definitions import build_definitions
+    from pipelines.liveness import process_tags, wait_for_warehouse
 
     job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
     # Dagster's console logger prints every event and each failure's stack trace; a user's
     # error is one line here, and a bug's traceback is printed once, by Python.
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     run_id = str(uuid.uuid4())  # what Dagster would draw; known here to name the run on failure
+    # Dagster's own wait for a pool slot spins silently and holds off Ctrl-C: wait here instead.
+    wait_for_warehouse(dagster_instance(args), getattr(args, "wait", DEFAULT_WAIT_S))
+    command = "upvote-dpo " + " ".join(getattr(args, "argv", asset_names))
     try:
         return job.execute_in_process(
             run_config={**quiet, **(run_config or {})},
@@ -106,6 +111,7 @@ def materialize(
             partition_key=partition_key,
             asset_selection=[dg.AssetKey(name) for name in asset_names],
             run_id=run_id,
+            tags=process_tags(command),
         )
     except Exception as error:
         # Dagster raises the asset's own exception, or (other versions, other executors) its
@@ -308,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--max-steps", dest="max_steps", type=int, help=f"optimizer steps (default: {DEMO_TRAINING['max_steps']})"
     )
+    add_wait_argument(demo)
     demo.set_defaults(func=cmd_demo)
 
     ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
@@ -318,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--comments", help="a comments dump (RC_...)")
     dump.add_argument("--submissions", help="a submissions dump (RS_...)")
     dump.add_argument("files", nargs="*", help="more dump files, of either kind or both")
+    add_wait_argument(dump)
     dump.set_defaults(func=cmd_ingest_dump)
     live = ingest_kinds.add_parser(
         "live",
@@ -326,15 +334,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     live.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
     live.add_argument("--subreddit", action="append", help="a subreddit to fetch (repeatable)")
+    add_wait_argument(live)
     live.set_defaults(func=cmd_ingest_live)
 
     pairs = commands.add_parser("pairs", help="preference pairs")
     pairs_actions = pairs.add_subparsers(dest="action", required=True)
     build = pairs_actions.add_parser("build", parents=[common], help="rebuild the pairs from the raw tables")
     add_dataclass_arguments(build, PairRules)
+    add_wait_argument(build)
     build.set_defaults(func=cmd_pairs_build)
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
+    add_wait_argument(snapshot)
     snapshot.set_defaults(func=cmd_snapshot)
 
     train = commands.add_parser(
@@ -344,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_arguments(
         train, TrainConfig, aliases={"out_dir": ["--out"], "loss_type": ["--loss"]}, skip=("snapshot_dir",)
     )
+    add_wait_argument(train)
     train.set_defaults(func=cmd_train)
 
     add_audit_commands(commands, common)
@@ -356,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 @closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # names the command in its runs' tags
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
         # Before anything loads: a path that cannot hold the warehouse is one line at once.
@@ -365,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the user knows why it stopped
+        return 130
     return 0
 
 

@@ -18,7 +18,7 @@ from assets.snapshot import assets as snapshot
 from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, train_job
 from pipelines.resources import build_resources
 from pipelines.schedules import daily_live_ingest
-from pipelines.sensors import incoming_dump_sensor, pipeline_automation
+from pipelines.sensors import dead_run_sensor, incoming_dump_sensor, pipeline_automation
 
 
 def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
@@ -26,7 +26,7 @@ def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
         assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model, evaluation, audit]),
         jobs=[ingest_dump_job, ingest_live_job, build_dataset_job, train_job],
         schedules=[daily_live_ingest],
-        sensors=[incoming_dump_sensor, pipeline_automation],
+        sensors=[incoming_dump_sensor, pipeline_automation, dead_run_sensor],
         resources=build_resources(db_path),
     )
 

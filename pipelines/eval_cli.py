@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from assets.eval.gate import EvalGate
+from pipelines.liveness import add_wait_argument
 from training.evaluation.config import EVAL_DIR, GENERATIONS, EvalConfig
 from training.flags import add_dataclass_arguments, dataclass_overrides
 from training.outputs import check_model_folder
@@ -142,6 +143,7 @@ def add_eval_commands(subparsers, common: argparse.ArgumentParser) -> None:
         help="a model folder (default: the one dpo_model last produced), or `compare` and run ids or model folders",
     )
     evaluation.add_argument("--baseline", type=Path, help="the model to compare with (default: its base model)")
+    add_wait_argument(evaluation)
     add_dataclass_arguments(evaluation, EvalConfig)
     add_dataclass_arguments(evaluation, EvalGate)
     evaluation.set_defaults(func=cmd_eval)

@@ -1,4 +1,5 @@
-"""Sensors: new dump files in the incoming folder become partitions and runs."""
+"""Sensors: new dump files in the incoming folder become partitions and runs; runs whose
+process is gone are failed."""
 
 import json
 
@@ -7,6 +8,7 @@ import dagster as dg
 from assets.ingest.partitions import dump_file_partitions
 from assets.ingest.reddit.resources import DumpArchive
 from pipelines.jobs import ingest_dump_job
+from pipelines.liveness import fail_dead_runs
 
 
 @dg.sensor(job=ingest_dump_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -47,3 +49,13 @@ pipeline_automation = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
 )
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def dead_run_sensor(context: dg.SensorEvaluationContext):
+    """Fail the command line's runs whose process is gone (killed, say) and free the writer
+    slots they hold, so the runs queued behind them start (pipelines/liveness.py)."""
+    failed = fail_dead_runs(context.instance)
+    if failed:
+        return dg.SkipReason(f"failed {len(failed)} run(s) whose process is gone: {', '.join(failed)}")
+    return dg.SkipReason("no run of a process that is gone")

@@ -11,6 +11,7 @@ When started by Dagster Pipes (PipesSubprocessClient; `dagster_pipes`, imported 
 forwards each logged step through `context.log` and `context.report_custom_message`, and
 ends with `context.report_asset_materialization` carrying the model path, snapshot id, eval
 before/after and final metrics. Outside Pipes it prints a JSON summary on the last line.
+It stops (SIGTERM) when the process that launched it is gone (training/lifetime.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from contextlib import ExitStack
 
 from training.config import Hyperparameters, RunOptions, TrainConfig
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
+from training.lifetime import stop_with_launcher
 
 ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
 REQUIRED = ("snapshot_dir", "out_dir")
@@ -56,6 +58,7 @@ def summary(result) -> dict:
 
 @closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
+    stop_with_launcher()  # a killed launcher leaves no trainer writing a model nothing records
     cfg = TrainConfig(**dataclass_overrides(build_parser().parse_args(argv), TrainConfig))
     from training.trainer import train  # after argument parsing: --help stays fast
 

@@ -25,6 +25,7 @@ from assets.model.assets import dpo_model
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig, finished_report
 from training.outputs import check_model_folder
+from training.lifetime import launcher_env
 
 EvalConfigDagster = dagster_config(EvalConfig)
 EvalGateDagster = dagster_config(EvalGate)
@@ -117,7 +118,9 @@ def model_eval(
     evaluation = to_dataclass(EvalConfig, config.evaluation)
     report = finished_report(model_dir, evaluation, config.baseline or None)
     if report is None:
-        pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
+        pipes_subprocess_client.run(
+            command=evaluation_command(model_dir, config), context=context, env=launcher_env()
+        ).get_results()
         report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
     else:
         context.log.info(f"{model_dir / EVAL_DIR / REPORT} already evaluated this model with these settings")

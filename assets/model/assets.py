@@ -25,6 +25,7 @@ from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.config import TrainConfig
 from training.errors import UserError
 from training.identity import RunIdentity
+from training.lifetime import launcher_env
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -96,7 +97,7 @@ def dpo_model(
     if _completed(out_dir, identity):
         context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
     else:
-        invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
+        invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context, env=launcher_env())
         reported = invocation.get_materialize_result().metadata or {}
     with warehouse.connect() as con:
         record_training_run(con, out_dir, dagster_run_id=context.run.run_id)

@@ -25,6 +25,7 @@ MODULES = [
     "training.outputs",
     "training.trainer",
     "training.__main__",
+    "training.lifetime",
 ]
 
 

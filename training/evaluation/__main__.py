@@ -4,6 +4,7 @@ Every EvalConfig field is a flag (`--panel-size`, `--max-new-tokens`, ...). Writ
 and the replies into MODEL_DIR/eval/ and prints the report's key figures as JSON on the last
 line. The `model_eval` asset launches it through Dagster Pipes, as `dpo_model` launches the
 trainer, so the evaluation can run where a GPU is and the Dagster process never loads torch.
+It stops (SIGTERM) when the process that launched it is gone (training/lifetime.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from importlib.util import find_spec
 
 from training.evaluation.config import EvalConfig
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
+from training.lifetime import stop_with_launcher
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 @closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
+    stop_with_launcher()  # a killed launcher leaves no evaluation running on
     args = build_parser().parse_args(argv)
     config = EvalConfig(**dataclass_overrides(args, EvalConfig))
     from training.evaluation.run import evaluate_model  # after argument parsing: --help stays fast
