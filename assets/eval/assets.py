@@ -24,8 +24,8 @@ from assets.frames import markdown
 from assets.model.assets import dpo_model
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig, finished_report
-from training.outputs import check_model_folder
 from training.lifetime import launcher_env
+from training.outputs import check_model_folder
 
 EvalConfigDagster = dagster_config(EvalConfig)
 EvalGateDagster = dagster_config(EvalGate)
