@@ -289,6 +289,58 @@ def cmd_migrate(args) -> None:
 # --- argument parsing --------------------------------------------------------------
 
 
+def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
+    """demo, ingest, pairs build, snapshot and train: the commands that run the pipeline's assets."""
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="ingest the bundled sample, build pairs, snapshot them, train SmolLM2-135M for a few steps",
+    )
+    demo.add_argument("--model", help=f"base model (default: {DEMO_TRAINING['model']})")
+    demo.add_argument(
+        "--max-steps", dest="max_steps", type=int, help=f"optimizer steps (default: {DEMO_TRAINING['max_steps']})"
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
+    ingest_kinds = ingest.add_subparsers(dest="source", required=True)
+    dump = ingest_kinds.add_parser(
+        "dump", parents=[common], help="Pushshift / Arctic Shift dump files (.zst or .ndjson)"
+    )
+    dump.add_argument("--comments", help="a comments dump (RC_...)")
+    dump.add_argument("--submissions", help="a submissions dump (RS_...)")
+    dump.add_argument("files", nargs="*", help="more dump files, of either kind or both")
+    dump.set_defaults(func=cmd_ingest_dump)
+    live = ingest_kinds.add_parser(
+        "live",
+        parents=[common],
+        help="one UTC day from Reddit via praw (REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT)",
+    )
+    live.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
+    live.add_argument("--subreddit", action="append", help="a subreddit to fetch (repeatable)")
+    live.set_defaults(func=cmd_ingest_live)
+
+    pairs = commands.add_parser("pairs", help="preference pairs")
+    pairs_actions = pairs.add_subparsers(dest="action", required=True)
+    build = pairs_actions.add_parser("build", parents=[common], help="rebuild the pairs from the raw tables")
+    add_dataclass_arguments(build, PairRules)
+    build.set_defaults(func=cmd_pairs_build)
+
+    snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
+    snapshot.set_defaults(func=cmd_snapshot)
+
+    train = commands.add_parser(
+        "train", parents=[common], help="train a model with DPO (or a variant) on a snapshot: the dpo_model asset"
+    )
+    train.add_argument("--snapshot", default="latest", help="a snapshot id, or 'latest' (default)")
+    add_dataclass_arguments(
+        train, TrainConfig, aliases={"out_dir": ["--out"], "loss_type": ["--loss"]}, skip=("snapshot_dir",)
+    )
+    train.set_defaults(func=cmd_train)
+    for command in (demo, dump, live, build, snapshot, train):  # each waits for the warehouse
+        add_wait_argument(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -305,59 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser(
-        "demo",
-        parents=[common],
-        help="ingest the bundled sample, build pairs, snapshot them, train SmolLM2-135M for a few steps",
-    )
-    demo.add_argument("--model", help=f"base model (default: {DEMO_TRAINING['model']})")
-    demo.add_argument(
-        "--max-steps", dest="max_steps", type=int, help=f"optimizer steps (default: {DEMO_TRAINING['max_steps']})"
-    )
-    add_wait_argument(demo)
-    demo.set_defaults(func=cmd_demo)
-
-    ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
-    ingest_kinds = ingest.add_subparsers(dest="source", required=True)
-    dump = ingest_kinds.add_parser(
-        "dump", parents=[common], help="Pushshift / Arctic Shift dump files (.zst or .ndjson)"
-    )
-    dump.add_argument("--comments", help="a comments dump (RC_...)")
-    dump.add_argument("--submissions", help="a submissions dump (RS_...)")
-    dump.add_argument("files", nargs="*", help="more dump files, of either kind or both")
-    add_wait_argument(dump)
-    dump.set_defaults(func=cmd_ingest_dump)
-    live = ingest_kinds.add_parser(
-        "live",
-        parents=[common],
-        help="one UTC day from Reddit via praw (REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USER_AGENT)",
-    )
-    live.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
-    live.add_argument("--subreddit", action="append", help="a subreddit to fetch (repeatable)")
-    add_wait_argument(live)
-    live.set_defaults(func=cmd_ingest_live)
-
-    pairs = commands.add_parser("pairs", help="preference pairs")
-    pairs_actions = pairs.add_subparsers(dest="action", required=True)
-    build = pairs_actions.add_parser("build", parents=[common], help="rebuild the pairs from the raw tables")
-    add_dataclass_arguments(build, PairRules)
-    add_wait_argument(build)
-    build.set_defaults(func=cmd_pairs_build)
-
-    snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
-    add_wait_argument(snapshot)
-    snapshot.set_defaults(func=cmd_snapshot)
-
-    train = commands.add_parser(
-        "train", parents=[common], help="train a model with DPO (or a variant) on a snapshot: the dpo_model asset"
-    )
-    train.add_argument("--snapshot", default="latest", help="a snapshot id, or 'latest' (default)")
-    add_dataclass_arguments(
-        train, TrainConfig, aliases={"out_dir": ["--out"], "loss_type": ["--loss"]}, skip=("snapshot_dir",)
-    )
-    add_wait_argument(train)
-    train.set_defaults(func=cmd_train)
-
+    _add_pipeline_commands(commands, common)
     add_audit_commands(commands, common)
     add_eval_commands(commands, common)
     migrate = commands.add_parser("migrate", parents=[common], help="apply the warehouse's pending schema migrations")

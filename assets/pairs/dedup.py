@@ -142,6 +142,19 @@ def _walk_strongest_first(
     return step
 
 
+def _exact_labels(texts: Sequence[str], stats: dict) -> tuple[np.ndarray, list[str]]:
+    """Each text's exact cluster (the index of its normalised text among the distinct ones), and
+    the distinct normalised texts; timings go into `stats`."""
+    t = time.perf_counter()
+    label_of: dict[str, int] = {}
+    labels = np.fromiter(
+        (label_of.setdefault(normalise(s), len(label_of)) for s in texts), dtype=np.int64, count=len(texts)
+    )
+    stats["distinct_texts"] = len(label_of)
+    stats["normalise_s"] = time.perf_counter() - t
+    return labels, list(label_of)
+
+
 def dedup_pairs(
     chosen: Sequence[int],
     rejected: Sequence[int],
@@ -174,13 +187,7 @@ def dedup_pairs(
         removed[step] = int(hit.sum())
         keep[hit] = False
 
-    t = time.perf_counter()
-    label_of: dict[str, int] = {}
-    exact_label = np.fromiter(
-        (label_of.setdefault(normalise(s), len(label_of)) for s in texts), dtype=np.int64, count=len(texts)
-    )
-    stats["distinct_texts"] = len(label_of)
-    stats["normalise_s"] = time.perf_counter() - t
+    exact_label, distinct = _exact_labels(texts, stats)
     no_key = np.full(len(chosen), -1, dtype=np.int64)
     exact_key, near_key = no_key, no_key
     if exact:
@@ -188,7 +195,7 @@ def dedup_pairs(
         exact_key = _pair_keys(exact_label[chosen], exact_label[rejected])
     if near and keep.any():
         in_pair, near_key = _near_duplicates(
-            list(label_of),
+            distinct,
             exact_label,
             chosen,
             rejected,

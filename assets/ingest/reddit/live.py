@@ -246,8 +246,7 @@ def _ingest_listing(
     `result.cut_short`."""
     source = f"praw:{name}:{_day(start_utc)}"
     writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
-    posts, comments = writers
-    result.reports += [posts.report, comments.report]
+    result.reports += [writer.report for writer in writers]
     # numbered on from the source's earlier rejects, which a run stopped part way keeps
     (first_line,) = con.execute(sql("select_ingest_rejects_next_line"), {"source": source}).fetchall()[0]
     item_numbers = count(first_line)
@@ -262,14 +261,9 @@ def _ingest_listing(
             if created < start_utc:
                 reached_start = True
                 break
-            forest = fetch(lambda: submission.comments, f"submission {submission.id}")
-            fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
-            retrieved = int(now())
-            lines = [(posts, _line(_raw(submission, SUBMISSION_FIELDS), retrieved))]
-            lines += [(comments, _line(_raw(c, COMMENT_FIELDS), retrieved)) for c in forest.list()]
             # One append: even an interrupt cannot leave a post in the batch without all its
             # comments, as adding them to the writers one by one could.
-            batch.append(lines)
+            batch.append(_thread_lines(submission, fetch, writers, replace_more_limit, now))
             if len(batch) == batch_submissions:
                 full, batch = batch, []  # a failed store is rolled back, not tried again
                 _store(con, writers, full, item_numbers)
@@ -289,6 +283,18 @@ def _ingest_listing(
     # Even with nothing left: only a run that completed (saw the whole window) replaces an
     # earlier run's rejects.
     _store(con, writers, batch, item_numbers, completed=not cut_short)
+
+
+def _thread_lines(
+    submission, fetch: _Fetcher, writers, replace_more_limit: int | None, now: Callable[[], float]
+) -> Fetched:
+    """A submission and every comment of its thread, each as a line for its writer."""
+    posts, comments = writers
+    forest = fetch(lambda: submission.comments, f"submission {submission.id}")
+    fetch(lambda: forest.replace_more(limit=replace_more_limit), f"submission {submission.id}")
+    retrieved = int(now())
+    lines = [(posts, _line(_raw(submission, SUBMISSION_FIELDS), retrieved))]
+    return lines + [(comments, _line(_raw(c, COMMENT_FIELDS), retrieved)) for c in forest.list()]
 
 
 def _line(raw: dict, retrieved: int) -> bytes:
