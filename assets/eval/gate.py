@@ -9,19 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from training.bounds import Range, check_ranges
 
-def _f(default, help: str):
-    return field(default=default, metadata={"help": help})
+
+def _f(default, help: str, allowed: Range):
+    return field(default=default, metadata={"help": help, "range": allowed})
 
 
 @dataclass(frozen=True)
 class EvalGate:
     """Thresholds of the blocking checks on `model_eval`."""
 
-    min_accuracy_low: float = _f(0.5, "The implicit-reward accuracy's 95% interval must lie above this (chance).")
-    max_kl_per_token: float = _f(1.0, "Largest per-token KL(trained || base), nats, on the replies it samples.")
-    max_ood_nll_increase: float = _f(0.25, "Largest rise of per-token NLL on out-of-domain text, nats.")
-    max_length_growth: float = _f(1.5, "Largest ratio of the trained model's mean sampled reply length to the base's.")
+    min_accuracy_low: float = _f(
+        0.5, "The implicit-reward accuracy's 95% interval must lie above this (chance).", Range(0, 1)
+    )
+    max_kl_per_token: float = _f(
+        1.0, "Largest per-token KL(trained || base), nats, on the replies it samples.", Range(0)
+    )
+    # any finite number: a negative bound demands that the other text got likelier, strict but meaningful
+    max_ood_nll_increase: float = _f(0.25, "Largest rise of per-token NLL on out-of-domain text, nats.", Range())
+    max_length_growth: float = _f(
+        1.5, "Largest ratio of the trained model's mean sampled reply length to the base's.", Range(0, low_open=True)
+    )
+
+    def __post_init__(self):
+        check_ranges(self)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_errors_are_one_clear_line_and_exit_1(db, capsys):
     code, _, err = run(capsys, "pairs", "build", "--min-score-ratio", "0.5", "--db", str(db))
-    assert (code, err.strip()) == (1, "error: min_score_ratio must be a finite number >= 1, got 0.5")
+    assert (code, err.strip()) == (1, "error: --min-score-ratio must be >= 1, got 0.5")
     code, _, err = run(capsys, "snapshot", "--db", str(db))
     assert code == 1 and err.strip().endswith("no preference pairs to snapshot: build the pairs first")
     code, _, err = run(capsys, "ingest", "dump", "--comments", str(db.parent / "missing.zst"), "--db", str(db))
@@ -47,7 +47,7 @@ def test_errors_are_one_clear_line_and_exit_1(db, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (("pairs", "build", "--min-score-ratio", "0.5"), "min_score_ratio must be a finite number >= 1, got 0.5"),
+        (("pairs", "build", "--min-score-ratio", "0.5"), "--min-score-ratio must be >= 1, got 0.5"),
         (
             ("ingest", "live", "--day", "2016-06-03"),
             "--day 2016-06-03 is not a live partition: pick a UTC day from 2025-01-01",

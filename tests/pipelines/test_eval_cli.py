@@ -105,4 +105,4 @@ def test_eval_mistakes_are_one_line(db, capsys, tmp_path):
     code, _, err = run(capsys, "eval", "compare", "nosuchrun", "--db", str(db))
     assert code == 1 and err.startswith("error: 'nosuchrun' matches no recorded model")
     code, _, err = run(capsys, "eval", "--panel-size", "0", "--db", str(db))
-    assert (code, err) == (1, "error: panel_size must be at least 1, got 0\n")
+    assert (code, err) == (1, "error: --panel-size must be >= 1, got 0\n")
