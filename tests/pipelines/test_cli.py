@@ -59,6 +59,9 @@ def test_errors_are_one_clear_line_and_exit_1(db, capsys):
         (("ingest", "dump", "--comments", "missing.zst"), "no such dump file: "),
         (("snapshot",), "no preference pairs to snapshot: build the pairs first"),
         (("train", "--snapshot", "nope"), "no snapshot nope in "),
+        (("train", "--beta", "nan"), "--beta must be > 0, got nan"),
+        (("train", "--learning-rate", "inf"), "--learning-rate must be > 0, got inf"),
+        (("train", "--model", "no/such/dir"), "--model 'no/such/dir' is neither"),
         (("audit", "author", "someone"), "no warehouse at "),
     ],
     ids=[
@@ -68,6 +71,9 @@ def test_errors_are_one_clear_line_and_exit_1(db, capsys):
         "missing-file",
         "no-pairs",
         "unknown-snapshot",
+        "nan-beta",
+        "infinite-learning-rate",
+        "missing-model-path",
         "no-warehouse",
     ],
 )
@@ -150,7 +156,7 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
 
     # An unknown model is found inside the run (Dagster wraps the error): still one line.
     code, _, err = run(capsys, "train", "--snapshot", snapshot_id, "--model", "no-such-model", "--db", str(db))
-    assert (code, err.count("\n")) == (1, 1) and err.startswith("error: model 'no-such-model' is neither")
+    assert (code, err.count("\n")) == (1, 1) and err.startswith("error: --model 'no-such-model' is neither")
 
 
 def test_snapshot_refuses_pairs_whose_blocking_checks_fail(db, capsys, tmp_path):
