@@ -10,6 +10,7 @@ is reused, its recorded run left as the run that trained it.
 
 import dataclasses
 import sys
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -93,8 +94,7 @@ def dpo_model(
     if _completed(out_dir, identity):
         context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
     else:
-        invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context)
-        reported = invocation.get_materialize_result().metadata or {}
+        reported = _train(pipes_subprocess_client, cfg, context)
     with warehouse.connect() as con:
         record_training_run(con, out_dir, dagster_run_id=context.run.run_id)
     return dg.MaterializeResult(
@@ -112,6 +112,19 @@ def _snapshot(snapshot_dir: str, warehouse: Warehouse) -> tuple[str, str]:
     if not (Path(snapshot_dir) / "manifest.json").is_file():
         raise NoSnapshotError(f"no snapshot at {snapshot_dir} (no manifest.json): snapshot the pairs again")
     return read_snapshot_manifest(snapshot_dir)["snapshot_id"], snapshot_dir
+
+
+def _train(client: dg.PipesSubprocessClient, cfg: TrainConfig, context: dg.AssetExecutionContext) -> dict:
+    """Run the trainer through Pipes; the metadata it reported."""
+    with warnings.catch_warnings():
+        # Dagster's own Pipes message handler reads the preview property
+        # `PipesMessageReader.expected_writer_count` on every run, which no code of ours uses:
+        # the warning told each `train` about dagster internals. Any other warning still shows.
+        warnings.filterwarnings(
+            "ignore", message=r"Function `PipesMessageReader\.expected_writer_count`", category=dg.PreviewWarning
+        )
+        invocation = client.run(command=trainer_command(cfg), context=context)
+    return invocation.get_materialize_result().metadata or {}
 
 
 class ModelDirTakenError(UserError):

@@ -106,7 +106,8 @@ def test_a_bug_inside_a_run_propagates_with_its_traceback(db, tmp_path, monkeypa
         main(["snapshot", "--db", str(tmp_path / "upvote.duckdb")])
 
 
-def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
+def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys, recwarn):
+    """recwarn records every warning, each time it is raised: none may be Dagster's preview ones."""
     submissions, comments = SAMPLE_DUMPS
     code, out, _ = run(
         capsys, "ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)
@@ -146,6 +147,7 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys):
         str(db),
     )
     assert code == 0, out
+    assert not [w.message for w in recwarn if issubclass(w.category, dg.PreviewWarning)]
     model_dir = out.splitlines()[0].split(": ", 1)[1]
     manifest = json.loads((db.parent / "models" / model_dir.split("/")[-1] / "training_manifest.json").read_text())
     assert (manifest["snapshot_id"], manifest["hyperparameters"]["loss_type"]) == (snapshot_id, "ipo")
