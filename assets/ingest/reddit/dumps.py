@@ -69,7 +69,9 @@ def _zstd_chunks(fh: BinaryIO) -> Iterator[bytes]:
             else:
                 raw = b""
     if fed and not dobj.eof:
-        raise TruncatedDumpError(f"{getattr(fh, 'name', 'stream')}: zstd frame cut off")
+        raise TruncatedDumpError(
+            f"{getattr(fh, 'name', 'stream')}: zstd frame cut off (an incomplete download? fetch it again)"
+        )
 
 
 def _plain_chunks(fh: BinaryIO) -> Iterator[bytes]:
@@ -87,7 +89,9 @@ def _is_zstd(fh: BinaryIO) -> bool:
 
 def _line_blocks(path: Path) -> Iterator[pa.LargeBinaryArray]:
     """The file's complete lines, one Arrow array per decompressed chunk."""
-    with path.open("rb") as fh:
+    # Opened by its real path: the sensor and `ingest dump` reach a dump through a link in
+    # incoming/, and an error (a truncated frame) should name the file the user can fetch again.
+    with path.resolve().open("rb") as fh:
         chunks = _zstd_chunks(fh) if _is_zstd(fh) else _plain_chunks(fh)
         tail = b""
         for chunk in chunks:
