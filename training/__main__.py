@@ -21,6 +21,7 @@ import sys
 from contextlib import ExitStack
 
 from training.config import Hyperparameters, RunOptions, TrainConfig
+from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 
 ALIASES = {"snapshot_dir": ["--snapshot"], "out_dir": ["--out"], "loss_type": ["--loss"]}
@@ -56,6 +57,16 @@ def summary(result) -> dict:
 
 @closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except UserError as error:
+        # One line, as `upvote-dpo` prints it (a diverged run, a bad value); under Pipes the
+        # channel has already reported it to Dagster on the way out.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def run(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(**dataclass_overrides(build_parser().parse_args(argv), TrainConfig))
     from training.trainer import train  # after argument parsing: --help stays fast
 

@@ -138,8 +138,9 @@ def test_a_diverging_run_fails_and_records_no_model(dataset_run, resources, inst
     from dagster._core.errors import DagsterPipesExecutionError
 
     run_config = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, "learning_rate": 1e30, "max_grad_norm": 0.0}}}}
-    with pytest.raises(DagsterPipesExecutionError):
+    with pytest.raises(DagsterPipesExecutionError) as caught:
         dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert "failed with code 1" in str(caught.value)  # the trainer printed its one-line reason
     assert training_runs(warehouse_dir) == 0
     assert not list((warehouse_dir / "models").glob("*/training_manifest.json"))
     shutil.rmtree(warehouse_dir / "models")  # the later tests expect a fresh models folder
