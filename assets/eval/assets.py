@@ -22,6 +22,7 @@ from assets.eval.gate import EvalGate, gate_checks
 from assets.eval.record import record_eval
 from assets.frames import markdown
 from assets.model.assets import dpo_model
+from assets.pipes import pipes_preview_warning_ignored
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig
 
@@ -112,9 +113,11 @@ def model_eval(
     """A trained model against its base: preference accuracy with its uncertainty, drift, fluency
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
-    pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
+    gate = to_dataclass(EvalGate, config.gate)  # a bad threshold fails before the evaluation runs
+    with pipes_preview_warning_ignored():
+        pipes_subprocess_client.run(command=evaluation_command(model_dir, config), context=context).get_results()
     report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
-    checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
+    checks = gate_checks(report, gate)
     settings = {"evaluation": config.evaluation.model_dump(), "gate": config.gate.model_dump()}
     with warehouse.connect() as con:
         record_eval(con, report, checks, settings, dagster_run_id=context.run.run_id)

@@ -10,7 +10,6 @@ is reused, its recorded run left as the run that trained it.
 
 import dataclasses
 import sys
-import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +18,7 @@ from assets import plots
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import command_flags, dagster_config
 from assets.model.lineage import record_training_run
+from assets.pipes import pipes_preview_warning_ignored
 from assets.snapshot.assets import pair_snapshot
 from assets.snapshot.freeze import NoSnapshotError, latest_snapshot
 from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
@@ -116,13 +116,7 @@ def _snapshot(snapshot_dir: str, warehouse: Warehouse) -> tuple[str, str]:
 
 def _train(client: dg.PipesSubprocessClient, cfg: TrainConfig, context: dg.AssetExecutionContext) -> dict:
     """Run the trainer through Pipes; the metadata it reported."""
-    with warnings.catch_warnings():
-        # Dagster's own Pipes message handler reads the preview property
-        # `PipesMessageReader.expected_writer_count` on every run, which no code of ours uses:
-        # the warning told each `train` about dagster internals. Any other warning still shows.
-        warnings.filterwarnings(
-            "ignore", message=r"Function `PipesMessageReader\.expected_writer_count`", category=dg.PreviewWarning
-        )
+    with pipes_preview_warning_ignored():
         invocation = client.run(command=trainer_command(cfg), context=context)
     return invocation.get_materialize_result().metadata or {}
 
