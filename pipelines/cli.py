@@ -228,6 +228,9 @@ def cmd_snapshot(args) -> None:
 def cmd_train(args) -> None:
     config = dataclass_overrides(args, TrainConfig)
     validated(TrainConfig, config, snapshot_dir="-", out_dir="-")
+    from training.models import check_model
+
+    check_model(config.get("model", "tiny"))
     if args.snapshot != "latest":
         from pipelines.resources import build_resources
 

@@ -22,6 +22,7 @@ import sys
 from contextlib import ExitStack
 
 from training.config import Hyperparameters, RunOptions, TrainConfig
+from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 from training.lifetime import stop_with_launcher
 
@@ -59,6 +60,16 @@ def summary(result) -> dict:
 @closed_stdout_ends_quietly
 def main(argv: list[str] | None = None) -> int:
     stop_with_launcher()  # a killed launcher leaves no trainer writing a model nothing records
+    try:
+        return run(argv)
+    except UserError as error:
+        # One line, as `upvote-dpo` prints it (a diverged run, a bad value); under Pipes the
+        # channel has already reported it to Dagster on the way out.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def run(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(**dataclass_overrides(build_parser().parse_args(argv), TrainConfig))
     from training.trainer import train  # after argument parsing: --help stays fast
 

@@ -19,6 +19,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
+from training.bounds import SEED, Range, check_ranges
+from training.errors import ConfigError
 from training.flags import option
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -26,10 +28,12 @@ DEVICES = ("auto", "cpu", "cuda")
 REFERENCES = ("cached", "live")
 
 
-def _f(default, help: str, reference: bool = False):
+def _f(default, help: str, reference: bool = False, allowed: Optional[Range] = None, note: str = ""):
     """A field with its help text; `reference`: it changes the reference model's log-probs, so the
-    reference cache's key holds it (training/identity.py: `RunIdentity.reference_settings`)."""
-    return option(default, help, reference=reference)
+    reference cache's key holds it (training/identity.py: `RunIdentity.reference_settings`);
+    `allowed`: the values a numeric field may take (training/bounds.py), `note` saying why."""
+    ranged = {"range": allowed, "range_note": note} if allowed is not None else {}
+    return option(default, help, reference=reference, **ranged)
 
 
 @dataclass(frozen=True)
@@ -45,83 +49,84 @@ class Hyperparameters:
         "sigmoid",
         "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair or sppo_hard (see training/losses.py).",
     )
-    beta: float = _f(0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).")
-    label_smoothing: float = _f(0.0, "Assumed label-noise rate for sigmoid (cDPO), robust and simpo; 0 = clean labels.")
-    sft_weight: float = _f(0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.")
-    simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).")
+    beta: float = _f(
+        0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).", allowed=Range(0, low_open=True)
+    )
+    label_smoothing: float = _f(
+        0.0,
+        "Assumed label-noise rate for sigmoid (cDPO), robust and simpo; 0 = clean labels.",
+        allowed=Range(0, 0.5, high_open=True),
+        note="at 0.5 a label says nothing",
+    )
+    sft_weight: float = _f(
+        0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.", allowed=Range(0)
+    )
+    simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).", allowed=Range(0))
     reference: str = _f(
         "cached", "Reference log-probs: 'cached' (precomputed once, on disk) or 'live' (a frozen model)."
     )
     # --- optimisation
-    learning_rate: float = _f(5e-6, "Peak AdamW learning rate (linear warm-up, then linear decay to 0).")
-    weight_decay: float = _f(0.0, "AdamW weight decay.")
-    max_grad_norm: float = _f(1.0, "Clip the gradient norm to this value; 0 = no clipping.")
-    batch_size: int = _f(2, "Pairs per micro-batch (one row per pair: the prompt, then both completions).")
-    grad_accum_steps: int = _f(1, "Micro-batches accumulated into one optimizer step.")
+    learning_rate: float = _f(
+        5e-6, "Peak AdamW learning rate (linear warm-up, then linear decay to 0).", allowed=Range(0, low_open=True)
+    )
+    weight_decay: float = _f(0.0, "AdamW weight decay.", allowed=Range(0))
+    max_grad_norm: float = _f(1.0, "Clip the gradient norm to this value; 0 = no clipping.", allowed=Range(0))
+    batch_size: int = _f(
+        2, "Pairs per micro-batch (one row per pair: the prompt, then both completions).", allowed=Range(1)
+    )
+    grad_accum_steps: int = _f(1, "Micro-batches accumulated into one optimizer step.", allowed=Range(1))
     group_by_length: bool = _f(
         False,
         "Sort each run of 50 micro-batches of the shuffled pairs by length, so a "
         "batch pads little (as transformers' group_by_length): fewer tokens computed, "
         "but similar lengths share a step.",
     )
-    epochs: int = _f(1, "Passes over the train split (ignored when max_steps > 0).")
-    max_steps: int = _f(0, "Stop after this many optimizer steps (cycling epochs as needed); 0 = use epochs.")
-    warmup_steps: int = _f(0, "Linear learning-rate warm-up steps.")
+    epochs: int = _f(1, "Passes over the train split (ignored when max_steps > 0).", allowed=Range(0))
+    max_steps: int = _f(
+        0, "Stop after this many optimizer steps (cycling epochs as needed); 0 = use epochs.", allowed=Range(0)
+    )
+    warmup_steps: int = _f(0, "Linear learning-rate warm-up steps.", allowed=Range(0))
     max_length: int = _f(
-        512, "Token budget of prompt+completion, applied to chosen and rejected alike.", reference=True
+        512,
+        "Token budget of prompt+completion, applied to chosen and rejected alike.",
+        reference=True,
+        allowed=Range(8),
+        note="a prompt tail and a completion must both fit",
     )
     system_prompt: Optional[str] = _f(
         None, "System message put before the user turn when the chat template has one.", reference=True
     )
-    seed: int = _f(0, "Seed for initialisation, data order and dropout.")
+    seed: int = _f(0, "Seed for initialisation, data order and dropout.", allowed=SEED)
     # bf16 autocast rounds every matmul: another precision trains other weights
     precision: str = _f("auto", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16 (autocast).", reference=True)
     # --- what the recorded eval covers: the model's weights do not depend on it, its reported eval does
-    eval_max_pairs: int = _f(0, "Evaluate on at most this many eval pairs (the first ones); 0 = all.", reference=True)
+    eval_max_pairs: int = _f(
+        0, "Evaluate on at most this many eval pairs (the first ones); 0 = all.", reference=True, allowed=Range(0)
+    )
     # --- LoRA
     use_lora: bool = _f(False, "Train LoRA adapters (peft) instead of all weights; merged before saving.")
-    lora_r: int = _f(16, "LoRA rank.")
-    lora_alpha: int = _f(32, "LoRA scaling alpha.")
-    lora_dropout: float = _f(0.0, "LoRA dropout.")
+    lora_r: int = _f(16, "LoRA rank.", allowed=Range(1))
+    lora_alpha: int = _f(
+        32, "LoRA scaling alpha.", allowed=Range(0, low_open=True), note="the adapters' output is scaled by alpha / r"
+    )
+    lora_dropout: float = _f(0.0, "LoRA dropout.", allowed=Range(0, 1, high_open=True))
 
     def __post_init__(self):
         from training.losses import LABEL_SMOOTHED, LOSSES  # local: config stays importable on its own
 
+        check_ranges(self)
         if self.loss_type not in LOSSES:
-            raise ValueError(f"loss_type must be one of {sorted(LOSSES)}, got {self.loss_type!r}")
+            raise ConfigError(f"--loss-type must be one of {sorted(LOSSES)}, got {self.loss_type!r}")
         if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+            raise ConfigError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.reference not in REFERENCES:
-            raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
-        if self.beta <= 0:
-            raise ValueError("beta must be > 0")
-        if not 0.0 <= self.label_smoothing < 0.5:
-            raise ValueError("label_smoothing must be in [0, 0.5)")
+            raise ConfigError(f"--reference must be one of {REFERENCES}, got {self.reference!r}")
         if self.label_smoothing and self.loss_type not in LABEL_SMOOTHED:
-            raise ValueError(
-                f"label_smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
+            raise ConfigError(
+                f"--label-smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
             )
-        if self.sft_weight < 0:
-            raise ValueError("sft_weight must be >= 0")
-        for name in ("batch_size", "grad_accum_steps", "lora_r"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
-        for name in ("max_steps", "warmup_steps", "eval_max_pairs", "seed"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
         if self.max_steps == 0 and self.epochs < 1:
-            raise ValueError("set epochs >= 1 or max_steps > 0")
-        if self.max_length < 8:
-            raise ValueError("max_length must be >= 8 (a prompt tail and a completion must both fit)")
-        if self.learning_rate <= 0:
-            raise ValueError("learning_rate must be > 0")
-        for name in ("weight_decay", "max_grad_norm"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.lora_alpha <= 0:  # the adapters' output is scaled by alpha / r: 0 trains nothing
-            raise ValueError("lora_alpha must be > 0")
-        if not 0.0 <= self.lora_dropout < 1.0:
-            raise ValueError("lora_dropout must be in [0, 1)")
+            raise ConfigError("set --epochs >= 1 or --max-steps > 0")
 
 
 @dataclass(frozen=True)
@@ -150,24 +155,24 @@ class RunOptions:
         "but ~30% fewer pairs/s on the CPU (page faults).",
     )
     # --- cadence and resuming
-    log_every: int = _f(1, "Log metrics every N optimizer steps.")
+    log_every: int = _f(1, "Log metrics every N optimizer steps.", allowed=Range(1))
     # the batch only groups the same sums: the eval and the reference log-probs agree to float rounding
-    eval_batch_size: int = _f(8, "Pairs per batch when evaluating and precomputing reference log-probs.")
-    checkpoint_every: int = _f(0, "Save a resumable checkpoint every N optimizer steps; 0 = only at the end.")
+    eval_batch_size: int = _f(
+        8, "Pairs per batch when evaluating and precomputing reference log-probs.", allowed=Range(1)
+    )
+    checkpoint_every: int = _f(
+        0, "Save a resumable checkpoint every N optimizer steps; 0 = only at the end.", allowed=Range(0)
+    )
     resume: bool = _f(False, "Continue from the latest checkpoint in out_dir/checkpoints if there is one.")
 
     def __post_init__(self):
+        check_ranges(self)
         if not self.snapshot_dir:
-            raise ValueError("snapshot_dir is required")
+            raise ConfigError("--snapshot-dir is required")
         if not self.out_dir:
-            raise ValueError("out_dir is required")
+            raise ConfigError("--out-dir is required")
         if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
-        for name in ("eval_batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
-        if self.checkpoint_every < 0:
-            raise ValueError("checkpoint_every must be >= 0")
+            raise ConfigError(f"--device must be one of {DEVICES}, got {self.device!r}")
 
 
 @dataclass(frozen=True)

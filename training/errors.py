@@ -16,3 +16,8 @@ from __future__ import annotations
 
 class UserError(Exception):
     """A failure the user can fix; its message says what to do, in one line."""
+
+
+class ConfigError(UserError, ValueError):
+    """A setting (flag or Dagster config field) with a value it cannot take. A `ValueError` too,
+    so callers that caught the plain `ValueError` the configs raised before still catch it."""

@@ -156,11 +156,17 @@ def resolve_model_dir(name: str, cache_dir: Optional[str] = None) -> Path:
         return smollm2_dir(cache_dir)
     if name == TINY:
         return tiny_dir(cache_dir)
-    path = Path(name).expanduser()
-    if (path / "config.json").exists():
-        return path
+    check_model(name)
+    return Path(name).expanduser()
+
+
+def check_model(name: str) -> None:
+    """Refuse a model that `resolve_model_dir` would refuse, without building a named one: so a
+    missing path fails before a run starts (the CLI, the dpo_model asset), not in the trainer."""
+    if name in (SMOLLM2, TINY) or (Path(name).expanduser() / "config.json").exists():
+        return
     raise UnknownModelError(
-        f"model {name!r} is neither {SMOLLM2!r}, {TINY!r} nor a local directory with a config.json "
+        f"--model {name!r} is neither {SMOLLM2!r}, {TINY!r} nor a local directory with a config.json "
         "(hub downloads are not possible here)"
     )
 

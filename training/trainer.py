@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 from training import checkpoint, outputs
 from training.config import TrainConfig
 from training.data import EncodedPair, collate, encode_pairs, load_snapshot, model_inputs
+from training.errors import UserError
 from training.identity import RunIdentity
 from training.logps import SequenceLogProbs, attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
@@ -146,10 +147,28 @@ def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps) -> tuple[torch.
     return loss, metrics, losses.detach()
 
 
-def train_step(model, optimizer, scheduler, accelerator, cfg, batches, pairs, ref: Reference, pad_id) -> dict:
-    """One optimizer step over this process's share of `batches` (gradient accumulation).
-    Each micro-batch's loss is weighted by its share of the step's pairs, so the gradient is
-    that of the mean over all pairs of the step, whatever the micro-batch sizes."""
+class DivergedError(UserError):
+    """The loss or the gradient of a step is not finite: the run fails instead of training on."""
+
+
+def check_finite(metrics: dict, step: int) -> None:
+    """Refuse a step whose loss or gradient norm is nan or inf, before the optimizer applies it:
+    every later step would be nan too, and the run would still be recorded as completed."""
+    bad = {name: metrics[name] for name in ("loss", "grad_norm") if not math.isfinite(metrics[name])}
+    if bad:
+        raise DivergedError(
+            f"training diverged at step {step}: {', '.join(f'{k} is {v}' for k, v in bad.items())}; "
+            "lower --learning-rate or --beta, or set --max-grad-norm (the last checkpoint saved is kept)"
+        )
+
+
+def train_step(
+    model, optimizer, scheduler, accelerator, cfg, batches, pairs, ref: Reference, pad_id, step: int = 1
+) -> dict:
+    """Optimizer step `step` (1-based) over this process's share of `batches` (gradient
+    accumulation). Each micro-batch's loss is weighted by its share of the step's pairs, so the
+    gradient is that of the mean over all pairs of the step, whatever the micro-batch sizes.
+    A non-finite loss or gradient raises `DivergedError` before the weights change."""
     total = sum(len(b) for b in batches)
     mine = batches[accelerator.process_index :: accelerator.num_processes]
     weights = [len(b) / total * accelerator.num_processes for b in mine]  # DDP averages over processes
@@ -169,8 +188,12 @@ def train_step(model, optimizer, scheduler, accelerator, cfg, batches, pairs, re
     names = sorted(stats)
     reduced = accelerator.reduce(torch.tensor([stats[n] for n in names], device=accelerator.device), "sum")
     metrics = dict(zip(names, reduced.tolist()))
+    # an infinite bound measures the norm without clipping (the check needs it either way)
+    max_norm = cfg.max_grad_norm if cfg.max_grad_norm > 0 else math.inf
+    grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), max_norm))
+    check_finite({**metrics, "grad_norm": grad_norm}, step)
     if cfg.max_grad_norm > 0:
-        metrics["grad_norm"] = float(accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm))
+        metrics["grad_norm"] = grad_norm
     metrics["learning_rate"] = scheduler.get_last_lr()[0]
     optimizer.step()
     scheduler.step()
@@ -385,7 +408,9 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     while state["step"] < n_steps:
         epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
         state["window"].append(
-            train_step(model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id)
+            train_step(
+                model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id, state["step"] + 1
+            )
         )
         record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
         state["step"] += 1

@@ -356,7 +356,9 @@ def _snapshot_file_checks(
         checks = [_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id, str(parquet))]
     try:
         differ = dataset_differences(con, parquet.parent, frozen)
-        detail = ", ".join(f"{split}: {n} rows differ" for split, n in differ.items() if n)
+        detail = ", ".join(
+            f"{split}: {n} {'row differs' if n == 1 else 'rows differ'}" for split, n in differ.items() if n
+        )
     except (OSError, ValueError, KeyError) as err:  # a missing or unreadable dataset/
         differ, detail = {"unreadable": 1}, f"dataset/ unreadable: {err}"
     checks.append(

@@ -22,6 +22,7 @@ from assets.eval.gate import EvalGate, gate_checks
 from assets.eval.record import record_eval
 from assets.frames import markdown
 from assets.model.assets import dpo_model
+from assets.pipes import pipes_preview_warning_ignored
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.evaluation.config import EVAL_DIR, GENERATIONS, REPORT, EvalConfig, finished_report
 from training.lifetime import launcher_env
@@ -115,16 +116,18 @@ def model_eval(
     on other text and replies side by side, recorded in `model_evals`; the checks gate the model."""
     model_dir = Path(config.model_dir) if config.model_dir else latest_model_dir(context.instance)
     check_model_folder(model_dir)  # one clear error here rather than a traceback from the run
+    gate = to_dataclass(EvalGate, config.gate)  # a bad threshold fails before the evaluation runs
     evaluation = to_dataclass(EvalConfig, config.evaluation)
     report = finished_report(model_dir, evaluation, config.baseline or None)
     if report is None:
-        pipes_subprocess_client.run(
-            command=evaluation_command(model_dir, config), context=context, env=launcher_env()
-        ).get_results()
+        with pipes_preview_warning_ignored():
+            pipes_subprocess_client.run(
+                command=evaluation_command(model_dir, config), context=context, env=launcher_env()
+            ).get_results()
         report = json.loads((model_dir / EVAL_DIR / REPORT).read_text())
     else:
         context.log.info(f"{model_dir / EVAL_DIR / REPORT} already evaluated this model with these settings")
-    checks = gate_checks(report, to_dataclass(EvalGate, config.gate))
+    checks = gate_checks(report, gate)
     settings = {"evaluation": config.evaluation.model_dump(), "gate": config.gate.model_dump()}
     with warehouse.connect() as con:
         record_eval(con, report, checks, settings, dagster_run_id=context.run.run_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from training.bounds import Range, check_ranges
 from training.flags import option
 
 
@@ -16,12 +17,24 @@ from training.flags import option
 class EvalGate:
     """Thresholds of the blocking checks on `model_eval`."""
 
-    min_accuracy_low: float = option(0.5, "The implicit-reward accuracy's 95% interval must lie above this (chance).")
-    max_kl_per_token: float = option(1.0, "Largest per-token KL(trained || base), nats, on the replies it samples.")
-    max_ood_nll_increase: float = option(0.25, "Largest rise of per-token NLL on out-of-domain text, nats.")
-    max_length_growth: float = option(
-        1.5, "Largest ratio of the trained model's mean sampled reply length to the base's."
+    min_accuracy_low: float = option(
+        0.5, "The implicit-reward accuracy's 95% interval must lie above this (chance).", range=Range(0, 1)
     )
+    max_kl_per_token: float = option(
+        1.0, "Largest per-token KL(trained || base), nats, on the replies it samples.", range=Range(0)
+    )
+    # any finite number: a negative bound demands that the other text got likelier, strict but meaningful
+    max_ood_nll_increase: float = option(
+        0.25, "Largest rise of per-token NLL on out-of-domain text, nats.", range=Range()
+    )
+    max_length_growth: float = option(
+        1.5,
+        "Largest ratio of the trained model's mean sampled reply length to the base's.",
+        range=Range(0, low_open=True),
+    )
+
+    def __post_init__(self):
+        check_ranges(self)
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,16 @@ from assets import plots
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import command_flags, dagster_config
 from assets.model.lineage import record_training_run
+from assets.pipes import pipes_preview_warning_ignored
 from assets.snapshot.assets import pair_snapshot
-from assets.snapshot.freeze import latest_snapshot
+from assets.snapshot.freeze import NoSnapshotError, latest_snapshot
 from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.config import TrainConfig
 from training.errors import UserError
 from training.identity import RunIdentity
 from training.lifetime import launcher_env
+from training.models import check_model
 from training.outputs import MANIFEST, read_manifest
 
 TrainConfigDagster = dagster_config(TrainConfig)
@@ -81,13 +83,9 @@ def dpo_model(
 ) -> dg.MaterializeResult:
     """A model trained with DPO (or a variant) on a snapshot (the one `pair_snapshot` last
     produced unless `snapshot_dir` is set), with its full lineage recorded in the warehouse."""
-    if config.snapshot_dir:
-        snapshot_path = config.snapshot_dir
-        snapshot_id = read_snapshot_manifest(snapshot_path)["snapshot_id"]
-    else:
-        with warehouse.connect() as con:
-            snapshot_id, snapshot_path = latest_snapshot(con)
+    snapshot_id, snapshot_path = _snapshot(config.snapshot_dir, warehouse)
     cfg = TrainConfig(**{**config.model_dump(), "snapshot_dir": snapshot_path, "out_dir": config.out_dir or "-"})
+    check_model(cfg.model)  # before the trainer starts: a missing path is one line, not its traceback
     identity = RunIdentity.of(cfg, snapshot_id)
     if not config.out_dir:
         cfg = dataclasses.replace(cfg, out_dir=str(Path(warehouse.models_dir) / identity.folder_name()))
@@ -97,14 +95,31 @@ def dpo_model(
     if _completed(out_dir, identity):
         context.log.info(f"{out_dir} already holds a model trained on {snapshot_id} with these settings")
     else:
-        invocation = pipes_subprocess_client.run(command=trainer_command(cfg), context=context, env=launcher_env())
-        reported = invocation.get_materialize_result().metadata or {}
+        reported = _train(pipes_subprocess_client, cfg, context)
     with warehouse.connect() as con:
         record_training_run(con, out_dir, dagster_run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={**reported, **training_metadata(out_dir, read_manifest(out_dir))},
         data_version=dg.DataVersion(snapshot_id),
     )
+
+
+def _snapshot(snapshot_dir: str, warehouse: Warehouse) -> tuple[str, str]:
+    """(id, path) of the snapshot to train on: `snapshot_dir`, else the one `pair_snapshot` last
+    produced; refused here, before the trainer starts, when its folder is gone."""
+    if not snapshot_dir:
+        with warehouse.connect() as con:
+            snapshot_dir = latest_snapshot(con)[1]
+    if not (Path(snapshot_dir) / "manifest.json").is_file():
+        raise NoSnapshotError(f"no snapshot at {snapshot_dir} (no manifest.json): snapshot the pairs again")
+    return read_snapshot_manifest(snapshot_dir)["snapshot_id"], snapshot_dir
+
+
+def _train(client: dg.PipesSubprocessClient, cfg: TrainConfig, context: dg.AssetExecutionContext) -> dict:
+    """Run the trainer through Pipes; the metadata it reported."""
+    with pipes_preview_warning_ignored():
+        invocation = client.run(command=trainer_command(cfg), context=context, env=launcher_env())
+    return invocation.get_materialize_result().metadata or {}
 
 
 class ModelDirTakenError(UserError):

@@ -8,9 +8,11 @@ command line can list the flags without loading pyarrow, numba or datasketch.
 from __future__ import annotations
 
 import dataclasses
-import math
 import typing
 from dataclasses import dataclass, field
+
+from training.bounds import SEED, Range, check_ranges
+from training.errors import ConfigError
 
 
 def _csv(text: str) -> list[str]:
@@ -24,19 +26,33 @@ class PairRules:
 
     min_score_ratio: float = field(
         default=2.0,
-        metadata={"help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept)."},
+        metadata={
+            "help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept).",
+            "range": Range(1),
+        },
     )
     min_comment_score: int = field(
-        default=2, metadata={"help": "Both comments need at least this score (>= 1, so the ratio is defined)."}
+        default=2,
+        metadata={
+            "help": "Both comments need at least this score (>= 1, so the ratio is defined).",
+            "range": Range(1),
+            "range_note": "score ratios need positive scores",
+        },
     )
     min_post_score: int = field(
-        default=10, metadata={"help": "The post needs at least this score; a post without a score is dropped."}
+        default=10,
+        # any whole number: a score can be negative, and a negative threshold keeps such posts
+        metadata={"help": "The post needs at least this score; a post without a score is dropped.", "range": Range()},
     )
     later_must_win: bool = field(
         default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."}
     )
     max_pairs_per_post: int = field(
-        default=5, metadata={"help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap."}
+        default=5,
+        metadata={
+            "help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap.",
+            "range": Range(0),
+        },
     )
     drop_nsfw: bool = field(default=True, metadata={"help": "Drop posts marked over_18."})
     drop_deleted: bool = field(
@@ -61,7 +77,8 @@ class PairRules:
         default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."}
     )
     max_comment_chars: int = field(
-        default=0, metadata={"help": "Drop comments longer than this many characters; 0 = no limit."}
+        default=0,
+        metadata={"help": "Drop comments longer than this many characters; 0 = no limit.", "range": Range(0)},
     )
     subreddits: str = field(
         default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."}
@@ -81,15 +98,23 @@ class PairRules:
     near_dup_threshold: float = field(
         default=0.8,
         metadata={
-            "help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates."
+            "help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates.",
+            "range": Range(0, 1, low_open=True, high_open=True),
         },
     )
     minhash_num_perm: int = field(
-        default=128, metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower."}
+        default=128,
+        metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower.", "range": Range(2, 1024)},
     )
-    minhash_seed: int = field(default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's)."})
+    minhash_seed: int = field(
+        default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's).", "range": SEED}
+    )
     eval_fraction: float = field(
-        default=0.1, metadata={"help": "Share of posts whose pairs go to the eval split, by a hash of the post id."}
+        default=0.1,
+        metadata={
+            "help": "Share of posts whose pairs go to the eval split, by a hash of the post id.",
+            "range": Range(0, 1),
+        },
     )
     split_salt: str = field(
         default="",
@@ -105,22 +130,7 @@ class PairRules:
                 ok = True
             if not ok:
                 raise TypeError(f"PairRules.{f.name} must be {kind.__name__}, got {value!r}")
-        if not (math.isfinite(self.min_score_ratio) and self.min_score_ratio >= 1.0):
-            raise ValueError(f"min_score_ratio must be a finite number >= 1, got {self.min_score_ratio}")
-        if self.min_comment_score < 1:
-            raise ValueError(
-                f"min_comment_score must be >= 1 (score ratios need positive scores), got {self.min_comment_score}"
-            )
-        if self.max_pairs_per_post < 0:
-            raise ValueError(f"max_pairs_per_post must be >= 0 (0 = no cap), got {self.max_pairs_per_post}")
-        if self.max_comment_chars < 0:
-            raise ValueError(f"max_comment_chars must be >= 0 (0 = no limit), got {self.max_comment_chars}")
-        if not 0.0 <= self.eval_fraction <= 1.0:
-            raise ValueError(f"eval_fraction must be in [0, 1], got {self.eval_fraction}")
-        if not 0.0 < self.near_dup_threshold < 1.0:
-            raise ValueError(f"near_dup_threshold must be in (0, 1), got {self.near_dup_threshold}")
-        if not 2 <= self.minhash_num_perm <= 1024:
-            raise ValueError(f"minhash_num_perm must be in [2, 1024], got {self.minhash_num_perm}")
+        check_ranges(self)
         if self.near_dedup:
             # datasketch (via dedup) loads here, not at import: `upvote-dpo --help` builds its
             # flags from these fields without it.
@@ -129,9 +139,9 @@ class PairRules:
             try:
                 lsh_bands(self.near_dup_threshold, self.minhash_num_perm)
             except ValueError as err:
-                raise ValueError(
-                    f"near_dup_threshold {self.near_dup_threshold} with minhash_num_perm "
-                    f"{self.minhash_num_perm} leaves no LSH banding: {err}"
+                raise ConfigError(
+                    f"--near-dup-threshold {self.near_dup_threshold} with "
+                    f"--minhash-num-perm {self.minhash_num_perm} leaves no LSH banding: {err}"
                 ) from err
 
     @property

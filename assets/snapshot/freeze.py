@@ -111,9 +111,17 @@ def dataset_differences(
 
 
 def rows_differing(a: duckdb.DuckDBPyRelation, b: duckdb.DuckDBPyRelation) -> int:
-    """Rows of a that b lacks, plus the reverse, plus any difference in row count (a repeated
-    row); both with the same columns."""
-    return len(a.except_(b)) + len(b.except_(a)) + abs(len(a) - len(b))
+    """The fewest rows to edit, add or drop to turn a into b (both with the same columns): an
+    edited row counts once, though it is both a row of a that b lacks and the reverse."""
+    only_a, only_b = len(_numbered(a).except_(_numbered(b))), len(_numbered(b).except_(_numbered(a)))
+    return max(only_a, only_b)  # pair each row only a has with one only b has: one edit each
+
+
+def _numbered(rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The rows with each one's occurrence number among its equals, so that EXCEPT, which
+    compares distinct rows, counts a repeated row as often as it is repeated."""
+    columns = ", ".join('"' + name.replace('"', '""') + '"' for name in rows.columns)
+    return rows.project(f"{columns}, row_number() OVER (PARTITION BY {columns}) AS occurrence")
 
 
 def read_manifest(snapshot_dir: str | Path) -> dict:

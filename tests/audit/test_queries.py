@@ -198,13 +198,19 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
     # The same pair ids, with one text edited (the ledger holds no texts) or one pair moved
     # to the other split.
     flipped = {"train": "eval", "eval": "train"}[table["split"][0].as_py()]
-    for column, value, ledger in (
-        ("chosen", "an edited reply", set()),
-        ("split", flipped, {"snapshot_pairs = pairs.parquet"}),
+    # Each edited row counts once in the detail, not once for each side it is missing from.
+    moved = {table["split"][0].as_py(): 1, flipped: 1}
+    for column, value, ledger, differ in (
+        ("chosen", "an edited reply", set(), {table["split"][0].as_py(): 1}),
+        ("split", flipped, {"snapshot_pairs = pairs.parquet"}, moved),
     ):
         values = pa.array([value] + table[column].to_pylist()[1:])
         pq.write_table(table.set_column(table.schema.get_field_index(column), column, values), parquet)
         assert failed() == {"snapshot id from pairs.parquet", "snapshot dataset/ = pairs.parquet"} | ledger, column
+        checks = {check["check"]: check for check in audit.verify(con, model_dir)["checks"]}
+        dataset = checks["snapshot dataset/ = pairs.parquet"]
+        detail = ", ".join(f"{split}: 1 row differs" for split in ("train", "eval") if split in differ)
+        assert (dataset["actual"], dataset["detail"]) == (sum(differ.values()), detail), column
     pq.write_table(table, parquet)
 
     # What trainers read, chosen and rejected swapped in one split: pairs.parquet is intact.

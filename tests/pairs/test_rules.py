@@ -483,13 +483,13 @@ def test_failed_rebuild_leaves_old_pairs_intact(con, monkeypatch, failing):
 
 
 def test_rules_are_validated():
-    with pytest.raises(ValueError, match="min_score_ratio"):
+    with pytest.raises(ValueError, match="--min-score-ratio"):
         PairRules(min_score_ratio=0.5)
-    with pytest.raises(ValueError, match="min_comment_score"):
+    with pytest.raises(ValueError, match="--min-comment-score"):
         PairRules(min_comment_score=0)
-    with pytest.raises(ValueError, match="eval_fraction"):
+    with pytest.raises(ValueError, match="--eval-fraction"):
         PairRules(eval_fraction=1.5)
-    with pytest.raises(ValueError, match="near_dup_threshold"):
+    with pytest.raises(ValueError, match="--near-dup-threshold"):
         PairRules(near_dup_threshold=0.99, minhash_num_perm=16)
     with pytest.raises(TypeError, match="max_pairs_per_post"):
         PairRules(max_pairs_per_post=2.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import dagster as dg
 import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT
@@ -48,7 +49,7 @@ def db(tmp_path_factory):
         yield db
 
 
-def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys):
+def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys, recwarn):
     models = []
     for loss in ("sigmoid", "ipo"):
         code, out, _ = run(
@@ -74,6 +75,8 @@ def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys):
         assert code == 0, err
         assert f"evaluated {models[-1]} against" in out and "gate accuracy_above_chance: " in out
         assert out.splitlines()[-1].endswith("eval/generations.jsonl")
+        # recwarn records each warning every time: Dagster's Pipes preview warning is never shown
+        assert not [w.message for w in recwarn if issubclass(w.category, dg.PreviewWarning)]
 
     code, out, _ = run(capsys, "models", "--format", "json", "--db", str(db))
     listed = json.loads(out)
@@ -106,4 +109,4 @@ def test_eval_mistakes_are_one_line(db, capsys, tmp_path):
     code, _, err = run(capsys, "eval", "compare", "nosuchrun", "--db", str(db))
     assert code == 1 and err.startswith("error: 'nosuchrun' matches no recorded model")
     code, _, err = run(capsys, "eval", "--panel-size", "0", "--db", str(db))
-    assert (code, err) == (1, "error: panel_size must be at least 1, got 0\n")
+    assert (code, err) == (1, "error: --panel-size must be >= 1, got 0\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +18,7 @@ from assets.pairs.assets import PAIR_CHECKS, preference_pairs
 from assets.snapshot.assets import pair_snapshot
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from assets.warehouse.resources import Warehouse
+from training.errors import UserError
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 DUMPS = ["RS_praw_cassettes.ndjson.zst", "RC_praw_cassettes.ndjson.zst"]
@@ -111,6 +113,47 @@ def test_pairs_pass_every_blocking_check_and_snapshot(dataset_run):
     header = ["subreddit", "prompt", "chosen", "chosen_score", "rejected", "rejected_score", "split"]
     assert [cell.strip() for cell in preview[0].split("|")[1:-1]] == header
     assert len(preview) == 2 + 10  # the ten strongest pairs
+
+
+def training_runs(warehouse_dir) -> int:
+    con = connect(warehouse_dir / "upvote.duckdb", read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM training_runs").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"beta": math.nan}, "--beta must be > 0, got nan"),
+        ({"learning_rate": math.inf}, "--learning-rate must be > 0, got inf"),
+        ({"model": "no/such/model"}, "--model 'no/such/model' is neither"),
+        ({"snapshot_dir": "no/such/snapshot"}, "no snapshot at no/such/snapshot"),
+    ],
+    ids=["nan-beta", "inf-learning-rate", "missing-model", "missing-snapshot"],
+)
+def test_impossible_training_config_fails_before_the_trainer_and_records_nothing(
+    dataset_run, resources, instance, warehouse_dir, values, message
+):
+    run_config = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, **values}}}}
+    with pytest.raises(UserError) as caught:
+        dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert str(caught.value).startswith(message)
+    assert training_runs(warehouse_dir) == 0 and not (warehouse_dir / "models").exists()
+
+
+def test_a_diverging_run_fails_and_records_no_model(dataset_run, resources, instance, warehouse_dir):
+    """The trainer's DivergedError fails the Pipes run: no training_runs row, no completed manifest."""
+    from dagster._core.errors import DagsterPipesExecutionError
+
+    run_config = {"ops": {"dpo_model": {"config": {**TINY_TRAINING, "learning_rate": 1e30, "max_grad_norm": 0.0}}}}
+    with pytest.raises(DagsterPipesExecutionError) as caught:
+        dg.materialize([dpo_model], run_config=run_config, resources=resources, instance=instance)
+    assert "failed with code 1" in str(caught.value)  # the trainer printed its one-line reason
+    assert training_runs(warehouse_dir) == 0
+    assert not list((warehouse_dir / "models").glob("*/training_manifest.json"))
+    shutil.rmtree(warehouse_dir / "models")  # the later tests expect a fresh models folder
 
 
 def test_model_trains_on_the_snapshot_and_is_not_retrained(dataset_run, resources, instance, warehouse_dir):

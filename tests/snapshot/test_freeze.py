@@ -252,3 +252,25 @@ def test_a_frozen_pair_is_not_rewritten_when_its_posts_author_comes_back(tmp_pat
     con = connect(path)
     frozen = con.execute("SELECT post_author FROM snapshot_pairs WHERE snapshot_id = ?", [snapshot.snapshot_id])
     assert frozen.fetchall() == [(None,)]
+
+
+@pytest.mark.parametrize(
+    "b, expected",
+    [
+        ([(1, "x"), (2, "y"), (3, "z")], 0),
+        ([(1, "x"), (2, "edited"), (3, "z")], 1),  # one row edited: once, not once each way
+        ([(1, "x"), (2, "edited"), (3, "edited too")], 2),
+        ([(1, "x"), (2, "y")], 1),  # dropped
+        ([(1, "x"), (2, "y"), (3, "z"), (4, "w")], 1),  # added
+        ([(1, "x"), (2, "y"), (3, "z"), (3, "z")], 1),  # repeated
+        ([(1, "x"), (1, "x"), (3, "z")], 1),  # one row replaced by a copy of another
+    ],
+)
+def test_rows_differing_counts_each_changed_row_once(con, b, expected):
+    from assets.snapshot.freeze import rows_differing
+
+    def relation(rows):
+        return con.sql("SELECT * FROM (VALUES " + ", ".join(f"({i}, '{t}')" for i, t in rows) + ") AS t(id, text)")
+
+    a = [(1, "x"), (2, "y"), (3, "z")]
+    assert rows_differing(relation(a), relation(b)) == rows_differing(relation(b), relation(a)) == expected

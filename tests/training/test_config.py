@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 from training.config import Hyperparameters, RunOptions, TrainConfig
 
@@ -29,3 +32,14 @@ def test_the_flags_list_the_two_parts_apart_under_their_field_names():
     assert groups["run options"] == names(RunOptions)
     parsed = build_parser().parse_args(["--snapshot", "s", "--out", "o", "--loss", "ipo", "--log-every", "4"])
     assert (parsed.loss_type, parsed.log_every, parsed.snapshot_dir) == ("ipo", 4, "s")
+
+
+def test_python_m_training_prints_a_bad_value_as_one_line_and_exits_1():
+    proc = subprocess.run(
+        [sys.executable, "-m", "training", "--snapshot", "s", "--out", "o", "--beta", "nan"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stderr) == (1, "error: --beta must be > 0, got nan\n")

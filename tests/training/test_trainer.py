@@ -499,3 +499,20 @@ def test_two_processes_under_accelerate_launch_equal_one_accumulating(tmp_path):
     assert ddp["pairs"] == one.manifest["pairs"]
     assert _losses(ddp["history"]) == pytest.approx(_losses(one.history), abs=1e-5)
     assert ddp["eval_after"]["eval/loss"] == pytest.approx(one.eval_after["eval/loss"], abs=1e-5)
+
+
+def test_a_loss_that_turns_non_finite_fails_the_run_and_keeps_the_last_checkpoint(tmp_path):
+    """A learning rate of 1e30 makes AdamW's first step move every weight by ~1e30: step 1 is
+    finite, the logits of step 2 overflow. The run fails there, naming the step; the checkpoint
+    of step 1 stays, none is saved after the bad step, and no manifest says 'completed'."""
+    from training.errors import UserError
+    from training.trainer import DivergedError
+
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(1, offset=4))
+    cfg = _cfg(snap, tmp_path / "out", max_steps=4, learning_rate=1e30, checkpoint_every=1, max_grad_norm=0.0)
+    with pytest.raises(DivergedError, match=r"^training diverged at step 2: (loss|grad_norm) is nan") as caught:
+        train(cfg)
+    assert isinstance(caught.value, UserError)
+    assert sorted(p.name for p in (tmp_path / "out" / "checkpoints").glob("step-*")) == ["step-00000001"]
+    assert not (tmp_path / "out" / "training_manifest.json").exists()
+    assert not (tmp_path / "out" / "model.safetensors").exists()

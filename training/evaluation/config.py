@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
+from training.bounds import SEED, Range, check_ranges
 from training.flags import option
 from training.outputs import read_manifest
 
@@ -24,20 +25,20 @@ REPORT = "eval.json"
 class EvalConfig:
     """How a model is evaluated; the thresholds that gate it are the data side's."""
 
-    panel_size: int = option(16, "Prompts (eval split first, then train) that both models reply to.")
-    max_new_tokens: int = option(64, "Tokens per reply; a reply that reaches it counts as hitting the limit.")
-    seed: int = option(0, "Seed of the panel's choice, the sampled replies and the bootstrap.")
-    batch_size: int = option(8, "Sequences per forward pass and prompts per generate call.")
-    bootstrap_resamples: int = option(2000, "Bootstrap resamples (by post) for each interval.")
+    panel_size: int = option(16, "Prompts (eval split first, then train) that both models reply to.", range=Range(1))
+    max_new_tokens: int = option(
+        64, "Tokens per reply; a reply that reaches it counts as hitting the limit.", range=Range(1)
+    )
+    seed: int = option(0, "Seed of the panel's choice, the sampled replies and the bootstrap.", range=SEED)
+    batch_size: int = option(8, "Sequences per forward pass and prompts per generate call.", range=Range(1))
+    bootstrap_resamples: int = option(2000, "Bootstrap resamples (by post) for each interval.", range=Range(1))
     ood_path: str = option(str(OOD_SAMPLE), "JSONL of out-of-domain passages (a 'text' field per line).")
-    max_ood_tokens: int = option(256, "Each out-of-domain passage is cut to this many tokens.")
+    max_ood_tokens: int = option(256, "Each out-of-domain passage is cut to this many tokens.", range=Range(1))
     device: str = option("auto", "auto (a CUDA GPU when torch sees one), cpu or cuda.")
     bf16: Optional[bool] = option(None, "bf16 autocast for every model pass; unset: as the model was trained.")
 
     def __post_init__(self):
-        for name in ("panel_size", "max_new_tokens", "batch_size", "bootstrap_resamples", "max_ood_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_ranges(self)
 
 
 def finished_report(model_dir: str | Path, config: EvalConfig, base_dir: str | Path | None = None) -> dict | None:

@@ -106,7 +106,9 @@ def _zstd_chunks(fh: BinaryIO) -> Iterator[bytes]:
     if size:
         yield b"".join(pending)
     if fed and not dobj.eof:
-        raise TruncatedDumpError(f"{getattr(fh, 'name', 'stream')}: zstd frame cut off")
+        raise TruncatedDumpError(
+            f"{getattr(fh, 'name', 'stream')}: zstd frame cut off (an incomplete download? fetch it again)"
+        )
 
 
 def _plain_chunks(fh: BinaryIO) -> Iterator[bytes]:
@@ -126,7 +128,9 @@ def _line_blocks(path: Path) -> Iterator[pa.LargeBinaryArray]:
     """The file's complete lines, one Arrow array per decompressed chunk. A line longer than
     MAX_LINE_BYTES is cut to its first MAX_LINE_BYTES + 1 bytes (which staging rejects as
     "line too long") and the rest skipped, so memory stays bounded whatever the input."""
-    with path.open("rb") as fh:
+    # Opened by its real path: the sensor and `ingest dump` reach a dump through a link in
+    # incoming/, and an error (a truncated frame) should name the file the user can fetch again.
+    with path.resolve().open("rb") as fh:
         chunks = _zstd_chunks(fh) if _is_zstd(fh) else _plain_chunks(fh)
         tail, skipping = b"", False
         for chunk in chunks:

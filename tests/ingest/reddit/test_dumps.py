@@ -338,6 +338,21 @@ def test_truncated_zstd_fails_the_partition_instead_of_ingesting_part(con, tmp_p
     assert rows(con) == []
 
 
+def test_a_truncated_dump_reached_through_a_link_names_the_real_file(con, tmp_path):
+    """`ingest dump` and the sensor read a dump through its link in incoming/: the error names
+    the file itself, the one to download again."""
+    lines = [j(comment(id=f"c{i}", body="x" * 200)) for i in range(5000)]
+    (tmp_path / "downloads").mkdir()
+    real = write_lines(tmp_path / "downloads" / "RC_cut.zst", lines, zst=True)
+    real.write_bytes(real.read_bytes()[: real.stat().st_size // 2])
+    link = tmp_path / "incoming" / "RC_cut.zst"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    with pytest.raises(dumps.TruncatedDumpError) as caught:
+        ingest_dump(con, link, kind="comments", batch_rows=500)
+    assert str(caught.value).startswith(f"{real.resolve()}: zstd frame cut off")
+
+
 def test_zstd_stream_with_several_frames(tmp_path):
     params = zstandard.ZstdCompressionParameters.from_level(3, window_log=31)
     compressor = zstandard.ZstdCompressor(compression_params=params)
