@@ -32,6 +32,7 @@ from tabulate import tabulate
 
 from assets.audit import queries as audit
 from assets.audit.unrecorded import unrecorded_models
+from assets.audit.verify import verify
 from assets.warehouse.connect import connect
 from training.errors import UserError
 
@@ -207,7 +208,7 @@ def cmd_audit_usage(args: argparse.Namespace) -> None:
 
 def cmd_audit_verify(args: argparse.Namespace) -> None:
     with open_warehouse(args) as con:
-        answer = audit.verify(con, args.model)
+        answer = verify(con, args.model)
     summary = [
         ("model", answer["model_dir"]),
         ("run", answer["run_id"]),

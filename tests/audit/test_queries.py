@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from assets.audit import queries as audit
+from assets.audit.verify import WEIGHTS, verify
 from assets.pairs.rules import PairRules, build_pairs
 from assets.snapshot.freeze import create_snapshot
 from assets.warehouse.connect import connect
@@ -163,7 +164,7 @@ def test_unknown_ids_and_missing_manifests_are_one_line_errors(lineage, tmp_path
     with pytest.raises(audit.AuditError, match="no training_manifest.json"):
         audit.audit_model(con, tmp_path / "empty")
     with pytest.raises(audit.AuditError, match="no training_manifest.json"):
-        audit.verify(con, tmp_path / "empty")
+        verify(con, tmp_path / "empty")
 
 
 def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
@@ -172,12 +173,12 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
     model_dir = Path(run["model_path"])
 
     def failed():
-        return {check["check"] for check in audit.verify(con, model_dir)["checks"] if check["ok"] is False}
+        return {check["check"] for check in verify(con, model_dir)["checks"] if check["ok"] is False}
 
-    report = audit.verify(con, model_dir)
+    report = verify(con, model_dir)
     assert report["ok"] and all(check["ok"] for check in report["checks"]), report
     model_files = {"model files sha256 = manifest", "model files sha256 = warehouse"}
-    weights = model_dir / audit.WEIGHTS
+    weights = model_dir / WEIGHTS
     original = weights.read_bytes()
     weights.write_bytes(original[:-1] + b"!")
     assert failed() == {"weights sha256 = manifest", "weights sha256 = warehouse"} | model_files
@@ -207,7 +208,7 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
         values = pa.array([value] + table[column].to_pylist()[1:])
         pq.write_table(table.set_column(table.schema.get_field_index(column), column, values), parquet)
         assert failed() == {"snapshot id from pairs.parquet", "snapshot dataset/ = pairs.parquet"} | ledger, column
-        checks = {check["check"]: check for check in audit.verify(con, model_dir)["checks"]}
+        checks = {check["check"]: check for check in verify(con, model_dir)["checks"]}
         dataset = checks["snapshot dataset/ = pairs.parquet"]
         detail = ", ".join(f"{split}: 1 row differs" for split in ("train", "eval") if split in differ)
         assert (dataset["actual"], dataset["detail"]) == (sum(differ.values()), detail), column
@@ -242,7 +243,7 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
     con.execute(moved, {**unseen, "to": "train"})
     assert failed() == {"snapshot_pairs = pairs.parquet"}
     con.execute(moved, {**unseen, "to": "eval"})
-    assert audit.verify(con, model_dir)["ok"]
+    assert verify(con, model_dir)["ok"]
 
     # An eval pair, which the run did not see: only the ledger's checks can notice it is gone.
     con.execute(
@@ -253,7 +254,7 @@ def test_verify_detects_modified_model_files_and_tampered_snapshots(lineage):
         {"s": run["snapshot_id"]},
     )
     assert failed() == {"snapshot id from snapshot_pairs", "snapshot_pairs = pairs.parquet"}
-    assert audit.verify(con, model_dir)["ok"] is False
+    assert verify(con, model_dir)["ok"] is False
 
 
 def test_verify_skips_the_content_of_a_snapshot_recorded_before_content_digests(lineage):
@@ -261,7 +262,7 @@ def test_verify_skips_the_content_of_a_snapshot_recorded_before_content_digests(
     con, warehouse = lineage
     run = warehouse.runs[0]
     con.execute("UPDATE snapshot_pairs SET content_sha256 = NULL WHERE snapshot_id = $s", {"s": run["snapshot_id"]})
-    report = audit.verify(con, run["model_path"])
+    report = verify(con, run["model_path"])
     skipped = {check["check"]: check["detail"] for check in report["checks"] if check["ok"] is None}
     assert set(skipped) == {"snapshot id from snapshot_pairs", "snapshot id from pairs.parquet"}
     assert all("recorded before content digests" in detail for detail in skipped.values())
@@ -287,7 +288,7 @@ def test_record_training_run_reads_the_trainers_manifest(lineage, tmp_path):
     answer = audit.audit_model(con, model_dir, list_pairs=True)
     assert answer["run"]["model_sha256"] == manifest["output"]["weights_sha256"]
     assert {p["pair_id"] for p in answer["pairs"]} == manifest_pair_ids(source)
-    assert audit.verify(con, model_dir)["ok"]
+    assert verify(con, model_dir)["ok"]
 
 
 def test_forget_then_a_new_snapshot_leaves_the_pairs_out_and_the_audit_flags_old_models(lineage, tmp_path):
@@ -349,7 +350,7 @@ def test_forget_then_a_new_snapshot_leaves_the_pairs_out_and_the_audit_flags_old
         or comment in (p["chosen_id"], p["rejected_id"])
         for p in forgotten
     )
-    assert audit.verify(con, old_model["model_path"])["ok"]  # forgetting changes no record
+    assert verify(con, old_model["model_path"])["ok"]  # forgetting changes no record
 
 
 def test_forget_rejects_what_it_cannot_forget(lineage):

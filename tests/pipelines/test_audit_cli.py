@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from assets.audit import queries as audit  # noqa: E402
+from assets.audit.verify import WEIGHTS  # noqa: E402
 from assets.warehouse.connect import PROJECT_ROOT, connect  # noqa: E402
 from pipelines.cli import main  # noqa: E402
 from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
@@ -175,7 +176,7 @@ def test_verify_exits_1_when_the_weights_changed(lineage, capsys):
     model = Path(warehouse.runs[2]["model_path"])
     upvote_dpo(db, "audit", "verify", str(model))
     assert "FAILED" not in capsys.readouterr().out
-    weights = model / audit.WEIGHTS
+    weights = model / WEIGHTS
     original = weights.read_bytes()
     weights.write_bytes(b"other weights")
     try:

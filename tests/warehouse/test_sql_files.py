@@ -58,12 +58,12 @@ def test_every_sql_file_is_named_by_its_stages_code(path):
 
 def loaded_names(module: Path) -> set[str]:
     """The file names a module loads: the literal name of each `sql(...)`, `table_sql(...)`
-    and `_query(con, ...)` call, and the values of each closed map of names (a dict whose
+    and `query_file(con, ...)` call, and the values of each closed map of names (a dict whose
     values are all SQL file names)."""
     names = set()
     for node in ast.walk(tree(module)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            position = {"sql": 0, "table_sql": 0, "_query": 1}.get(node.func.id)
+            position = {"sql": 0, "table_sql": 0, "query_file": 1}.get(node.func.id)
             if position is not None and len(node.args) > position:
                 names.add(node.args[position])
         elif isinstance(node, ast.Dict) and node.values:
@@ -117,5 +117,5 @@ def test_no_sql_file_name_is_built_from_pieces(module):
 @pytest.mark.parametrize("module", MODULES, ids=rel)
 def test_no_sql_call_takes_an_f_string(module):
     source = module.read_text()
-    calls = re.findall(r"\b(?:sql|_query)\((?:[^()]*,\s*)?f[\"']", source)
+    calls = re.findall(r"\b(?:sql|query_file)\((?:[^()]*,\s*)?f[\"']", source)
     assert not calls, f"{rel(module)}: {calls}"
