@@ -304,7 +304,7 @@ def worker_trl(
 
     from training.config import TrainConfig
     from training.data import encode_pairs
-    from training.trainer import micro_batches
+    from training.schedule import micro_batches
 
     torch.set_num_threads(os.cpu_count())
     torch.backends.cuda.enable_cudnn_sdp(cudnn_attention)

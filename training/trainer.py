@@ -32,32 +32,30 @@ Features and assumptions
 from __future__ import annotations
 
 import math
-import os
 import uuid
-import warnings
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import torch
-from accelerate import Accelerator
-from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
 from training import checkpoint, outputs
 from training.config import TrainConfig
-from training.data import EncodedPair, collate, encode_pairs, load_snapshot, model_inputs
+from training.data import EncodedPair, collate, load_snapshot, model_inputs
 from training.errors import UserError
 from training.identity import RunIdentity
-from training.logps import SequenceLogProbs, attention_kernels, pair_logps
+from training.logps import attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
-from training.models import cached_weights_sha256, load_model_and_tokenizer, resolve_model_dir
+from training.models import cached_weights_sha256, resolve_model_dir
 from training.reference import Reference, setup_reference
+from training.schedule import linear_schedule, log_window, micro_batches, steps_per_epoch, total_steps
+from training.setup import build_policy, encode_splits, make_accelerator
 
 OnLog = Callable[[int, dict], None]
 
@@ -75,44 +73,6 @@ class TrainResult:
     truncated_pairs: dict
     reference_cache: str  # "hit", "computed", "live" or "none" (reference-free loss)
     manifest: dict = field(repr=False)
-
-
-# ---------------------------------------------------------------- the batch schedule
-
-
-def steps_per_epoch(n_pairs: int, cfg: TrainConfig, num_processes: int = 1) -> int:
-    micro_batches = math.ceil(n_pairs / cfg.batch_size)  # the last, short batch is kept: no pair dropped
-    return math.ceil(micro_batches / (cfg.grad_accum_steps * num_processes))
-
-
-def total_steps(n_pairs: int, cfg: TrainConfig, num_processes: int = 1) -> int:
-    return cfg.max_steps or cfg.epochs * steps_per_epoch(n_pairs, cfg, num_processes)
-
-
-# Micro-batches per length-sorted group under group_by_length (transformers' "megabatch" of 50).
-LENGTH_GROUP_BATCHES = 50
-
-
-def micro_batches(
-    n_pairs: int, cfg: TrainConfig, step: int, num_processes: int = 1, lengths: Optional[Sequence[int]] = None
-) -> tuple[int, list[list[int]]]:
-    """(epoch, pair indices of each micro-batch) of optimizer step `step`, for all processes together.
-
-    Each epoch is a fresh permutation seeded by (seed, epoch): the schedule is a pure function
-    of the step, which is all a checkpoint needs to store as the data position. With
-    `group_by_length`, each run of LENGTH_GROUP_BATCHES micro-batches of that permutation is
-    sorted by the pairs' `lengths` (longest first), so a micro-batch pads little."""
-    per_step = cfg.grad_accum_steps * num_processes
-    epoch, k = divmod(step, steps_per_epoch(n_pairs, cfg, num_processes))
-    order = torch.randperm(n_pairs, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)).tolist()
-    start, stop = k * per_step * cfg.batch_size, (k + 1) * per_step * cfg.batch_size
-    if cfg.group_by_length:
-        if lengths is None or len(lengths) != n_pairs:
-            raise ValueError("group_by_length needs every pair's length")
-        size = LENGTH_GROUP_BATCHES * cfg.batch_size
-        for group in range(start // size * size, min(stop, n_pairs), size):  # only the groups this step reads
-            order[group : group + size] = sorted(order[group : group + size], key=lengths.__getitem__, reverse=True)
-    return epoch, [order[i : i + cfg.batch_size] for i in range(start, min(stop, n_pairs), cfg.batch_size)]
 
 
 # ---------------------------------------------------------------- loss, step, evaluation
@@ -228,69 +188,6 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
 # ---------------------------------------------------------------- setup and the run
 
 
-def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
-    """The run's Accelerator and accelerate's mixed_precision for it ('bf16' or 'no').
-
-    accelerate keeps the device and precision in process-wide state that refuses a change, so a
-    second train() in one process with another precision or device (fp32 then bf16, CPU then
-    CUDA) failed. When that state conflicts with this run, outside a multi-process launch
-    (which owns it), it is reset with a warning: an Accelerator made earlier in this process
-    changes with it."""
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda', but torch sees no CUDA GPU")
-    precision = "bf16" if cfg.resolved_precision() == "bf16" else "no"
-    on_cuda = cfg.uses_cuda()
-    try:
-        accelerator = Accelerator(cpu=not on_cuda, mixed_precision=precision)
-        if accelerator.device.type == ("cuda" if on_cuda else "cpu"):
-            return accelerator, precision
-    except ValueError as error:
-        if "already been initialized" not in str(error):
-            raise
-    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 or distributed:
-        raise ValueError(
-            f"this multi-process launch set up accelerate for another device or precision than "
-            f"device={cfg.device!r}, precision={cfg.precision!r}"
-        )
-    warnings.warn(
-        "train(): accelerate's process-wide state was set up for another device or precision; "
-        "resetting it (an Accelerator made earlier in this process changes with it)",
-        stacklevel=3,
-    )
-    AcceleratorState._reset_state(reset_partial_state=True)
-    return Accelerator(cpu=not on_cuda, mixed_precision=precision), precision
-
-
-def build_policy(cfg: TrainConfig, model_dir: Path):
-    lm, tokenizer = load_model_and_tokenizer(model_dir)
-    if cfg.gradient_checkpointing:
-        # transformers' name for it; non-reentrant, and only in training mode with gradients, so
-        # the reference precompute and evaluation run as before.
-        lm.activation_checkpointing_enable()
-    if cfg.use_lora:
-        from peft import LoraConfig, get_peft_model
-
-        lora = LoraConfig(
-            r=cfg.lora_r,
-            lora_alpha=cfg.lora_alpha,
-            lora_dropout=cfg.lora_dropout,
-            target_modules="all-linear",
-            task_type="CAUSAL_LM",
-        )
-        lm = get_peft_model(lm, lora)
-    return SequenceLogProbs(lm), tokenizer
-
-
-def linear_schedule(optimizer, warmup: int, total: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        return max(0.0, (total - step) / max(1, total - warmup))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
 def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], epoch: int, step: int) -> None:
     for idx in batches:
         for i in idx:
@@ -298,20 +195,6 @@ def record_seen(seen: dict, pairs: list[EncodedPair], batches: list[list[int]], 
                 pairs[i].pair_id, {"pair_id": pairs[i].pair_id, "epoch": epoch, "first_step": step, "times_seen": 0}
             )
             entry["times_seen"] += 1
-
-
-def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[EncodedPair]]:
-    """The snapshot's train split and (the first `eval_max_pairs` of) its eval split, tokenised."""
-    eval_rows = snapshot.eval
-    if cfg.eval_max_pairs:
-        eval_rows = eval_rows.select(range(min(cfg.eval_max_pairs, len(eval_rows))))
-    splits = {
-        "train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
-        "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt),
-    }
-    if not splits["train"]:
-        raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
-    return splits
 
 
 def start_state(
@@ -349,16 +232,38 @@ def start_state(
     return state
 
 
-def log_window(state: dict, n_steps: int, steps_in_epoch: int, log_every: int) -> Optional[dict]:
-    """At a logging step, the window's step metrics averaged into one history line (else None)."""
-    window = state["window"]
-    if state["step"] % log_every and state["step"] != n_steps:
-        return None
-    logged = {k: sum(m[k] for m in window) / len(window) for k in window[-1]}
-    logged.update(learning_rate=window[-1]["learning_rate"], step=state["step"], epoch=state["step"] / steps_in_epoch)
-    window.clear()
-    state["history"].append(logged)
-    return logged
+def run_steps(cfg, accelerator, model, optimizer, scheduler, splits, ref, pad_id, state, n_steps, on_log) -> None:
+    """The step loop from `state["step"]` to `n_steps`: train, record the pairs seen, log, and
+    checkpoint every `checkpoint_every` steps."""
+    out_dir = Path(cfg.out_dir)
+    spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
+    lengths = [p.row_length for p in splits["train"]]
+    model.train()
+    bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
+    while state["step"] < n_steps:
+        epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
+        state["window"].append(
+            train_step(
+                model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id, state["step"] + 1
+            )
+        )
+        record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
+        state["step"] += 1
+        bar.update(1)
+        logged = log_window(state, n_steps, spe, cfg.log_every)
+        if logged is not None:
+            bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
+            if accelerator.is_main_process:
+                outputs.append_metrics(out_dir, logged)
+        if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < n_steps:
+            if accelerator.is_main_process:
+                checkpoint.save_checkpoint(
+                    out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state
+                )
+            accelerator.wait_for_everyone()
+        if logged is not None and on_log is not None:
+            on_log(state["step"], logged)
+    bar.close()
 
 
 def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
@@ -401,34 +306,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
         lambda: evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id),
     )
 
-    spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
-    lengths = [p.row_length for p in splits["train"]]
-    model.train()
-    bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
-    while state["step"] < n_steps:
-        epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
-        state["window"].append(
-            train_step(
-                model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id, state["step"] + 1
-            )
-        )
-        record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
-        state["step"] += 1
-        bar.update(1)
-        logged = log_window(state, n_steps, spe, cfg.log_every)
-        if logged is not None:
-            bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
-            if accelerator.is_main_process:
-                outputs.append_metrics(out_dir, logged)
-        if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < n_steps:
-            if accelerator.is_main_process:
-                checkpoint.save_checkpoint(
-                    out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state
-                )
-            accelerator.wait_for_everyone()
-        if logged is not None and on_log is not None:
-            on_log(state["step"], logged)
-    bar.close()
+    run_steps(cfg, accelerator, model, optimizer, scheduler, splits, ref, pad_id, state, n_steps, on_log)
 
     eval_after = evaluate(model, accelerator, cfg, splits["eval"], ref, pad_id)
     return finish(

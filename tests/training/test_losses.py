@@ -124,15 +124,16 @@ def test_losses_dict_and_config_validation(tmp_path):
         "bco_pair",
         "sppo_hard",
     }
-    with pytest.raises(ValueError, match="loss_type"):
+    with pytest.raises(ValueError, match="--loss-type must be one of"):
         TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto")
-    with pytest.raises(ValueError, match="label_smoothing"):
+    with pytest.raises(ValueError, match="--label-smoothing must be in"):
         TrainConfig(snapshot_dir="s", out_dir="o", label_smoothing=0.5)
     for loss_type in ("ipo", "hinge", "apo_zero", "sppo_hard"):  # no label-noise term: refused, not ignored
-        with pytest.raises(ValueError, match="label_smoothing applies to"):
+        with pytest.raises(ValueError, match="--label-smoothing applies to"):
             TrainConfig(snapshot_dir="s", out_dir="o", loss_type=loss_type, label_smoothing=0.1)
     for field, value in (("weight_decay", -0.1), ("max_grad_norm", -1.0), ("lora_alpha", 0), ("lora_dropout", 1.0)):
-        with pytest.raises(ValueError, match=field):  # before any model loads, not as a torch error after
+        flag = "--" + field.replace("_", "-")
+        with pytest.raises(ValueError, match=flag):  # before any model loads, not as a torch error after
             TrainConfig(snapshot_dir="s", out_dir="o", **{field: value})
 
 

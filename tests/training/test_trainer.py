@@ -20,7 +20,7 @@ from tests.training.snapshots import pair_rows, write_snapshot
 from training import TrainConfig, train
 from training.losses import LABEL_SMOOTHED, LOSSES
 from training.models import cache_root
-from training.trainer import micro_batches
+from training.schedule import micro_batches
 
 REPO = Path(__file__).resolve().parents[2]
 # On the CPU wherever they run: their tolerances are fp32's (a GPU would train in bf16).
@@ -153,7 +153,7 @@ def test_group_by_length_pads_less_and_keeps_every_pair():
     lengths it refuses."""
     import random
 
-    from training.trainer import LENGTH_GROUP_BATCHES, steps_per_epoch
+    from training.schedule import LENGTH_GROUP_BATCHES, steps_per_epoch
 
     rng = random.Random(0)
     lengths = [rng.randint(20, 900) for _ in range(233)]
@@ -218,7 +218,7 @@ def test_gradient_checkpointing_changes_memory_not_the_result(tmp_path, tiny_dir
     """Recomputing the layers' activations gives the same gradients, so the same losses; it and
     the other memory setting are no hyperparameters: the manifest (hence the model's settings
     key) leaves them out."""
-    from training.trainer import build_policy
+    from training.setup import build_policy
 
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), [])
     on, off = (_cfg(snap, tmp_path / name, max_steps=3, gradient_checkpointing=name == "on") for name in ("on", "off"))
