@@ -17,18 +17,16 @@ printed by `pipelines.cli.main`), for an unknown id, a missing manifest or wareh
 warehouse to migrate, one another process holds or that is not a DuckDB file, and for `audit
 verify` when a record no longer matches; any other error, a DuckDB one included, is a bug and
 shows its traceback. `pipelines/cli.py` adds these commands with `add_audit_commands`. They
-need duckdb and tabulate only: no dagster, no torch.
+need duckdb and polars only: no dagster, no torch.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 
 import duckdb
-from tabulate import tabulate
 
 from assets.audit import queries as audit
 from assets.audit.unrecorded import unrecorded_models
@@ -79,19 +77,26 @@ def _cell(value):
 
 
 def emit(answer: dict, rows: list[dict], summary: list[tuple[str, object]], title: str, fmt: str) -> None:
-    """json: the answer; csv: the rows; table: the summary then the rows under their title."""
+    """json: the answer; csv: the rows; table: the summary then the rows under their title, as
+    Markdown tables (polars frames, as every table the project shows)."""
     if fmt == "json":
         print(json.dumps(answer, indent=2))
-    elif fmt == "csv":
-        columns = list(rows[0]) if rows else []
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
-    else:
-        print(tabulate([(key, _cell(value)) for key, value in summary], tablefmt="plain"))
-        print(f"\n{title}")
-        if rows:
-            print(tabulate([{k: _cell(v) for k, v in row.items()} for row in rows], headers="keys"))
+        return
+    import polars as pl
+
+    from assets.frames import markdown
+
+    frame = pl.DataFrame(
+        [{k: _cell(v) for k, v in row.items()} for row in rows], strict=False, infer_schema_length=None
+    )
+    if fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+        return
+    facts = pl.DataFrame({"fact": [key for key, _ in summary], "value": [str(_cell(value)) for _, value in summary]})
+    print(markdown(facts))
+    print(f"\n{title}")
+    if rows:
+        print(markdown(frame))
 
 
 def _source(source, line) -> str | None:

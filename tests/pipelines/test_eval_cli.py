@@ -99,7 +99,7 @@ def test_eval_reports_the_gate_and_models_lists_and_compares(db, capsys, recwarn
     (evaluation,) = json.loads(out)["evaluations"]
     assert code == 0 and evaluation["reward_accuracy"] == pytest.approx(listed[0]["reward_accuracy"])
     code, out, _ = run(capsys, "audit", "model", models[0], "--db", str(db))
-    assert any(line.startswith("evaluation") and "gate " in line for line in out.splitlines())
+    assert any(line.startswith("| evaluation ") and "gate " in line for line in out.splitlines())
 
 
 def test_eval_mistakes_are_one_line(db, capsys, tmp_path):
