@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from pipelines.cli import SAMPLE_DUMPS, main
+from tests.pipelines.commands import run, temporary_dagster_home
 
 # What made every command take seconds before it did anything; only a command that runs an
 # asset (or trains) may load them.
@@ -22,18 +22,8 @@ HEAVY = ("torch", "transformers", "datasets", "dagster", "datasketch", "numba", 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DAGSTER_HOME", str(home))
+    with temporary_dagster_home(tmp_path_factory):
         yield tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_errors_are_one_clear_line_and_exit_1(db, capsys):

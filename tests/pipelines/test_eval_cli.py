@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import dagster as dg
 import pytest
 
-from assets.warehouse.connect import PROJECT_ROOT
-from pipelines.cli import SAMPLE_DUMPS, main
+from tests.pipelines.commands import run, snapshot_the_sample, temporary_dagster_home
 
 SMALL_EVAL = (
     "--panel-size",
@@ -25,27 +23,11 @@ SMALL_EVAL = (
 )
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DAGSTER_HOME", str(home))
+    with temporary_dagster_home(tmp_path_factory):
         db = tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
-        submissions, comments = SAMPLE_DUMPS
-        assert (
-            main(["ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)])
-            == 0
-        )
-        assert main(["pairs", "build", "--db", str(db)]) == 0
-        assert main(["snapshot", "--db", str(db)]) == 0
+        snapshot_the_sample(db)
         yield db
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,8 @@ import psutil
 import pytest
 
 from assets.warehouse.connect import PROJECT_ROOT
-from pipelines.cli import SAMPLE_DUMPS, main
+from pipelines.cli import main
+from tests.pipelines.commands import snapshot_the_sample, temporary_dagster_home
 from training.config import TrainConfig
 from training.identity import RunIdentity
 from training.lifetime import LAUNCHER_PID_ENV
@@ -28,18 +28,9 @@ TIMEOUT_S = 300
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """A warehouse with a snapshot of the sample's pairs; DAGSTER_HOME a temporary instance."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
-    db = tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DAGSTER_HOME", str(home))
-        submissions, comments = SAMPLE_DUMPS
-        assert (
-            main(["ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(db)])
-            == 0
-        )
-        assert main(["pairs", "build", "--db", str(db)]) == 0
-        assert main(["snapshot", "--db", str(db)]) == 0
+    with temporary_dagster_home(tmp_path_factory) as home:
+        db = tmp_path_factory.mktemp("warehouse") / "upvote.duckdb"
+        snapshot_the_sample(db)
         yield home, db
 
 
