@@ -25,14 +25,14 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "data" / "warehouse" / "model
 def _sequences(model_dir: Path):
     """The models, tokenizer and the sequences the fluency passes score, as evaluate_model builds them."""
     from training.data import encode_pairs, load_snapshot
-    from training.evaluation.run import EvalConfig, _load, _ood_sequences
+    from training.evaluation.run import EvalConfig, load_models, ood_sequences
     from training.outputs import read_manifest
 
     manifest = read_manifest(model_dir)
     hp, config = manifest["hyperparameters"], EvalConfig()
-    models = _load(model_dir, Path(manifest["base_model"]["dir"]), config, hp["precision"])
+    models = load_models(model_dir, Path(manifest["base_model"]["dir"]), config, hp["precision"])
     pairs = encode_pairs(load_snapshot(manifest["snapshot_dir"]).eval, models.tokenizer, hp["max_length"])
-    ood = _ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
+    ood = ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
     sequences = [p.prompt + p.chosen for p in pairs] + ood
     return models, sequences, [len(p.prompt) for p in pairs] + [1] * len(ood)
 

@@ -44,7 +44,7 @@ from training.outputs import read_manifest
 
 
 @dataclass
-class _Models:
+class LoadedModels:
     trained: torch.nn.Module
     base: torch.nn.Module
     tokenizer: object
@@ -59,7 +59,7 @@ def _interval(values, clusters, config: EvalConfig) -> dict:
     return cluster_bootstrap(values, clusters, resamples=config.bootstrap_resamples, seed=config.seed).as_dict()
 
 
-def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalConfig) -> dict:
+def _preference(models: LoadedModels, pairs, rows: dict, beta: float, config: EvalConfig) -> dict:
     """Implicit-reward and log-prob accuracy of the eval pairs, as in the module docstring."""
     pad_id = models.tokenizer.pad_token_id
     with models.autocast():
@@ -89,7 +89,7 @@ def _preference(models: _Models, pairs, rows: dict, beta: float, config: EvalCon
     }
 
 
-def _fluency(models: _Models, sequences, scored_from, clusters, config: EvalConfig) -> dict:
+def _fluency(models: LoadedModels, sequences, scored_from, clusters, config: EvalConfig) -> dict:
     """Per-token NLL of both models and KL(trained || base) over the scored tokens."""
     scores = sequence_scores(
         models.trained,
@@ -125,7 +125,7 @@ def _panel(snapshot, size: int, seed: int) -> list[str]:
     return panel
 
 
-def _replies(models: _Models, prompts: list[str], hp: dict, config: EvalConfig, out_dir: Path) -> dict:
+def _replies(models: LoadedModels, prompts: list[str], hp: dict, config: EvalConfig, out_dir: Path) -> dict:
     """Greedy and sampled replies of both models to the panel, their statistics, the KL on the
     trained model's samples; the replies go to `generations.jsonl`. A prompt is cut as in
     training, so that it and a full reply fit the run's max_length."""
@@ -173,13 +173,13 @@ def _replies(models: _Models, prompts: list[str], hp: dict, config: EvalConfig, 
     return {"stats": stats, "lengths": lengths, "kl_sampled": drift["kl"], "length_growth": growth}
 
 
-def _ood_sequences(tokenizer, path: str, max_tokens: int) -> list[list[int]]:
+def ood_sequences(tokenizer, path: str, max_tokens: int) -> list[list[int]]:
     with open(path) as fh:
         texts = [json.loads(line)["text"] for line in fh if line.strip()]
     return [tokenizer(text)["input_ids"][:max_tokens] for text in texts]
 
 
-def _load(model_dir: Path, base_dir: Path, config: EvalConfig, trained_precision: str) -> _Models:
+def load_models(model_dir: Path, base_dir: Path, config: EvalConfig, trained_precision: str) -> LoadedModels:
     device = torch.device(
         "cuda"
         if config.device == "auto" and torch.cuda.is_available()
@@ -190,7 +190,7 @@ def _load(model_dir: Path, base_dir: Path, config: EvalConfig, trained_precision
     trained, tokenizer = load_model_and_tokenizer(model_dir)
     base, _ = load_model_and_tokenizer(base_dir)
     bf16 = trained_precision == "bf16" if config.bf16 is None else config.bf16
-    return _Models(trained.to(device), base.to(device), tokenizer, device, bf16)
+    return LoadedModels(trained.to(device), base.to(device), tokenizer, device, bf16)
 
 
 class _Timer:
@@ -223,12 +223,12 @@ def evaluate_model(
     hp = manifest["hyperparameters"]
     base_dir = Path(base_dir or manifest["base_model"]["dir"])
     snapshot = load_snapshot(snapshot_dir or manifest["snapshot_dir"])
-    models = timer("load", _load, model_dir, base_dir, config, hp.get("precision", "fp32"))
+    models = timer("load", load_models, model_dir, base_dir, config, hp.get("precision", "fp32"))
     out_dir = model_dir / EVAL_DIR
     out_dir.mkdir(exist_ok=True)
     rows = snapshot.eval.to_dict()
     pairs = encode_pairs(snapshot.eval, models.tokenizer, hp["max_length"], hp.get("system_prompt"))
-    ood = _ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
+    ood = ood_sequences(models.tokenizer, config.ood_path, config.max_ood_tokens)
     panel = _panel(snapshot, config.panel_size, config.seed)
     report = {
         "model_dir": str(model_dir.resolve()),
