@@ -2,7 +2,8 @@
 
 A snapshot is a directory named by its id:
 
-    manifest.json   snapshot id, pair rules, counts, columns, when it was made
+    manifest.json   snapshot id, pair rules, counts, columns, each side's score age, when it was made
+    README.md       its dataset card (`assets.snapshot.card`): rules, removals, biases, sources, limits
     pairs.parquet   every column of `preference_pairs`, in pair-id order
     dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
                     `prompt`, `chosen`, `rejected` and the ids, which TRL and others read as is
@@ -35,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
+from assets.snapshot.card import dataset_card, score_age_summary
 from assets.warehouse.connect import sql_folder, transaction
 from training.errors import UserError
 
@@ -130,8 +132,13 @@ def read_manifest(snapshot_dir: str | Path) -> dict:
 
 def latest_pair_rules(con: duckdb.DuckDBPyConnection) -> dict:
     """The rules of the last pair build, which the current selection came from."""
+    return latest_pair_build(con)[0]
+
+
+def latest_pair_build(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict | None]:
+    """(rules, report) of the last pair build; ({}, None) when none was recorded."""
     rows = con.execute(sql("select_latest_pair_build")).fetchall()
-    return json.loads(rows[0][0]) if rows else {}
+    return (json.loads(rows[0][0]), json.loads(rows[0][1])) if rows else ({}, None)
 
 
 def create_snapshot(
@@ -141,7 +148,7 @@ def create_snapshot(
     code_version: str | None = None,
 ) -> Snapshot:
     """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it."""
-    rules = latest_pair_rules(con)
+    rules, build_report = latest_pair_build(con)
     pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
     if pairs.num_rows == 0:
         raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
@@ -166,8 +173,9 @@ def create_snapshot(
             "columns": list(DATASET_COLUMNS),
             "dagster_run_id": dagster_run_id,
             "code_version": code_version,
+            "score_age": score_age_summary(con, pairs),
         }
-        write_snapshot_dir(pairs, path, manifest)
+        write_snapshot_dir(pairs, path, manifest, dataset_card(con, pairs, manifest, build_report))
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
     return Snapshot(snapshot_id, path, counts, created)
 
@@ -180,8 +188,9 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
     return counts
 
 
-def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
-    """pairs.parquet, dataset/ and manifest.json, written aside and renamed into `path`."""
+def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, card: str | None = None) -> None:
+    """pairs.parquet, dataset/, manifest.json and the dataset card README.md (when given),
+    written aside and renamed into `path`."""
     # Imported here, not with the module: loading the definitions need not pay for datasets.
     from datasets import Dataset, DatasetDict
 
@@ -195,6 +204,8 @@ def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
         # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).
         DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if card is not None:
+            (staging / "README.md").write_text(card)
         staging.rename(path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -77,7 +77,7 @@ def build(
         INSERT INTO reddit_submissions
         SELECT 'p' || p, 'sub' || (p % $subs), 'user' || ((p * 104729) % $authors), 'title ' || p,
                'text ' || p, 100, 1700000000 + p * 3600, false, false, NULL, 1700100000,
-               'dump:RS_gen.ndjson', p + 1, 1700100000
+               'dump:RS_gen.ndjson', p + 1, 1700100000, score_age_s(1700100000, 1700000000 + p * 3600)
         FROM range($posts) AS t(p)
         """,
         {"posts": n_posts, "subs": spec.subreddits, "authors": params["authors"]},
@@ -93,7 +93,8 @@ def build(
                false, false, NULL, false, 1700100000,
                CASE WHEN p % 7 = 0 THEN 'praw:sub' || (p % $subs) || ':2025-01-01'
                     ELSE 'dump:RC_gen_' || (n // $lines) || '.ndjson' END,
-               CASE WHEN p % 7 = 0 THEN NULL ELSE n % $lines + 1 END, 1700100000
+               CASE WHEN p % 7 = 0 THEN NULL ELSE n % $lines + 1 END, 1700100000,
+               score_age_s(1700100000, 1700000000 + p * 3600 + (k + 1) * 60)
         FROM (SELECT p, k, p * $k + k AS n FROM range($posts) AS a(p), range($k) AS b(k))
         """,
         params,

@@ -62,8 +62,12 @@ def versions(con) -> list[tuple[int, str]]:
     return con.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
 
 
-def contents(con) -> dict[str, list[tuple]]:
-    return {table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in TABLES}
+def contents(con, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of TABLES: all columns, or those `columns` names per table."""
+    return {
+        table: con.execute(f"SELECT {', '.join((columns or {}).get(table, ['*']))} FROM {table} ORDER BY ALL").fetchall()
+        for table in TABLES
+    }
 
 
 def file_state(path: Path) -> tuple:
@@ -120,28 +124,45 @@ def test_the_baseline_is_the_schema_warehouses_had_before_versions(tmp_path):
 
 def test_a_warehouse_from_before_versions_is_stamped_with_nothing_lost(tmp_path):
     """Lineage, pairs, a forget request and a snapshot frozen before: after `migrate` every row
-    is as it was, and freezing the same pairs again gives the same snapshot id, reused."""
-    path = tmp_path / "old.duckdb"
-    old = unversioned(path)
-    lineage = build(old, LineageSpec(pairs=60, snapshots=2, runs=2, dump_lines=100), tmp_path)
-    old.execute("INSERT INTO pair_builds (rules, report) VALUES ('{}', '{}')")
-    old.execute(
+    is as it was (the columns later migrations add come on top), and freezing the same pairs
+    again gives the same snapshot id, reused. The rows are written by this code into a current
+    warehouse, which is what it can write, then copied into one of the old schema."""
+    source = connect(tmp_path / "source.duckdb")
+    lineage = build(source, LineageSpec(pairs=60, snapshots=2, runs=2, dump_lines=100), tmp_path)
+    source.execute("INSERT INTO pair_builds (rules, report) VALUES ('{}', '{}')")
+    source.execute(
         "INSERT INTO ingest_rejects (source, line, kind, reason, raw) VALUES ('dump:x', 7, 'comment', 'bad json', 'x')"
     )
-    forget(old, "author", old.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0])
-    frozen = create_snapshot(old, tmp_path / "snapshots")
+    forget(source, "author", source.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0])
+    frozen = create_snapshot(source, tmp_path / "snapshots")
     assert frozen.created and frozen.snapshot_id not in lineage.snapshot_ids  # the forget request applied
+    source.close()
+    path = tmp_path / "old.duckdb"
+    old = unversioned(path)
+    columns = copy_rows(old, tmp_path / "source.duckdb")
     before = contents(old)
     old.close()
     assert all(before.values()), "every table holds rows"
 
     with connect(path) as con:
         assert versions(con) == [(m.version, m.name) for m in migrations()]  # stamped at 1, then the rest
-        assert contents(con) == before
+        assert contents(con, columns) == before
         again = create_snapshot(con, tmp_path / "snapshots")
         assert (again.snapshot_id, again.created) == (frozen.snapshot_id, False)
         ids = con.execute("SELECT snapshot_id FROM snapshots ORDER BY created_at").fetchall()
     assert [snapshot_id for (snapshot_id,) in ids] == [*lineage.snapshot_ids, frozen.snapshot_id]
+
+
+def copy_rows(old: duckdb.DuckDBPyConnection, source: Path) -> dict[str, list[str]]:
+    """Every row of TABLES in the warehouse at `source`, in the columns `old` has; those columns."""
+    old.execute("ATTACH ? AS source (READ_ONLY)", [str(source)])
+    columns = {}
+    for table in TABLES:
+        columns[table] = [name for name, *_ in old.execute(f"DESCRIBE main.{table}").fetchall()]
+        listed = ", ".join(columns[table])
+        old.execute(f"INSERT INTO main.{table} ({listed}) SELECT {listed} FROM source.main.{table}")
+    old.execute("DETACH source")
+    return columns
 
 
 def test_a_read_only_open_of_an_unmigrated_warehouse_raises_and_writes_nothing(tmp_path):
