@@ -110,6 +110,9 @@ def test_pairs_pass_every_blocking_check_and_snapshot(dataset_run):
     assert pairs["dagster/row_count"].value == snapshot["dagster/row_count"].value > 0
     assert "score_ratio_histogram" in pairs and pairs["score_ratio_histogram"].value.startswith("![")
     assert pairs["removed_by_rule_per_subreddit"].value.startswith("![")
+    assert all(pairs[f"{plot}_per_subreddit"].value.startswith("![") for plot in ("bias_shares", "length_ratio"))
+    assert 0 < pairs["bias"].value["(all)"]["longer_chosen_share"] < 1
+    assert (Path(snapshot["path"].value) / "README.md").is_file()
     preview = pairs["preview"].value.splitlines()
     header = ["subreddit", "prompt", "chosen", "chosen_score", "rejected", "rejected_score", "split"]
     assert [cell.strip() for cell in preview[0].split("|")[1:-1]] == header

@@ -65,7 +65,9 @@ def versions(con) -> list[tuple[int, str]]:
 def contents(con, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
     """Every row of TABLES: all columns, or those `columns` names per table."""
     return {
-        table: con.execute(f"SELECT {', '.join((columns or {}).get(table, ['*']))} FROM {table} ORDER BY ALL").fetchall()
+        table: con.execute(
+            f"SELECT {', '.join((columns or {}).get(table, ['*']))} FROM {table} ORDER BY ALL"
+        ).fetchall()
         for table in TABLES
     }
 
@@ -305,3 +307,32 @@ def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
         f"error: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n",
     )
     assert not (tmp_path / "typo.duckdb").exists()
+
+
+def test_score_ages_are_filled_in_where_the_retrieval_time_is_known(tmp_path):
+    """0003 on rows stored before it: retrieval minus creation; unknown without a retrieval time,
+    and for rows older than ingested_at, whose retrieved_at may be their ingest time (0001)."""
+    first_two = tmp_path / "first_two"
+    first_two.mkdir()
+    for migration in migrations()[:2]:
+        shutil.copy(migration.path, first_two)
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, first_two)
+        con.execute(
+            "INSERT INTO reddit_comments (id, post_id, created_utc, retrieved_at, ingested_at, source) VALUES"
+            " ('known', 'p', 1000, 4600, 9000, 'x'), ('clock_off', 'p', 1000, 400, 9000, 'x'),"
+            " ('unknown', 'p', 1000, NULL, 9000, 'x'), ('before_ingested_at', 'p', 1000, 4600, NULL, 'x')"
+        )
+        con.execute(
+            "INSERT INTO reddit_submissions (id, created_utc, retrieved_at, ingested_at, source)"
+            " VALUES ('p', 1000, 8200, 9000, 'x')"
+        )
+    with connect(path) as con:
+        assert con.execute("SELECT id, score_age_s FROM reddit_comments ORDER BY id").fetchall() == [
+            ("before_ingested_at", None),
+            ("clock_off", 0),
+            ("known", 3600),
+            ("unknown", None),
+        ]
+        assert con.execute("SELECT score_age_s FROM reddit_submissions").fetchall() == [(7200,)]
