@@ -15,6 +15,10 @@ Post and comment rules are counted without building pairs (a post going from n t
 eligible comments loses C(n,2) - C(m,2) pairs); pair rules are counted on the join of
 the surviving comments.
 
+The report also counts, per subreddit, the kept pairs whose comments' score ages are known
+(`score_age_per_subreddit`) and how often, among all siblings, the earlier comment scored
+higher (`early_lead_per_subreddit`, for `assets.pairs.bias`).
+
 Run it: `upvote-dpo pairs build --db PATH` (the `preference_pairs` asset), or
 `build_pairs(assets.warehouse.connect.connect(path))` from Python.
 """
@@ -55,7 +59,6 @@ COMMENT_STEPS = (
     "comment_score",
 )
 PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio", "length_ratio")
-SCORE_AGE_KINDS = ("both_known", "one_unknown", "both_unknown")
 WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + SELECTION_STEPS
 
 
@@ -77,7 +80,8 @@ class PairBuildReport:
     removed_by_rule_per_subreddit: dict[str, dict[str, int]]
     kept_per_subreddit: dict[str, int]
     dedup: dict[str, float | int]  # comments hashed, distinct texts, largest near cluster, timings
-    # kept pairs by how many sides have a known score age (SCORE_AGE_KINDS), per subreddit
+    # kept pairs by how many sides have a known score age (both_known, one_unknown,
+    # both_unknown), per subreddit
     score_age_per_subreddit: dict[str, dict[str, int]]
     # siblings (candidate pairs past the comment rules) with different scores and times, and
     # those whose earlier comment scored higher, per subreddit: what later_must_win removes
