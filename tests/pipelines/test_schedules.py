@@ -168,8 +168,12 @@ def grow_and_rescore(fake: FakeRedditSession) -> dict[str, int]:
 
 
 def live_rows(db) -> tuple[list, list]:
+    """(id, score, retrieved_at) of every stored submission and comment, each from DAY's source."""
     con = connect(db, read_only=True)
     try:
+        for table in ("reddit_submissions", "reddit_comments"):
+            sources = con.execute(f"SELECT DISTINCT subreddit, source FROM {table}").fetchall()
+            assert sources == [(SUBREDDIT, f"praw:{SUBREDDIT}:{DAY}")]
         return tuple(
             con.execute(f"SELECT id, score, retrieved_at FROM {table} ORDER BY id").fetchall()
             for table in ("reddit_submissions", "reddit_comments")

@@ -3,7 +3,7 @@
 - `DumpArchive`: Reddit archive dumps, one partition per file in an incoming folder.
 - `RedditApi`: live Reddit through praw; credentials come from the environment only, so
   they never sit in run config, metadata or logs. Tests subclass it to hand praw a
-  recorded HTTP session, and everything above the HTTP edge runs for real.
+  recorded HTTP session and to fix its clock, and everything above the HTTP edge runs for real.
 """
 
 from __future__ import annotations
