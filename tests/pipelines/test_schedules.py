@@ -68,6 +68,8 @@ def test_a_tick_asks_for_yesterday_and_the_day_that_matured_today(repository, in
     # the asset, run then, records each fetch as the schedule named it
     assert [live_fetch(day, when, 3) for day in ("2025-03-13", "2025-03-10")] == ["first", "matured"]
     assert live_fetch("2025-03-11", when, 3) == "first"  # 2 days 2 hours after it ended
+    matured_at = day_start("2025-03-14")  # 3 days after 2025-03-10 ended
+    assert [live_fetch("2025-03-10", matured_at + timedelta(seconds=s), 3) for s in (-1, 0)] == ["first", "matured"]
 
 
 def test_no_tick_asks_for_a_day_before_the_partitions_start(repository, instance):
@@ -75,16 +77,16 @@ def test_no_tick_asks_for_a_day_before_the_partitions_start(repository, instance
     assert tick(repository, instance, at_2am("2025-01-01")) == []  # yesterday is 2024-12-31
 
 
-def test_over_forty_ticks_each_day_is_fetched_first_then_once_matured(repository, instance):
+def test_over_twenty_ticks_each_day_is_fetched_first_then_once_matured(repository, instance):
     asked: dict[str, list[tuple[str, str]]] = {}
     first_tick = at_2am("2025-03-01")
-    for days in range(40):
+    for days in range(20):
         when = first_tick + timedelta(days=days)
         for day, run_key in tick(repository, instance, when):
             asked.setdefault(day, []).append((when.date().isoformat(), run_key.split(":")[1]))
             record_fetch(instance, day, when)
     # every day from the first tick's yesterday on: first the next day, matured 3 days later
-    for day in ("2025-02-28", "2025-03-15", "2025-04-01"):
+    for day in ("2025-02-28", "2025-03-10", "2025-03-15"):
         first_on = (day_start(day) + timedelta(days=1)).date().isoformat()
         matured_on = (day_start(day) + timedelta(days=4)).date().isoformat()
         assert asked[day] == [(first_on, "first"), (matured_on, "matured")]
