@@ -36,8 +36,9 @@ def live_fetch(day: str, fetched_at: datetime, mature_after_days: int) -> LiveFe
 
 
 def live_days_due(at: datetime, mature_after_days: int) -> dict[LiveFetch, str]:
-    """The days a fetch at `at` is due for: the day that ended last (first fetch) and the day
-    that matured last (matured fetch), leaving out days before the partitions start."""
+    """The fetches due at `at`, by the day each is of: the first fetch of the day that ended
+    last, the matured fetch of the day that matured last; days before the partitions start
+    are left out."""
     yesterday = at.astimezone(UTC).date() - timedelta(days=1)
     due = {"first": yesterday, "matured": yesterday - timedelta(days=mature_after_days)}
     start = live_day_partitions.start.date()

@@ -98,7 +98,8 @@ class LiveIngestReport:
     reports: list[IngestReport] = field(default_factory=list)
     rate_limit_waits: list[float] = field(default_factory=list)  # seconds slept per 429
     # subreddits whose listing ended at max_submissions before the window's start: the older
-    # submissions of the window were not fetched (Reddit's listings stop near 1000)
+    # submissions of the window were fetched only where already stored (Reddit's listings
+    # stop near 1000)
     cut_short: list[str] = field(default_factory=list)
     # stored submissions of the window the listing did not reach, fetched by id
     fetched_by_id: int = 0
