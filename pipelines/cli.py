@@ -194,7 +194,8 @@ def cmd_ingest_live(args) -> None:
     if args.subreddit:
         run_config = {"resources": {"reddit_api": {"config": {"subreddits": args.subreddit}}}}
     result = materialize(args, ["reddit_live"], run_config=run_config, partition_key=args.day)
-    print(f"ingested {args.day}: {_summary(materialization(result, 'reddit_live'))}")
+    meta = materialization(result, "reddit_live")
+    print(f"ingested {args.day} ({meta['fetch']} fetch): {_summary(meta)}")
 
 
 def check_live_day(day: str) -> None:
