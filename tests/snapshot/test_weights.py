@@ -11,7 +11,13 @@ import pytest
 from datasets import load_from_disk
 
 from assets.snapshot.config import WEIGHTINGS, SnapshotSettings
-from assets.snapshot.freeze import DATASET_COLUMNS, create_snapshot, dataset_differences
+from assets.snapshot.freeze import (
+    DATASET_COLUMNS,
+    content_digests,
+    create_snapshot,
+    dataset_differences,
+    snapshot_id_for,
+)
 from assets.snapshot.weights import LOG_RATIO_CAP, vote_confidence
 from tests.snapshot.test_freeze import insert_pairs, pair
 from training.errors import ConfigError
@@ -78,7 +84,9 @@ def test_the_manifest_records_the_scheme_and_the_dataset_carries_the_columns(sco
     dataset = load_from_disk(str(snapshot.path / "dataset"))
     assert dataset["train"]["confidence"][0] == 13 / 16
     assert dataset["eval"]["weight"] == pq.read_table(snapshot.path / "pairs.parquet")["weight"].to_pylist()[2:]
+    # what `audit verify` recomputes: the id from the file, and the dataset against it
     frozen = scored_pairs.read_parquet(str(snapshot.path / "pairs.parquet"))
+    assert snapshot_id_for(content_digests(frozen)) == snapshot.snapshot_id
     assert dataset_differences(scored_pairs, snapshot.path, frozen) == {"train": 0, "eval": 0}
 
 
