@@ -86,7 +86,7 @@ def preference_loss(
     """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None;
     weights (B,): the mean of weight x per-pair loss, a chosen token weighing its pair's weight in the
     SFT term (None: the plain mean); label_noise (B,): each pair's label-smoothing rate (None:
-    cfg.label_smoothing for all). Returns (loss, TRL-named metrics, per-pair losses, unweighted)."""
+    cfg.label_smoothing for all). Returns (loss, TRL-named metrics, per-pair losses before weighting)."""
     pc, pr = logps.float().chunk(2)
     lc, lr = lengths.chunk(2)
     rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)
