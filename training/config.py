@@ -61,6 +61,16 @@ class Hyperparameters:
     sft_weight: float = _f(
         0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.", allowed=Range(0)
     )
+    pair_weights: bool = _f(
+        False,
+        "Weight each pair's loss by the snapshot's `weight` column (`upvote-dpo snapshot --weighting`), "
+        "scaled to mean 1 over the train split: the batch loss is the mean of weight x per-pair loss.",
+    )
+    confidence_label_noise: bool = _f(
+        False,
+        "Per-pair cDPO label noise 1 - the snapshot's `confidence` (clipped to [0, 0.49]) instead of "
+        "--label-smoothing; for sigmoid, robust and simpo.",
+    )
     simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).", allowed=Range(0))
     reference: str = _f(
         "cached", "Reference log-probs: 'cached' (precomputed once, on disk) or 'live' (a frozen model)."
@@ -125,6 +135,12 @@ class Hyperparameters:
             raise ConfigError(
                 f"--label-smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
             )
+        if self.confidence_label_noise and self.loss_type not in LABEL_SMOOTHED:
+            raise ConfigError(
+                f"--confidence-label-noise applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
+            )
+        if self.confidence_label_noise and self.label_smoothing:
+            raise ConfigError("set --label-smoothing or --confidence-label-noise, not both: each sets the label noise")
         if self.max_steps == 0 and self.epochs < 1:
             raise ConfigError("set --epochs >= 1 or --max-steps > 0")
 

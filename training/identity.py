@@ -32,6 +32,11 @@ HYPERPARAMETERS = {f.name: f for f in dataclasses.fields(Hyperparameters)}
 # `dpo_model` has trained: another hash would rename, and so train again, each of them.
 KEY_CONSTANTS = {"log_every": 1, "eval_batch_size": 8, "checkpoint_every": 0}
 
+# Hyper-parameters added after models were trained: in the key only when set away from their
+# default, so that each model trained before them keeps its key, and a run that weights its
+# pairs, or smooths their labels by their votes, gets another.
+HASHED_WHEN_SET = ("pair_weights", "confidence_label_noise")
+
 
 def unused_settings(hyperparameters: dict) -> tuple[str, ...]:
     """The fields these settings make the run ignore: `epochs` when `max_steps` is set, SimPO's
@@ -81,10 +86,14 @@ class RunIdentity:
 
     def settings(self) -> dict:
         """The hyper-parameters with the `unused_settings` at their defaults (fields a record holds
-        that are not hyper-parameters left out), and a local base model's weights' digest."""
+        that are not hyper-parameters, and `HASHED_WHEN_SET` ones at their defaults, left out),
+        and a local base model's weights' digest."""
         ignored = unused_settings(self.hyperparameters)
         settings = {k: v for k, v in self.hyperparameters.items() if k in HYPERPARAMETERS}
         settings.update({k: HYPERPARAMETERS[k].default for k in ignored})
+        for name in HASHED_WHEN_SET:
+            if settings.get(name, HYPERPARAMETERS[name].default) == HYPERPARAMETERS[name].default:
+                settings.pop(name, None)
         if self.base_weights_sha256 is not None:
             settings["base_weights_sha256"] = self.base_weights_sha256
         return settings

@@ -36,6 +36,8 @@ FIELDS = {
     "chosen_score": "the chosen comment's score when retrieved",
     "rejected_score": "the rejected comment's score when retrieved",
     "score_ratio": "chosen score / rejected score",
+    "weight": "the pair's loss weight (Pair weights)",
+    "confidence": "how sure the votes are that the chosen reply is preferred (Pair weights)",
 }
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
 SOURCE_TERMS = {
@@ -189,10 +191,16 @@ def _counts_section(counts: Mapping, report: Mapping) -> str:
 
 
 def _weights_section(manifest: Mapping) -> str:
-    scheme = manifest.get("weight_scheme")
-    if scheme is None:
-        return "## Pair weights\n\nNone: every pair weighs the same in training."
-    return f"## Pair weights\n\nScheme: `{scheme}`."
+    """The `weighting` the manifest records (assets.snapshot.weights: the scheme, then each
+    column's formula)."""
+    weighting = manifest.get("weighting") or {"scheme": "none"}
+    if weighting["scheme"] == "none":
+        return "## Pair weights\n\nNone (`weighting: none`): every pair weighs the same in training."
+    formulas = "\n".join(f"- `{column}`: {formula}" for column, formula in weighting.items() if column != "scheme")
+    return (
+        f"## Pair weights\n\nScheme `{weighting['scheme']}`: each pair's loss weight and the vote model's"
+        f" confidence are columns of the pairs (and part of the id):\n\n{formulas}"
+    )
 
 
 def _score_age_section(rules: Mapping, score_age: Mapping, report: Mapping) -> str:
