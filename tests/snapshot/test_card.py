@@ -97,3 +97,12 @@ def test_the_card_is_not_part_of_the_snapshot_id(snapshot, con, tmp_path):
     (snapshot.path / "README.md").write_text("edited by hand\n")
     again = create_snapshot(con, tmp_path / "snapshots")
     assert (again.snapshot_id, again.created) == (snapshot.snapshot_id, False)
+
+
+def test_the_card_names_the_weighting_scheme_and_its_formulas(snapshot, con, tmp_path):
+    _, unweighted = card_of(snapshot)
+    assert "None (`weighting: none`)" in unweighted
+    weighted = create_snapshot(con, tmp_path / "snapshots", weighting="confidence")
+    _, body = card_of(weighted)
+    assert "Scheme `confidence`" in body and "- `weight`: 2 * confidence - 1" in body
+    assert "- `confidence`: how sure the votes are" in body  # the dataset's new column
