@@ -36,7 +36,7 @@ from benchmarks.pairs import REAL
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def worker(repeat: int) -> None:
+def worker(repeat: int, comments: Path, submissions: Path) -> None:
     from assets.ingest.reddit.dumps import ingest_dump
     from assets.pairs.assets import pairs_metadata
     from assets.pairs.rules import PairRules, build_pairs
@@ -64,8 +64,8 @@ def worker(repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pair-reports-") as tmp:
         con = connect(Path(tmp) / "upvote.duckdb")
         t0 = time.perf_counter()
-        ingest_dump(con, REAL[1], kind="submissions")
-        ingest_dump(con, REAL[0], kind="comments")
+        ingest_dump(con, submissions, kind="submissions")
+        ingest_dump(con, comments, kind="comments")
         ingest_s = time.perf_counter() - t0
         for round_ in range(repeat):
             for name, rules in variants.items():
@@ -109,15 +109,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3, help="rounds per tree; the fastest of each step is reported")
     ap.add_argument("--out", default="pair-reports", help="results/<out>.json")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    # the driver's: a tree elsewhere would look for the data beside itself
+    ap.add_argument("--comments", type=Path, default=REAL[0], help=argparse.SUPPRESS)
+    ap.add_argument("--submissions", type=Path, default=REAL[1], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker(args.repeat)
+        worker(args.repeat, args.comments, args.submissions)
         return
     rows = []
     for tree in [Path(t).resolve() for t in args.trees.split(",")]:
         # this file as a script, the tree's code (and benchmarks package) through PYTHONPATH
         env = {**os.environ, "PYTHONPATH": str(tree)}
         argv_ = [harness.PYTHON, __file__, "--worker", "--repeat", str(args.repeat)]
+        argv_ += ["--comments", str(args.comments), "--submissions", str(args.submissions)]
         row = harness.run_contender(str(tree), argv_, env=env)
         result = row["result"]
         rows += [
