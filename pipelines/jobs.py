@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.ingest.assets import reddit_dump, reddit_live
+from assets.ingest.stackexchange.assets import stackexchange_dump
 from assets.model.assets import dpo_model
 from assets.pairs.assets import preference_pairs
 from assets.snapshot.assets import pair_snapshot
@@ -11,6 +12,11 @@ ingest_dump_job = dg.define_asset_job(
     "ingest_dump_job",
     selection=[reddit_dump],
     description="Stream one dump file (a partition) into the raw tables.",
+)
+ingest_stackexchange_job = dg.define_asset_job(
+    "ingest_stackexchange_job",
+    selection=[stackexchange_dump],
+    description="Stream one Stack Exchange site's dump (a partition) into the se_* tables.",
 )
 ingest_live_job = dg.define_asset_job(
     "ingest_live_job",
