@@ -6,6 +6,7 @@ against the warehouse's Dagster instance, so its runs appear in that warehouse's
     upvote-dpo ingest live --day 2026-11-01 --subreddit AskHistorians
     upvote-dpo ingest stackexchange quantumcomputing.stackexchange.com/   a site's dump (or .7z)
     upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
+    upvote-dpo pairs stackexchange --score-horizon-days 30   Stack Exchange answer pairs
     upvote-dpo snapshot
     upvote-dpo train --model smollm2-135m-instruct --loss sigmoid --beta 0.1 --max-steps 50
     upvote-dpo eval [data/warehouse/models/<id>]         the model against its base, and the gate
@@ -43,7 +44,7 @@ from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from pipelines.eval_cli import add_eval_commands
 from pipelines.liveness import DEFAULT_WAIT_S, add_wait_argument
-from pipelines.stackexchange_cli import add_stackexchange_command
+from pipelines.stackexchange_cli import add_stackexchange_command, add_stackexchange_pairs_command
 from training.config import TrainConfig
 from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
@@ -333,6 +334,7 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
     build = pairs_actions.add_parser("build", parents=[common], help="rebuild the pairs from the raw tables")
     add_dataclass_arguments(build, PairRules)
     build.set_defaults(func=cmd_pairs_build)
+    add_stackexchange_pairs_command(pairs_actions, common)
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
     snapshot.set_defaults(func=cmd_snapshot)

@@ -1,6 +1,9 @@
-"""`upvote-dpo ingest stackexchange PATH`: one Stack Exchange site's dump (a folder of
+"""The Stack Exchange commands.
+
+`upvote-dpo ingest stackexchange PATH`: one Stack Exchange site's dump (a folder of
 Posts.xml and the optional Votes, Comments, Users, plain or .zst, or the site's .7z) through
-the `stackexchange_dump` asset, as a partition named after the site."""
+the `stackexchange_dump` asset, as a partition named after the site.
+`upvote-dpo pairs stackexchange [--min-score-ratio 2 ...]`: the `stackexchange_pairs` asset."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from pipelines.liveness import add_wait_argument
+from training.flags import add_dataclass_arguments, dataclass_overrides
 
 
 def cmd_ingest_stackexchange(args) -> None:
@@ -39,4 +43,30 @@ def add_stackexchange_command(ingest_kinds, common: argparse.ArgumentParser) -> 
     command.add_argument("path", help="the site's dump folder or .7z archive")
     command.add_argument("--site", help="the site's name (default: the folder's or archive's name)")
     command.set_defaults(func=cmd_ingest_stackexchange)
+    add_wait_argument(command)
+
+
+def cmd_pairs_stackexchange(args) -> None:
+    from assets.pairs.stackexchange.config import StackExchangeRules
+    from pipelines.cli import materialization, materialize, validated
+
+    rules = dataclass_overrides(args, StackExchangeRules)
+    validated(StackExchangeRules, rules)
+    run_config = {"ops": {"stackexchange_pairs": {"config": rules}}}
+    pairs = materialization(materialize(args, ["stackexchange_pairs"], run_config=run_config), "stackexchange_pairs")
+    print(
+        f"Stack Exchange pairs: {pairs['dagster/row_count']} (train {pairs['pairs_train']}, eval {pairs['pairs_eval']})"
+    )
+    for rule, removed in pairs["removed_by_rule"].items():
+        print(f"  removed by {rule}: {removed}")
+
+
+def add_stackexchange_pairs_command(pairs_actions, common: argparse.ArgumentParser) -> None:
+    from assets.pairs.stackexchange.config import StackExchangeRules
+
+    command = pairs_actions.add_parser(
+        "stackexchange", parents=[common], help="rebuild the Stack Exchange answer pairs from the se_* tables"
+    )
+    add_dataclass_arguments(command, StackExchangeRules)
+    command.set_defaults(func=cmd_pairs_stackexchange)
     add_wait_argument(command)

@@ -1,5 +1,5 @@
 """Stack Exchange site dumps through Dagster: the incoming-folder sensor adds a partition per
-site and ingests it once its files held still, and `upvote-dpo ingest stackexchange PATH`."""
+site and ingests it once its files held still, `upvote-dpo ingest stackexchange PATH` and `upvote-dpo pairs stackexchange`."""
 
 from __future__ import annotations
 
@@ -69,6 +69,22 @@ def test_ingest_stackexchange_from_the_command_line(tmp_path, capsys, dagster_ho
     assert (code, err) == (0, "")
     assert out.startswith(f"ingested {SITE}: Posts: ") and "0 rejected" in out
     assert stored_posts(db) > 0
+
+    code, out, err = run(capsys, "pairs", "stackexchange", "--max-pairs-per-post", "1", "--db", str(db))
+    assert (code, err) == (0, "")
+    kept = int(out.split()[3])
+    assert kept > 0 and "removed by horizon_not_reached: " in out
+    con = connect(db, read_only=True)
+    try:
+        per_question = con.execute(
+            "SELECT max(c) FROM (SELECT count(*) AS c FROM stackexchange_pairs GROUP BY post_id)"
+        )
+        assert per_question.fetchone() == (1,)
+    finally:
+        con.close()
+
+    code, out, err = run(capsys, "pairs", "stackexchange", "--accepted-answer", "sometimes", "--db", str(db))
+    assert code == 1 and err.startswith("error: --accepted-answer must be one of")
 
     code, out, err = run(capsys, "ingest", "stackexchange", str(tmp_path), "--db", str(db))
     assert code == 1 and err.startswith("error: ") and "no Posts.xml" in err and len(err.splitlines()) == 1

@@ -70,3 +70,52 @@ CREATE TABLE se_users (
     source_line  BIGINT NOT NULL,
     ingested_at  BIGINT NOT NULL
 );
+
+-- The licence of a post or comment: the dump's own field where it has one (dumps from 2019
+-- on), else by date, as Stack Exchange licensed content: CC BY-SA 3.0 before 2018-05-02 UTC,
+-- CC BY-SA 4.0 from then on.
+CREATE MACRO se_license(content_license, created_at) AS
+    coalesce(content_license, if(created_at < TIMESTAMP '2018-05-02', 'CC BY-SA 3.0', 'CC BY-SA 4.0'));
+
+-- Answer-vs-answer preference pairs of the Stack Exchange sites (assets/pairs/stackexchange/),
+-- rebuilt whole by each build. The first columns mean what preference_pairs' do (a question
+-- is the post, an answer the comment), then what attribution and the score's age need.
+CREATE TABLE stackexchange_pairs (
+    pair_id              VARCHAR PRIMARY KEY,  -- md5(site:question:chosen:rejected)
+    post_id              VARCHAR NOT NULL,     -- "<site>:<question id>"
+    community            VARCHAR NOT NULL,     -- the site
+    prompt               VARCHAR NOT NULL,     -- the question's title and body, as Markdown
+    chosen_id            VARCHAR NOT NULL,     -- the answer's id on its site
+    rejected_id          VARCHAR NOT NULL,
+    chosen               VARCHAR NOT NULL,     -- the answer as Markdown
+    rejected             VARCHAR NOT NULL,
+    chosen_author        VARCHAR,              -- display name; NULL when unknown
+    rejected_author      VARCHAR,
+    chosen_score         BIGINT NOT NULL,      -- as scored for the pair: see score_basis
+    rejected_score       BIGINT NOT NULL,
+    score_ratio          DOUBLE NOT NULL,      -- see docs/stackexchange.md for scores <= 0
+    post_created_utc     BIGINT,
+    chosen_created_utc   BIGINT NOT NULL,
+    rejected_created_utc BIGINT NOT NULL,
+    split                VARCHAR NOT NULL,     -- "train" or "eval", by hash of post_id
+    post_author          VARCHAR,
+    source               VARCHAR NOT NULL,     -- "stackexchange"
+    question_id          BIGINT NOT NULL,
+    post_author_id       BIGINT,               -- the site's user ids: NULL for deleted accounts
+    chosen_author_id     BIGINT,
+    rejected_author_id   BIGINT,
+    -- "votes_within_horizon": up minus down votes dated within score_horizon_days of the
+    -- answer's day; "dump_date": the Score on the dump date (the site has no Votes.xml).
+    score_basis          VARCHAR NOT NULL,
+    score_horizon_days   INTEGER,              -- NULL with dump_date
+    chosen_dump_score    BIGINT,
+    rejected_dump_score  BIGINT,
+    chosen_accepted      BOOLEAN NOT NULL,
+    rejected_accepted    BOOLEAN NOT NULL,
+    question_url         VARCHAR NOT NULL,     -- https://<site>/q/<id>
+    chosen_url           VARCHAR NOT NULL,     -- https://<site>/a/<id>
+    rejected_url         VARCHAR NOT NULL,
+    post_license         VARCHAR NOT NULL,     -- se_license of each post
+    chosen_license       VARCHAR NOT NULL,
+    rejected_license     VARCHAR NOT NULL
+);
