@@ -224,7 +224,8 @@ def cmd_pairs_build(args) -> None:
 
 
 def cmd_snapshot(args) -> None:
-    snapshot = materialization(materialize(args, ["pair_snapshot"]), "pair_snapshot")
+    run_config = {"ops": {"pair_snapshot": {"config": {"sources": getattr(args, "source", None) or []}}}}
+    snapshot = materialization(materialize(args, ["pair_snapshot"], run_config=run_config), "pair_snapshot")
     print(f"snapshot {snapshot['snapshot_id']}: {snapshot['counts']} at {snapshot['path']}")
 
 
@@ -337,6 +338,11 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
     add_stackexchange_pairs_command(pairs_actions, common)
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
+    snapshot.add_argument(
+        "--source",
+        action="append",
+        help="keep only this source's pairs, reddit or stackexchange (repeatable; default: all)",
+    )
     snapshot.set_defaults(func=cmd_snapshot)
 
     train = commands.add_parser(

@@ -2,6 +2,7 @@
 dataset (Parquet + Hugging Face `datasets`) that training reads."""
 
 import dagster as dg
+from pydantic import Field
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.pairs.assets import preference_pairs
@@ -12,6 +13,13 @@ from training.outputs import code_version
 SNAPSHOT_CODE_VERSION = "2"  # 2: the snapshot id covers each pair's content, not only its id
 
 
+class SnapshotConfig(dg.Config):
+    sources: list[str] = Field(
+        default=[],
+        description="Keep only the pairs of these sources ('reddit', 'stackexchange'); empty = every source.",
+    )
+
+
 @dg.asset(
     deps=[preference_pairs],
     pool=WAREHOUSE_WRITER_POOL,
@@ -20,11 +28,17 @@ SNAPSHOT_CODE_VERSION = "2"  # 2: the snapshot id covers each pair's content, no
     kinds={"parquet", "huggingface"},
     code_version=SNAPSHOT_CODE_VERSION,
 )
-def pair_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def pair_snapshot(
+    context: dg.AssetExecutionContext, config: SnapshotConfig, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Same pairs, same content -> same snapshot id; an existing snapshot is reused, never rewritten."""
     with warehouse.connect() as con:
         snapshot = create_snapshot(
-            con, warehouse.snapshots_dir, dagster_run_id=context.run.run_id, code_version=code_version()
+            con,
+            warehouse.snapshots_dir,
+            dagster_run_id=context.run.run_id,
+            code_version=code_version(),
+            sources=config.sources,
         )
     context.log.info(
         f"snapshot {snapshot.snapshot_id} ({'new' if snapshot.created else 'existing'}) at {snapshot.path}"
@@ -37,6 +51,7 @@ def pair_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
             "counts": dg.MetadataValue.json(snapshot.counts),
             "dagster/row_count": dg.MetadataValue.int(snapshot.counts["total"]),
             "rules": dg.MetadataValue.json(snapshot.manifest["rules"]),
+            "sources": dg.MetadataValue.json(snapshot.manifest.get("sources", {})),
         },
         data_version=dg.DataVersion(snapshot.snapshot_id),
     )

@@ -1,7 +1,9 @@
 """Answer-vs-answer preference pairs from the Stack Exchange tables, rebuilt in one transaction.
 
 `build_stackexchange_pairs(con, StackExchangeRules())` reads `se_posts`, `se_votes` and
-`se_users` and replaces `stackexchange_pairs`. SHP-2's rules, adapted (docs/stackexchange.md):
+`se_users` and replaces `stackexchange_pairs` (every column, attribution included) and the
+Stack Exchange rows of the one pair table, `preference_pairs` (its columns, `source`
+"stackexchange", `community` the site). SHP-2's rules, adapted (docs/stackexchange.md):
 two answers to one question; the chosen one written later (`later_must_win`) and scored at
 least `min_score_ratio` times higher (a defined ratio for scores <= 0,
 `create_se_pair_candidates.sql`); each answer scored as of `score_horizon_days` after it was
@@ -18,6 +20,7 @@ question) once, under the first rule of `WATERFALL` that removed it, per site:
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -167,6 +170,8 @@ def build_stackexchange_pairs(
                     "horizon_days": rules.score_horizon_days,
                 },
             )
+            con.execute(sql("delete_from_preference_pairs"))
+            con.execute(sql("insert_into_preference_pairs"))
             totals = con.execute(sql("select_stackexchange_pairs_totals")).fetchall()
             con.execute(sql("drop_se_pair_temp_tables"))
     finally:  # outside the transaction: an aborted one refuses to unregister
@@ -178,7 +183,12 @@ def build_stackexchange_pairs(
         (site, step, 1) for site, step in zip(dedup_removed["site"].to_pylist(), dedup_removed["step"].to_pylist())
     ]
     timings = {"rules_sql": t_rules - started, "texts_and_dedup": t_dedup - t_rules, "write": ended - t_dedup}
-    return _report(rules, waterfall, removed_rows, totals, dedup_stats, {**timings, "total": ended - started})
+    report = _report(rules, waterfall, removed_rows, totals, dedup_stats, {**timings, "total": ended - started})
+    con.execute(
+        sql("insert_into_stackexchange_pair_builds"),
+        {"rules": json.dumps(report.rules), "report": json.dumps(dataclasses.asdict(report))},
+    )
+    return report
 
 
 def _report(rules, waterfall, removed_rows, totals, dedup_stats, timings) -> StackExchangePairReport:

@@ -85,7 +85,7 @@ CREATE TABLE stackexchange_pairs (
     post_id              VARCHAR NOT NULL,     -- "<site>:<question id>"
     community            VARCHAR NOT NULL,     -- the site
     prompt               VARCHAR NOT NULL,     -- the question's title and body, as Markdown
-    chosen_id            VARCHAR NOT NULL,     -- the answer's id on its site
+    chosen_id            VARCHAR NOT NULL,     -- "<site>:<answer id>"
     rejected_id          VARCHAR NOT NULL,
     chosen               VARCHAR NOT NULL,     -- the answer as Markdown
     rejected             VARCHAR NOT NULL,
@@ -118,4 +118,23 @@ CREATE TABLE stackexchange_pairs (
     post_license         VARCHAR NOT NULL,     -- se_license of each post
     chosen_license       VARCHAR NOT NULL,
     rejected_license     VARCHAR NOT NULL
+);
+
+-- One pair table for every source: each pair says where it came from, `source` ("reddit",
+-- "stackexchange") and `community` (the subreddit or the site), after the columns it had.
+-- Each source's build replaces its own rows only. A Stack Exchange pair's chosen_id and
+-- rejected_id are "<site>:<answer id>", never a Reddit comment's id.
+ALTER TABLE preference_pairs ADD COLUMN source VARCHAR DEFAULT 'reddit';
+ALTER TABLE preference_pairs ADD COLUMN community VARCHAR;
+UPDATE preference_pairs SET community = subreddit;
+ALTER TABLE snapshot_pairs ADD COLUMN source VARCHAR DEFAULT 'reddit';
+ALTER TABLE snapshot_pairs ADD COLUMN community VARCHAR;
+UPDATE snapshot_pairs SET community = subreddit;
+
+-- Each rebuild of the Stack Exchange pairs: the rules it used and what each rule removed
+-- (as pair_builds for Reddit's).
+CREATE TABLE stackexchange_pair_builds (
+    built_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    rules    JSON NOT NULL,
+    report   JSON NOT NULL
 );

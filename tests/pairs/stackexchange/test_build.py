@@ -75,7 +75,7 @@ def pairs(con) -> dict[tuple[str, str], tuple]:
         "SELECT chosen_id, rejected_id, chosen_score, rejected_score, score_ratio, score_basis, score_horizon_days"
         " FROM stackexchange_pairs"
     ).fetchall()
-    return {(row[0], row[1]): row[2:] for row in rows}
+    return {(row[0].removeprefix(f"{SITE}:"), row[1].removeprefix(f"{SITE}:")): row[2:] for row in rows}
 
 
 def no_dedup(**changes) -> StackExchangeRules:
@@ -157,7 +157,7 @@ def test_each_rule_removes_what_it_says_and_the_waterfall_adds_up(con, tmp_path)
     assert report.candidate_pairs - sum(report.removed_by_rule.values()) == report.kept == 3
     assert list(report.removed_by_rule) == list(WATERFALL)
     author, asker = con.execute(
-        "SELECT chosen_author, post_author FROM stackexchange_pairs WHERE chosen_id = '3'"
+        "SELECT chosen_author, post_author FROM stackexchange_pairs WHERE chosen_id = ?", [f"{SITE}:3"]
     ).fetchone()
     assert (author, asker) == ("Ada", "asker")
 
@@ -215,10 +215,11 @@ def test_the_real_site_builds_pairs_that_pass_every_check_scored_by_their_votes(
     for chosen, rejected, chosen_score, rejected_score, *_ in con.execute(
         "SELECT chosen_id, rejected_id, chosen_score, rejected_score FROM stackexchange_pairs"
     ).fetchall():
-        assert (chosen_score, rejected_score) == (scores.get(int(chosen), 0), scores.get(int(rejected), 0))
+        chosen, rejected = (int(answer.split(":")[1]) for answer in (chosen, rejected))
+        assert (chosen_score, rejected_score) == (scores.get(chosen, 0), scores.get(rejected, 0))
     # Every pair links to its answers and question on the site, and carries their licence.
     urls = con.execute(
-        "SELECT count(*) FROM stackexchange_pairs WHERE chosen_url = 'https://' || community || '/a/' || chosen_id"
-        " AND rejected_url = 'https://' || community || '/a/' || rejected_id AND chosen_license LIKE 'CC BY-SA _.0'"
+        "SELECT count(*) FROM stackexchange_pairs WHERE chosen_url = 'https://' || replace(chosen_id, ':', '/a/')"
+        " AND rejected_url = 'https://' || replace(rejected_id, ':', '/a/') AND chosen_license LIKE 'CC BY-SA _.0'"
     ).fetchone()[0]
     assert urls == report.kept

@@ -2,7 +2,7 @@
 -- authors, links and licences. Split by question as the Reddit pairs are by post.
 INSERT INTO stackexchange_pairs
 SELECT c.pair_id, c.site || ':' || c.question_id AS post_id, c.site, qt.text,
-       c.chosen_id::VARCHAR, c.rejected_id::VARCHAR, ct.text, rt.text,
+       c.site || ':' || c.chosen_id, c.site || ':' || c.rejected_id, ct.text, rt.text,
        coalesce(cu.display_name, cp.owner_display_name), coalesce(ru.display_name, rp.owner_display_name),
        c.chosen_score, c.rejected_score, c.score_ratio,
        epoch(q.created_at)::BIGINT, epoch(c.chosen_created_at)::BIGINT, epoch(c.rejected_created_at)::BIGINT,
