@@ -6,6 +6,7 @@ from pydantic import Field
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.pairs.assets import preference_pairs
+from assets.pairs.stackexchange.assets import stackexchange_pairs
 from assets.snapshot.freeze import create_snapshot
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.outputs import code_version
@@ -21,7 +22,7 @@ class SnapshotConfig(dg.Config):
 
 
 @dg.asset(
-    deps=[preference_pairs],
+    deps=[preference_pairs, stackexchange_pairs],
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",

@@ -76,9 +76,10 @@ class SiteReport:
 
 
 def _batches(
-    dump: SiteDump, name: str, report: FileReport, batch_rows: int, context: dict
+    dump: SiteDump, name: str, report: FileReport, batch_rows: int, ingested_at: int
 ) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """(rows, rejects) of the file a batch at a time, as Arrow tables."""
+    """(rows, rejects) of the file a batch at a time, as Arrow tables: each row's columns, then
+    its site, source, line and ingest time."""
     table = TABLES[name]
     schema = arrow_schema(table)
     rows: list[list] = []
@@ -89,11 +90,10 @@ def _batches(
         columns = list(zip(*rows)) if rows else [[] for _ in schema]
         batch = pa.table([pa.array(values, type) for values, type in zip(columns, schema.types)], schema=schema)
         count = len(row_lines)
+        batch = batch.append_column("site", pa.array([dump.site] * count, pa.string()))
+        batch = batch.append_column("source", pa.array([report.source] * count, pa.string()))
         batch = batch.append_column("source_line", pa.array(row_lines, pa.int64()))
-        for key, value in context.items():
-            batch = batch.append_column(
-                key, pa.array([value] * count, pa.string() if key != "ingested_at" else pa.int64())
-            )
+        batch = batch.append_column("ingested_at", pa.array([ingested_at] * count, pa.int64()))
         count = len(rejects["line"])
         rejected = pa.table(
             {
@@ -168,7 +168,7 @@ def ingest_site(
     """
     started = time.perf_counter()
     dump = find_dump(path, site)
-    context = {"site": dump.site, "ingested_at": int(now())}
+    ingested_at = int(now())
     # Named by the file's name in the dump, however it was compressed: its lines and so its
     # rejects are the same, and a re-ingest from another form replaces them.
     reports = {name: FileReport(f"stackexchange:{dump.site}/{name}.xml") for name in dump.files}
@@ -177,8 +177,7 @@ def ingest_site(
         for name in dump.files:
             table = TABLES[name]
             con.execute(table_sql("create_staging_se_table", table))
-            file_context = {**context, "source": reports[name].source}
-            for batch, rejected in _batches(dump, name, reports[name], batch_rows, file_context):
+            for batch, rejected in _batches(dump, name, reports[name], batch_rows, ingested_at):
                 _stage(con, batch, rejected, table)
         with transaction(con):
             for name in dump.files:

@@ -10,8 +10,7 @@ from assets import frames, plots
 from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
 from assets.ingest.stackexchange.assets import stackexchange_dump
-from assets.pairs.assets import PAIR_CHECKS
-from assets.pairs.rules import pair_violations
+from assets.pairs.assets import PAIR_CHECKS, pair_check_results
 from assets.pairs.stackexchange.build import StackExchangePairReport, build_stackexchange_pairs
 from assets.pairs.stackexchange.config import StackExchangeRules
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
@@ -19,20 +18,6 @@ from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 STACKEXCHANGE_PAIRS_CODE_VERSION = "1"
 
 StackExchangeRulesConfig = dagster_config(StackExchangeRules)
-
-
-def stackexchange_check_results(con, rules: StackExchangeRules) -> list[dg.AssetCheckResult]:
-    violations = pair_violations(con, con.table("stackexchange_pairs"), rules.later_must_win)
-    return [
-        dg.AssetCheckResult(
-            check_name=name,
-            passed=violations[name] == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"violations": dg.MetadataValue.int(violations[name])},
-            description=PAIR_CHECKS[name],
-        )
-        for name in PAIR_CHECKS
-    ]
 
 
 def stackexchange_pairs_metadata(con, report: StackExchangePairReport) -> dict[str, dg.MetadataValue]:
@@ -82,5 +67,5 @@ def stackexchange_pairs(config: StackExchangeRulesConfig, warehouse: Warehouse) 
         report = build_stackexchange_pairs(con, rules)
         return dg.MaterializeResult(
             metadata=stackexchange_pairs_metadata(con, report),
-            check_results=stackexchange_check_results(con, rules),
+            check_results=pair_check_results(con, rules, "stackexchange_pairs"),
         )
