@@ -32,8 +32,9 @@ PAIR_CHECKS = {
 PairRulesConfig = dagster_config(PairRules)
 
 
-def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
-    violations = pair_violations(con, con.table("preference_pairs"), rules.later_must_win)
+def pair_check_results(con, rules, table: str = "preference_pairs") -> list[dg.AssetCheckResult]:
+    """The blocking checks on `table` (its pairs), under `rules` (any source's: its later_must_win)."""
+    violations = pair_violations(con, con.table(table), rules.later_must_win)
     return [
         dg.AssetCheckResult(
             check_name=name,

@@ -26,6 +26,14 @@ import duckdb
 from assets.snapshot.freeze import content_digests, snapshot_id_for, sql, write_snapshot_dir
 from training.outputs import files_digest
 
+# The ledger insert of a warehouse from before pairs had a source (the migration tests build
+# lineage in one); the project's own insert for any later one.
+BEFORE_SOURCES_INSERT = Path(__file__).parents[1] / "warehouse" / "before_versions" / "insert_into_snapshot_pairs.sql"
+
+
+def _snapshot_pairs_insert(pairs) -> str:
+    return sql("insert_into_snapshot_pairs") if "source" in pairs.column_names else BEFORE_SOURCES_INSERT.read_text()
+
 
 @dataclass(frozen=True)
 class LineageSpec:
@@ -122,10 +130,10 @@ def build(
         con.execute("DELETE FROM preference_pairs")
         con.execute(
             """
-            INSERT INTO preference_pairs
-            SELECT pair_id, post_id, subreddit, 'title ' || post_n, chosen_id, rejected_id,
+            INSERT INTO preference_pairs BY NAME  -- by name: the schema before versions has fewer columns
+            SELECT pair_id, post_id, subreddit, 'title ' || post_n AS prompt, chosen_id, rejected_id,
                    chosen, rejected, chosen_author, rejected_author, chosen_score, rejected_score,
-                   chosen_score / rejected_score, 1700000000 + post_n * 3600,
+                   chosen_score / rejected_score AS score_ratio, 1700000000 + post_n * 3600 AS post_created_utc,
                    chosen_created_utc, rejected_created_utc, split, post_author
             FROM gen_pairs WHERE post_n < $posts AND ($s = 1 OR hash(pair_id || $s) % 20 <> 0)
             """,
@@ -137,7 +145,7 @@ def build(
         snapshot_ids.append(snapshot_id)
         con.register("snapshot_pair_rows", pairs)
         con.register("snapshot_pair_digests", digests)
-        con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
+        con.execute(_snapshot_pairs_insert(pairs), {"snapshot_id": snapshot_id})
         con.unregister("snapshot_pair_rows")
         con.unregister("snapshot_pair_digests")
         counts = _snapshot_counts(con, snapshot_id)
