@@ -286,6 +286,10 @@ def add_audit_commands(subparsers, common: argparse.ArgumentParser) -> None:
         ("comment", "a comment id (t1_ prefix allowed)"),
         ("author", "a Reddit user name"),
         ("subreddit", "a subreddit name"),
+        ("site", "a Stack Exchange site (quantumcomputing.stackexchange.com)"),
+        ("question", "a Stack Exchange question: <site>:<id> or its link"),
+        ("answer", "a Stack Exchange answer: <site>:<id> or its link"),
+        ("stackexchange_user", "a Stack Exchange user: <site>:<id> or their profile link (by name: audit author)"),
     ):
         usage = questions.add_parser(kind, parents=parents, help=f"every snapshot and model that used {what}")
         usage.add_argument("value", metavar=kind.upper(), help=what)
@@ -307,6 +311,8 @@ def add_audit_commands(subparsers, common: argparse.ArgumentParser) -> None:
     )
     target = forget.add_mutually_exclusive_group(required=True)
     target.add_argument("--comment", help="a comment id (t1_ prefix allowed)")
-    target.add_argument("--author", help="a Reddit user name")
+    target.add_argument(
+        "--author", help="a Reddit user name, a Stack Exchange display name, or <site>:<user id> / a profile link"
+    )
     forget.add_argument("--reason", help="why (kept with the request)")
     forget.set_defaults(func=cmd_forget)

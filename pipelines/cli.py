@@ -4,7 +4,9 @@ against the warehouse's Dagster instance, so its runs appear in that warehouse's
     upvote-dpo demo                          bundled sample -> pairs -> snapshot -> model
     upvote-dpo ingest dump --comments RC.zst --submissions RS.zst
     upvote-dpo ingest live --day 2026-11-01 --subreddit AskHistorians
+    upvote-dpo ingest stackexchange quantumcomputing.stackexchange.com/   a site's dump (or .7z)
     upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
+    upvote-dpo pairs stackexchange --score-horizon-days 30   Stack Exchange answer pairs
     upvote-dpo snapshot --weighting confidence          pair weights from the votes (default none)
     upvote-dpo train --model smollm2-135m-instruct --loss sigmoid --beta 0.1 --max-steps 50
     upvote-dpo eval [data/warehouse/models/<id>]         the model against its base, and the gate
@@ -43,6 +45,7 @@ from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
 from pipelines.eval_cli import add_eval_commands
 from pipelines.liveness import DEFAULT_WAIT_S, add_wait_argument
+from pipelines.stackexchange_cli import add_stackexchange_command, add_stackexchange_pairs_command
 from training.config import TrainConfig
 from training.errors import UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
@@ -225,7 +228,7 @@ def cmd_pairs_build(args) -> None:
 def cmd_snapshot(args) -> None:
     settings = dataclass_overrides(args, SnapshotSettings)
     validated(SnapshotSettings, settings)
-    run_config = {"ops": {"pair_snapshot": {"config": settings}}}
+    run_config = {"ops": {"pair_snapshot": {"config": {**settings, "sources": args.source or []}}}}
     snapshot = materialization(materialize(args, ["pair_snapshot"], run_config=run_config), "pair_snapshot")
     print(f"snapshot {snapshot['snapshot_id']}: {snapshot['counts']} at {snapshot['path']}")
 
@@ -310,7 +313,9 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
     )
     demo.set_defaults(func=cmd_demo)
 
-    ingest = commands.add_parser("ingest", help="load Reddit posts and comments into the raw tables")
+    ingest = commands.add_parser(
+        "ingest", help="load Reddit posts and comments, or a Stack Exchange site, into the raw tables"
+    )
     ingest_kinds = ingest.add_subparsers(dest="source", required=True)
     dump = ingest_kinds.add_parser(
         "dump", parents=[common], help="Pushshift / Arctic Shift dump files (.zst or .ndjson)"
@@ -327,15 +332,22 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
     live.add_argument("--day", required=True, help="the UTC day, YYYY-MM-DD")
     live.add_argument("--subreddit", action="append", help="a subreddit to fetch (repeatable)")
     live.set_defaults(func=cmd_ingest_live)
+    add_stackexchange_command(ingest_kinds, common)
 
     pairs = commands.add_parser("pairs", help="preference pairs")
     pairs_actions = pairs.add_subparsers(dest="action", required=True)
     build = pairs_actions.add_parser("build", parents=[common], help="rebuild the pairs from the raw tables")
     add_dataclass_arguments(build, PairRules)
     build.set_defaults(func=cmd_pairs_build)
+    add_stackexchange_pairs_command(pairs_actions, common)
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
     add_dataclass_arguments(snapshot, SnapshotSettings)
+    snapshot.add_argument(
+        "--source",
+        action="append",
+        help="keep only this source's pairs, reddit or stackexchange (repeatable; default: all)",
+    )
     snapshot.set_defaults(func=cmd_snapshot)
 
     train = commands.add_parser(

@@ -1,7 +1,7 @@
 """The resource instances: everything lives under one warehouse folder.
 
 `<warehouse>/upvote.duckdb` (the DuckDB file), `snapshots/`, `models/`, and `incoming/`
-(drop dump files here; a sensor picks them up). The folder is `$UPVOTE_DPO_HOME`, else
+(drop dump files here, Stack Exchange site dumps in `incoming/stackexchange/`; sensors pick them up). The folder is `$UPVOTE_DPO_HOME`, else
 `data/warehouse/` in the project.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest.reddit.resources import DumpArchive, RedditApi
+from assets.ingest.stackexchange.resources import StackExchangeArchive
 from assets.warehouse.connect import default_warehouse_dir
 from assets.warehouse.resources import Warehouse
 
@@ -27,6 +28,7 @@ def build_resources(db_path: str | Path | None = None) -> dict:
             models_dir=str(home / "models"),
         ),
         "dump_archive": DumpArchive(incoming_dir=str(home / "incoming")),
+        "stackexchange_archive": StackExchangeArchive(incoming_dir=str(home / "incoming" / "stackexchange")),
         "reddit_api": RedditApi(),
         # Swap for PipesK8sClient (dagster-k8s) to train on a GPU node of a cluster.
         "pipes_subprocess_client": dg.PipesSubprocessClient(),

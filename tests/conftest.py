@@ -27,3 +27,16 @@ def shared_reddit() -> Path:
     if not SHARED_REDDIT.is_dir():
         pytest.skip(f"shared Reddit data not found at {SHARED_REDDIT}")
     return SHARED_REDDIT
+
+
+SHARED_STACKEXCHANGE = SHARED_REDDIT.parent / "stackexchange"
+# The bundled Stack Exchange sample: 30 questions of the shared quantumcomputing dump with
+# their answers, votes and authors, byte-identical lines (data/stackexchange/).
+SAMPLE_STACKEXCHANGE = warehouse.PROJECT_ROOT / "data" / "stackexchange" / "quantumcomputing.stackexchange.com"
+
+
+@pytest.fixture
+def quantumcomputing_dump() -> Path:
+    """The whole shared quantumcomputing dump where ../shared is present, else the bundled sample."""
+    shared = SHARED_STACKEXCHANGE / "quantumcomputing.stackexchange.com"
+    return shared if shared.is_dir() else SAMPLE_STACKEXCHANGE

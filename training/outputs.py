@@ -147,6 +147,22 @@ def _table(metrics: dict) -> str:
     )
 
 
+def _sources_section(sources: dict) -> str:
+    """Where the snapshot's pairs came from and, for Stack Exchange, each site's licence and the
+    attribution CC BY-SA requires (the snapshot's manifest `sources`); empty for older snapshots."""
+    if not sources:
+        return ""
+    lines = ["## Data sources and licences", ""]
+    for source, entry in sources.items():
+        communities = ", ".join(f"{name} ({count})" for name, count in entry["communities"].items())
+        lines.append(f"- **{source}**: {entry['pairs']} pairs from {communities}")
+        for site, licenses in entry.get("licenses", {}).items():
+            lines.append(f"  - {site}: {', '.join(licenses)}")
+        if "attribution" in entry:
+            lines.append(f"  - {entry['attribution']}")
+    return "\n".join(lines) + "\n\n"
+
+
 def model_card(manifest: dict) -> str:
     base, counts, hp = manifest["base_model"], manifest["counts"], manifest["hyperparameters"]
     before, after = manifest["eval_before"], manifest["eval_after"]
@@ -169,7 +185,7 @@ Trained by upvote-dpo (code {manifest["code_version"]}), run `{manifest["run_id"
 
 Chosen = the more upvoted reply to the same post, rejected = a less upvoted one.
 
-## Evaluation (eval split)
+{_sources_section(manifest.get("sources", {}))}## Evaluation (eval split)
 
 `rewards/accuracies` is the share of pairs whose implicit reward beta * log(pi/pi_ref) is higher
 for the chosen reply; before training policy == reference, so it is 0 by construction (except

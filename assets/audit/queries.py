@@ -1,4 +1,5 @@
-"""The audit: which pairs trained a model, which models used a pair, comment, author or subreddit.
+"""The audit: which pairs trained a model, which models used a pair, comment, author or
+subreddit, or a Stack Exchange site, question, answer or user (`assets.audit.stackexchange`).
 
 An author used a pair when they wrote either comment or the post, whose title and text are
 its prompt.
@@ -21,6 +22,12 @@ from pathlib import Path
 import duckdb
 
 from assets.audit.records import AuditError, all_records, first_record, query_file, read_training_manifest
+from assets.audit.stackexchange import (
+    STACKEXCHANGE_KINDS,
+    is_stackexchange_user,
+    stackexchange_display_name,
+    stackexchange_subject,
+)
 from assets.warehouse.connect import sql_folder
 from training.outputs import MANIFEST
 
@@ -34,6 +41,10 @@ MATCHED_PAIRS_BY = {
     "comment": "create_matched_pairs_by_comment",
     "author": "create_matched_pairs_by_author",
     "subreddit": "create_matched_pairs_by_subreddit",
+    "site": "create_matched_pairs_by_site",
+    "question": "create_matched_pairs_by_question",
+    "answer": "create_matched_pairs_by_comment",  # an answer is "<site>:<id>" in chosen_id, rejected_id
+    "stackexchange_user": "create_matched_pairs_by_stackexchange_user",
 }
 USAGE_KINDS = tuple(MATCHED_PAIRS_BY)
 FORGET_KINDS = ("comment", "author")
@@ -43,6 +54,8 @@ PREVIEW_PAIRS = 10  # pairs `audit_model` shows without list_pairs
 def normalise(kind: str, value: str) -> str:
     """Reddit ids without "t1_"/"t3_", names without "u/"/"r/"; pair ids as given. Authors
     are lowercased: Reddit names are case-insensitive, and the queries compare them so."""
+    if kind in STACKEXCHANGE_KINDS:
+        return stackexchange_subject(kind, value)
     value = value.strip()
     prefixes = {"comment": ("t1_",), "author": ("/u/", "u/"), "subreddit": ("/r/", "r/")}
     for prefix in prefixes.get(kind, ()):
@@ -177,12 +190,17 @@ def forget(con: duckdb.DuckDBPyConnection, kind: str, value: str, reason: str | 
     """Record a forget request (again: no change) and say which snapshots and models used it.
 
     The next snapshot leaves out every pair of the comment, or with a comment or the post by the
-    author (select_snapshot_pairs.sql); nothing is deleted. {"kind", "value", "new": bool,
+    author (select_snapshot_pairs.sql); nothing is deleted. A Stack Exchange author is given
+    by name, or as `<site>:<user id>` or their profile link, which stands for their name. {"kind", "value", "new": bool,
     "request": {kind, value, requested_at, reason}, "counts", "snapshots", "models"} (the last
     three as in `audit_usage`).
     """
     if kind not in FORGET_KINDS:
         raise AuditError(f"cannot forget a {kind!r}: use one of {', '.join(FORGET_KINDS)}")
+    if kind == "author" and is_stackexchange_user(value):
+        # Pairs name Stack Exchange authors by display name: the request forgets that name,
+        # wherever it wrote (a name another user shares too: forgetting errs on that side).
+        value = stackexchange_display_name(con, value)
     value = normalise(kind, value)
     if not value:
         raise AuditError(f"an empty {kind} cannot be forgotten")

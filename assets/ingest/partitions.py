@@ -20,6 +20,9 @@ dump_file_partitions = dg.DynamicPartitionsDefinition(name="dump_files")
 # Live ingestion fetches one UTC day per partition.
 live_day_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
 
+# One partition per Stack Exchange site; the incoming-folder sensor adds them.
+stackexchange_site_partitions = dg.DynamicPartitionsDefinition(name="stackexchange_sites")
+
 DAY_FORMAT = "%Y-%m-%d"
 LiveFetch = Literal["first", "matured"]
 

@@ -33,8 +33,9 @@ PAIR_CHECKS = {
 PairRulesConfig = dagster_config(PairRules)
 
 
-def pair_check_results(con, rules: PairRules) -> list[dg.AssetCheckResult]:
-    violations = pair_violations(con, con.table("preference_pairs"), rules.later_must_win)
+def pair_check_results(con, rules, table: str = "preference_pairs") -> list[dg.AssetCheckResult]:
+    """The blocking checks on `table` (its pairs), under `rules` (any source's: its later_must_win)."""
+    violations = pair_violations(con, con.table(table), rules.later_must_win)
     return [
         dg.AssetCheckResult(
             check_name=name,
@@ -53,7 +54,7 @@ def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
 
 def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
     report_dict = dataclasses.asdict(report)
-    pairs = con.table("preference_pairs")
+    pairs = con.table("preference_pairs").filter("source = 'reddit'")  # this build's; other sources have theirs
     ratios = frames.of(pairs.select("score_ratio"))["score_ratio"]
     bias = bias_figures(con, pairs, report.early_lead_per_subreddit)
     metadata = {

@@ -1,8 +1,8 @@
 """Bias figures of a set of pairs, per community: what else than quality the votes may reward.
 
 Votes favour longer replies and earlier ones for reasons other than quality: a set whose chosen
-reply is nearly always the longer one teaches length. Per subreddit (and for all together,
-`ALL`), `bias_figures` gives
+reply is nearly always the longer one teaches length. Per community (a subreddit, or a Stack
+Exchange site; and for all together, `ALL`), `bias_figures` gives
 
 - `longer_chosen_share`: how often the chosen reply is the longer (in characters), and
   `same_length_share`; 0.5 means length does not tell chosen from rejected;
@@ -30,14 +30,15 @@ from assets.warehouse.connect import sql_folder
 
 sql = sql_folder(__file__)
 
-ALL = "(all)"  # no subreddit is named so: Reddit names are letters, digits and _
+ALL = "(all)"  # no community is named so: subreddits are letters, digits and _; sites are hosts
 QUANTILES = ("p10", "p50", "p90")  # as select_pair_bias.sql computes them
 PLOTTED_COMMUNITIES = 25  # the largest by pairs; more boxes than that cannot be read
 
 
 def bias_figures(con: duckdb.DuckDBPyConnection, pairs, early_lead: Mapping[str, Mapping[str, int]]) -> dict[str, dict]:
-    """{subreddit or ALL: figures} of `pairs` (a relation or Arrow table with the columns of
-    preference_pairs), with the sibling counts of a build (`PairBuildReport.early_lead_per_subreddit`)."""
+    """{community or ALL: figures} of `pairs` (a relation or Arrow table with the columns of
+    preference_pairs), with the sibling counts of a build (`PairBuildReport.early_lead_per_subreddit`;
+    a community it does not name has none)."""
     con.register("bias_pairs", pairs)
     try:
         result = con.execute(sql("select_pair_bias"))
@@ -47,7 +48,7 @@ def bias_figures(con: duckdb.DuckDBPyConnection, pairs, early_lead: Mapping[str,
         con.unregister("bias_pairs")
     figures = {}
     for row in rows:
-        community = ALL if row["is_total"] else row["subreddit"]
+        community = ALL if row["is_total"] else row["community"]
         lead = _lead_of(early_lead, community)
         figures[community] = {
             "pairs": row["pairs"],
@@ -78,7 +79,7 @@ def bias_table(figures: Mapping[str, Mapping]) -> pl.DataFrame:
     for community, f in figures.items():
         rows.append(
             {
-                "subreddit": community,
+                "community": community,
                 "pairs": f["pairs"],
                 "longer chosen": _rounded(f["longer_chosen_share"]),
                 "length ratio p10/p50/p90": _quantiles(f["length_ratio"]),
@@ -107,7 +108,7 @@ def bias_plots(con: duckdb.DuckDBPyConnection, pairs, figures: Mapping[str, Mapp
         return {}
     shares = pl.DataFrame(
         {
-            "subreddit": communities,
+            "community": communities,
             "chosen reply is the longer": [figures[c]["longer_chosen_share"] for c in communities],
             "earlier sibling scored higher": [figures[c]["earlier_scored_higher_share"] for c in communities],
         },
@@ -120,7 +121,7 @@ def bias_plots(con: duckdb.DuckDBPyConnection, pairs, figures: Mapping[str, Mapp
         con.unregister("bias_pairs")
     largest = sorted(communities, key=lambda c: (-figures[c]["pairs"], c))[:PLOTTED_COMMUNITIES]
     shown = f"{len(largest)} largest communities" if len(largest) < len(communities) else "per community"
-    groups = {c: values.filter(pl.col("subreddit") == c) for c in largest}
+    groups = {c: values.filter(pl.col("community") == c) for c in largest}
     return {
         "bias_shares_per_subreddit": plots.share_bars(shares, "Length and early-comment bias (0.5: none)"),
         "length_ratio_per_subreddit": plots.boxes(

@@ -151,7 +151,8 @@ class PairRules:
             if not ok:
                 raise TypeError(f"PairRules.{f.name} must be {kind.__name__}, got {value!r}")
         check_ranges(self)
-        if 0 < self.max_length_ratio < 1:
+        # getattr: StackExchangeRules runs these checks over its own fields, which lack this rule
+        if 0 < getattr(self, "max_length_ratio", 0) < 1:
             raise ConfigError(
                 f"--max-length-ratio must be 0 (no limit) or >= 1 (longer / shorter), got {self.max_length_ratio!r}"
             )

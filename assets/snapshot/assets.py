@@ -2,10 +2,12 @@
 dataset (Parquet + Hugging Face `datasets`) that training reads."""
 
 import dagster as dg
+from pydantic import Field
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
-from assets.config import dagster_config, to_dataclass
+from assets.config import dagster_config
 from assets.pairs.assets import preference_pairs
+from assets.pairs.stackexchange.assets import stackexchange_pairs
 from assets.snapshot.config import SnapshotSettings
 from assets.snapshot.freeze import create_snapshot
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
@@ -13,11 +15,17 @@ from training.outputs import code_version
 
 SNAPSHOT_CODE_VERSION = "2"  # 2: the snapshot id covers each pair's content, not only its id
 
-SnapshotConfig = dagster_config(SnapshotSettings)
+
+class SnapshotConfig(dagster_config(SnapshotSettings)):
+    # A list, which the CLI takes as a repeated --source, so it is not a SnapshotSettings flag.
+    sources: list[str] = Field(
+        default=[],
+        description="Keep only the pairs of these sources ('reddit', 'stackexchange'); empty = every source.",
+    )
 
 
 @dg.asset(
-    deps=[preference_pairs],
+    deps=[preference_pairs, stackexchange_pairs],
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",
@@ -28,7 +36,7 @@ def pair_snapshot(
     context: dg.AssetExecutionContext, config: SnapshotConfig, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     """Same pairs, same content -> same snapshot id; an existing snapshot is reused, never rewritten."""
-    settings = to_dataclass(SnapshotSettings, config)
+    settings = SnapshotSettings(**config.model_dump(exclude={"sources"}))
     with warehouse.connect() as con:
         snapshot = create_snapshot(
             con,
@@ -36,6 +44,7 @@ def pair_snapshot(
             dagster_run_id=context.run.run_id,
             code_version=code_version(),
             weighting=settings.weighting,
+            sources=config.sources,
         )
     context.log.info(
         f"snapshot {snapshot.snapshot_id} ({'new' if snapshot.created else 'existing'}) at {snapshot.path}"
@@ -50,6 +59,7 @@ def pair_snapshot(
             "rules": dg.MetadataValue.json(snapshot.manifest["rules"]),
             # a reused snapshot made before weights existed records none
             "weighting": dg.MetadataValue.json(snapshot.manifest.get("weighting", {"scheme": "none"})),
+            "sources": dg.MetadataValue.json(snapshot.manifest.get("sources", {})),
         },
         data_version=dg.DataVersion(snapshot.snapshot_id),
     )

@@ -44,6 +44,9 @@ SOURCE_TERMS = {
     "dump": "a dump file: an archive (Pushshift, Arctic Shift) or a recording (the bundled sample: the"
     " praw test suites' cassettes, BSD-licensed projects) of Reddit content collected through its API",
     "praw": "fetched live through Reddit's Data API (praw), under Reddit's Data API Terms",
+    "stackexchange": "a Stack Exchange data dump: CC BY-SA (3.0 for posts before 2018-05-02, 4.0"
+    " after); `attribution.parquet` gives each pair's links, authors and licences, which any reuse"
+    " must carry (docs/stackexchange.md)",
 }
 KNOWN_LIMITS = """\
 - **Herding.** Scores are not independent judgements: a visible score sways later votes (an early
@@ -140,9 +143,9 @@ def _intro(manifest: Mapping) -> str:
     fields = "\n".join(f"- `{name}`: {FIELDS.get(name, '')}" for name in manifest.get("columns", ()))
     return f"""# upvote-dpo snapshot {manifest["snapshot_id"]}
 
-{counts["total"]} preference pairs ({counts["train"]} train, {counts["eval"]} eval) from {counts["posts"]} Reddit
-posts in {counts["subreddits"]} communities: two top-level replies to one post, the one the community
-scored higher (and, by default, wrote later) is `chosen`. Made {manifest.get("created_at")} by upvote-dpo.
+{counts["total"]} preference pairs ({counts["train"]} train, {counts["eval"]} eval) from {counts["posts"]} posts
+(Reddit posts, Stack Exchange questions): two top-level replies to one post, the one the community
+scored higher (and, on Reddit by default, wrote later) is `chosen`. Made {manifest.get("created_at")} by upvote-dpo.
 The id is a hash of the pairs' content; this card is not part of it.
 
 The splits are by post: no post has pairs in both.
@@ -234,14 +237,14 @@ def _sources_section(sources: list[tuple[str, int]]) -> str:
     kinds = sorted({source.split(":", 1)[0] for source, _ in sources})
     terms = "\n".join(f"- `{kind}:`: {SOURCE_TERMS.get(kind, 'see where it came from')}" for kind in kinds)
     frame = pl.DataFrame(
-        [{"source": s, "comments": n} for s, n in sources], schema={"source": pl.String, "comments": pl.Int64}
+        [{"source": s, "replies": n} for s, n in sources], schema={"source": pl.String, "replies": pl.Int64}
     )
     return (
-        "## Sources and terms\n\nThe comments of these pairs came from:\n\n"
+        "## Sources and terms\n\nThe replies of these pairs came from:\n\n"
         + markdown(frame)
         + "\n\n"
         + terms
-        + "\n\nEach post and comment remains its author's: Reddit's User Agreement"
+        + "\n\nEach Reddit post and comment remains its author's: Reddit's User Agreement"
         " (https://redditinc.com/policies/user-agreement) and Data API Terms"
         " (https://redditinc.com/policies/data-api-terms) govern their use. Honour deletion requests"
         " (`upvote-dpo forget`, then a new snapshot)."

@@ -2,10 +2,12 @@
 
 A snapshot is a directory named by its id:
 
-    manifest.json   snapshot id, pair rules, weighting, counts, columns, each side's score
-                    age, when it was made
+    manifest.json   snapshot id, pair rules, weighting, counts, columns, sources (pairs per
+                    source and community; Stack Exchange's rules, licences, attribution),
+                    each side's score age, when it was made
     README.md       its dataset card (`assets.snapshot.card`): rules, removals, weights,
                     biases, sources, limits
+    attribution.parquet  with Stack Exchange pairs: each one's links, authors and licences
     pairs.parquet   every column of `preference_pairs`, in pair-id order, then the pair
                     weights of the weighting scheme, if any (assets/snapshot/weights.py)
     dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
@@ -32,6 +34,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +46,7 @@ import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
 from assets.snapshot.card import dataset_card, score_age_summary
+from assets.snapshot.sources import select_sources, sources_manifest
 from assets.snapshot.weights import WEIGHT_COLUMNS, weighting_manifest, with_pair_weights
 from assets.warehouse.connect import sql_folder, transaction
 from training.errors import UserError
@@ -94,7 +98,11 @@ class Snapshot:
 
 
 def content_digests(rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    """(pair_id, content_sha256) for each row of a snapshot's pairs: the sha256 of the whole row."""
+    """(pair_id, content_sha256) for each row of a snapshot's pairs: the sha256 of the whole row
+    (of a Reddit row, without the `source` and `community` that pairs.parquet files from
+    before sources lack: select_sourced_pair_row_sha256.sql)."""
+    if "source" in rows.columns:
+        return rows.query("snapshot_pair_rows", sql("select_sourced_pair_row_sha256"))
     return rows.query("snapshot_pair_rows", sql("select_pair_row_sha256"))
 
 
@@ -158,11 +166,13 @@ def create_snapshot(
     dagster_run_id: str | None = None,
     code_version: str | None = None,
     weighting: str = "none",
+    sources: Sequence[str] = (),
 ) -> Snapshot:
-    """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it, with the pair
-    weights of the `weighting` scheme (none: no weight column, so the id is an unweighted one)."""
+    """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it: only the
+    pairs of `sources` ("reddit", "stackexchange") when given, else every source's, with the
+    pair weights of the `weighting` scheme (none: no weight column, so the id is an unweighted one)."""
     rules, build_report = latest_pair_build(con)
-    pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
+    pairs = select_sources(con.sql(sql("select_snapshot_pairs")).to_arrow_table(), sources)
     if pairs.num_rows == 0:
         raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
     violations = pair_violations(con, pairs, rules.get("later_must_win", PairRules.later_must_win))
@@ -179,6 +189,7 @@ def create_snapshot(
     counts = _counts(pairs)
     created = not (path / "manifest.json").exists()
     if created:
+        sources, attribution = sources_manifest(con, pairs)
         manifest = {
             "snapshot_id": snapshot_id,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -186,11 +197,13 @@ def create_snapshot(
             "weighting": weighting_manifest(weighting),
             "counts": counts,
             "columns": dataset_columns(pairs.column_names),
+            "sources": sources,
             "dagster_run_id": dagster_run_id,
             "code_version": code_version,
             "score_age": score_age_summary(con, pairs),
         }
-        write_snapshot_dir(pairs, path, manifest, dataset_card(con, pairs, manifest, build_report))
+        card = dataset_card(con, pairs, manifest, build_report)
+        write_snapshot_dir(pairs, path, manifest, attribution, card)
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
     return Snapshot(snapshot_id, path, counts, created)
 
@@ -203,9 +216,11 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
     return counts
 
 
-def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, card: str | None = None) -> None:
-    """pairs.parquet, dataset/, manifest.json and the dataset card README.md (when given),
-    written aside and renamed into `path`."""
+def write_snapshot_dir(
+    pairs: pa.Table, path: Path, manifest: dict, attribution: pa.Table | None = None, card: str | None = None
+) -> None:
+    """pairs.parquet, dataset/, manifest.json, the dataset card README.md (when given) and, when
+    it has Stack Exchange pairs, their attribution.parquet, written aside and renamed into `path`."""
     # Imported here, not with the module: loading the definitions need not pay for datasets.
     from datasets import Dataset, DatasetDict
 
@@ -218,6 +233,8 @@ def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, card: str | 
         # One shard per split even when empty: with none, datasets writes no data file for
         # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).
         DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})
+        if attribution is not None and attribution.num_rows:
+            pq.write_table(attribution, staging / "attribution.parquet")
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if card is not None:
             (staging / "README.md").write_text(card)

@@ -26,6 +26,14 @@ import duckdb
 from assets.snapshot.freeze import content_digests, snapshot_id_for, sql, write_snapshot_dir
 from training.outputs import files_digest
 
+# The ledger insert of a warehouse from before pairs had a source (the migration tests build
+# lineage in one); the project's own insert for any later one.
+BEFORE_SOURCES_INSERT = Path(__file__).parents[1] / "warehouse" / "before_versions" / "insert_into_snapshot_pairs.sql"
+
+
+def _snapshot_pairs_insert(pairs) -> str:
+    return sql("insert_into_snapshot_pairs") if "source" in pairs.column_names else BEFORE_SOURCES_INSERT.read_text()
+
 
 @dataclass(frozen=True)
 class LineageSpec:
@@ -74,10 +82,11 @@ def build(
     # their comments and from their posts, whose text is the prompt.
     con.execute(
         """
-        INSERT INTO reddit_submissions
+        INSERT INTO reddit_submissions (id, subreddit, author, title, selftext, score, created_utc,
+            over_18, stickied, distinguished, retrieved_at, source, source_line, ingested_at)
         SELECT 'p' || p, 'sub' || (p % $subs), 'user' || ((p * 104729) % $authors), 'title ' || p,
                'text ' || p, 100, 1700000000 + p * 3600, false, false, NULL, 1700100000,
-               'dump:RS_gen.ndjson', p + 1, 1700100000, score_age_s(1700100000, 1700000000 + p * 3600)
+               'dump:RS_gen.ndjson', p + 1, 1700100000
         FROM range($posts) AS t(p)
         """,
         {"posts": n_posts, "subs": spec.subreddits, "authors": params["authors"]},
@@ -86,15 +95,15 @@ def build(
     # multiplier so one author writes on many posts and subreddits.
     con.execute(
         """
-        INSERT INTO reddit_comments
+        INSERT INTO reddit_comments (id, post_id, parent_id, subreddit, author, body, score, created_utc,
+            score_hidden, stickied, distinguished, edited, retrieved_at, source, source_line, ingested_at)
         SELECT 'c' || n, 'p' || p, 't3_p' || p, 'sub' || (p % $subs),
                'user' || ((n * 7919) % $authors), 'reply ' || n || ' to post ' || p,
                2 * pow(2, k)::BIGINT, 1700000000 + p * 3600 + (k + 1) * 60,
                false, false, NULL, false, 1700100000,
                CASE WHEN p % 7 = 0 THEN 'praw:sub' || (p % $subs) || ':2025-01-01'
                     ELSE 'dump:RC_gen_' || (n // $lines) || '.ndjson' END,
-               CASE WHEN p % 7 = 0 THEN NULL ELSE n % $lines + 1 END, 1700100000,
-               score_age_s(1700100000, 1700000000 + p * 3600 + (k + 1) * 60)
+               CASE WHEN p % 7 = 0 THEN NULL ELSE n % $lines + 1 END, 1700100000
         FROM (SELECT p, k, p * $k + k AS n FROM range($posts) AS a(p), range($k) AS b(k))
         """,
         params,
@@ -123,10 +132,10 @@ def build(
         con.execute("DELETE FROM preference_pairs")
         con.execute(
             """
-            INSERT INTO preference_pairs
-            SELECT pair_id, post_id, subreddit, 'title ' || post_n, chosen_id, rejected_id,
+            INSERT INTO preference_pairs BY NAME  -- by name: the schema before versions has fewer columns
+            SELECT pair_id, post_id, subreddit, 'title ' || post_n AS prompt, chosen_id, rejected_id,
                    chosen, rejected, chosen_author, rejected_author, chosen_score, rejected_score,
-                   chosen_score / rejected_score, 1700000000 + post_n * 3600,
+                   chosen_score / rejected_score AS score_ratio, 1700000000 + post_n * 3600 AS post_created_utc,
                    chosen_created_utc, rejected_created_utc, split, post_author
             FROM gen_pairs WHERE post_n < $posts AND ($s = 1 OR hash(pair_id || $s) % 20 <> 0)
             """,
@@ -138,7 +147,7 @@ def build(
         snapshot_ids.append(snapshot_id)
         con.register("snapshot_pair_rows", pairs)
         con.register("snapshot_pair_digests", digests)
-        con.execute(sql("insert_into_snapshot_pairs"), {"snapshot_id": snapshot_id})
+        con.execute(_snapshot_pairs_insert(pairs), {"snapshot_id": snapshot_id})
         con.unregister("snapshot_pair_rows")
         con.unregister("snapshot_pair_digests")
         counts = _snapshot_counts(con, snapshot_id)

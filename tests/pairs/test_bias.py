@@ -12,10 +12,10 @@ HOUR = 3600
 
 
 def pairs(rows: list[tuple[str, int, int, float, float]]) -> pa.Table:
-    """(subreddit, chosen chars, rejected chars, gap hours, score ratio) per pair."""
+    """(community, chosen chars, rejected chars, gap hours, score ratio) per pair."""
     return pa.table(
         {
-            "subreddit": [r[0] for r in rows],
+            "community": [r[0] for r in rows],
             "chosen": ["c" * r[1] for r in rows],
             "rejected": ["r" * r[2] for r in rows],
             "chosen_created_utc": [int(10 * HOUR + r[3] * HOUR) for r in rows],
@@ -76,7 +76,7 @@ def test_no_siblings_is_no_share_and_the_table_says_so():
         figures = bias_figures(con, HAND_MADE, {})
     assert figures["A"]["sibling_pairs"] == 0 and figures["A"]["earlier_scored_higher_share"] is None
     table = bias_table(figures)
-    assert table["subreddit"].to_list() == [ALL, "A", "B"]
+    assert table["community"].to_list() == [ALL, "A", "B"]
     assert table["earlier scored higher"].to_list() == ["n/a"] * 3
     assert table["length ratio p10/p50/p90"][1] == "0.65 / 1.5 / 2"
 

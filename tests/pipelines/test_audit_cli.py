@@ -17,10 +17,10 @@ import pytest
 from assets.audit import queries as audit  # noqa: E402
 from assets.audit.verify import WEIGHTS  # noqa: E402
 from assets.warehouse.connect import PROJECT_ROOT, connect  # noqa: E402
-from assets.warehouse.schema import migrations  # noqa: E402
 from pipelines.cli import main  # noqa: E402
 from tests.audit.lineage_factory import LineageSpec, build  # noqa: E402
 from tests.pipelines.test_cli import heavy_modules_after  # noqa: E402
+from tests.warehouse.test_migrations import unversioned
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +120,7 @@ def test_a_warehouse_to_migrate_exits_1_naming_the_command(tmp_path, capsys):
     """The audit opens read-only, which never upgrades: a warehouse without its schema version
     (as the last version before them left it) is one line saying how to upgrade it."""
     db = tmp_path / "upvote.duckdb"
-    with duckdb.connect(str(db)) as con:  # the baseline's schema, no schema_version
-        con.execute(migrations()[0].path.read_text())
+    unversioned(db).close()
     code = upvote_dpo(db, "audit", "author", "someone")
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and f"upvote-dpo migrate --db {db}" in err

@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from assets.audit.queries import forget
-from assets.snapshot.freeze import create_snapshot
+from assets.snapshot.freeze import content_digests, create_snapshot, snapshot_id_for
+from assets.snapshot.freeze import sql as snapshot_sql
 from assets.warehouse.connect import PROJECT_ROOT, connect
 from assets.warehouse.schema import (
     MIGRATIONS_DIR,
@@ -62,14 +63,23 @@ def versions(con) -> list[tuple[int, str]]:
     return con.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
 
 
-def contents(con, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
-    """Every row of TABLES: all columns, or those `columns` names per table."""
-    return {
-        table: con.execute(
-            f"SELECT {', '.join((columns or {}).get(table, ['*']))} FROM {table} ORDER BY ALL"
-        ).fetchall()
-        for table in TABLES
-    }
+# Columns later migrations add to the baseline's tables, left out where rows are compared
+# with a warehouse from before them.
+ADDED_COLUMNS = {
+    "reddit_submissions": ("score_age_s",),
+    "reddit_comments": ("score_age_s",),
+    "preference_pairs": ("source", "community"),
+    "snapshot_pairs": ("source", "community", "chosen_score_age_s", "rejected_score_age_s"),
+}
+
+
+def contents(con) -> dict[str, list[tuple]]:
+    """Every row of the baseline's tables, in the baseline's columns."""
+    rows = {}
+    for table in TABLES:
+        columns = [c for c in con.table(table).columns if c not in ADDED_COLUMNS.get(table, ())]
+        rows[table] = con.table(table).select(*columns).order(", ".join(f'"{c}"' for c in columns)).fetchall()
+    return rows
 
 
 def file_state(path: Path) -> tuple:
@@ -125,34 +135,33 @@ def test_the_baseline_is_the_schema_warehouses_had_before_versions(tmp_path):
 
 
 def test_a_warehouse_from_before_versions_is_stamped_with_nothing_lost(tmp_path):
-    """Lineage, pairs, a forget request and a snapshot frozen before: after `migrate` every row
-    is as it was (the columns later migrations add come on top), and freezing the same pairs
-    again gives the same snapshot id, reused. The rows are written by this code into a current
-    warehouse, which is what it can write, then copied into one of the old schema."""
-    source = connect(tmp_path / "source.duckdb")
-    lineage = build(source, LineageSpec(pairs=60, snapshots=2, runs=2, dump_lines=100), tmp_path)
-    source.execute("INSERT INTO pair_builds (rules, report) VALUES ('{}', '{}')")
-    source.execute(
-        "INSERT INTO ingest_rejects (source, line, kind, reason, raw) VALUES ('dump:x', 7, 'comment', 'bad json', 'x')"
-    )
-    forget(source, "author", source.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0])
-    frozen = create_snapshot(source, tmp_path / "snapshots")
-    assert frozen.created and frozen.snapshot_id not in lineage.snapshot_ids  # the forget request applied
-    source.close()
+    """Lineage, pairs and a forget request before: after `migrate` every row is as it was, and
+    freezing the pairs gives the snapshot id they had before (the columns later migrations add
+    to a Reddit pair are not part of its digest)."""
     path = tmp_path / "old.duckdb"
     old = unversioned(path)
-    columns = copy_rows(old, tmp_path / "source.duckdb")
+    lineage = build(old, LineageSpec(pairs=60, snapshots=2, runs=2, dump_lines=100), tmp_path)
+    old.execute("INSERT INTO pair_builds (rules, report) VALUES ('{}', '{}')")
+    old.execute(
+        "INSERT INTO ingest_rejects (source, line, kind, reason, raw) VALUES ('dump:x', 7, 'comment', 'bad json', 'x')"
+    )
+    forget(old, "author", old.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0])
+    selection = old.from_arrow(old.sql(snapshot_sql("select_snapshot_pairs")).to_arrow_table())
+    frozen_id = snapshot_id_for(content_digests(selection))
+    assert frozen_id not in lineage.snapshot_ids  # the forget request applied
     before = contents(old)
     old.close()
     assert all(before.values()), "every table holds rows"
 
     with connect(path) as con:
         assert versions(con) == [(m.version, m.name) for m in migrations()]  # stamped at 1, then the rest
-        assert contents(con, columns) == before
+        assert contents(con) == before
+        unsourced = "SELECT count(*) FROM {} WHERE source <> 'reddit' OR community IS DISTINCT FROM subreddit"
+        assert [con.execute(unsourced.format(table)).fetchone()[0] for table in ADDED_COLUMNS] == [0, 0]
         again = create_snapshot(con, tmp_path / "snapshots")
-        assert (again.snapshot_id, again.created) == (frozen.snapshot_id, False)
+        assert again.snapshot_id == frozen_id
         ids = con.execute("SELECT snapshot_id FROM snapshots ORDER BY created_at").fetchall()
-    assert [snapshot_id for (snapshot_id,) in ids] == [*lineage.snapshot_ids, frozen.snapshot_id]
+    assert [snapshot_id for (snapshot_id,) in ids] == [*lineage.snapshot_ids, frozen_id]
 
 
 def copy_rows(old: duckdb.DuckDBPyConnection, source: Path) -> dict[str, list[str]]:
@@ -310,11 +319,11 @@ def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
 
 
 def test_score_ages_are_filled_in_where_the_retrieval_time_is_known(tmp_path):
-    """0003 on rows stored before it: retrieval minus creation; unknown without a retrieval time,
+    """0004 on rows stored before it: retrieval minus creation; unknown without a retrieval time,
     and for rows older than ingested_at, whose retrieved_at may be their ingest time (0001)."""
     first_two = tmp_path / "first_two"
     first_two.mkdir()
-    for migration in migrations()[:2]:
+    for migration in migrations()[:3]:
         shutil.copy(migration.path, first_two)
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as con:

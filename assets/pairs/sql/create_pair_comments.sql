@@ -2,7 +2,7 @@
 -- removed_by NULL = the comment can be in a pair. Post-level rules come first, so every
 -- comment of a removed post carries that post's rule. An empty body is one without a
 -- visible character (has_visible_text, warehouse/migrations/0001_initial.sql) once decoded as it
--- reads on Reddit (reddit_text). A score age (migration 0003) that is unknown passes
+-- reads on Reddit (reddit_text). A score age (migration 0004) that is unknown passes
 -- score_age unless $drop_unknown_score_age: it is never compared with the limit.
 CREATE OR REPLACE TEMP TABLE pair_comments AS
 SELECT c.id,

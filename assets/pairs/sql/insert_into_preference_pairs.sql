@@ -10,7 +10,8 @@ SELECT s.pair_id, s.post_id, s.subreddit, p.prompt,
        CASE WHEN ('0x' || substr(md5($split_salt || s.post_id), 1, 8))::UBIGINT / 4294967296.0
                  < $eval_fraction
             THEN 'eval' ELSE 'train' END AS split,
-       nullif(p.author, '[deleted]') AS post_author
+       nullif(p.author, '[deleted]') AS post_author,
+       'reddit' AS source, s.subreddit AS community
 FROM pair_selection AS s
 JOIN pair_posts AS p ON p.id = s.post_id
 JOIN pair_texts AS ch ON ch.id = s.chosen_id

@@ -1,0 +1,5 @@
+-- matched_pairs, the rows the audit's next queries read (temporary: a read-only connection
+-- can hold it, and each connection has its own):
+-- Every frozen Stack Exchange pair (one row per snapshot) of a site.
+CREATE OR REPLACE TEMP TABLE matched_pairs AS
+SELECT * FROM audited_snapshot_pairs WHERE source = 'stackexchange' AND lower(community) = $value

@@ -1,0 +1,1 @@
+SELECT display_name FROM se_users WHERE site = $site AND id = $id;

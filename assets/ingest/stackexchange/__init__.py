@@ -1,0 +1,1 @@
+"""The Stack Exchange source: site data dumps (Posts, Votes, Comments, Users XML)."""

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS staging_{se_table};

@@ -1,0 +1,1 @@
+"""Preference pairs from Stack Exchange answers (SHP-2 rules adapted)."""

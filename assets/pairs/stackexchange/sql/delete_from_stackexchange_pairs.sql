@@ -1,0 +1,1 @@
+DELETE FROM stackexchange_pairs;

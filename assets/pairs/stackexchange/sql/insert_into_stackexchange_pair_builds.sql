@@ -1,0 +1,1 @@
+INSERT INTO stackexchange_pair_builds (rules, report) VALUES ($rules, $report);
