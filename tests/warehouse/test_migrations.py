@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.audit.queries import forget
+from assets.audit.queries import normalise
+from assets.audit.queries import sql as audit_sql
 from assets.snapshot.freeze import content_digests, create_snapshot, snapshot_id_for
 from assets.snapshot.freeze import sql as snapshot_sql
 from assets.warehouse.connect import PROJECT_ROOT, connect
@@ -145,7 +146,13 @@ def test_a_warehouse_from_before_versions_is_stamped_with_nothing_lost(tmp_path)
     old.execute(
         "INSERT INTO ingest_rejects (source, line, kind, reason, raw) VALUES ('dump:x', 7, 'comment', 'bad json', 'x')"
     )
-    forget(old, "author", old.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0])
+    author = old.execute("SELECT min(chosen_author) FROM preference_pairs").fetchall()[0][0]
+    # What `forget` writes: its report of what the request touches reads tables (Stack
+    # Exchange's) that this old schema lacks.
+    old.execute(
+        audit_sql("insert_into_forget_requests"),
+        {"kind": "author", "value": normalise("author", author), "reason": None},
+    )
     selection = old.from_arrow(old.sql(snapshot_sql("select_snapshot_pairs")).to_arrow_table())
     frozen_id = snapshot_id_for(content_digests(selection))
     assert frozen_id not in lineage.snapshot_ids  # the forget request applied
