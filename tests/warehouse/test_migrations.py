@@ -164,23 +164,21 @@ def test_a_warehouse_from_before_versions_is_stamped_with_nothing_lost(tmp_path)
         assert versions(con) == [(m.version, m.name) for m in migrations()]  # stamped at 1, then the rest
         assert contents(con) == before
         unsourced = "SELECT count(*) FROM {} WHERE source <> 'reddit' OR community IS DISTINCT FROM subreddit"
-        assert [con.execute(unsourced.format(table)).fetchone()[0] for table in ADDED_COLUMNS] == [0, 0]
+        assert [
+            con.execute(unsourced.format(table)).fetchone()[0] for table in ("preference_pairs", "snapshot_pairs")
+        ] == [
+            0,
+            0,
+        ]
+        aged = con.execute(
+            "SELECT count(score_age_s), count(*) FILTER (score_age_s IS DISTINCT FROM score_age_s(retrieved_at, created_utc))"
+            " FROM reddit_comments"
+        ).fetchone()
+        assert aged == (len(before["reddit_comments"]), 0)  # every row has its ingested_at: ages filled in
         again = create_snapshot(con, tmp_path / "snapshots")
         assert again.snapshot_id == frozen_id
         ids = con.execute("SELECT snapshot_id FROM snapshots ORDER BY created_at").fetchall()
     assert [snapshot_id for (snapshot_id,) in ids] == [*lineage.snapshot_ids, frozen_id]
-
-
-def copy_rows(old: duckdb.DuckDBPyConnection, source: Path) -> dict[str, list[str]]:
-    """Every row of TABLES in the warehouse at `source`, in the columns `old` has; those columns."""
-    old.execute("ATTACH ? AS source (READ_ONLY)", [str(source)])
-    columns = {}
-    for table in TABLES:
-        columns[table] = [name for name, *_ in old.execute(f"DESCRIBE main.{table}").fetchall()]
-        listed = ", ".join(columns[table])
-        old.execute(f"INSERT INTO main.{table} ({listed}) SELECT {listed} FROM source.main.{table}")
-    old.execute("DETACH source")
-    return columns
 
 
 def test_a_read_only_open_of_an_unmigrated_warehouse_raises_and_writes_nothing(tmp_path):
