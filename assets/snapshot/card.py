@@ -103,7 +103,7 @@ def dataset_card(con: duckdb.DuckDBPyConnection, pairs, manifest: Mapping, build
         _header(manifest),
         _intro(manifest),
         _rules_section(manifest.get("rules") or {}),
-        _counts_section(manifest["counts"], report),
+        _counts_section(_reddit_pairs(pairs), report),
         _weights_section(manifest),
         _score_age_section(manifest.get("rules") or {}, manifest.get("score_age") or {}, report),
         "## Bias\n\nPer community, and for all pairs together (`(all)`): how often the chosen reply"
@@ -175,21 +175,28 @@ def _rules_section(rules: Mapping) -> str:
     )
 
 
-def _counts_section(counts: Mapping, report: Mapping) -> str:
+def _reddit_pairs(pairs) -> int:
+    """How many of the pairs are Reddit's: those the build report's counts are of."""
+    if "source" not in pairs.column_names:  # pairs from before sources
+        return pairs.num_rows
+    return sum(1 for source in pairs["source"].to_pylist() if source in (None, "reddit"))
+
+
+def _counts_section(reddit_pairs: int, report: Mapping) -> str:
     if not report:
-        return f"## Counts\n\n{counts['total']} pairs; no pair build was recorded, so no removals either."
+        return f"## Counts\n\n{reddit_pairs} Reddit pairs; no pair build was recorded, so no removals either."
     removed = report["removed_by_rule"]
     frame = pl.DataFrame(
         [{"rule": rule, "candidate pairs removed": n} for rule, n in removed.items()],
         schema={"rule": pl.String, "candidate pairs removed": pl.Int64},
     )
-    left_out = report["kept"] - counts["total"]
     return (
         "## Counts and removals\n\n"
-        f"The build paired every two top-level replies to a post: {report['candidate_pairs']} candidate pairs."
-        " Each rule, in this order, removed the pairs no earlier rule had removed (a comment rule removes"
-        f" every pair of the comment). {report['kept']} pairs were kept; forget requests left out"
-        f" {left_out} of them, and {counts['total']} are here.\n\n" + markdown(frame)
+        f"The Reddit build paired every two top-level replies to a post: {report['candidate_pairs']} candidate"
+        " pairs. Each rule, in this order, removed the pairs no earlier rule had removed (a comment rule"
+        f" removes every pair of the comment). {report['kept']} pairs were kept, and {reddit_pairs} are here"
+        " (forget requests and the snapshot's `sources` leave pairs out). Stack Exchange pairs, if any, follow"
+        " their own build's rules (the manifest's `sources`).\n\n" + markdown(frame)
     )
 
 

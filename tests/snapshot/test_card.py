@@ -71,6 +71,7 @@ def test_the_card_has_rules_removals_weights_score_age_bias_sources_and_limits(s
     assert "| score_age         | 2 " in body  # the waterfall
     assert "| dump:RC_x.zst        | 2 " in body and "| praw:AskY:2025-01-01 | 2 " in body
     assert "Herding" in body
+    assert "2 pairs were kept, and 2 are here" in body
     assert f"# upvote-dpo snapshot {snapshot.snapshot_id}" in body
 
 
