@@ -82,3 +82,41 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], title: str, xlab
     axes.set_xlabel(xlabel)
     axes.legend(fontsize="small")
     return png_markdown(figure, title)
+
+
+def share_bars(frame: pl.DataFrame, title: str) -> dg.MetadataValue:
+    """Shares in [0, 1], one group of bars per row labelled by the first column, one bar per
+    other column, with a line at 0.5 (no preference either way); a null share draws no bar."""
+    label, *columns = frame.columns
+    labels = frame[label].cast(pl.String).to_list()
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(7, max(3, 0.45 * len(labels) + 1.5)))
+    height = 0.8 / max(len(columns), 1)
+    for i, column in enumerate(columns):
+        positions = np.arange(len(labels)) + i * height
+        axes.barh(positions, frame[column].fill_null(np.nan).to_numpy(), height=height, label=column)
+    axes.set_yticks(np.arange(len(labels)) + height * (len(columns) - 1) / 2, labels)
+    axes.axvline(0.5, color="black", linewidth=0.8, linestyle="--")
+    axes.set_xlim(0, 1)
+    axes.set_title(title)
+    axes.legend(fontsize="small", loc="lower right")
+    return png_markdown(figure, title)
+
+
+def boxes(groups: Mapping[str, pl.Series], title: str, xlabel: str, log_x: bool = False) -> dg.MetadataValue:
+    """One horizontal box plot per named group of values (whiskers at the 5th and 95th percentiles)."""
+    labels = list(groups)
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(7, max(3, 0.35 * len(labels) + 1.5)))
+    axes.boxplot(
+        [groups[label].drop_nulls().to_numpy() for label in labels],
+        orientation="horizontal",
+        whis=(5, 95),
+        showfliers=False,
+    )
+    axes.set_yticks(np.arange(1, len(labels) + 1), labels)
+    if log_x:
+        axes.set_xscale("log")
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    return png_markdown(figure, title)

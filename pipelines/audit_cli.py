@@ -200,6 +200,7 @@ def cmd_audit_usage(args: argparse.Namespace) -> None:
     summary = [
         (args.kind, answer["value"]),
         *((f"comment {key}", value) for key, value in (answer["comment"] or {}).items() if key != "id"),
+        *((f"pair {key}", value) for key, value in (answer["pair"] or {}).items()),
         ("forgotten", answer["forgotten"]),
         *(
             ("forget request", f"{r['kind']}:{r['value']} at {r['requested_at']} ({r['reason'] or 'no reason'})")

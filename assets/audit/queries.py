@@ -120,6 +120,8 @@ def audit_usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
 
     {"kind", "value", "found_in": {snapshot_pairs, raw_comments, raw_posts, current_pairs},
      "comment": {...reddit_comments} | None, "forgotten": bool, "forget_requests": [...],
+     "pair": {as_of, chosen_id, rejected_id, scores, chosen_score_age_hours, rejected_score_age_hours}
+             | None (for a pair: its newest snapshot's record, else the current pairs'),
      "counts": {pairs, snapshots, models, models_trained_on, forgotten_pairs},
      "snapshots": [{snapshot_id, created_at, path, pairs, train_pairs, eval_pairs, forgotten_pairs}],
      "models": [{run_id, model_path, status, snapshot_id, finished_at, model_sha256,
@@ -145,6 +147,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         snapshots = all_records(query_file(con, "select_snapshots_using_pairs"))
         models = all_records(query_file(con, "select_training_runs_using_pairs"))
         comment = first_record(query_file(con, "select_reddit_comment", id=value)) if kind == "comment" else None
+        pair = first_record(query_file(con, "select_pair_score_ages", pair=value)) if kind == "pair" else None
         author = value if kind == "author" else (comment or {}).get("author")
         requests = all_records(
             query_file(con, "select_forget_requests_for", comment=value if kind == "comment" else None, author=author)
@@ -164,6 +167,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
             "current_pairs": current_pairs,
         },
         "comment": comment,
+        "pair": pair,
         # For a subreddit: whether any of its pairs is excluded; otherwise the subject itself.
         "forgotten": bool(requests) if kind != "subreddit" else forgotten_pairs > 0,
         "forget_requests": requests,

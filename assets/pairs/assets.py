@@ -11,13 +11,14 @@ from assets import frames, plots
 from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
 from assets.ingest.assets import reddit_dump, reddit_live
+from assets.pairs.bias import bias_figures, bias_plots, bias_table
 from assets.pairs.rules import PairRules, build_pairs, pair_violations
 from assets.warehouse.connect import sql_folder
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 
 sql = sql_folder(__file__)
 
-PAIRS_CODE_VERSION = "2"  # 2: texts as they read on Reddit (HTML entities decoded)
+PAIRS_CODE_VERSION = "3"  # 3: score-age and length-ratio rules; 2: texts as they read on Reddit
 
 # Check name -> what it guarantees; `count_pair_violations.sql` has a column per name.
 PAIR_CHECKS = {
@@ -53,7 +54,9 @@ def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
 
 def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
     report_dict = dataclasses.asdict(report)
-    ratios = frames.of(con.table("preference_pairs").select("score_ratio"))["score_ratio"]
+    pairs = con.table("preference_pairs").filter("source = 'reddit'")  # this build's; other sources have theirs
+    ratios = frames.of(pairs.select("score_ratio"))["score_ratio"]
+    bias = bias_figures(con, pairs, report.early_lead_per_subreddit)
     metadata = {
         "dagster/row_count": dg.MetadataValue.int(report.kept),
         "pairs_train": dg.MetadataValue.int(report.train),
@@ -61,6 +64,10 @@ def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
         "removed_by_rule": dg.MetadataValue.json(report.removed_by_rule),
         "report": dg.MetadataValue.json(report_dict),
         "preview": pair_preview(con),
+        "score_age_per_subreddit": dg.MetadataValue.json(report.score_age_per_subreddit),
+        "bias": dg.MetadataValue.json(bias),
+        "bias_table": dg.MetadataValue.md(frames.markdown(bias_table(bias))),
+        **bias_plots(con, pairs, bias),
     }
     if report.removed_by_rule_per_subreddit:
         removed = pl.DataFrame(

@@ -73,12 +73,32 @@ class PairRules:
     drop_score_hidden: bool = field(
         default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."}
     )
+    min_score_age_hours: float = field(
+        default=24.0,
+        metadata={
+            "help": "Drop comments whose score was captured less than this many hours after they were written (votes still coming in); 0 = no limit.",
+            "range": Range(0),
+        },
+    )
+    drop_unknown_score_age: bool = field(
+        default=False,
+        metadata={
+            "help": "Drop comments whose score age is unknown (the source gave no retrieval time); kept by default, and counted."
+        },
+    )
     drop_edited: bool = field(
         default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."}
     )
     max_comment_chars: int = field(
         default=0,
         metadata={"help": "Drop comments longer than this many characters; 0 = no limit.", "range": Range(0)},
+    )
+    max_length_ratio: float = field(
+        default=0.0,
+        metadata={
+            "help": "Keep a pair only if the longer reply has at most this many times the characters of the shorter (length-matched pairs); 0 = no limit.",
+            "range": Range(0),
+        },
     )
     subreddits: str = field(
         default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."}
@@ -131,6 +151,11 @@ class PairRules:
             if not ok:
                 raise TypeError(f"PairRules.{f.name} must be {kind.__name__}, got {value!r}")
         check_ranges(self)
+        # getattr: StackExchangeRules runs these checks over its own fields, which lack this rule
+        if 0 < getattr(self, "max_length_ratio", 0) < 1:
+            raise ConfigError(
+                f"--max-length-ratio must be 0 (no limit) or >= 1 (longer / shorter), got {self.max_length_ratio!r}"
+            )
         if self.near_dedup:
             # datasketch (via dedup) loads here, not at import: `upvote-dpo --help` builds its
             # flags from these fields without it.
@@ -147,6 +172,10 @@ class PairRules:
     @property
     def bot_author_list(self) -> list[str]:
         return _csv(self.bot_authors)
+
+    @property
+    def min_score_age_s(self) -> int:
+        return round(self.min_score_age_hours * 3600)
 
     @property
     def subreddit_list(self) -> list[str]:

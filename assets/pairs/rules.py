@@ -15,6 +15,10 @@ Post and comment rules are counted without building pairs (a post going from n t
 eligible comments loses C(n,2) - C(m,2) pairs); pair rules are counted on the join of
 the surviving comments.
 
+The report also counts, per subreddit, the kept pairs whose comments' score ages are known
+(`score_age_per_subreddit`) and how often, among all siblings, the earlier comment scored
+higher (`early_lead_per_subreddit`, for `assets.pairs.bias`).
+
 Run it: `upvote-dpo pairs build --db PATH` (the `preference_pairs` asset), or
 `build_pairs(assets.warehouse.connect.connect(path))` from Python.
 """
@@ -48,11 +52,13 @@ COMMENT_STEPS = (
     "post_author",
     "stickied",
     "score_hidden",
+    "score_age_unknown",
+    "score_age",
     "edited",
     "comment_length",
     "comment_score",
 )
-PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio")
+PAIR_STEPS = ("score_tie", "earlier_won", "score_ratio", "length_ratio")
 WATERFALL = POST_STEPS + COMMENT_STEPS + PAIR_STEPS + SELECTION_STEPS
 
 
@@ -74,6 +80,12 @@ class PairBuildReport:
     removed_by_rule_per_subreddit: dict[str, dict[str, int]]
     kept_per_subreddit: dict[str, int]
     dedup: dict[str, float | int]  # comments hashed, distinct texts, largest near cluster, timings
+    # kept pairs by how many sides have a known score age (both_known, one_unknown,
+    # both_unknown), per subreddit
+    score_age_per_subreddit: dict[str, dict[str, int]]
+    # siblings (candidate pairs past the comment rules) with different scores and times, and
+    # those whose earlier comment scored higher, per subreddit: what later_must_win removes
+    early_lead_per_subreddit: dict[str, dict[str, int]]
     timings_s: dict[str, float]  # rules_sql, dedup, write, total
     rules: dict[str, object] = field(default_factory=dict)
 
@@ -89,6 +101,8 @@ def _rule_params(rules: PairRules) -> dict[str, object]:
         "drop_post_author": rules.drop_post_author,
         "drop_stickied": rules.drop_stickied,
         "drop_score_hidden": rules.drop_score_hidden,
+        "drop_unknown_score_age": rules.drop_unknown_score_age,
+        "min_score_age_s": rules.min_score_age_s,
         "drop_edited": rules.drop_edited,
         "max_comment_chars": rules.max_comment_chars,
         "min_comment_score": rules.min_comment_score,
@@ -135,7 +149,11 @@ def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
     con.execute(sql("create_pair_comments"), _rule_params(rules))
     con.execute(
         sql("create_pair_candidates"),
-        {"later_must_win": rules.later_must_win, "min_score_ratio": float(rules.min_score_ratio)},
+        {
+            "later_must_win": rules.later_must_win,
+            "min_score_ratio": float(rules.min_score_ratio),
+            "max_length_ratio": float(rules.max_length_ratio),
+        },
     )
 
 
@@ -164,6 +182,12 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, 
         }
     )
     return table, result.stats
+
+
+def _per_subreddit(result: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """{subreddit: {column: count}} of a query whose first column is the subreddit."""
+    _, *names = [column[0] for column in result.description]
+    return {subreddit: dict(zip(names, map(int, counts))) for subreddit, *counts in sorted(result.fetchall())}
 
 
 class _Waterfall:
@@ -195,12 +219,14 @@ def build_pairs(
         _select_comments(con, rules)
         waterfall.charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
         waterfall.charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())
+        early_lead = _per_subreddit(con.execute(sql("select_pair_candidate_early_lead")))
         t_rules = time.perf_counter()
         dedup_removed, dedup_stats = _dedup(con, rules)
         con.register("dedup_removed", dedup_removed)
         waterfall.charge(con.execute(sql("select_dedup_removed_waterfall")).fetchall())
         t_dedup = time.perf_counter()
         con.execute(sql("create_pair_selection"))
+        score_ages = _per_subreddit(con.execute(sql("count_pair_selection_score_ages")))
         con.execute(sql("delete_from_preference_pairs"))
         con.execute(
             sql("insert_into_preference_pairs"),
@@ -216,6 +242,8 @@ def build_pairs(
         waterfall,
         totals,
         dedup_stats,
+        score_age_per_subreddit=score_ages,
+        early_lead_per_subreddit=early_lead,
         top_level_comments=int(top_level),
         non_top_level_skipped=int(skipped),
         timings_s={

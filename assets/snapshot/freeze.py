@@ -4,7 +4,9 @@ A snapshot is a directory named by its id:
 
     manifest.json   snapshot id, pair rules, weighting, counts, columns, sources (pairs per
                     source and community; Stack Exchange's rules, licences, attribution),
-                    when it was made
+                    each side's score age, when it was made
+    README.md       its dataset card (`assets.snapshot.card`): rules, removals, weights,
+                    biases, sources, limits
     attribution.parquet  with Stack Exchange pairs: each one's links, authors and licences
     pairs.parquet   every column of `preference_pairs`, in pair-id order, then the pair
                     weights of the weighting scheme, if any (assets/snapshot/weights.py)
@@ -43,6 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
+from assets.snapshot.card import dataset_card, score_age_summary
 from assets.snapshot.sources import select_sources, sources_manifest
 from assets.snapshot.weights import WEIGHT_COLUMNS, weighting_manifest, with_pair_weights
 from assets.warehouse.connect import sql_folder, transaction
@@ -148,8 +151,13 @@ def read_manifest(snapshot_dir: str | Path) -> dict:
 
 def latest_pair_rules(con: duckdb.DuckDBPyConnection) -> dict:
     """The rules of the last pair build, which the current selection came from."""
+    return latest_pair_build(con)[0]
+
+
+def latest_pair_build(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict | None]:
+    """(rules, report) of the last pair build; ({}, None) when none was recorded."""
     rows = con.execute(sql("select_latest_pair_build")).fetchall()
-    return json.loads(rows[0][0]) if rows else {}
+    return (json.loads(rows[0][0]), json.loads(rows[0][1])) if rows else ({}, None)
 
 
 def create_snapshot(
@@ -163,7 +171,7 @@ def create_snapshot(
     """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it: only the
     pairs of `sources` ("reddit", "stackexchange") when given, else every source's, with the
     pair weights of the `weighting` scheme (none: no weight column, so the id is an unweighted one)."""
-    rules = latest_pair_rules(con)
+    rules, build_report = latest_pair_build(con)
     pairs = select_sources(con.sql(sql("select_snapshot_pairs")).to_arrow_table(), sources)
     if pairs.num_rows == 0:
         raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
@@ -192,8 +200,10 @@ def create_snapshot(
             "sources": sources,
             "dagster_run_id": dagster_run_id,
             "code_version": code_version,
+            "score_age": score_age_summary(con, pairs),
         }
-        write_snapshot_dir(pairs, path, manifest, attribution)
+        card = dataset_card(con, pairs, manifest, build_report)
+        write_snapshot_dir(pairs, path, manifest, attribution, card)
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
     return Snapshot(snapshot_id, path, counts, created)
 
@@ -206,9 +216,11 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
     return counts
 
 
-def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, attribution: pa.Table | None = None) -> None:
-    """pairs.parquet, dataset/, manifest.json and, when it has Stack Exchange pairs, their
-    attribution.parquet, written aside and renamed into `path`."""
+def write_snapshot_dir(
+    pairs: pa.Table, path: Path, manifest: dict, attribution: pa.Table | None = None, card: str | None = None
+) -> None:
+    """pairs.parquet, dataset/, manifest.json, the dataset card README.md (when given) and, when
+    it has Stack Exchange pairs, their attribution.parquet, written aside and renamed into `path`."""
     # Imported here, not with the module: loading the definitions need not pay for datasets.
     from datasets import Dataset, DatasetDict
 
@@ -224,6 +236,8 @@ def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, attribution:
         if attribution is not None and attribution.num_rows:
             pq.write_table(attribution, staging / "attribution.parquet")
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if card is not None:
+            (staging / "README.md").write_text(card)
         staging.rename(path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

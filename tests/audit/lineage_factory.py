@@ -82,7 +82,8 @@ def build(
     # their comments and from their posts, whose text is the prompt.
     con.execute(
         """
-        INSERT INTO reddit_submissions
+        INSERT INTO reddit_submissions (id, subreddit, author, title, selftext, score, created_utc,
+            over_18, stickied, distinguished, retrieved_at, source, source_line, ingested_at)
         SELECT 'p' || p, 'sub' || (p % $subs), 'user' || ((p * 104729) % $authors), 'title ' || p,
                'text ' || p, 100, 1700000000 + p * 3600, false, false, NULL, 1700100000,
                'dump:RS_gen.ndjson', p + 1, 1700100000
@@ -94,7 +95,8 @@ def build(
     # multiplier so one author writes on many posts and subreddits.
     con.execute(
         """
-        INSERT INTO reddit_comments
+        INSERT INTO reddit_comments (id, post_id, parent_id, subreddit, author, body, score, created_utc,
+            score_hidden, stickied, distinguished, edited, retrieved_at, source, source_line, ingested_at)
         SELECT 'c' || n, 'p' || p, 't3_p' || p, 'sub' || (p % $subs),
                'user' || ((n * 7919) % $authors), 'reply ' || n || ' to post ' || p,
                2 * pow(2, k)::BIGINT, 1700000000 + p * 3600 + (k + 1) * 60,

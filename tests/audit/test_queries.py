@@ -424,3 +424,29 @@ def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con
         ("p3", None, None),
         ("p4", "bob", None),
     }
+
+
+def test_audit_pair_shows_each_sides_score_age_as_frozen_else_as_current(con, tmp_path):
+    insert(
+        con,
+        [post()],
+        [comment("a", 3, 100, score_age_s=30 * 3600), comment("b", 30, 200)],  # b: unknown age
+    )
+    build_pairs(con, PairRules())
+    (pair_id,) = con.execute("SELECT pair_id FROM preference_pairs").fetchone()
+    current = audit.audit_usage(con, "pair", pair_id)["pair"]
+    assert current == {
+        "as_of": "current pairs",
+        "chosen_id": "b",
+        "rejected_id": "a",
+        "chosen_score": 30,
+        "rejected_score": 3,
+        "chosen_score_age_hours": None,
+        "rejected_score_age_hours": 30.0,
+    }
+    snapshot = create_snapshot(con, tmp_path / "snapshots")
+    # a later retrieval of "b" does not change what the snapshot froze
+    con.execute("UPDATE reddit_comments SET score_age_s = 3600 WHERE id = 'b'")
+    frozen = audit.audit_usage(con, "pair", pair_id)["pair"]
+    assert frozen == {**current, "as_of": f"snapshot {snapshot.snapshot_id}"}
+    assert audit.audit_usage(con, "comment", "a")["pair"] is None

@@ -60,6 +60,7 @@ def comment(id, score, created, post_id="p1", **fields) -> dict:
         stickied=False,
         distinguished=None,
         edited=False,
+        score_age_s=None,  # unknown, as for a source without retrieval times
         source="test",
     )
     return row | fields
@@ -157,6 +158,8 @@ COMMENT_CASES = [
     ("post_author", {"author": "op"}, {}, {"drop_post_author": False}),
     ("stickied", {"stickied": True}, {}, {"drop_stickied": False}),
     ("score_hidden", {"score_hidden": True}, {}, {"drop_score_hidden": False}),
+    ("score_age", {"score_age_s": 3599}, {"min_score_age_hours": 1}, {"min_score_age_hours": 3599 / 3600}),
+    ("score_age", {"score_age_s": 0}, {}, {"min_score_age_hours": 0}),
     ("edited", {"edited": True}, {"drop_edited": True}, {}),
     ("comment_length", {"body": "y" * 41}, {"max_comment_chars": 40}, {"max_comment_chars": 41}),
 ]
@@ -482,6 +485,76 @@ def test_failed_rebuild_leaves_old_pairs_intact(con, monkeypatch, failing):
     assert build_pairs(con, PairRules()).kept == 3  # the connection is usable afterwards
 
 
+# --- score age: known and too young, or unknown ----------------------------------------
+
+
+def aged_thread() -> list[dict]:
+    """Four comments, 6 candidate pairs: "young" was scored 2 h after it was written, "day"
+    exactly 24 h after, "unknown" has no retrieval time, "old" 3 days after."""
+    return [
+        comment("old", 3, 50, score_age_s=72 * 3600),
+        comment("young", 10, 100, score_age_s=2 * 3600),
+        comment("day", 40, 200, score_age_s=24 * 3600),
+        comment("unknown", 100, 300),
+    ]
+
+
+def test_score_age_rule_removes_young_scores_and_keeps_unknown_ones_counted_apart(con):
+    insert(con, [post()], aged_thread())
+    report = build_pairs(con, PairRules())  # 24 h, unknown kept
+    assert pairs_of(con) == {("day", "old"), ("unknown", "old"), ("unknown", "day")}
+    assert report.removed_by_rule["score_age"] == 3  # every pair of "young"; 24 h exactly stays
+    assert report.removed_by_rule["score_age_unknown"] == 0
+    assert report.score_age_per_subreddit == {"AskX": {"both_known": 1, "one_unknown": 2, "both_unknown": 0}}
+    assert_waterfall_adds_up(report)
+
+    report = build_pairs(con, PairRules(drop_unknown_score_age=True))
+    assert pairs_of(con) == {("day", "old")}
+    # unknown ages come first in the waterfall: C(4,2) - C(3,2) = 3 pairs, then "young" the
+    # pairs still standing: C(3,2) - C(2,2) = 2
+    assert (report.removed_by_rule["score_age_unknown"], report.removed_by_rule["score_age"]) == (3, 2)
+    assert_waterfall_adds_up(report)
+
+    report = build_pairs(con, PairRules(min_score_age_hours=0, max_pairs_per_post=0))
+    assert report.kept == 6 and report.removed_by_rule["score_age"] == 0
+    assert report.score_age_per_subreddit["AskX"] == {"both_known": 3, "one_unknown": 3, "both_unknown": 0}
+
+
+def test_unknown_ages_are_charged_to_their_own_step_before_young_ones(con):
+    # Dropping unknown ages comes first in the waterfall: with 3 of 4 comments unknown, it
+    # takes C(4,2) - C(1,2) = 6 pairs, and nothing is left for score_age.
+    insert(con, [post()], [comment(c, 10 * (i + 1), 100 * i) for i, c in enumerate("abc")] + [aged_thread()[1]])
+    report = build_pairs(con, PairRules(drop_unknown_score_age=True))
+    assert report.removed_by_rule["score_age_unknown"] == 6 and report.removed_by_rule["score_age"] == 0
+    assert report.kept == 0
+    assert_waterfall_adds_up(report)
+
+
+# --- length ratio -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("max_length_ratio", "kept"), [(0, True), (4, True), (3.99, False), (1, False)])
+def test_max_length_ratio_keeps_only_length_matched_pairs(con, max_length_ratio, kept):
+    # "b" (later, 10 points) has 40 characters, "a" 10: ratio 4, whichever is longer.
+    insert(con, [post()], [comment("a", 3, 1000, body="a" * 10), comment("b", 10, 2000, body="b" * 40)])
+    report = build_pairs(con, PairRules(max_length_ratio=max_length_ratio))
+    assert pairs_of(con) == ({("b", "a")} if kept else set())
+    assert report.removed_by_rule["length_ratio"] == (0 if kept else 1)
+    assert_waterfall_adds_up(report)
+
+
+def test_early_lead_counts_siblings_whose_earlier_comment_scored_higher(con):
+    # a (t=100, 50 points) beats each later one: 3 siblings where the earlier scored higher;
+    # b (t=200, 10) loses to c and d, which came later: 2 where it did not; c-d tie (excluded).
+    insert(
+        con,
+        [post()],
+        [comment("a", 50, 100), comment("b", 10, 200), comment("c", 20, 300), comment("d", 20, 400)],
+    )
+    report = build_pairs(con, PairRules())
+    assert report.early_lead_per_subreddit == {"AskX": {"sibling_pairs": 5, "earlier_scored_higher": 3}}
+
+
 def test_rules_are_validated():
     with pytest.raises(ValueError, match="--min-score-ratio"):
         PairRules(min_score_ratio=0.5)
@@ -491,6 +564,10 @@ def test_rules_are_validated():
         PairRules(eval_fraction=1.5)
     with pytest.raises(ValueError, match="--near-dup-threshold"):
         PairRules(near_dup_threshold=0.99, minhash_num_perm=16)
+    with pytest.raises(ValueError, match="--max-length-ratio must be 0 .no limit. or >= 1"):
+        PairRules(max_length_ratio=0.5)
+    with pytest.raises(ValueError, match="--min-score-age-hours"):
+        PairRules(min_score_age_hours=-1)
     with pytest.raises(TypeError, match="max_pairs_per_post"):
         PairRules(max_pairs_per_post=2.5)
     assert PairRules(bot_authors=" A, b ,,").bot_author_list == ["a", "b"]

@@ -66,7 +66,12 @@ def versions(con) -> list[tuple[int, str]]:
 
 # Columns later migrations add to the baseline's tables, left out where rows are compared
 # with a warehouse from before them.
-ADDED_COLUMNS = {"preference_pairs": ("source", "community"), "snapshot_pairs": ("source", "community")}
+ADDED_COLUMNS = {
+    "reddit_submissions": ("score_age_s",),
+    "reddit_comments": ("score_age_s",),
+    "preference_pairs": ("source", "community"),
+    "snapshot_pairs": ("source", "community", "chosen_score_age_s", "rejected_score_age_s"),
+}
 
 
 def contents(con) -> dict[str, list[tuple]]:
@@ -159,7 +164,17 @@ def test_a_warehouse_from_before_versions_is_stamped_with_nothing_lost(tmp_path)
         assert versions(con) == [(m.version, m.name) for m in migrations()]  # stamped at 1, then the rest
         assert contents(con) == before
         unsourced = "SELECT count(*) FROM {} WHERE source <> 'reddit' OR community IS DISTINCT FROM subreddit"
-        assert [con.execute(unsourced.format(table)).fetchone()[0] for table in ADDED_COLUMNS] == [0, 0]
+        assert [
+            con.execute(unsourced.format(table)).fetchone()[0] for table in ("preference_pairs", "snapshot_pairs")
+        ] == [
+            0,
+            0,
+        ]
+        aged = con.execute(
+            "SELECT count(score_age_s), count(*) FILTER (score_age_s IS DISTINCT FROM score_age_s(retrieved_at, created_utc))"
+            " FROM reddit_comments"
+        ).fetchone()
+        assert aged == (len(before["reddit_comments"]), 0)  # every row has its ingested_at: ages filled in
         again = create_snapshot(con, tmp_path / "snapshots")
         assert again.snapshot_id == frozen_id
         ids = con.execute("SELECT snapshot_id FROM snapshots ORDER BY created_at").fetchall()
@@ -306,3 +321,32 @@ def test_upvote_dpo_migrate_says_what_it_did(tmp_path):
         f"error: no warehouse at {tmp_path / 'typo.duckdb'}: nothing to migrate\n",
     )
     assert not (tmp_path / "typo.duckdb").exists()
+
+
+def test_score_ages_are_filled_in_where_the_retrieval_time_is_known(tmp_path):
+    """0004 on rows stored before it: retrieval minus creation; unknown without a retrieval time,
+    and for rows older than ingested_at, whose retrieved_at may be their ingest time (0001)."""
+    first_two = tmp_path / "first_two"
+    first_two.mkdir()
+    for migration in migrations()[:3]:
+        shutil.copy(migration.path, first_two)
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, first_two)
+        con.execute(
+            "INSERT INTO reddit_comments (id, post_id, created_utc, retrieved_at, ingested_at, source) VALUES"
+            " ('known', 'p', 1000, 4600, 9000, 'x'), ('clock_off', 'p', 1000, 400, 9000, 'x'),"
+            " ('unknown', 'p', 1000, NULL, 9000, 'x'), ('before_ingested_at', 'p', 1000, 4600, NULL, 'x')"
+        )
+        con.execute(
+            "INSERT INTO reddit_submissions (id, created_utc, retrieved_at, ingested_at, source)"
+            " VALUES ('p', 1000, 8200, 9000, 'x')"
+        )
+    with connect(path) as con:
+        assert con.execute("SELECT id, score_age_s FROM reddit_comments ORDER BY id").fetchall() == [
+            ("before_ingested_at", None),
+            ("clock_off", 0),
+            ("known", 3600),
+            ("unknown", None),
+        ]
+        assert con.execute("SELECT score_age_s FROM reddit_submissions").fetchall() == [(7200,)]

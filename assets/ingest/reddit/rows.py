@@ -10,7 +10,9 @@ used is kept with the first reason that applies. `merge` then moves the rejects 
 newest retrieval of each id wins. A line that carries no retrieval time is stored with
 `retrieved_at` NULL (unknown) and loses to any known one, whichever came first; between
 unknown ones the later ingest (`ingested_at`) wins (`retrieval_wins` in
-warehouse/migrations/0001_initial.sql).
+warehouse/migrations/0001_initial.sql). Each row also records how old its score was when
+retrieved, `score_age_s` (retrieval minus creation time, NULL when unknown: the `score_age_s`
+macro of migrations/0004_score_age.sql), which the pair rules read.
 
 Normalising in SQL rather than per row in Python is what keeps the ingest near DuckDB's own
 speed: no Python object per line or per field (see benchmarks/README.md).

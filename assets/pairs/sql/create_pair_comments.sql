@@ -2,7 +2,8 @@
 -- removed_by NULL = the comment can be in a pair. Post-level rules come first, so every
 -- comment of a removed post carries that post's rule. An empty body is one without a
 -- visible character (has_visible_text, warehouse/migrations/0001_initial.sql) once decoded as it
--- reads on Reddit (reddit_text).
+-- reads on Reddit (reddit_text). A score age (migration 0004) that is unknown passes
+-- score_age unless $drop_unknown_score_age: it is never compared with the limit.
 CREATE OR REPLACE TEMP TABLE pair_comments AS
 SELECT c.id,
        c.post_id,
@@ -11,6 +12,7 @@ SELECT c.id,
        c.body,
        c.score,
        c.created_utc,
+       c.score_age_s,
        CASE
            WHEN p.id IS NULL OR NOT has_visible_text(p.prompt) THEN 'post_missing'
            WHEN len($subreddits) > 0
@@ -25,6 +27,8 @@ SELECT c.id,
            WHEN $drop_post_author AND c.author = p.author THEN 'post_author'
            WHEN $drop_stickied AND coalesce(c.stickied, false) THEN 'stickied'
            WHEN $drop_score_hidden AND coalesce(c.score_hidden, false) THEN 'score_hidden'
+           WHEN $drop_unknown_score_age AND c.score_age_s IS NULL THEN 'score_age_unknown'
+           WHEN c.score_age_s < $min_score_age_s THEN 'score_age'
            WHEN $drop_edited AND coalesce(c.edited, false) THEN 'edited'
            WHEN $max_comment_chars > 0 AND length(c.body) > $max_comment_chars THEN 'comment_length'
            WHEN c.score IS NULL OR c.score < $min_comment_score THEN 'comment_score'

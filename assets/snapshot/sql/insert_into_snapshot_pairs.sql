@@ -6,7 +6,8 @@ SELECT $snapshot_id, p.pair_id, p.split, p.post_id, p.subreddit, p.chosen_id, p.
        p.chosen_author, p.rejected_author, p.chosen_score, p.rejected_score,
        coalesce(chosen.source, se_chosen.source), coalesce(chosen.source_line, se_chosen.source_line),
        coalesce(rejected.source, se_rejected.source), coalesce(rejected.source_line, se_rejected.source_line),
-       d.content_sha256, p.post_author, p.source, p.community
+       d.content_sha256, p.post_author, p.source, p.community,
+       chosen.score_age_s, rejected.score_age_s  -- Reddit's; NULL for Stack Exchange
 FROM snapshot_pair_rows AS p
 JOIN snapshot_pair_digests AS d ON d.pair_id = p.pair_id
 LEFT JOIN reddit_comments AS chosen ON p.source = 'reddit' AND chosen.id = p.chosen_id

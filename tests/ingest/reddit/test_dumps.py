@@ -88,6 +88,13 @@ def ingest_line(con, tmp_path, line: bytes, kind="comments") -> dict | str:
         ({"retrieved_utc": "1650000000"}, "retrieved_at", 1650000000),
         ({"recorded_at": "2023-10-08T08:44:50"}, "retrieved_at", 1696754690),
         ({"recorded_at": "2023-10-08T10:44:50+02:00"}, "retrieved_at", 1696754690),
+        # score age: retrieval minus creation (created_utc 1600000000); unknown without a
+        # retrieval time; a retrieval before the creation (a clock off) counts as brand new
+        ({"retrieved_on": 1600086400}, "score_age_s", 86400),
+        ({"recorded_at": "2020-09-13T13:26:40"}, "score_age_s", 3600),
+        ({}, "score_age_s", None),
+        ({"created_utc": None, "retrieved_on": 1600086400}, "score_age_s", None),
+        ({"retrieved_on": 1599990000}, "score_age_s", 0),
     ],
 )
 def test_normalize_comment_fields(con, tmp_path, fields, column, expected):
@@ -110,7 +117,8 @@ def test_normalize_submission_fields(con, tmp_path):
     row = ingest_line(con, tmp_path, j(obj), kind="submissions")
     assert row == {"id": "p1", "subreddit": "x", "author": None, "title": "T", "selftext": "S",
                    "score": None, "created_utc": 17, "over_18": False, "stickied": None,
-                   "distinguished": None, "retrieved_at": 99, "ingested_at": NOW}  # fmt: skip
+                   "distinguished": None, "retrieved_at": 99, "score_age_s": 82,
+                   "ingested_at": NOW}  # fmt: skip
 
 
 @pytest.mark.parametrize(

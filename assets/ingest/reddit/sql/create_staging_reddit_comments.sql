@@ -4,7 +4,7 @@
 CREATE OR REPLACE TEMP TABLE staging_reddit_comments (
     id VARCHAR, post_id VARCHAR, parent_id VARCHAR, subreddit VARCHAR, author VARCHAR,
     body VARCHAR, score BIGINT, created_utc BIGINT, score_hidden BOOLEAN, stickied BOOLEAN,
-    distinguished VARCHAR, edited BOOLEAN, retrieved_at BIGINT, ingested_at BIGINT,
+    distinguished VARCHAR, edited BOOLEAN, retrieved_at BIGINT, score_age_s BIGINT, ingested_at BIGINT,
     source VARCHAR, source_line BIGINT,
     reject_reason VARCHAR, raw BLOB  -- set for a line that cannot be used, else NULL
 );

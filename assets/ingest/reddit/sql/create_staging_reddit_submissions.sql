@@ -4,7 +4,7 @@
 CREATE OR REPLACE TEMP TABLE staging_reddit_submissions (
     id VARCHAR, subreddit VARCHAR, author VARCHAR, title VARCHAR, selftext VARCHAR,
     score BIGINT, created_utc BIGINT, over_18 BOOLEAN, stickied BOOLEAN,
-    distinguished VARCHAR, retrieved_at BIGINT, ingested_at BIGINT, source VARCHAR,
+    distinguished VARCHAR, retrieved_at BIGINT, score_age_s BIGINT, ingested_at BIGINT, source VARCHAR,
     source_line BIGINT,
     reject_reason VARCHAR, raw BLOB  -- set for a line that cannot be used, else NULL
 );

@@ -21,7 +21,8 @@ SELECT
     id, subreddit,
     CASE WHEN author_text <> '[deleted]' THEN author_text END AS author,  -- deleted: NULL
     title, selftext, score, created_utc, over_18, stickied, distinguished,
-    retrieved_at, $ingested_at AS ingested_at,
+    retrieved_at, score_age_s(retrieved_at, created_utc) AS score_age_s,  -- macro: migration 0004
+    $ingested_at AS ingested_at,
     $source AS source, line AS source_line,
     coalesce(
         line_reason,
