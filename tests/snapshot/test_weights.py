@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
+from assets.snapshot.assets import weight_histograms
 from assets.snapshot.config import WEIGHTINGS, SnapshotSettings
 from assets.snapshot.freeze import (
     DATASET_COLUMNS,
@@ -107,3 +108,13 @@ def test_an_unknown_scheme_is_a_config_error():
     assert SnapshotSettings().weighting == "none"
     with pytest.raises(ConfigError, match="--weighting must be one of none, log_ratio, confidence"):
         SnapshotSettings(weighting="votes")
+
+
+def test_a_weighted_snapshot_shows_histograms_of_its_weights_and_an_unweighted_one_none(scored_pairs, tmp_path):
+    weighted = create_snapshot(scored_pairs, tmp_path / "weighted", weighting="log_ratio")
+    plots = weight_histograms(weighted.path)
+    assert sorted(plots) == ["confidence_histogram", "weight_histogram"]
+    for name, plot in plots.items():
+        assert plot.value.startswith(f"![pair {name.removesuffix('_histogram')} (")
+        assert "data:image/png;base64," in plot.value
+    assert weight_histograms(create_snapshot(scored_pairs, tmp_path / "plain").path) == {}
