@@ -475,3 +475,22 @@ def test_audit_pair_shows_each_sides_score_age_as_frozen_else_as_current(con, tm
     frozen = audit.audit_usage(con, "pair", pair_id)["pair"]
     assert frozen == {**current, "as_of": f"snapshot {snapshot.snapshot_id}"}
     assert audit.audit_usage(con, "comment", "a")["pair"] is None
+
+
+def test_verify_passes_a_snapshot_whose_dataset_predates_the_source_columns(lineage):
+    """A snapshot frozen before dataset/ took `source` and `community` (pairs.parquet had them)
+    is never rewritten; it must still verify."""
+    from datasets import DatasetDict, load_from_disk
+
+    from assets.snapshot.freeze import SOURCE_COLUMNS
+
+    con, warehouse = lineage
+    run = warehouse.runs[0]
+    dataset_dir = Path(audit.audit_model(con, run["run_id"])["snapshot"]["path"]) / "dataset"
+    dataset = load_from_disk(str(dataset_dir))
+    assert set(SOURCE_COLUMNS) <= set(dataset["train"].column_names)
+    older = DatasetDict({split: dataset[split].remove_columns(list(SOURCE_COLUMNS)) for split in dataset})
+    older.save_to_disk(str(dataset_dir.with_name("older")), num_shards={split: 1 for split in dataset})
+    shutil.rmtree(dataset_dir)
+    dataset_dir.with_name("older").rename(dataset_dir)
+    assert verify(con, run["model_path"])["ok"]

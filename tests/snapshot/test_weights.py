@@ -14,6 +14,7 @@ from assets.snapshot.assets import weight_histograms
 from assets.snapshot.config import WEIGHTINGS, SnapshotSettings
 from assets.snapshot.freeze import (
     DATASET_COLUMNS,
+    SOURCE_COLUMNS,
     content_digests,
     create_snapshot,
     dataset_differences,
@@ -99,7 +100,7 @@ def test_each_scheme_is_another_snapshot_and_none_is_the_unweighted_one(scored_p
     unweighted = snapshots["none"]
     assert unweighted.manifest["weighting"] == {"scheme": "none"}
     assert "weight" not in pq.read_table(unweighted.path / "pairs.parquet").column_names
-    assert unweighted.manifest["columns"] == list(DATASET_COLUMNS)
+    assert unweighted.manifest["columns"] == [*DATASET_COLUMNS, *SOURCE_COLUMNS]
     current = scored_pairs.sql("SELECT * FROM preference_pairs ORDER BY pair_id").to_arrow_table()
     assert pq.read_table(unweighted.path / "pairs.parquet").equals(current)
 
