@@ -33,6 +33,7 @@ from assets.audit.unrecorded import unrecorded_models
 from assets.audit.verify import verify
 from assets.warehouse.connect import connect
 from training.errors import UserError
+from training.outputs import weighting_summary
 
 FORMATS = ("table", "json", "csv")
 # The columns `--format table` shows of each pair; json and csv carry them all.
@@ -171,6 +172,7 @@ def cmd_audit_model(args: argparse.Namespace) -> None:
         ("snapshot", run["snapshot_id"]),
         ("snapshot created", snapshot.get("created_at")),
         ("snapshot rules", snapshot.get("rules")),
+        ("pair weights", weighting_summary(answer["weighting"])),
         ("evaluation", _evaluation(answer["evaluations"])),
         *counts.items(),
     ]

@@ -23,6 +23,8 @@ MANIFEST = "training_manifest.json"
 METRICS = "metrics.jsonl"
 MODEL_CARD = "README.md"
 RECORDS = (MANIFEST, METRICS, MODEL_CARD)  # what the trainer writes about the model, not the model
+# The training flags that read the snapshot's pair-weight columns, by hyper-parameter.
+WEIGHT_FLAGS = {"--pair-weights": "pair_weights", "--confidence-label-noise": "confidence_label_noise"}
 
 
 def now() -> str:
@@ -163,6 +165,35 @@ def _sources_section(sources: dict) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def pair_weighting(snapshot_manifest: dict | None, hyperparameters: dict) -> dict:
+    """The snapshot's pair-weighting scheme ("none" for one frozen without weights or before
+    they existed; "unknown" when its manifest cannot be read) and whether the run trained with
+    its columns: `weight` (--pair-weights) and `confidence` (--confidence-label-noise)."""
+    if snapshot_manifest is None:
+        scheme = "unknown"
+    else:
+        scheme = (snapshot_manifest.get("weighting") or {}).get("scheme", "none")
+    return {
+        "scheme": scheme,
+        "pair_weights": bool(hyperparameters.get("pair_weights")),
+        "confidence_label_noise": bool(hyperparameters.get("confidence_label_noise")),
+    }
+
+
+def weighting_summary(weighting: dict) -> str:
+    """One line: the snapshot's scheme and the weight settings the run used."""
+    used = [flag for flag, key in WEIGHT_FLAGS.items() if weighting[key]]
+    return f"snapshot weighting {weighting['scheme']}; " + (
+        f"trained with {' and '.join(used)}" if used else "trained unweighted (every pair weighs the same)"
+    )
+
+
+def _weighting_section(manifest: dict) -> str:
+    # a manifest written before runs recorded it: its snapshot's scheme is not known here
+    weighting = manifest.get("weighting") or pair_weighting(None, manifest["hyperparameters"])
+    return f"## Pair weights\n\n{weighting_summary(weighting)}.\n\n"
+
+
 def model_card(manifest: dict) -> str:
     base, counts, hp = manifest["base_model"], manifest["counts"], manifest["hyperparameters"]
     before, after = manifest["eval_before"], manifest["eval_after"]
@@ -185,7 +216,7 @@ Trained by upvote-dpo (code {manifest["code_version"]}), run `{manifest["run_id"
 
 Chosen = the more upvoted reply to the same post, rejected = a less upvoted one.
 
-{_sources_section(manifest.get("sources", {}))}## Evaluation (eval split)
+{_sources_section(manifest.get("sources", {}))}{_weighting_section(manifest)}## Evaluation (eval split)
 
 `rewards/accuracies` is the share of pairs whose implicit reward beta * log(pi/pi_ref) is higher
 for the chosen reply; before training policy == reference, so it is 0 by construction (except

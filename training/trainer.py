@@ -354,6 +354,7 @@ def finish(
         "snapshot_id": snapshot.snapshot_id,
         "snapshot_dir": str(Path(cfg.snapshot_dir).resolve()),
         "sources": snapshot.manifest.get("sources", {}),  # pairs per source and community, licences
+        "weighting": outputs.pair_weighting(snapshot.manifest, cfg.hyperparameters()),
         "base_model": {"name": cfg.model, "dir": str(base_dir), "weights_sha256": base_sha},
         "code_version": outputs.code_version(),
         "hyperparameters": cfg.hyperparameters(),

@@ -17,6 +17,7 @@ a read-only connection (the view they share is temporary, per connection).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ from assets.audit.stackexchange import (
     stackexchange_subject,
 )
 from assets.warehouse.connect import sql_folder
-from training.outputs import MANIFEST
+from training.outputs import MANIFEST, pair_weighting
 
 sql = sql_folder(__file__)
 
@@ -84,6 +85,7 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
 
     {"model_dir", "run": {...training_runs}, "snapshot": {...snapshots},
      "evaluations": [{baseline, evaluated_at, key figures, gate_passed}] (model_evals, newest first),
+     "weighting": {scheme, pair_weights, confidence_label_noise} (training.outputs.pair_weighting),
      "counts": {snapshot_pairs, snapshot_train_pairs, pairs_seen, train_pairs_seen, ...},
      "pairs": [{pair_id, post_id, subreddit, split, chosen_id, rejected_id, post_author, chosen_author,
                 rejected_author, scores, epoch, first_step, times_seen, sources and lines, in_snapshot,
@@ -106,10 +108,18 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
         "run": run,
         "snapshot": snapshot,
         "evaluations": all_records(query_file(con, "select_model_evals", run_id=run_id)),
+        "weighting": pair_weighting(_snapshot_manifest(snapshot), run["hyperparameters"] or {}),
         "counts": counts,
         "pairs": pairs,
         "pairs_listed": "all" if list_pairs or len(pairs) == counts["pairs_seen"] else f"first {limit}",
     }
+
+
+def _snapshot_manifest(snapshot: dict | None) -> dict | None:
+    """The snapshot folder's manifest.json, which alone records its weighting; None when the
+    folder is gone or was never recorded."""
+    path = Path(snapshot["path"]) / "manifest.json" if snapshot else None
+    return json.loads(path.read_text()) if path is not None and path.is_file() else None
 
 
 # --- audit pair / comment / author / subreddit ---------------------------------------

@@ -13,7 +13,8 @@ Exchange site; and for all together, `ALL`), `bias_figures` gives
   that passed the comment rules, any score ratio, before `later_must_win`), how often the
   earlier one scored higher: the early-comment advantage that `later_must_win` removes.
 
-`preference_pairs` shows them in its metadata with `bias_plots`; every snapshot's dataset card
+`preference_pairs` (per subreddit) and `stackexchange_pairs` (per site) show them in their
+metadata with `bias_plots`; every snapshot's dataset card
 (`assets.snapshot.card`) lists them for the pairs it froze.
 """
 
@@ -37,8 +38,8 @@ PLOTTED_COMMUNITIES = 25  # the largest by pairs; more boxes than that cannot be
 
 def bias_figures(con: duckdb.DuckDBPyConnection, pairs, early_lead: Mapping[str, Mapping[str, int]]) -> dict[str, dict]:
     """{community or ALL: figures} of `pairs` (a relation or Arrow table with the columns of
-    preference_pairs), with the sibling counts of a build (`PairBuildReport.early_lead_per_subreddit`;
-    a community it does not name has none)."""
+    preference_pairs), with the sibling counts of a build (`PairBuildReport.early_lead_per_subreddit`,
+    `StackExchangePairReport.early_lead_per_site`; a community it does not name has none)."""
     con.register("bias_pairs", pairs)
     try:
         result = con.execute(sql("select_pair_bias"))
@@ -100,9 +101,12 @@ def _quantiles(values: Mapping[str, float | None]) -> str:
     return " / ".join("n/a" if values[q] is None else f"{values[q]:.3g}" for q in QUANTILES)
 
 
-def bias_plots(con: duckdb.DuckDBPyConnection, pairs, figures: Mapping[str, Mapping]) -> dict[str, dg.MetadataValue]:
+def bias_plots(
+    con: duckdb.DuckDBPyConnection, pairs, figures: Mapping[str, Mapping], community: str = "subreddit"
+) -> dict[str, dg.MetadataValue]:
     """PNG plots per community: the two shares as bars beside 0.5, and the distributions of the
-    length ratio, the time gap and the score ratio as boxes (the largest communities)."""
+    length ratio, the time gap and the score ratio as boxes (the largest communities). Their
+    metadata keys end in `_per_<community>` ("subreddit", "site")."""
     communities = [c for c in figures if c != ALL]
     if not communities:
         return {}
@@ -123,20 +127,20 @@ def bias_plots(con: duckdb.DuckDBPyConnection, pairs, figures: Mapping[str, Mapp
     shown = f"{len(largest)} largest communities" if len(largest) < len(communities) else "per community"
     groups = {c: values.filter(pl.col("community") == c) for c in largest}
     return {
-        "bias_shares_per_subreddit": plots.share_bars(shares, "Length and early-comment bias (0.5: none)"),
-        "length_ratio_per_subreddit": plots.boxes(
+        f"bias_shares_per_{community}": plots.share_bars(shares, "Length and early-comment bias (0.5: none)"),
+        f"length_ratio_per_{community}": plots.boxes(
             {c: g["length_ratio"] for c, g in groups.items()},
             f"Chosen / rejected length, {shown}",
             "characters, chosen / rejected",
             log_x=True,
         ),
-        "time_gap_per_subreddit": plots.boxes(
+        f"time_gap_per_{community}": plots.boxes(
             {c: g["gap_hours"] for c, g in groups.items()},
             f"Hours the chosen reply came after the rejected one, {shown}",
             "hours",
             log_x=bool(len(values)) and values["gap_hours"].min() > 0,
         ),
-        "score_ratio_per_subreddit": plots.boxes(
+        f"score_ratio_per_{community}": plots.boxes(
             {c: g["score_ratio"] for c, g in groups.items()},
             f"Score ratio, {shown}",
             "chosen score / rejected score",

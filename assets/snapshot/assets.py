@@ -1,15 +1,20 @@
 """The `pair_snapshot` asset: the current pairs frozen as an immutable, content-addressed
 dataset (Parquet + Hugging Face `datasets`) that training reads."""
 
+from pathlib import Path
+
 import dagster as dg
+import polars as pl
 from pydantic import Field
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config
 from assets.pairs.assets import preference_pairs
 from assets.pairs.stackexchange.assets import stackexchange_pairs
+from assets.plots import histogram
 from assets.snapshot.config import SnapshotSettings
 from assets.snapshot.freeze import create_snapshot
+from assets.snapshot.weights import WEIGHT_COLUMNS
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.outputs import code_version
 
@@ -60,6 +65,18 @@ def pair_snapshot(
             # a reused snapshot made before weights existed records none
             "weighting": dg.MetadataValue.json(snapshot.manifest.get("weighting", {"scheme": "none"})),
             "sources": dg.MetadataValue.json(snapshot.manifest.get("sources", {})),
+            **weight_histograms(snapshot.path),
         },
         data_version=dg.DataVersion(snapshot.snapshot_id),
     )
+
+
+def weight_histograms(snapshot_dir: Path) -> dict[str, dg.MetadataValue]:
+    """A histogram of each pair-weight column of a weighted snapshot's pairs; none for an
+    unweighted one, which has no such columns."""
+    pairs_path = Path(snapshot_dir) / "pairs.parquet"
+    present = [name for name in WEIGHT_COLUMNS if name in pl.read_parquet_schema(pairs_path)]
+    if not present:
+        return {}
+    pairs = pl.read_parquet(pairs_path, columns=present)
+    return {f"{name}_histogram": histogram(pairs[name], f"pair {name} ({len(pairs)} pairs)", name) for name in present}

@@ -11,8 +11,8 @@ A snapshot is a directory named by its id:
     pairs.parquet   every column of `preference_pairs`, in pair-id order, then the pair
                     weights of the weighting scheme, if any (assets/snapshot/weights.py)
     dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
-                    `prompt`, `chosen`, `rejected`, the ids and any pair weights, which TRL
-                    and others read as is
+                    `prompt`, `chosen`, `rejected`, the ids, each pair's `source` and
+                    `community`, and any pair weights, which TRL and others read as is
 
 The id is a hash of the content: each row of pairs.parquet (every column: ids, split,
 prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 over one
@@ -54,7 +54,7 @@ from training.errors import UserError
 sql = sql_folder(__file__)
 
 SPLITS = ("train", "eval")
-# What a trainer needs, plus the ids and scores that lead back to Reddit.
+# What a trainer needs, plus the ids and scores that lead back to the source.
 DATASET_COLUMNS = (
     "pair_id",
     "post_id",
@@ -70,9 +70,16 @@ DATASET_COLUMNS = (
 )
 
 
+# Where each pair comes from: "reddit" or "stackexchange", and its subreddit or site. In
+# dataset/ only where pairs.parquet has them (not before sources existed), and absent from the
+# dataset/ of snapshots frozen before dataset/ took them: a snapshot is never rewritten.
+SOURCE_COLUMNS = ("source", "community")
+
+
 def dataset_columns(columns: list[str]) -> list[str]:
-    """DATASET_COLUMNS, then the pair-weight columns of a weighted snapshot with these columns."""
-    return [*DATASET_COLUMNS, *(name for name in WEIGHT_COLUMNS if name in columns)]
+    """DATASET_COLUMNS, then those of the source and pair-weight columns that are among `columns`
+    (a snapshot's pairs.parquet columns)."""
+    return [*DATASET_COLUMNS, *(name for name in (*SOURCE_COLUMNS, *WEIGHT_COLUMNS) if name in columns)]
 
 
 class EmptySelectionError(UserError):
@@ -121,14 +128,19 @@ def dataset_differences(
     from training.data import load_snapshot  # the trainer's own reader, older layouts included
 
     loaded = load_snapshot(snapshot_dir)
-    columns = dataset_columns(parquet.columns)
-    return {
-        split: rows_differing(
+    differences = {}
+    for split, dataset in (("train", loaded.train), ("eval", loaded.eval)):
+        # the source columns only where this dataset/ has them: older ones were written without
+        columns = [
+            name
+            for name in dataset_columns(parquet.columns)
+            if name not in SOURCE_COLUMNS or name in dataset.column_names
+        ]
+        differences[split] = rows_differing(
             con.from_arrow(dataset.data.table).select(*columns),
             parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split)).select(*columns),
         )
-        for split, dataset in (("train", loaded.train), ("eval", loaded.eval))
-    }
+    return differences
 
 
 def rows_differing(a: duckdb.DuckDBPyRelation, b: duckdb.DuckDBPyRelation) -> int:

@@ -87,6 +87,31 @@ def test_audit_model_lists_exactly_the_train_pairs_the_run_saw(lineage):
     assert audit.audit_model(con, run["run_id"], list_pairs=True) == answer | {"model_dir": run["model_path"]}
 
 
+def test_audit_model_names_the_snapshots_weighting_and_the_runs_use_of_it(lineage):
+    con, warehouse = lineage
+    run = warehouse.runs[0]
+    answer = audit.audit_model(con, run["run_id"])
+    assert answer["weighting"] == {
+        "scheme": "none",  # a manifest without `weighting`: frozen before weights existed
+        "pair_weights": False,
+        "confidence_label_noise": False,
+    }
+    snapshot_dir = Path(answer["snapshot"]["path"])
+    manifest = json.loads((snapshot_dir / "manifest.json").read_text())
+    (snapshot_dir / "manifest.json").write_text(json.dumps(manifest | {"weighting": {"scheme": "confidence"}}))
+    con.execute(
+        "UPDATE training_runs SET hyperparameters = $hp WHERE run_id = $run",
+        {"hp": json.dumps({"loss_type": "sigmoid", "pair_weights": True}), "run": run["run_id"]},
+    )
+    assert audit.audit_model(con, run["run_id"])["weighting"] == {
+        "scheme": "confidence",
+        "pair_weights": True,
+        "confidence_label_noise": False,
+    }
+    shutil.rmtree(snapshot_dir)
+    assert audit.audit_model(con, run["run_id"])["weighting"]["scheme"] == "unknown"
+
+
 def test_audit_model_pairs_lead_back_to_comments_authors_and_dump_lines(lineage):
     con, warehouse = lineage
     answer = audit.audit_model(con, warehouse.runs[1]["model_path"], list_pairs=True)
@@ -450,3 +475,22 @@ def test_audit_pair_shows_each_sides_score_age_as_frozen_else_as_current(con, tm
     frozen = audit.audit_usage(con, "pair", pair_id)["pair"]
     assert frozen == {**current, "as_of": f"snapshot {snapshot.snapshot_id}"}
     assert audit.audit_usage(con, "comment", "a")["pair"] is None
+
+
+def test_verify_passes_a_snapshot_whose_dataset_predates_the_source_columns(lineage):
+    """A snapshot frozen before dataset/ took `source` and `community` (pairs.parquet had them)
+    is never rewritten; it must still verify."""
+    from datasets import DatasetDict, load_from_disk
+
+    from assets.snapshot.freeze import SOURCE_COLUMNS
+
+    con, warehouse = lineage
+    run = warehouse.runs[0]
+    dataset_dir = Path(audit.audit_model(con, run["run_id"])["snapshot"]["path"]) / "dataset"
+    dataset = load_from_disk(str(dataset_dir))
+    assert set(SOURCE_COLUMNS) <= set(dataset["train"].column_names)
+    older = DatasetDict({split: dataset[split].remove_columns(list(SOURCE_COLUMNS)) for split in dataset})
+    older.save_to_disk(str(dataset_dir.with_name("older")), num_shards={split: 1 for split in dataset})
+    shutil.rmtree(dataset_dir)
+    dataset_dir.with_name("older").rename(dataset_dir)
+    assert verify(con, run["model_path"])["ok"]

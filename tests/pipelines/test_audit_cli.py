@@ -60,6 +60,7 @@ def test_audit_model_json_csv_and_table(lineage, capsys):
     table = capsys.readouterr().out
     assert warehouse.runs[0]["run_id"] in table and warehouse.runs[0]["snapshot_id"] in table
     assert "post_author" in table  # whose text the prompt is
+    assert "snapshot weighting none; trained unweighted" in table
     assert f"pairs seen (first 10 of {answer['counts']['pairs_seen']}; --pairs lists them all):" in table
 
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from datasets import load_from_disk
+from datasets import DatasetDict, load_from_disk
 
 from assets.snapshot.freeze import (
+    DATASET_COLUMNS,
+    SOURCE_COLUMNS,
     EmptySelectionError,
     FailedChecksError,
     content_digests,
     create_snapshot,
+    dataset_differences,
     latest_snapshot,
     read_manifest,
     snapshot_id_for,
@@ -274,3 +279,33 @@ def test_rows_differing_counts_each_changed_row_once(con, b, expected):
 
     a = [(1, "x"), (2, "y"), (3, "z")]
     assert rows_differing(relation(a), relation(b)) == rows_differing(relation(b), relation(a)) == expected
+
+
+def test_the_dataset_names_each_pairs_source_and_community_and_an_older_one_still_verifies(three_pairs, tmp_path):
+    """dataset/ carries `source` and `community` from pairs.parquet; the id, computed from
+    pairs.parquet, is the one of a Reddit pair digested without them; and a dataset/ written
+    before it took them still matches its pairs.parquet, as `audit verify` compares them."""
+    three_pairs.execute("UPDATE preference_pairs SET community = subreddit")  # as the Reddit build writes it
+    snapshot = create_snapshot(three_pairs, tmp_path / "snapshots")
+    dataset = load_from_disk(str(snapshot.path / "dataset"))
+    assert dataset["train"]["source"] == ["reddit", "reddit"]
+    assert dataset["eval"]["community"] == ["AskHistorians"]
+    assert snapshot.manifest["columns"] == [*DATASET_COLUMNS, *SOURCE_COLUMNS]
+    frozen = three_pairs.read_parquet(str(snapshot.path / "pairs.parquet"))
+    without_sources = three_pairs.sql("SELECT * EXCLUDE (source, community) FROM frozen")
+    assert snapshot_id_for(content_digests(without_sources)) == snapshot.snapshot_id
+    assert dataset_differences(three_pairs, snapshot.path, frozen) == {"train": 0, "eval": 0}
+
+    def rewritten(name: str, change) -> Path:
+        """The snapshot folder copied to `name`, with dataset/ saved again after `change`."""
+        copy = tmp_path / name
+        shutil.copytree(snapshot.path, copy)
+        shutil.rmtree(copy / "dataset")
+        splits = DatasetDict({split: change(dataset[split]) for split in ("train", "eval")})
+        splits.save_to_disk(str(copy / "dataset"), num_shards={"train": 1, "eval": 1})
+        return copy
+
+    older = rewritten("older", lambda split: split.remove_columns(list(SOURCE_COLUMNS)))
+    assert dataset_differences(three_pairs, older, frozen) == {"train": 0, "eval": 0}
+    moved = rewritten("moved", lambda split: split.map(lambda row: {"community": "AskScience"}))
+    assert dataset_differences(three_pairs, moved, frozen) == {"train": 2, "eval": 1}

@@ -10,9 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_from_disk
 
+from assets.snapshot.assets import weight_histograms
 from assets.snapshot.config import WEIGHTINGS, SnapshotSettings
 from assets.snapshot.freeze import (
     DATASET_COLUMNS,
+    SOURCE_COLUMNS,
     content_digests,
     create_snapshot,
     dataset_differences,
@@ -98,7 +100,7 @@ def test_each_scheme_is_another_snapshot_and_none_is_the_unweighted_one(scored_p
     unweighted = snapshots["none"]
     assert unweighted.manifest["weighting"] == {"scheme": "none"}
     assert "weight" not in pq.read_table(unweighted.path / "pairs.parquet").column_names
-    assert unweighted.manifest["columns"] == list(DATASET_COLUMNS)
+    assert unweighted.manifest["columns"] == [*DATASET_COLUMNS, *SOURCE_COLUMNS]
     current = scored_pairs.sql("SELECT * FROM preference_pairs ORDER BY pair_id").to_arrow_table()
     assert pq.read_table(unweighted.path / "pairs.parquet").equals(current)
 
@@ -107,3 +109,13 @@ def test_an_unknown_scheme_is_a_config_error():
     assert SnapshotSettings().weighting == "none"
     with pytest.raises(ConfigError, match="--weighting must be one of none, log_ratio, confidence"):
         SnapshotSettings(weighting="votes")
+
+
+def test_a_weighted_snapshot_shows_histograms_of_its_weights_and_an_unweighted_one_none(scored_pairs, tmp_path):
+    weighted = create_snapshot(scored_pairs, tmp_path / "weighted", weighting="log_ratio")
+    plots = weight_histograms(weighted.path)
+    assert sorted(plots) == ["confidence_histogram", "weight_histogram"]
+    for name, plot in plots.items():
+        assert plot.value.startswith(f"![pair {name.removesuffix('_histogram')} (")
+        assert "data:image/png;base64," in plot.value
+    assert weight_histograms(create_snapshot(scored_pairs, tmp_path / "plain").path) == {}

@@ -1,9 +1,10 @@
-"""The model card names where its pairs came from, and each Stack Exchange site's licence with
-the attribution CC BY-SA requires, from the snapshot manifest's `sources`."""
+"""The model card names where its pairs came from (each Stack Exchange site's licence with
+the attribution CC BY-SA requires, from the snapshot manifest's `sources`) and how they were
+weighted (the snapshot's scheme, and the weight flags the run used)."""
 
 from __future__ import annotations
 
-from training.outputs import model_card
+from training.outputs import model_card, pair_weighting
 
 MANIFEST = {
     "run_id": "r1",
@@ -42,3 +43,17 @@ def test_the_card_lists_each_source_site_and_licence():
 
 def test_a_card_from_before_sources_has_no_such_section():
     assert "Data sources" not in model_card(MANIFEST)
+
+
+def test_the_card_names_the_snapshots_weighting_and_the_flags_the_run_used():
+    weighting = pair_weighting({"weighting": {"scheme": "log_ratio"}}, {"pair_weights": True})
+    assert weighting == {"scheme": "log_ratio", "pair_weights": True, "confidence_label_noise": False}
+    card = model_card({**MANIFEST, "weighting": weighting})
+    assert "## Pair weights\n\nsnapshot weighting log_ratio; trained with --pair-weights.\n" in card
+    both = pair_weighting({"weighting": {"scheme": "confidence"}}, {"pair_weights": 1, "confidence_label_noise": 1})
+    assert "trained with --pair-weights and --confidence-label-noise" in model_card({**MANIFEST, "weighting": both})
+
+
+def test_a_snapshot_without_weighting_counts_as_none_and_an_unrecorded_one_as_unknown():
+    assert pair_weighting({}, {})["scheme"] == "none"
+    assert "snapshot weighting unknown; trained unweighted" in model_card(MANIFEST)

@@ -3,6 +3,7 @@ noise from a snapshot's `weight` and `confidence` columns."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -144,11 +145,21 @@ def test_weights_of_one_train_as_no_weights_and_other_weights_train_another_mode
     assert plain.manifest["output"]["weights_sha256"] == weighted_ones.manifest["output"]["weights_sha256"]
 
     snapshot = write_snapshot(tmp_path / "weighted", weighted_rows(6), weighted_rows(2, 6))
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    (snapshot / "manifest.json").write_text(json.dumps(manifest | {"weighting": {"scheme": "confidence"}}))
     weighted = _train(snapshot, tmp_path / "out", max_steps=3, pair_weights=True, confidence_label_noise=True)
     losses = [h["loss"] for h in weighted.history]
     assert all(math.isfinite(x) for x in losses) and losses != [h["loss"] for h in plain.history]
     assert weighted.manifest["hyperparameters"]["pair_weights"] is True
     assert weighted.manifest["hyperparameters"]["confidence_label_noise"] is True
+    assert weighted.manifest["weighting"] == {
+        "scheme": "confidence",
+        "pair_weights": True,
+        "confidence_label_noise": True,
+    }
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "snapshot weighting confidence; trained with --pair-weights and --confidence-label-noise" in card
+    assert plain.manifest["weighting"] == {"scheme": "none", "pair_weights": False, "confidence_label_noise": False}
 
 
 def test_a_snapshot_without_weights_is_refused_before_the_model_loads(tmp_path):

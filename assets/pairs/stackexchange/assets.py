@@ -11,6 +11,7 @@ from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
 from assets.ingest.stackexchange.assets import stackexchange_dump
 from assets.pairs.assets import PAIR_CHECKS, pair_check_results
+from assets.pairs.bias import bias_figures, bias_plots, bias_table
 from assets.pairs.stackexchange.build import StackExchangePairReport, build_stackexchange_pairs
 from assets.pairs.stackexchange.config import StackExchangeRules
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
@@ -21,7 +22,8 @@ StackExchangeRulesConfig = dagster_config(StackExchangeRules)
 
 
 def stackexchange_pairs_metadata(con, report: StackExchangePairReport) -> dict[str, dg.MetadataValue]:
-    """Counts, the waterfall by rule and site, the score ratios, and what each score is based on."""
+    """Counts, the waterfall by rule and site, the score ratios, what each score is based on, and
+    the bias figures and plots per site (`assets.pairs.bias`, as `preference_pairs` per subreddit)."""
     by_site = pl.DataFrame(
         [
             {"site": site, "candidates": report.candidate_pairs_per_site[site], "kept": kept}
@@ -37,6 +39,12 @@ def stackexchange_pairs_metadata(con, report: StackExchangePairReport) -> dict[s
         "by_site": dg.MetadataValue.md(frames.markdown(by_site)),
         "report": dg.MetadataValue.json(dataclasses.asdict(report)),
     }
+    # the one pair table's rows of this source: they carry the site as `community`
+    pairs = con.table("preference_pairs").filter("source = 'stackexchange'")
+    bias = bias_figures(con, pairs, report.early_lead_per_site)
+    metadata["bias"] = dg.MetadataValue.json(bias)
+    metadata["bias_table"] = dg.MetadataValue.md(frames.markdown(bias_table(bias)))
+    metadata |= bias_plots(con, pairs, bias, community="site")
     if report.removed_by_rule_per_site:
         removed = pl.DataFrame([{"site": site, **rules} for site, rules in report.removed_by_rule_per_site.items()])
         metadata["removed_by_rule_per_site"] = plots.stacked_bars(removed, "Candidate pairs removed, by rule and site")

@@ -62,6 +62,8 @@ class StackExchangePairReport:
     removed_by_rule_per_site: dict[str, dict[str, int]]
     kept_per_site: dict[str, int]
     dedup: dict[str, float | int]
+    # {site: {sibling_pairs, earlier_scored_higher}}: the early-answer advantage, for assets.pairs.bias
+    early_lead_per_site: dict[str, dict[str, int]]
     timings_s: dict[str, float]
     rules: dict[str, object] = field(default_factory=dict)
 
@@ -155,6 +157,12 @@ def build_stackexchange_pairs(
             for name, params in _rule_params(rules).items():
                 con.execute(sql(name), params)
             waterfall = con.execute(sql("select_se_pair_waterfall")).fetchall()
+            early_lead = {
+                site: {"sibling_pairs": siblings, "earlier_scored_higher": earlier}
+                for site, siblings, earlier in con.execute(
+                    sql("select_se_pair_candidate_early_lead"), {"pair_steps": list(PAIR_STEPS)}
+                ).fetchall()
+            }
             t_rules = time.perf_counter()
             texts = _texts(con)
             dedup_removed, dedup_stats = _dedup(con, rules, texts)
@@ -183,7 +191,8 @@ def build_stackexchange_pairs(
         (site, step, 1) for site, step in zip(dedup_removed["site"].to_pylist(), dedup_removed["step"].to_pylist())
     ]
     timings = {"rules_sql": t_rules - started, "texts_and_dedup": t_dedup - t_rules, "write": ended - t_dedup}
-    report = _report(rules, waterfall, removed_rows, totals, dedup_stats, {**timings, "total": ended - started})
+    timings["total"] = ended - started
+    report = _report(rules, waterfall, removed_rows, totals, dedup_stats, early_lead, timings)
     con.execute(
         sql("insert_into_stackexchange_pair_builds"),
         {"rules": json.dumps(report.rules), "report": json.dumps(dataclasses.asdict(report))},
@@ -191,7 +200,7 @@ def build_stackexchange_pairs(
     return report
 
 
-def _report(rules, waterfall, removed_rows, totals, dedup_stats, timings) -> StackExchangePairReport:
+def _report(rules, waterfall, removed_rows, totals, dedup_stats, early_lead, timings) -> StackExchangePairReport:
     sites = sorted({site for site, *_ in waterfall})
     candidates = dict.fromkeys(sites, 0)
     for site, _, count in waterfall:
@@ -217,6 +226,7 @@ def _report(rules, waterfall, removed_rows, totals, dedup_stats, timings) -> Sta
         removed_by_rule_per_site=removed,
         kept_per_site=kept,
         dedup=dedup_stats,
+        early_lead_per_site=early_lead,
         timings_s=timings,
         rules=dataclasses.asdict(rules),
     )
