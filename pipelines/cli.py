@@ -154,11 +154,16 @@ def ingest_dump_files(args, paths: list[tuple[Path, str | None]]) -> None:
     incoming = Path(build_resources(args.db)["dump_archive"].incoming_dir)
     incoming.mkdir(parents=True, exist_ok=True)
     for path, given_as in paths:
-        path = path.resolve()
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError) as error:  # RuntimeError: a loop of symbolic links
+            raise CommandError(f"cannot follow {path}: {error}") from None
         if path.is_dir():
             raise CommandError(f"{path} is a folder: name a dump file (.zst, .ndjson or .jsonl)")
-        if not path.is_file():
+        if not path.exists():
             raise CommandError(f"no such dump file: {path}")
+        if not path.is_file():
+            raise CommandError(f"{path} is not a regular file (a pipe or a device?): name a dump file")
         link = incoming / path.name
         if link.exists() and link.resolve() != path:
             raise CommandError(f"{link} already holds a different file named {path.name}")
@@ -344,6 +349,15 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
         add_wait_argument(command)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A flag or argument that does not parse is one line naming it, exit 1, as any other
+    mistake: argparse's own error first prints the command's usage, twenty lines for `train`.
+    Its subcommands' parsers are of this class too (argparse makes them of their parent's)."""
+
+    def error(self, message: str):
+        self.exit(1, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -355,9 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Commands that only read the warehouse set this to False.
     common.set_defaults(writes_warehouse=True)
-    parser = argparse.ArgumentParser(
-        prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = OneLineParser(prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     _add_pipeline_commands(commands, common)
@@ -374,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = sys.argv[1:] if argv is None else list(argv)  # names the command in its runs' tags
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
+        check_text(args.argv)
         # Before anything loads: a path that cannot hold the warehouse is one line at once.
         if getattr(args, "writes_warehouse", False):
             prepare_folder(args.db)
@@ -384,6 +397,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: the user knows why it stopped
         return 130
     return 0
+
+
+def check_text(argv: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python keeps its bytes as lone surrogates): the
+    Dagster instance, which records each run's command and config, cannot store it."""
+    for argument in argv:
+        try:
+            argument.encode()
+        except UnicodeEncodeError:
+            raw = argument.encode(errors="surrogateescape")
+            raise CommandError(f"{raw!r} is not UTF-8 text: retype it, or rename the file to a UTF-8 name") from None
 
 
 def one_line(error: UserError) -> str:
