@@ -69,7 +69,8 @@ def dagster_instance(args):
 
         from pipelines.instance import dagster_home
 
-        args.instance = dg.DagsterInstance.from_config(str(dagster_home(args.db)))
+        args.instance_home = str(dagster_home(args.db))
+        args.instance = dg.DagsterInstance.from_config(args.instance_home)
     return args.instance
 
 
@@ -94,7 +95,7 @@ def materialize(
     )
 
     from pipelines.definitions import build_definitions
-    from pipelines.liveness import process_tags, wait_for_warehouse
+    from pipelines.liveness import dead_holders_failed_until_claimed, process_tags, wait_for_warehouse
 
     job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
     # Dagster's console logger prints every event and each failure's stack trace; a user's
@@ -105,14 +106,15 @@ def materialize(
     wait_for_warehouse(dagster_instance(args), getattr(args, "wait", DEFAULT_WAIT_S))
     command = "upvote-dpo " + " ".join(getattr(args, "argv", asset_names))
     try:
-        return job.execute_in_process(
-            run_config={**quiet, **(run_config or {})},
-            instance=dagster_instance(args),
-            partition_key=partition_key,
-            asset_selection=[dg.AssetKey(name) for name in asset_names],
-            run_id=run_id,
-            tags=process_tags(command),
-        )
+        with dead_holders_failed_until_claimed(args.instance_home, run_id):
+            return job.execute_in_process(
+                run_config={**quiet, **(run_config or {})},
+                instance=dagster_instance(args),
+                partition_key=partition_key,
+                asset_selection=[dg.AssetKey(name) for name in asset_names],
+                run_id=run_id,
+                tags=process_tags(command),
+            )
     except Exception as error:
         # Dagster raises the asset's own exception, or (other versions, other executors) its
         # step error wrapping it; only Dagster's wrappers are looked through, never the
@@ -240,7 +242,11 @@ def cmd_train(args) -> None:
         from pipelines.resources import build_resources
 
         snapshot_dir = Path(build_resources(args.db)["warehouse"].snapshots_dir) / args.snapshot
-        if not (snapshot_dir / "manifest.json").is_file():
+        try:
+            found = (snapshot_dir / "manifest.json").is_file()
+        except OSError:  # a name too long for a path
+            found = False
+        if not found:
             raise CommandError(f"no snapshot {args.snapshot} in {snapshot_dir.parent}")
         config["snapshot_dir"] = str(snapshot_dir)
     result = materialize(args, ["dpo_model"], run_config={"ops": {"dpo_model": {"config": config}}})
