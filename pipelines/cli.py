@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import uuid
 from pathlib import Path
@@ -160,11 +161,15 @@ def ingest_dump_files(args, paths: list[tuple[Path, str | None]]) -> None:
             path = path.resolve()
         except (OSError, RuntimeError) as error:  # RuntimeError: a loop of symbolic links
             raise CommandError(f"cannot follow {path}: {error}") from None
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise CommandError(f"no such dump file: {path}") from None
+        except OSError as error:  # a name too long for a path, a folder that cannot be searched
+            raise CommandError(f"cannot use {path}: {error.strerror}") from None
+        if stat.S_ISDIR(mode):
             raise CommandError(f"{path} is a folder: name a dump file (.zst, .ndjson or .jsonl)")
-        if not path.exists():
-            raise CommandError(f"no such dump file: {path}")
-        if not path.is_file():
+        if not stat.S_ISREG(mode):
             raise CommandError(f"{path} is not a regular file (a pipe or a device?): name a dump file")
         link = incoming / path.name
         if link.exists() and link.resolve() != path:
