@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import uuid
 from pathlib import Path
@@ -73,7 +74,8 @@ def dagster_instance(args):
 
         from pipelines.instance import dagster_home
 
-        args.instance = dg.DagsterInstance.from_config(str(dagster_home(args.db)))
+        args.instance_home = str(dagster_home(args.db))
+        args.instance = dg.DagsterInstance.from_config(args.instance_home)
     return args.instance
 
 
@@ -98,7 +100,7 @@ def materialize(
     )
 
     from pipelines.definitions import build_definitions
-    from pipelines.liveness import process_tags, wait_for_warehouse
+    from pipelines.liveness import dead_holders_failed_until_claimed, process_tags, wait_for_warehouse
 
     job = build_definitions(args.db).resolve_implicit_global_asset_job_def()
     # Dagster's console logger prints every event and each failure's stack trace; a user's
@@ -109,14 +111,15 @@ def materialize(
     wait_for_warehouse(dagster_instance(args), getattr(args, "wait", DEFAULT_WAIT_S))
     command = "upvote-dpo " + " ".join(getattr(args, "argv", asset_names))
     try:
-        return job.execute_in_process(
-            run_config={**quiet, **(run_config or {})},
-            instance=dagster_instance(args),
-            partition_key=partition_key,
-            asset_selection=[dg.AssetKey(name) for name in asset_names],
-            run_id=run_id,
-            tags=process_tags(command),
-        )
+        with dead_holders_failed_until_claimed(args.instance_home, run_id):
+            return job.execute_in_process(
+                run_config={**quiet, **(run_config or {})},
+                instance=dagster_instance(args),
+                partition_key=partition_key,
+                asset_selection=[dg.AssetKey(name) for name in asset_names],
+                run_id=run_id,
+                tags=process_tags(command),
+            )
     except Exception as error:
         # Dagster raises the asset's own exception, or (other versions, other executors) its
         # step error wrapping it; only Dagster's wrappers are looked through, never the
@@ -158,11 +161,20 @@ def ingest_dump_files(args, paths: list[tuple[Path, str | None]]) -> None:
     incoming = Path(build_resources(args.db)["dump_archive"].incoming_dir)
     incoming.mkdir(parents=True, exist_ok=True)
     for path, given_as in paths:
-        path = path.resolve()
-        if path.is_dir():
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError) as error:  # RuntimeError: a loop of symbolic links
+            raise CommandError(f"cannot follow {path}: {error}") from None
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise CommandError(f"no such dump file: {path}") from None
+        except OSError as error:  # a name too long for a path, a folder that cannot be searched
+            raise CommandError(f"cannot use {path}: {error.strerror}") from None
+        if stat.S_ISDIR(mode):
             raise CommandError(f"{path} is a folder: name a dump file (.zst, .ndjson or .jsonl)")
-        if not path.is_file():
-            raise CommandError(f"no such dump file: {path}")
+        if not stat.S_ISREG(mode):
+            raise CommandError(f"{path} is not a regular file (a pipe or a device?): name a dump file")
         link = incoming / path.name
         if link.exists() and link.resolve() != path:
             raise CommandError(f"{link} already holds a different file named {path.name}")
@@ -243,7 +255,11 @@ def cmd_train(args) -> None:
         from pipelines.resources import build_resources
 
         snapshot_dir = Path(build_resources(args.db)["warehouse"].snapshots_dir) / args.snapshot
-        if not (snapshot_dir / "manifest.json").is_file():
+        try:
+            found = (snapshot_dir / "manifest.json").is_file()
+        except OSError:  # a name too long for a path
+            found = False
+        if not found:
             raise CommandError(f"no snapshot {args.snapshot} in {snapshot_dir.parent}")
         config["snapshot_dir"] = str(snapshot_dir)
     result = materialize(args, ["dpo_model"], run_config={"ops": {"dpo_model": {"config": config}}})
@@ -362,6 +378,15 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
         add_wait_argument(command)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A flag or argument that does not parse is one line naming it, exit 1, as any other
+    mistake: argparse's own error first prints the command's usage, twenty lines for `train`.
+    Its subcommands' parsers are of this class too (argparse makes them of their parent's)."""
+
+    def error(self, message: str):
+        self.exit(1, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -373,9 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # Commands that only read the warehouse set this to False.
     common.set_defaults(writes_warehouse=True)
-    parser = argparse.ArgumentParser(
-        prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = OneLineParser(prog="upvote-dpo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     _add_pipeline_commands(commands, common)
@@ -392,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = sys.argv[1:] if argv is None else list(argv)  # names the command in its runs' tags
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     try:
+        check_text(args.argv)
         # Before anything loads: a path that cannot hold the warehouse is one line at once.
         if getattr(args, "writes_warehouse", False):
             prepare_folder(args.db)
@@ -402,6 +426,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: the user knows why it stopped
         return 130
     return 0
+
+
+def check_text(argv: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 (Python keeps its bytes as lone surrogates): the
+    Dagster instance, which records each run's command and config, cannot store it."""
+    for argument in argv:
+        try:
+            argument.encode()
+        except UnicodeEncodeError:
+            raw = argument.encode(errors="surrogateescape")
+            raise CommandError(f"{raw!r} is not UTF-8 text: retype it, or rename the file to a UTF-8 name") from None
 
 
 def one_line(error: UserError) -> str:

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import socket
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -126,6 +129,50 @@ def wait_for_warehouse(instance: dg.DagsterInstance, wait_s: float, poll_s: floa
             print(f"waiting: {holder} (up to --wait {wait_s:g} s)", file=sys.stderr, flush=True)
             said = holder
         time.sleep(min(poll_s, max(deadline - time.monotonic(), 0.0)))
+
+
+@contextmanager
+def dead_holders_failed_until_claimed(home: str, run_id: str, poll_s: float = 1.0) -> Iterator[None]:
+    """Around the run's execution: until the run holds its writer slot, keep failing dead runs,
+    and say once who holds the slot.
+
+    `wait_for_warehouse` sees the slot free, then Dagster claims it for the run a moment later
+    (run creation, resources: about a second); another command may claim it in between. The
+    run then waits inside Dagster's executor, which no one told to fail dead runs: a holder
+    killed then would block it for good. Ctrl-C and `--wait` still do not reach that wait
+    (docs/reliability.md)."""
+    import dagster as dg
+
+    from assets.warehouse.resources import WAREHOUSE_WRITER_POOL as pool  # imports dagster
+
+    done = threading.Event()
+
+    def watch() -> None:
+        # An instance of its own, from the Dagster home `home`: the run's is the main thread's.
+        watcher = dg.DagsterInstance.from_config(home)
+        said = None
+        try:
+            while not done.wait(poll_s):
+                info = watcher.event_log_storage.get_concurrency_info(pool)
+                if any(slot.run_id == run_id for slot in info.claimed_slots):
+                    return
+                fail_dead_runs(watcher)
+                waits = any(step.run_id == run_id and step.assigned_timestamp is None for step in info.pending_steps)
+                holder = warehouse_holder(watcher) if waits else None
+                # the run itself may have claimed the slot since `info` was read
+                if holder is not None and f"run {run_id} " not in holder and holder != said:
+                    print(f"waiting: {holder} (it claimed the slot first)", file=sys.stderr, flush=True)
+                    said = holder
+        finally:
+            watcher.dispose()
+
+    thread = threading.Thread(target=watch, name="dead-holders-failed-until-claimed", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 DEFAULT_WAIT_S = 600.0

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import ExitStack
+from pathlib import Path
 
 from training.config import Hyperparameters, RunOptions, TrainConfig
-from training.errors import UserError
+from training.errors import ERROR_FILE_ENV, UserError
 from training.flags import add_dataclass_arguments, closed_stdout_ends_quietly, dataclass_overrides
 from training.lifetime import stop_with_launcher
 
@@ -63,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
     except UserError as error:
-        # One line, as `upvote-dpo` prints it (a diverged run, a bad value); under Pipes the
-        # channel has already reported it to Dagster on the way out.
-        print(f"error: {error}", file=sys.stderr)
+        # One line (a diverged run, a bad value): handed to a launcher that asked for it, which
+        # raises it as its own; run alone, printed as `upvote-dpo` prints it.
+        if report_to := os.environ.get(ERROR_FILE_ENV):
+            Path(report_to).write_text(str(error))
+        else:
+            print(f"error: {error}", file=sys.stderr)
         return 1
 
 

@@ -21,3 +21,9 @@ class UserError(Exception):
 class ConfigError(UserError, ValueError):
     """A setting (flag or Dagster config field) with a value it cannot take. A `ValueError` too,
     so callers that caught the plain `ValueError` the configs raised before still catch it."""
+
+
+# Set by a launcher (the `dpo_model` asset) for the trainer it starts: the file where the
+# trainer writes the message of a UserError, which the launcher raises as its own, so that
+# the user reads one line, not the trainer's and then the launcher's "run failed".
+ERROR_FILE_ENV = "UPVOTE_DPO_ERROR_FILE"

@@ -163,11 +163,17 @@ def resolve_model_dir(name: str, cache_dir: Optional[str] = None) -> Path:
 def check_model(name: str) -> None:
     """Refuse a model that `resolve_model_dir` would refuse, without building a named one: so a
     missing path fails before a run starts (the CLI, the dpo_model asset), not in the trainer."""
-    if name in (SMOLLM2, TINY) or (Path(name).expanduser() / "config.json").exists():
+    if name in (SMOLLM2, TINY):
         return
+    folder = Path(name).expanduser()
+    try:
+        if (folder / "config.json").is_file() and any(p.suffix in (".safetensors", ".bin") for p in folder.iterdir()):
+            return
+    except OSError:  # a name too long for a path, a folder that cannot be read: no model
+        pass
     raise UnknownModelError(
         f"--model {name!r} is neither {SMOLLM2!r}, {TINY!r} nor a local directory with a config.json "
-        "(hub downloads are not possible here)"
+        "and weights (hub downloads are not possible here)"
     )
 
 

@@ -22,11 +22,24 @@ class AuditError(UserError):
     """An audit that cannot be answered: unknown id, missing manifest. One line, for the CLI."""
 
 
+# What every audit reads from a manifest; the trainer writes them all.
+MANIFEST_KEYS = ("run_id", "snapshot_id", "output")
+
+
 def read_training_manifest(model_dir: str | Path) -> dict:
+    """The manifest of a model folder; an AuditError when it is missing, does not read as JSON
+    (damaged, or not the trainer's), or lacks what the audit reads."""
     path = Path(model_dir) / MANIFEST
     if not path.is_file():
         raise AuditError(f"no {MANIFEST} in {model_dir}: not a model folder written by the trainer")
-    return read_manifest(model_dir)
+    try:
+        manifest = read_manifest(model_dir)
+    except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
+        raise AuditError(f"{path} does not read as JSON ({error}): damaged, or not the trainer's") from None
+    if not isinstance(manifest, dict) or (missing := [key for key in MANIFEST_KEYS if key not in manifest]):
+        lacks = ", ".join(missing) if isinstance(manifest, dict) else "an object"
+        raise AuditError(f"{path} lacks {lacks}: not a manifest the trainer wrote")
+    return manifest
 
 
 def _value(column: str, value):

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
+from assets.audit.records import AuditError, read_training_manifest
 from assets.warehouse.connect import sql_folder
-from training.outputs import MANIFEST, read_manifest
+from training.outputs import MANIFEST
 
 sql = sql_folder(__file__)
 
@@ -26,7 +27,10 @@ def unrecorded_models(con: duckdb.DuckDBPyConnection, models_dir: str | Path) ->
     models_dir = Path(models_dir)
     finished = {}
     for manifest_path in sorted(models_dir.glob(f"*/{MANIFEST}")) if models_dir.is_dir() else []:
-        manifest = read_manifest(manifest_path.parent)
+        try:
+            manifest = read_training_manifest(manifest_path.parent)
+        except AuditError:  # written whole by the trainer: a damaged one is no finished model
+            continue
         if manifest.get("status") == "completed":
             finished[manifest["run_id"]] = (manifest_path.parent, manifest)
     recorded = {row[0] for row in con.execute(sql("select_recorded_run_ids"), {"run_ids": list(finished)}).fetchall()}

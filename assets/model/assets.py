@@ -18,7 +18,7 @@ from assets import plots
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import command_flags, dagster_config
 from assets.model.lineage import record_training_run
-from assets.pipes import pipes_preview_warning_ignored
+from assets.pipes import pipes_preview_warning_ignored, user_errors_handed_back
 from assets.snapshot.assets import pair_snapshot
 from assets.snapshot.freeze import NoSnapshotError, latest_snapshot
 from assets.snapshot.freeze import read_manifest as read_snapshot_manifest
@@ -112,13 +112,19 @@ def _snapshot(snapshot_dir: str, warehouse: Warehouse) -> tuple[str, str]:
             snapshot_dir = latest_snapshot(con)[1]
     if not (Path(snapshot_dir) / "manifest.json").is_file():
         raise NoSnapshotError(f"no snapshot at {snapshot_dir} (no manifest.json): snapshot the pairs again")
-    return read_snapshot_manifest(snapshot_dir)["snapshot_id"], snapshot_dir
+    try:
+        return read_snapshot_manifest(snapshot_dir)["snapshot_id"], snapshot_dir
+    except (OSError, ValueError, KeyError, TypeError) as error:  # not UTF-8, not JSON, not the object written
+        raise NoSnapshotError(
+            f"the snapshot at {snapshot_dir} is damaged (manifest.json: {type(error).__name__}: {error}); "
+            "delete the folder and snapshot the pairs again"
+        ) from None
 
 
 def _train(client: dg.PipesSubprocessClient, cfg: TrainConfig, context: dg.AssetExecutionContext) -> dict:
     """Run the trainer through Pipes; the metadata it reported."""
-    with pipes_preview_warning_ignored():
-        invocation = client.run(command=trainer_command(cfg), context=context, env=launcher_env())
+    with pipes_preview_warning_ignored(), user_errors_handed_back() as env:
+        invocation = client.run(command=trainer_command(cfg), context=context, env={**launcher_env(), **env})
     return invocation.get_materialize_result().metadata or {}
 
 
@@ -129,7 +135,13 @@ class ModelDirTakenError(UserError):
 def _completed(out_dir: Path, identity: RunIdentity) -> bool:
     """Whether out_dir holds a finished model of this run identity. A finished model of another
     is an error, not reused: an explicit `out_dir` may hold anything."""
-    if not (out_dir / MANIFEST).exists() or (manifest := read_manifest(out_dir)).get("status") != "completed":
+    if not (out_dir / MANIFEST).exists():
+        return False
+    try:
+        manifest = read_manifest(out_dir)
+    except (OSError, ValueError):  # damaged (the trainer writes it whole): trained again, over it
+        return False
+    if not isinstance(manifest, dict) or manifest.get("status") != "completed":
         return False
     trained = RunIdentity.recorded(
         manifest["snapshot_id"], manifest["hyperparameters"], manifest["base_model"]["weights_sha256"]

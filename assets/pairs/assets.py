@@ -52,6 +52,21 @@ def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md(frames.markdown(frames.query(con, sql("select_pair_preview"), {"limit": limit})))
 
 
+PLOTTED_SUBREDDITS = 30  # bars in the removal plot; a month's dump has ~100k subreddits
+
+
+def most_removed(removed: pl.DataFrame, keep: int = PLOTTED_SUBREDDITS) -> pl.DataFrame:
+    """The `keep` subreddits with the most removed pairs, and one row summing the others: a
+    bar per subreddit of a real dump would draw for minutes and show nothing readable."""
+    label, *rules = removed.columns
+    if removed.height <= keep:
+        return removed
+    ranked = removed.with_columns(total=pl.sum_horizontal(rules)).sort(["total", label], descending=[True, False])
+    rest = ranked.slice(keep)
+    others = rest.select(pl.lit(f"{rest.height} others").alias(label), *(pl.sum(rule) for rule in rules))
+    return pl.concat([ranked.head(keep).drop("total"), others])
+
+
 def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
     report_dict = dataclasses.asdict(report)
     pairs = con.table("preference_pairs").filter("source = 'reddit'")  # this build's; other sources have theirs
@@ -70,11 +85,11 @@ def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
         **bias_plots(con, pairs, bias),
     }
     if report.removed_by_rule_per_subreddit:
-        removed = pl.DataFrame(
-            [{"subreddit": subreddit, **by_rule} for subreddit, by_rule in report.removed_by_rule_per_subreddit.items()]
-        )
+        # The label column is not named "subreddit": a rule is, and would overwrite it.
+        by_subreddit = report.removed_by_rule_per_subreddit
+        removed = pl.DataFrame(list(by_subreddit.values())).insert_column(0, pl.Series("community", list(by_subreddit)))
         metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
-            removed, "Candidate pairs removed, by rule and subreddit"
+            most_removed(removed), "Candidate pairs removed, by rule and subreddit"
         )
     if len(ratios):
         metadata["score_ratio_histogram"] = plots.histogram(

@@ -145,4 +145,4 @@ def test_a_reused_pid_or_another_host_is_told_apart():
 def test_wait_takes_a_finite_number_of_seconds(seconds, capsys):
     with pytest.raises(SystemExit) as exit:
         main(["snapshot", "--wait", seconds])
-    assert exit.value.code == 2 and "--wait takes a number of seconds >= 0" in capsys.readouterr().err
+    assert exit.value.code == 1 and "--wait takes a number of seconds >= 0" in capsys.readouterr().err

@@ -144,6 +144,12 @@ class _Fetcher:
                 raise RedditFetchError(f"r/{self.subreddit}: HTTP {status} on {what}") from None
             except PrawcoreException as exc:  # network errors; message may carry request args
                 raise RedditFetchError(f"r/{self.subreddit}: {type(exc).__name__} on {what}") from None
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                # praw builds its objects from the answer as it reads it, and fails on a field of
+                # the wrong type (an id or author that is not a string): a damaged answer
+                raise RedditFetchError(
+                    f"r/{self.subreddit}: praw could not read Reddit's answer on {what} ({type(exc).__name__})"
+                ) from None
         raise RedditFetchError(
             f"r/{self.subreddit}: still rate limited (HTTP 429) on {what} after "
             f"{self.max_retries} retries; submissions fetched before this are stored"
@@ -152,12 +158,14 @@ class _Fetcher:
 
 def _raw(thing: Any, fields: Iterable[str]) -> dict:
     """The fields praw already holds, as a dump-shaped dict. vars() never triggers a fetch;
-    author and subreddit are praw objects, stored by name."""
+    author and subreddit are praw objects, stored by name. A name that is not a string (a
+    damaged answer) is kept as it came, so that the row is rejected naming the field: str()
+    of such an object raises."""
     data = vars(thing)
     raw = {name: data.get(name) for name in fields}
-    for name in ("author", "subreddit"):
-        if raw[name] is not None:
-            raw[name] = str(raw[name])
+    for name, attribute in (("author", "name"), ("subreddit", "display_name")):
+        if isinstance(raw[name], praw.models.reddit.base.RedditBase):
+            raw[name] = vars(raw[name]).get(attribute)
     return raw
 
 
