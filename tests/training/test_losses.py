@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from types import SimpleNamespace
+from types import MethodType, SimpleNamespace
 
 import pytest
 import torch
@@ -18,7 +18,9 @@ from training.losses import (
     bco_pair_loss,
     hinge_loss,
     ipo_loss,
+    kto_loss,
     nca_pair_loss,
+    orpo_loss,
     robust_loss,
     sft_loss,
     sigmoid_loss,
@@ -106,6 +108,50 @@ def test_per_answer_losses_hand_computed(loss, expected):
     assert (chosen.item(), rejected.item()) == (pytest.approx(0.25), pytest.approx(-0.25))
 
 
+def test_orpo_hand_computed():
+    """Length-averaged log-probs -10/4 = -2.5 and -12/2 = -6. log odds(y) = a - log(1 - e^a):
+    -2.5 - log(1 - e^-2.5) = -2.414350 and -6 - log(1 - e^-6) = -5.997518, difference 3.583169;
+    -log sigmoid(3.583169) = log(1 + e^-3.583169) = 0.027408. NLL of the chosen reply per token: 2.5.
+    L = 2.5 + 0.25 * 0.027408 = 2.506852; rewards 0.25 * -2.5 = -0.625 and 0.25 * -6 = -1.5."""
+    losses, chosen, rejected = orpo_loss(PC, PR, None, None, LC, LR, beta=BETA)
+    assert losses.item() == pytest.approx(2.5068521, abs=1e-6)
+    assert (chosen.item(), rejected.item()) == (pytest.approx(-0.625), pytest.approx(-1.5))
+    # a likelihood near 1 (log-prob near 0) is where log(1 - e^a) cancels: still finite, odds huge
+    near_one, _, _ = orpo_loss(torch.tensor([-1e-6]), torch.tensor([-3.0]), None, None, LC, LR, beta=BETA)
+    assert torch.isfinite(near_one).all()
+
+
+def test_kto_hand_computed():
+    """Two singles: desirable r = -10 - (-11) = +1, undesirable r = -12 - (-11) = -1; beta 0.25.
+    KL rows: policy - reference = [-20 - (-21), -30 - (-30.5)] = [1, 0.5], z0 = mean = 0.75.
+    Desirable: 1 - sigmoid(0.25 * (1 - 0.75)) = 1 - sigmoid(0.0625) = 0.484380.
+    Undesirable: 1 - sigmoid(0.25 * (0.75 - (-1))) = 1 - sigmoid(0.4375) = 0.392337.
+    Weights 1.5 / 0.5: 0.726570 and 0.196168. A negative KL estimate is clamped to z0 = 0:
+    1 - sigmoid(0.25) = 0.437823 and 1 - sigmoid(0.25) = 0.437823."""
+    logps, ref, desirable = torch.tensor([-10.0, -12.0]), torch.tensor([-11.0, -11.0]), torch.tensor([True, False])
+    kl, ref_kl = torch.tensor([-20.0, -30.0]), torch.tensor([-21.0, -30.5])
+    losses, rewards, z0 = kto_loss(logps, ref, desirable, kl, ref_kl, beta=BETA)
+    assert losses.tolist() == pytest.approx([0.4843801, 0.3923368], abs=1e-6)
+    assert rewards.tolist() == pytest.approx([0.25, -0.25]) and z0.item() == pytest.approx(0.75)
+    weighted, _, _ = kto_loss(
+        logps, ref, desirable, kl, ref_kl, beta=BETA, desirable_weight=1.5, undesirable_weight=0.5
+    )
+    assert weighted.tolist() == pytest.approx([0.7265701, 0.1961684], abs=1e-6)
+    clamped, _, z0 = kto_loss(logps, ref, desirable, ref_kl, kl, beta=BETA)
+    assert z0.item() == 0.0 and clamped.tolist() == pytest.approx([0.4378235, 0.4378235], abs=1e-6)
+
+
+def test_kto_baseline_carries_no_gradient():
+    """z0 is detached: the KL rows' policy log-probs get no gradient, the singles' do."""
+    logps = torch.tensor([-10.0, -12.0], requires_grad=True)
+    kl = torch.tensor([-20.0, -30.0], requires_grad=True)
+    losses, _, _ = kto_loss(
+        logps, torch.tensor([-11.0, -11.0]), torch.tensor([True, False]), kl, torch.tensor([-21.0, -30.5]), beta=BETA
+    )
+    losses.sum().backward()
+    assert kl.grad is None and torch.all(logps.grad != 0)
+
+
 def test_sft_hand_computed():
     """-(-10 - 6) / (4 + 2) = 16 / 6 = 2.666667: a token mean over the batch, not a mean of per-pair means."""
     assert sft_loss(torch.tensor([-10.0, -6.0]), torch.tensor([4.0, 2.0])).item() == pytest.approx(16 / 6)
@@ -123,9 +169,10 @@ def test_losses_dict_and_config_validation(tmp_path):
         "nca_pair",
         "bco_pair",
         "sppo_hard",
+        "orpo",
     }
     with pytest.raises(ValueError, match="--loss-type must be one of"):
-        TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto")
+        TrainConfig(snapshot_dir="s", out_dir="o", loss_type="dpo")
     with pytest.raises(ValueError, match="--label-smoothing must be in"):
         TrainConfig(snapshot_dir="s", out_dir="o", label_smoothing=0.5)
     for loss_type in ("ipo", "hinge", "apo_zero", "sppo_hard"):  # no label-noise term: refused, not ignored
@@ -270,3 +317,99 @@ def test_cdpo_matches_trl_cpo_sigmoid():
     theirs, their_c, their_r = CPOTrainer.cpo_loss(cpo, pc - rc, pr - rr)
     ours, our_c, our_r = sigmoid_loss(pc, pr, rc, rr, beta=0.3, label_smoothing=0.2)
     assert torch.allclose(ours, theirs) and torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)
+
+
+def test_orpo_matches_trl_odds_ratio_loss():
+    """TRL's ORPOTrainer.odds_ratio_loss takes length-averaged log-probs and returns beta * log
+    sigmoid(log odds ratio); the loss TRL minimises is its NLL minus the mean of that. Ours adds
+    the chosen reply's per-token NLL per pair, so ours - NLL = -theirs. Log-probs near 0 (a
+    likely reply) take the other branch of log(1 - e^a)."""
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl.experimental.orpo import ORPOTrainer
+
+    pc, pr = torch.tensor([-40.0, -0.5, -80.0, -3.0]), torch.tensor([-30.0, -20.0, -0.2, -3.0])
+    lc, lr = torch.tensor([20.0, 5.0, 16.0, 3.0]), torch.tensor([10.0, 8.0, 4.0, 6.0])
+    orpo = SimpleNamespace(beta=0.3, accelerator=SimpleNamespace(device="cpu"))
+    theirs, their_c, their_r, _, _ = ORPOTrainer.odds_ratio_loss(orpo, pc / lc, pr / lr)
+    ours, our_c, our_r = orpo_loss(pc, pr, None, None, lc, lr, beta=0.3)
+    assert torch.allclose(ours - (-pc / lc), -theirs)
+    assert torch.allclose(our_c, their_c) and torch.allclose(our_r, their_r)
+
+
+def _trl_kto_loss(lm, sequences, kl_sequences, labels, ref_logps, ref_kl_logps, beta, weights):
+    """Run TRL's own KTOTrainer._compute_loss on a real model and batch of singles, with precomputed
+    reference log-probs; `self` carries just the attributes that method reads."""
+    from accelerate import Accelerator
+    from trl import KTOTrainer
+    from trl.trainer.utils import add_fused_lm_head
+
+    add_fused_lm_head(lm, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+    trainer = SimpleNamespace(
+        model=lm,
+        accelerator=Accelerator(cpu=True),
+        aux_loss_enabled=False,
+        calculate_KL=True,
+        precompute_ref_logps=True,
+        loss_type="kto",
+        beta=beta,
+        desirable_weight=weights[0],
+        undesirable_weight=weights[1],
+        _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
+        _total_train_tokens=0,
+        _tp_size=1,
+        args=SimpleNamespace(),
+    )
+    trainer._compute_kl_logps = MethodType(KTOTrainer._compute_kl_logps, trainer)
+    inputs = {
+        "input_ids": sequences["input_ids"],
+        "attention_mask": sequences["attention_mask"],
+        "completion_mask": sequences["loss_mask"],
+        "KL_input_ids": kl_sequences["input_ids"],
+        "KL_attention_mask": kl_sequences["attention_mask"],
+        "KL_completion_mask": kl_sequences["loss_mask"],
+        "label": labels,
+        "ref_logps": ref_logps,
+        "ref_KL_logps": ref_kl_logps,
+    }
+    with torch.no_grad():
+        loss = KTOTrainer._compute_loss(trainer, lm, inputs, return_outputs=False)
+    mode = "train" if lm.training else "eval"
+    return loss.item(), {k: v[-1] for k, v in trainer._metrics[mode].items()}
+
+
+@pytest.mark.parametrize("weights", [(1.0, 1.0), (1.33, 0.7)])
+def test_kto_matches_trl_kto_trainer(tiny_dir, tokenizer, weights):
+    """Three pairs split into six singles (chosen desirable, rejected undesirable); the KL rows are
+    each pair's prompt with the previous pair's completions. The reference log-probs are chosen
+    so that z0 is positive (it is clamped at 0 otherwise, and then tests nothing)."""
+    from transformers import AutoModelForCausalLM
+
+    from tests.training.snapshots import pair_rows
+    from training.data import EncodedPair, collate, collate_sequences, encode_pairs, model_inputs
+    from training.logps import SequenceLogProbs
+
+    pairs = encode_pairs(pair_rows(3), tokenizer, max_length=48)
+    kl_pairs = [
+        EncodedPair(p.pair_id, p.prompt, d.chosen, d.rejected, False) for p, d in zip(pairs, pairs[-1:] + pairs[:-1])
+    ]
+    lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    with torch.no_grad():
+        score = SequenceLogProbs(lm)
+        logps = score(*model_inputs(collate(pairs, tokenizer.pad_token_id)))
+        kl_logps = score(*model_inputs(collate(kl_pairs, tokenizer.pad_token_id)))
+    ref = logps + torch.tensor([3.0, -2.0, 1.0, -4.0, 0.5, 2.0])
+    ref_kl = kl_logps - torch.tensor([1.0, 2.0, -0.5, 3.0, 0.0, 1.5])
+    desirable = torch.tensor([True] * 3 + [False] * 3)
+    losses, rewards, z0 = kto_loss(
+        logps, ref, desirable, kl_logps, ref_kl, beta=0.1, desirable_weight=weights[0], undesirable_weight=weights[1]
+    )
+    assert z0.item() > 0
+
+    sequences = collate_sequences(pairs, tokenizer.pad_token_id)  # TRL's layout, chosen then rejected
+    kl_sequences = collate_sequences(kl_pairs, tokenizer.pad_token_id)
+    theirs, metrics = _trl_kto_loss(lm, sequences, kl_sequences, desirable, ref, ref_kl, 0.1, weights)
+    assert losses.mean().item() == pytest.approx(theirs, rel=1e-5)
+    assert z0.item() == pytest.approx(metrics["kl"], rel=1e-5)
+    assert rewards[:3].mean().item() == pytest.approx(metrics["rewards/chosen"], rel=1e-5)
+    assert rewards[3:].mean().item() == pytest.approx(metrics["rewards/rejected"], rel=1e-5)
+    assert logps[:3].mean().item() == pytest.approx(metrics["logps/chosen"], rel=1e-5)
