@@ -32,6 +32,11 @@ HYPERPARAMETERS = {f.name: f for f in dataclasses.fields(Hyperparameters)}
 # `dpo_model` has trained: another hash would rename, and so train again, each of them.
 KEY_CONSTANTS = {"log_every": 1, "eval_batch_size": 8, "checkpoint_every": 0}
 
+# Settings that only some losses read, added after models were trained with the others: left
+# out of the settings of a run with another loss (not set to their defaults), so those models
+# keep their keys.
+LOSS_OWN_SETTINGS = {"desirable_weight": "kto", "undesirable_weight": "kto"}
+
 
 def unused_settings(hyperparameters: dict) -> tuple[str, ...]:
     """The fields these settings make the run ignore: `epochs` when `max_steps` is set, SimPO's
@@ -85,6 +90,8 @@ class RunIdentity:
         ignored = unused_settings(self.hyperparameters)
         settings = {k: v for k, v in self.hyperparameters.items() if k in HYPERPARAMETERS}
         settings.update({k: HYPERPARAMETERS[k].default for k in ignored})
+        loss = self.hyperparameters.get("loss_type")
+        settings = {k: v for k, v in settings.items() if LOSS_OWN_SETTINGS.get(k, loss) == loss}
         if self.base_weights_sha256 is not None:
             settings["base_weights_sha256"] = self.base_weights_sha256
         return settings

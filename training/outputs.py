@@ -164,6 +164,7 @@ Trained by upvote-dpo (code {manifest["code_version"]}), run `{manifest["run_id"
 - **Snapshot**: `{manifest["snapshot_id"]}` — {counts["train_pairs"]} train pairs, {counts["eval_pairs"]} eval pairs;
   {counts["truncated_pairs"]["train"]} train / {counts["truncated_pairs"]["eval"]} eval pairs truncated to
   max_length {hp["max_length"]} (none dropped)
+- **Loss**: `{hp["loss_type"]}` on {manifest.get("data_kind", "pairs")}
 - **Steps**: {manifest["steps"]}; {len(manifest["pairs"])} distinct train pairs seen
 - **Started / finished**: {manifest["started_at"]} / {manifest["finished_at"]}
 

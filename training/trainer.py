@@ -6,7 +6,8 @@ checkpoints), evaluate after, save (model, model card, manifest).
 
 Features and assumptions
   * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair,
-    bco_pair, sppo_hard, + RPO's sft term);
+    bco_pair, sppo_hard, orpo, + RPO's sft term), and kto on the pairs split into singles with
+    its KL baseline from mismatched rows of each batch (training/kto.py);
   * one forward per batch, one row per pair: the prompt once, then the chosen and the
     rejected completion, each seeing only the prompt and itself (training.data.collate);
     log-probs on the completion positions only (training.logps), never full-vocabulary
@@ -46,9 +47,10 @@ from tqdm.auto import tqdm
 
 from training import checkpoint, outputs
 from training.config import TrainConfig
-from training.data import EncodedPair, collate, load_snapshot, model_inputs
+from training.data import EncodedPair, collate, leading_bos_id, load_snapshot, model_inputs
 from training.errors import UserError
 from training.identity import RunIdentity
+from training.kto import data_kind, kl_baseline, split_pairs_loss
 from training.logps import attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
@@ -78,17 +80,22 @@ class TrainResult:
 # ---------------------------------------------------------------- loss, step, evaluation
 
 
-def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps) -> tuple[torch.Tensor, dict, torch.Tensor]:
-    """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None.
+def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps, kl=None) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None;
+    for kto, `kl` the (policy, reference) log-probs (2B,) of the batch's mismatched rows.
     Returns (mean loss, TRL-named metrics, per-pair losses)."""
     pc, pr = logps.float().chunk(2)
     lc, lr = lengths.chunk(2)
     rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)
-    losses, chosen_r, rejected_r = LOSSES[cfg.loss_type](
-        pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=cfg.label_smoothing, gamma=cfg.simpo_gamma
-    )
-    loss = losses.mean()
     metrics = {}
+    if cfg.loss_type == "kto":
+        (losses, chosen_r, rejected_r), z0 = split_pairs_loss(cfg, pc, pr, rc, rr, kl)
+        metrics["kl"] = z0.item()
+    else:
+        losses, chosen_r, rejected_r = LOSSES[cfg.loss_type](
+            pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=cfg.label_smoothing, gamma=cfg.simpo_gamma
+        )
+    loss = losses.mean()
     if cfg.sft_weight > 0:
         nll = sft_loss(pc, lc)
         loss = loss + cfg.sft_weight * nll
@@ -138,10 +145,11 @@ def train_step(
     for i, (idx, weight) in enumerate(zip(mine, weights)):
         batch = collate([pairs[j] for j in idx], pad_id)
         sync = accelerator.no_sync(model) if i < len(mine) - 1 else nullcontext()
+        kl = ref.kl.terms(model, "train", idx, pairs) if ref.kl else None  # before the forward whose backward follows
         with sync, attention_kernels(accelerator.device):
             logps = model(*model_inputs(batch, accelerator.device))
             lengths = batch["completion_lengths"].to(accelerator.device)
-            loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs))
+            loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs), kl)
             accelerator.backward(loss * weight)
         for name, value in metrics.items():
             stats[name] += value * weight / accelerator.num_processes
@@ -169,9 +177,11 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
         return {"eval/pairs": 0}
     logps = pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
     lengths = torch.tensor([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=torch.float32)
-    ref_logps = ref.get("eval", list(range(len(pairs))), pairs)
+    everything = list(range(len(pairs)))
+    ref_logps = ref.get("eval", everything, pairs)
+    kl = tuple(t.cpu() for t in ref.kl.terms(model, "eval", everything, pairs)) if ref.kl else None
     _, m, losses = preference_loss(
-        cfg, logps.T.reshape(-1), lengths.T.reshape(-1), None if ref_logps is None else ref_logps.cpu()
+        cfg, logps.T.reshape(-1), lengths.T.reshape(-1), None if ref_logps is None else ref_logps.cpu(), kl
     )
     avg = logps / lengths
     m = {f"eval/{k}": v for k, v in m.items()}
@@ -295,6 +305,8 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     scheduler = linear_schedule(optimizer, cfg.warmup_steps, n_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     ref, ref_status = setup_reference(cfg, accelerator, model, splits, identity, base_sha, pad_id)
+    if cfg.loss_type == "kto":
+        ref.kl = kl_baseline(cfg, accelerator, model, splits, ref, pad_id, leading_bos_id(tokenizer), n_steps)
     state = start_state(
         cfg,
         identity,
@@ -337,6 +349,8 @@ def finish(
         "status": "completed",
         "snapshot_id": snapshot.snapshot_id,
         "snapshot_dir": str(Path(cfg.snapshot_dir).resolve()),
+        "loss_type": cfg.loss_type,
+        "data_kind": data_kind(cfg.loss_type),
         "base_model": {"name": cfg.model, "dir": str(base_dir), "weights_sha256": base_sha},
         "code_version": outputs.code_version(),
         "hyperparameters": cfg.hyperparameters(),

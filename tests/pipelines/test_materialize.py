@@ -290,3 +290,17 @@ def test_run_key_follows_a_local_base_models_weights_without_reading_them_each_t
     os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime
     assert run_key(cfg) != before and len(reads) == 1
     assert cached_weights_sha256(local, cache) == weights_sha256(local) and len(reads) == 1
+
+
+def test_kto_trains_through_dagster_on_the_pairs_split_into_singles(dataset_run, resources, instance, warehouse_dir):
+    """`dpo_model`'s config takes the loss and KTO's weights; its metadata names what it trained on."""
+    from training.kto import PAIRS_SPLIT
+
+    config = {**TINY_TRAINING, "loss_type": "kto", "desirable_weight": 1.2}
+    result = dg.materialize(
+        [dpo_model], run_config={"ops": {"dpo_model": {"config": config}}}, resources=resources, instance=instance
+    )
+    metadata = result.asset_materializations_for_node("dpo_model")[0].metadata
+    assert (metadata["loss_type"].value, metadata["data_kind"].value) == ("kto", PAIRS_SPLIT)
+    manifest = json.loads((Path(metadata["model_path"].value) / "training_manifest.json").read_text())
+    assert manifest["hyperparameters"]["desirable_weight"] == 1.2 and "kl" in manifest["final_metrics"]

@@ -178,6 +178,12 @@ def test_losses_dict_and_config_validation(tmp_path):
     for loss_type in ("ipo", "hinge", "apo_zero", "sppo_hard"):  # no label-noise term: refused, not ignored
         with pytest.raises(ValueError, match="--label-smoothing applies to"):
             TrainConfig(snapshot_dir="s", out_dir="o", loss_type=loss_type, label_smoothing=0.1)
+    with pytest.raises(ValueError, match="--loss kto needs --batch-size >= 2"):
+        TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto", batch_size=1)
+    with pytest.raises(ValueError, match="--sft-weight does not apply to --loss orpo"):
+        TrainConfig(snapshot_dir="s", out_dir="o", loss_type="orpo", sft_weight=0.5)
+    with pytest.raises(ValueError, match="--desirable-weight"):
+        TrainConfig(snapshot_dir="s", out_dir="o", loss_type="kto", desirable_weight=0.0)
     for field, value in (("weight_decay", -0.1), ("max_grad_norm", -1.0), ("lora_alpha", 0), ("lora_dropout", 1.0)):
         flag = "--" + field.replace("_", "-")
         with pytest.raises(ValueError, match=flag):  # before any model loads, not as a torch error after
@@ -187,11 +193,11 @@ def test_losses_dict_and_config_validation(tmp_path):
 # ---------------------------------------------------------------- against TRL 1.16
 
 
-def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, label_smoothing):
-    """Run TRL's own DPOTrainer._compute_loss on a real model and batch, with precomputed reference
-    log-probs; `self` carries just the attributes that method reads."""
+def _run_trl_compute_loss(trainer_class, lm, inputs, **attributes):
+    """Run TRL's own `trainer_class._compute_loss` on a real model and batch; `self` carries just
+    the attributes that method reads (`attributes` are the trainer's own, e.g. beta). Returns
+    (loss, the metrics it logged)."""
     from accelerate import Accelerator
-    from trl import DPOTrainer
     from trl.trainer.utils import add_fused_lm_head
 
     add_fused_lm_head(lm, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
@@ -199,19 +205,25 @@ def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, l
         model=lm,
         accelerator=Accelerator(cpu=True),
         aux_loss_enabled=False,
-        ld_alpha=None,
         precompute_ref_logps=True,
-        f_divergence_type="reverse_kl",
-        loss_types=loss_types,
-        loss_weights=loss_weights,
-        beta=beta,
-        label_smoothing=label_smoothing,
-        use_weighting=False,
         _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
         _total_train_tokens=0,
         _tp_size=1,
         args=SimpleNamespace(),
+        **attributes,
     )
+    if hasattr(trainer_class, "_compute_kl_logps"):  # KTO's loss calls it on self
+        trainer._compute_kl_logps = MethodType(trainer_class._compute_kl_logps, trainer)
+    with torch.no_grad():
+        loss = trainer_class._compute_loss(trainer, lm, inputs, return_outputs=False)
+    mode = "train" if lm.training else "eval"
+    return loss.item(), {k: v[-1] for k, v in trainer._metrics[mode].items()}
+
+
+def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, label_smoothing):
+    """TRL's DPOTrainer._compute_loss with precomputed reference log-probs."""
+    from trl import DPOTrainer
+
     inputs = {
         "input_ids": sequences["input_ids"],
         "attention_mask": sequences["attention_mask"],
@@ -219,10 +231,18 @@ def _trl_dpo_loss(lm, sequences, ref_c, ref_r, loss_types, loss_weights, beta, l
         "ref_chosen_logps": ref_c,
         "ref_rejected_logps": ref_r,
     }
-    with torch.no_grad():
-        loss = DPOTrainer._compute_loss(trainer, lm, inputs, return_outputs=False)
-    mode = "train" if lm.training else "eval"
-    return loss.item(), {k: v[-1] for k, v in trainer._metrics[mode].items()}
+    return _run_trl_compute_loss(
+        DPOTrainer,
+        lm,
+        inputs,
+        ld_alpha=None,
+        f_divergence_type="reverse_kl",
+        loss_types=loss_types,
+        loss_weights=loss_weights,
+        beta=beta,
+        label_smoothing=label_smoothing,
+        use_weighting=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -337,29 +357,10 @@ def test_orpo_matches_trl_odds_ratio_loss():
 
 
 def _trl_kto_loss(lm, sequences, kl_sequences, labels, ref_logps, ref_kl_logps, beta, weights):
-    """Run TRL's own KTOTrainer._compute_loss on a real model and batch of singles, with precomputed
-    reference log-probs; `self` carries just the attributes that method reads."""
-    from accelerate import Accelerator
+    """TRL's KTOTrainer._compute_loss on a batch of singles and their KL rows, with precomputed
+    reference log-probs."""
     from trl import KTOTrainer
-    from trl.trainer.utils import add_fused_lm_head
 
-    add_fused_lm_head(lm, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
-    trainer = SimpleNamespace(
-        model=lm,
-        accelerator=Accelerator(cpu=True),
-        aux_loss_enabled=False,
-        calculate_KL=True,
-        precompute_ref_logps=True,
-        loss_type="kto",
-        beta=beta,
-        desirable_weight=weights[0],
-        undesirable_weight=weights[1],
-        _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
-        _total_train_tokens=0,
-        _tp_size=1,
-        args=SimpleNamespace(),
-    )
-    trainer._compute_kl_logps = MethodType(KTOTrainer._compute_kl_logps, trainer)
     inputs = {
         "input_ids": sequences["input_ids"],
         "attention_mask": sequences["attention_mask"],
@@ -371,27 +372,38 @@ def _trl_kto_loss(lm, sequences, kl_sequences, labels, ref_logps, ref_kl_logps, 
         "ref_logps": ref_logps,
         "ref_KL_logps": ref_kl_logps,
     }
-    with torch.no_grad():
-        loss = KTOTrainer._compute_loss(trainer, lm, inputs, return_outputs=False)
-    mode = "train" if lm.training else "eval"
-    return loss.item(), {k: v[-1] for k, v in trainer._metrics[mode].items()}
+    return _run_trl_compute_loss(
+        KTOTrainer,
+        lm,
+        inputs,
+        calculate_KL=True,
+        loss_type="kto",
+        beta=beta,
+        desirable_weight=weights[0],
+        undesirable_weight=weights[1],
+    )
 
 
 @pytest.mark.parametrize("weights", [(1.0, 1.0), (1.33, 0.7)])
 def test_kto_matches_trl_kto_trainer(tiny_dir, tokenizer, weights):
     """Three pairs split into six singles (chosen desirable, rejected undesirable); the KL rows are
-    each pair's prompt with the previous pair's completions. The reference log-probs are chosen
-    so that z0 is positive (it is clamped at 0 otherwise, and then tests nothing)."""
+    each pair's prompt with the previous pair's completions (training.kto.mismatched). The
+    reference log-probs are chosen so that z0 is positive (it is clamped at 0 otherwise, and then
+    tests nothing). Both the pure loss and the trainer's batch loss are compared."""
     from transformers import AutoModelForCausalLM
 
     from tests.training.snapshots import pair_rows
-    from training.data import EncodedPair, collate, collate_sequences, encode_pairs, model_inputs
+    from training.data import collate, collate_sequences, encode_pairs, model_inputs
+    from training.kto import mismatched
     from training.logps import SequenceLogProbs
+    from training.trainer import preference_loss
 
     pairs = encode_pairs(pair_rows(3), tokenizer, max_length=48)
-    kl_pairs = [
-        EncodedPair(p.pair_id, p.prompt, d.chosen, d.rejected, False) for p, d in zip(pairs, pairs[-1:] + pairs[:-1])
-    ]
+    kl_pairs = mismatched(pairs, max_length=48)
+    for row, own, donor in zip(kl_pairs, pairs, pairs[-1:] + pairs[:-1]):  # fitted into max_length again
+        assert row.prompt == own.prompt[len(own.prompt) - len(row.prompt) :]
+        assert (row.chosen, row.rejected) == (donor.chosen[: len(row.chosen)], donor.rejected[: len(row.rejected)])
+        assert len(row.prompt) + max(len(row.chosen), len(row.rejected)) <= 48
     lm = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
     with torch.no_grad():
         score = SequenceLogProbs(lm)
@@ -413,3 +425,19 @@ def test_kto_matches_trl_kto_trainer(tiny_dir, tokenizer, weights):
     assert rewards[:3].mean().item() == pytest.approx(metrics["rewards/chosen"], rel=1e-5)
     assert rewards[3:].mean().item() == pytest.approx(metrics["rewards/rejected"], rel=1e-5)
     assert logps[:3].mean().item() == pytest.approx(metrics["logps/chosen"], rel=1e-5)
+
+    cfg = TrainConfig(
+        snapshot_dir="s",
+        out_dir="o",
+        loss_type="kto",
+        beta=0.1,
+        desirable_weight=weights[0],
+        undesirable_weight=weights[1],
+    )
+    lengths = torch.ones(6)  # KTO reads no lengths
+    batch_loss, batch_metrics, _ = preference_loss(
+        cfg, logps, lengths, torch.stack(ref.chunk(2), 1), (kl_logps, ref_kl)
+    )
+    assert batch_loss.item() == pytest.approx(theirs, rel=1e-5)
+    for name in ("kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen", "logps/rejected"):
+        assert batch_metrics[name] == pytest.approx(metrics[name], rel=1e-5, abs=1e-6), name
