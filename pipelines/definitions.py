@@ -14,6 +14,7 @@ from assets.eval import assets as evaluation
 from assets.ingest import assets as ingest
 from assets.model import assets as model
 from assets.pairs import assets as pairs
+from assets.singles import assets as singles
 from assets.snapshot import assets as snapshot
 from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, train_job
 from pipelines.resources import build_resources
@@ -23,7 +24,7 @@ from pipelines.sensors import dead_run_sensor, incoming_dump_sensor, pipeline_au
 
 def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingest, pairs, snapshot, model, evaluation, audit]),
+        assets=dg.load_assets_from_modules([ingest, pairs, singles, snapshot, model, evaluation, audit]),
         jobs=[ingest_dump_job, ingest_live_job, build_dataset_job, train_job],
         schedules=[daily_live_ingest],
         sensors=[incoming_dump_sensor, pipeline_automation, dead_run_sensor],
