@@ -5,6 +5,7 @@ import dagster as dg
 
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.pairs.assets import preference_pairs
+from assets.singles.assets import preference_singles
 from assets.snapshot.freeze import create_snapshot
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
 from training.outputs import code_version
@@ -13,7 +14,7 @@ SNAPSHOT_CODE_VERSION = "2"  # 2: the snapshot id covers each pair's content, no
 
 
 @dg.asset(
-    deps=[preference_pairs],
+    deps=[preference_pairs, preference_singles],
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",

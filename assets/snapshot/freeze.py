@@ -11,6 +11,8 @@ The id is a hash of the content: each row of pairs.parquet (every column: ids, s
 prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 over one
 "<pair_id> <row sha256>" line per pair in pair-id order. The same pairs with the same
 content always give the same id; another split, an edited text or a new score give another.
+Singles (`preference_singles`) are frozen beside the pairs and covered by the id the same way
+(assets/snapshot/singles.py); with none, the id is the pairs' alone, as before singles.
 An existing snapshot directory is never rewritten: it is written to a temporary folder
 and renamed into place, and a second request for the same id reuses it. The warehouse
 records each snapshot and its pairs with their row digests (`snapshots`, `snapshot_pairs`),
@@ -35,6 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
+from assets.snapshot.singles import record_singles, select_singles, single_counts, single_digests, write_singles
 from assets.warehouse.connect import sql_folder, transaction
 from training.errors import UserError
 
@@ -153,9 +156,11 @@ def create_snapshot(
             + "; fix the data or the rules and rebuild the pairs"
         )
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
-    snapshot_id = snapshot_id_for(con.from_arrow(digests))
+    singles = select_singles(con)
+    singles_digests = single_digests(con.from_arrow(singles)).to_arrow_table()
+    snapshot_id = snapshot_id_for(con.from_arrow(pa.concat_tables([digests, singles_digests])))
     path = Path(snapshots_dir) / snapshot_id
-    counts = _counts(pairs)
+    counts = {**_counts(pairs), **({"singles": single_counts(singles)} if singles.num_rows else {})}
     created = not (path / "manifest.json").exists()
     if created:
         manifest = {
@@ -167,8 +172,10 @@ def create_snapshot(
             "dagster_run_id": dagster_run_id,
             "code_version": code_version,
         }
-        write_snapshot_dir(pairs, path, manifest)
+        write_snapshot_dir(pairs, path, manifest, singles)
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
+    with transaction(con):
+        record_singles(con, snapshot_id, singles, singles_digests)
     return Snapshot(snapshot_id, path, counts, created)
 
 
@@ -180,8 +187,9 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
     return counts
 
 
-def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
-    """pairs.parquet, dataset/ and manifest.json, written aside and renamed into `path`."""
+def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, singles: pa.Table | None = None) -> None:
+    """pairs.parquet, dataset/, the singles' files when there are any (assets/snapshot/singles.py)
+    and manifest.json, written aside and renamed into `path`."""
     # Imported here, not with the module: loading the definitions need not pay for datasets.
     from datasets import Dataset, DatasetDict
 
@@ -194,6 +202,8 @@ def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict) -> None:
         # One shard per split even when empty: with none, datasets writes no data file for
         # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).
         DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})
+        if singles is not None and singles.num_rows:
+            write_singles(singles, staging)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         staging.rename(path)
     except BaseException:

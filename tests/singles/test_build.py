@@ -16,13 +16,6 @@ from tests.pairs.test_rules import comment, insert, post
 from training.errors import ConfigError
 
 
-@pytest.fixture
-def con(tmp_path):
-    connection = connect(tmp_path / "warehouse.duckdb")
-    yield connection
-    connection.close()
-
-
 def labels(con) -> dict[str, bool]:
     return dict(con.execute("SELECT comment_id, label FROM preference_singles").fetchall())
 

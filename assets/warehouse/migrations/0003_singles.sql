@@ -23,3 +23,25 @@ CREATE TABLE single_builds (
     report         JSON NOT NULL,
     dagster_run_id VARCHAR
 );
+
+-- Lineage: the singles each snapshot froze, beside snapshot_pairs. The snapshot id covers
+-- both: the sha256 over one "<id> <row sha256>" line per pair and per single, in id order.
+CREATE TABLE snapshot_singles (
+    snapshot_id    VARCHAR NOT NULL,
+    single_id      VARCHAR NOT NULL,
+    split          VARCHAR NOT NULL,
+    post_id        VARCHAR NOT NULL,
+    subreddit      VARCHAR,
+    comment_id     VARCHAR NOT NULL,
+    author         VARCHAR,
+    post_author    VARCHAR,
+    label          BOOLEAN NOT NULL,
+    score          BIGINT,
+    source         VARCHAR,
+    source_line    BIGINT,
+    content_sha256 VARCHAR NOT NULL,  -- the sha256 of the single's whole row in singles.parquet
+    PRIMARY KEY (snapshot_id, single_id)
+);
+CREATE INDEX snapshot_singles_comment_id ON snapshot_singles (comment_id);
+CREATE INDEX snapshot_singles_author_lower ON snapshot_singles (lower(author));
+CREATE INDEX snapshot_singles_post_author_lower ON snapshot_singles (lower(post_author));
