@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
-from assets.snapshot.singles import record_singles, select_singles, single_counts, single_digests, write_singles
+from assets.snapshot.singles import record_singles, select_singles, single_counts, write_singles
 from assets.warehouse.connect import sql_folder, transaction
 from training.errors import UserError
 
@@ -156,11 +156,10 @@ def create_snapshot(
             + "; fix the data or the rules and rebuild the pairs"
         )
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
-    singles = select_singles(con)
-    singles_digests = single_digests(con.from_arrow(singles)).to_arrow_table()
+    singles, singles_digests = select_singles(con)
     snapshot_id = snapshot_id_for(con.from_arrow(pa.concat_tables([digests, singles_digests])))
     path = Path(snapshots_dir) / snapshot_id
-    counts = {**_counts(pairs), **({"singles": single_counts(singles)} if singles.num_rows else {})}
+    counts = {**_counts(pairs), **({"singles": single_counts(singles)} if len(singles_digests) else {})}
     created = not (path / "manifest.json").exists()
     if created:
         manifest = {
@@ -174,8 +173,9 @@ def create_snapshot(
         }
         write_snapshot_dir(pairs, path, manifest, singles)
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
-    with transaction(con):
-        record_singles(con, snapshot_id, singles, singles_digests)
+    if singles is not None:
+        with transaction(con):
+            record_singles(con, snapshot_id, singles, singles_digests)
     return Snapshot(snapshot_id, path, counts, created)
 
 

@@ -27,8 +27,18 @@ SPLITS = ("train", "eval")
 SINGLE_COLUMNS = ("single_id", "post_id", "subreddit", "prompt", "completion", "label", "comment_id", "score")
 
 
-def select_singles(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    return con.sql(sql("select_snapshot_singles")).to_arrow_table()
+NO_DIGESTS = pa.table({"pair_id": pa.array([], pa.string()), "content_sha256": pa.array([], pa.string())})
+
+
+def select_singles(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table | None, pa.Table]:
+    """(the singles to freeze, their digests as `single_digests` gives them). None and no digests
+    on a connection to a warehouse whose migrations have not run (one from before singles,
+    opened as it is): it has no singles to freeze."""
+    try:
+        singles = con.sql(sql("select_snapshot_singles")).to_arrow_table()
+    except duckdb.CatalogException:
+        return None, NO_DIGESTS
+    return singles, single_digests(con.from_arrow(singles)).to_arrow_table()
 
 
 def single_digests(rows: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
@@ -52,7 +62,9 @@ def write_singles(singles: pa.Table, staging: Path) -> None:
 
 
 def record_singles(con: duckdb.DuckDBPyConnection, snapshot_id: str, singles: pa.Table, digests: pa.Table) -> None:
-    """snapshot_singles rows, inside the caller's transaction."""
+    """snapshot_singles rows, inside the caller's transaction; nothing without singles."""
+    if not singles.num_rows:
+        return
     con.register("snapshot_single_rows", singles)
     con.register("snapshot_single_digests", digests)
     try:
