@@ -26,6 +26,7 @@ from training.flags import option
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
 REFERENCES = ("cached", "live")
+KTO_DATA = ("pairs", "singles", "both")
 
 
 def _f(default, help: str, reference: bool = False, allowed: Optional[Range] = None, note: str = ""):
@@ -66,6 +67,11 @@ class Hyperparameters:
     simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).", allowed=Range(0))
     desirable_weight: float = _f(
         1.0, "KTO weight of the desirable examples' losses (only for loss_type=kto).", allowed=Range(0, low_open=True)
+    )
+    kto_data: str = _f(
+        "pairs",
+        "What KTO learns from: 'pairs' (each split into a desirable and an undesirable single), 'singles' "
+        "(the snapshot's single replies labelled by their votes) or 'both' (only for loss_type=kto).",
     )
     undesirable_weight: float = _f(
         1.0, "KTO weight of the undesirable examples' losses (only for loss_type=kto).", allowed=Range(0, low_open=True)
@@ -133,6 +139,8 @@ class Hyperparameters:
             raise ConfigError(
                 f"--label-smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
             )
+        if self.kto_data not in KTO_DATA:
+            raise ConfigError(f"--kto-data must be one of {KTO_DATA}, got {self.kto_data!r}")
         if self.loss_type == "kto" and self.batch_size < 2:
             # z0 borrows completions from the other pairs of a micro-batch; alone, a pair has none
             raise ConfigError(

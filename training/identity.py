@@ -35,7 +35,7 @@ KEY_CONSTANTS = {"log_every": 1, "eval_batch_size": 8, "checkpoint_every": 0}
 # Settings that only some losses read, added after models were trained with the others: left
 # out of the settings of a run with another loss (not set to their defaults), so those models
 # keep their keys.
-LOSS_OWN_SETTINGS = {"desirable_weight": "kto", "undesirable_weight": "kto"}
+LOSS_OWN_SETTINGS = {"desirable_weight": "kto", "undesirable_weight": "kto", "kto_data": "kto"}
 
 
 def unused_settings(hyperparameters: dict) -> tuple[str, ...]:

@@ -1,7 +1,11 @@
-"""KTO on pairs split into singles: the mismatched rows of its KL baseline, and their log-probs.
+"""KTO's data, KL baseline and batch loss.
 
-A batch of B pairs is 2B single examples: each chosen reply desirable, each rejected reply
-undesirable (`training.losses.kto_loss`). The loss's reference point z0 estimates
+KTO learns from single examples (`training.losses.kto_loss`): the pairs split into singles
+(each chosen reply desirable, each rejected reply undesirable), the snapshot's own singles
+(replies labelled by their votes, `preference_singles`), or both (`kto_data`). Every row of
+a batch has the layout of a pair (training.data.collate): a pair fills both completion
+slots, a single one of them (a desirable reply the chosen slot, an undesirable one the
+rejected slot), and an empty slot takes no part in the loss. The loss's reference point z0 estimates
 KL(pi || ref) from mismatched prompt/completion pairs of the same batch, as the KTO paper and
 TRL do: here each pair's prompt with the completions of the pair before it in the batch (the
 last pair's for the first), so every row still has a prompt and two completions and
@@ -24,18 +28,43 @@ from typing import Optional
 
 import torch
 
-from training.data import EncodedPair, truncate_pair
+from training.data import EncodedPair, encode_singles, truncate_pair
+from training.errors import UserError
 from training.logps import pair_logps
-from training.losses import kto_loss
+from training.losses import kto_loss, sft_loss
 from training.schedule import micro_batches
 
 # What a model trained with each kind of loss learnt from (manifest, model card, eval record).
 PAIRS = "pairs"
 PAIRS_SPLIT = "pairs split into singles (chosen desirable, rejected undesirable)"
+SINGLES = "single replies labelled by their votes"
+KTO_DATA_KINDS = {"pairs": PAIRS_SPLIT, "singles": SINGLES, "both": f"{PAIRS_SPLIT}, and {SINGLES}"}
 
 
-def data_kind(loss_type: str) -> str:
-    return PAIRS_SPLIT if loss_type == "kto" else PAIRS
+def data_kind(loss_type: str, kto_data: str = "pairs") -> str:
+    return KTO_DATA_KINDS[kto_data] if loss_type == "kto" else PAIRS
+
+
+def kto_splits(cfg, snapshot, tokenizer, pairs: dict[str, list[EncodedPair]]) -> dict[str, list[EncodedPair]]:
+    """The rows KTO trains and evaluates on under `kto_data`: the pairs, the snapshot's singles
+    (the first `eval_max_pairs` of its eval split), or the pairs then the singles."""
+    if cfg.kto_data == "pairs":
+        return pairs
+    if snapshot.singles is None:
+        raise UserError(
+            f"snapshot {snapshot.snapshot_id} has no singles: materialize preference_singles and snapshot "
+            "again, or train with --kto-data pairs"
+        )
+    eval_rows = snapshot.singles["eval"]
+    if cfg.eval_max_pairs:
+        eval_rows = eval_rows.select(range(min(cfg.eval_max_pairs, len(eval_rows))))
+    singles = {
+        name: encode_singles(rows, tokenizer, cfg.max_length, cfg.system_prompt)
+        for name, rows in (("train", snapshot.singles["train"]), ("eval", eval_rows))
+    }
+    if cfg.kto_data == "singles":
+        return singles
+    return {name: pairs[name] + singles[name] for name in pairs}
 
 
 def mismatched(pairs: list[EncodedPair], max_length: int, bos: Optional[int] = None) -> list[EncodedPair]:
@@ -80,12 +109,14 @@ class KLBaseline:
             return flat(self.live_reference(self.rows(pairs, idx))).to(self.device)
         return self.tables[(split, tuple(idx))].to(self.device)
 
-    def terms(self, model, split: str, idx: list[int], pairs: list[EncodedPair]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(policy, reference) log-probs, each (2B,), of the KL rows of batch `idx`. The policy's
-        carry no gradient (z0 is detached) and are scored in eval mode: no dropout noise in the
-        baseline."""
-        policy = flat(pair_logps(model, self.rows(pairs, idx), self.batch_size, self.pad_id, self.device))
-        return policy.to(self.device), self.reference(split, idx, pairs)
+    def terms(self, model, split: str, idx: list[int], pairs: list[EncodedPair]) -> tuple[torch.Tensor, ...]:
+        """(policy, reference) log-probs, each (2B,), of the KL rows of batch `idx`, and which of
+        those completion slots hold a completion. The policy's carry no gradient (z0 is detached)
+        and are scored in eval mode: no dropout noise in the baseline."""
+        rows = self.rows(pairs, idx)
+        policy = flat(pair_logps(model, rows, self.batch_size, self.pad_id, self.device))
+        filled = torch.tensor([len(r.chosen) > 0 for r in rows] + [len(r.rejected) > 0 for r in rows])
+        return policy.to(self.device), self.reference(split, idx, pairs), filled.to(self.device)
 
 
 def kl_baseline(cfg, accelerator, model, splits, ref, pad_id: int, bos: Optional[int], n_steps: int) -> KLBaseline:
@@ -112,27 +143,59 @@ def kl_baseline(cfg, accelerator, model, splits, ref, pad_id: int, bos: Optional
     return baseline
 
 
-def split_pairs_loss(cfg, pc, pr, rc, rr, kl: tuple[torch.Tensor, torch.Tensor]):
-    """KTO on B pairs as 2B singles: each argument (B,) as for the pair losses, `kl` the
-    (policy, reference) log-probs of the batch's KL rows. Returns ((losses, chosen_rewards,
-    rejected_rewards), z0): a pair's loss is the mean of its two singles', so the mean over
-    pairs is TRL's mean over singles."""
-    desirable = torch.arange(2 * len(pc), device=pc.device) < len(pc)
+def batch_loss(cfg, logps, lengths, ref_logps, kl) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """KTO on one batch of B rows: logps, lengths (2B,) [chosen slots; rejected slots],
+    ref_logps (B, 2), `kl` what `KLBaseline.terms` gives. The filled chosen slots
+    are the desirable singles, the filled rejected ones the undesirable. Returns (mean loss,
+    TRL-named metrics, per-row losses): a row's loss is the mean of its singles' losses, so for
+    pairs the mean over rows is TRL's mean over singles. A metric of a kind the batch lacks is 0."""
+    logps = logps.float()
+    filled = lengths > 0
+    b = len(filled) // 2
+    desirable = torch.arange(2 * b, device=logps.device) < b
+    ref = torch.cat([ref_logps[:, 0], ref_logps[:, 1]]).to(logps.device)
     losses, rewards, z0 = kto_loss(
-        torch.cat([pc, pr]),
-        torch.cat([rc, rr]),
-        desirable,
-        kl[0].float(),
-        kl[1].float(),
+        logps[filled],
+        ref[filled],
+        desirable[filled],
+        kl[0][kl[2]].float(),
+        kl[1][kl[2]].float(),
         beta=cfg.beta,
         desirable_weight=cfg.desirable_weight,
         undesirable_weight=cfg.undesirable_weight,
     )
-    desirable_losses, undesirable_losses = losses.chunk(2)
-    return ((desirable_losses + undesirable_losses) / 2, *rewards.chunk(2)), z0
+    slot_losses = logps.new_zeros(2 * b).masked_scatter(filled, losses)
+    row_losses = (slot_losses[:b] + slot_losses[b:]) / filled.view(2, b).sum(0)
+    loss = row_losses.mean()
+    slot_rewards = logps.new_zeros(2 * b).masked_scatter(filled, rewards)
+    chosen, rejected = filled[:b], filled[b:]
+    both = chosen & rejected
+
+    def mean(values, mask) -> float:
+        return (values[mask].sum() / mask.sum()).item() if mask.any() else 0.0
+
+    metrics = {"kl": z0.item()}
+    if cfg.sft_weight > 0:
+        nll = sft_loss(logps[:b][chosen], lengths[:b][chosen].float()) if chosen.any() else loss.new_zeros(())
+        loss = loss + cfg.sft_weight * nll
+        metrics["nll_loss"] = nll.item()
+    metrics.update(
+        {
+            "loss": loss.item(),
+            "rewards/chosen": mean(slot_rewards[:b], chosen),
+            "rewards/rejected": mean(slot_rewards[b:], rejected),
+            "rewards/margins": mean(slot_rewards[:b], chosen) - mean(slot_rewards[b:], rejected),
+            "rewards/accuracies": mean((slot_rewards[:b] > slot_rewards[b:]).float(), both),
+            "logps/chosen": mean(logps[:b].detach(), chosen),
+            "logps/rejected": mean(logps[b:].detach(), rejected),
+        }
+    )
+    return loss, metrics, row_losses.detach()
 
 
 def live_scorer(live, adapters_off, pad_id, device, batch_size) -> Callable[[list[EncodedPair]], torch.Tensor]:
+    """Rows scored by the live reference model (with LoRA: the policy with its adapters off)."""
+
     def score(rows: list[EncodedPair]) -> torch.Tensor:
         with adapters_off() if adapters_off else nullcontext():
             return pair_logps(live, rows, batch_size, pad_id, device)

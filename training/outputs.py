@@ -147,6 +147,11 @@ def _table(metrics: dict) -> str:
     )
 
 
+def _singles_seen(manifest: dict) -> str:
+    """ ", N singles" when KTO trained on singles (training/kto.py), else nothing."""
+    return f" and {len(manifest['singles'])} singles" if manifest.get("singles") else ""
+
+
 def model_card(manifest: dict) -> str:
     base, counts, hp = manifest["base_model"], manifest["counts"], manifest["hyperparameters"]
     before, after = manifest["eval_before"], manifest["eval_after"]
@@ -165,7 +170,7 @@ Trained by upvote-dpo (code {manifest["code_version"]}), run `{manifest["run_id"
   {counts["truncated_pairs"]["train"]} train / {counts["truncated_pairs"]["eval"]} eval pairs truncated to
   max_length {hp["max_length"]} (none dropped)
 - **Loss**: `{hp["loss_type"]}` on {manifest.get("data_kind", "pairs")}
-- **Steps**: {manifest["steps"]}; {len(manifest["pairs"])} distinct train pairs seen
+- **Steps**: {manifest["steps"]}; {len(manifest["pairs"])} distinct train pairs{_singles_seen(manifest)} seen
 - **Started / finished**: {manifest["started_at"]} / {manifest["finished_at"]}
 
 Chosen = the more upvoted reply to the same post, rejected = a less upvoted one.

@@ -50,7 +50,7 @@ from training.config import TrainConfig
 from training.data import EncodedPair, collate, leading_bos_id, load_snapshot, model_inputs
 from training.errors import UserError
 from training.identity import RunIdentity
-from training.kto import data_kind, kl_baseline, split_pairs_loss
+from training.kto import batch_loss, data_kind, kl_baseline
 from training.logps import attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
@@ -82,20 +82,18 @@ class TrainResult:
 
 def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps, kl=None) -> tuple[torch.Tensor, dict, torch.Tensor]:
     """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None;
-    for kto, `kl` the (policy, reference) log-probs (2B,) of the batch's mismatched rows.
+    for kto, `kl` the log-probs of the batch's mismatched rows (training/kto.py).
     Returns (mean loss, TRL-named metrics, per-pair losses)."""
+    if cfg.loss_type == "kto":
+        return batch_loss(cfg, logps, lengths, ref_logps, kl)
     pc, pr = logps.float().chunk(2)
     lc, lr = lengths.chunk(2)
     rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)
-    metrics = {}
-    if cfg.loss_type == "kto":
-        (losses, chosen_r, rejected_r), z0 = split_pairs_loss(cfg, pc, pr, rc, rr, kl)
-        metrics["kl"] = z0.item()
-    else:
-        losses, chosen_r, rejected_r = LOSSES[cfg.loss_type](
-            pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=cfg.label_smoothing, gamma=cfg.simpo_gamma
-        )
+    losses, chosen_r, rejected_r = LOSSES[cfg.loss_type](
+        pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=cfg.label_smoothing, gamma=cfg.simpo_gamma
+    )
     loss = losses.mean()
+    metrics = {}
     if cfg.sft_weight > 0:
         nll = sft_loss(pc, lc)
         loss = loss + cfg.sft_weight * nll
@@ -337,6 +335,21 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     )
 
 
+def seen_by_kind(seen: dict, rows: list[EncodedPair]) -> dict:
+    """The train rows seen, as the manifest lists them: "pairs" (by pair_id) and, when KTO
+    trained on singles, "singles" (by single_id), each by first step."""
+    singles = {row.pair_id for row in rows if row.kind == "single"}
+    ordered = sorted(seen.values(), key=lambda e: (e["first_step"], e["pair_id"]))
+    listed = {"pairs": [e for e in ordered if e["pair_id"] not in singles]}
+    if singles:
+        listed["singles"] = [
+            {"single_id": e["pair_id"], **{k: v for k, v in e.items() if k != "pair_id"}}
+            for e in ordered
+            if e["pair_id"] in singles
+        ]
+    return listed
+
+
 def finish(
     cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after, ref_status, precision
 ) -> TrainResult:
@@ -350,7 +363,7 @@ def finish(
         "snapshot_id": snapshot.snapshot_id,
         "snapshot_dir": str(Path(cfg.snapshot_dir).resolve()),
         "loss_type": cfg.loss_type,
-        "data_kind": data_kind(cfg.loss_type),
+        "data_kind": data_kind(cfg.loss_type, cfg.kto_data),
         "base_model": {"name": cfg.model, "dir": str(base_dir), "weights_sha256": base_sha},
         "code_version": outputs.code_version(),
         "hyperparameters": cfg.hyperparameters(),
@@ -362,8 +375,8 @@ def finish(
         "finished_at": None,
         "steps": state["step"],
         "counts": {
-            "train_pairs": len(splits["train"]),
-            "eval_pairs": len(splits["eval"]),
+            **{f"{name}_pairs": sum(p.kind == "pair" for p in rows) for name, rows in splits.items()},
+            **{f"{name}_singles": sum(p.kind == "single" for p in rows) for name, rows in splits.items()},
             "truncated_pairs": truncated,
         },
         "reference": {"mode": cfg.reference if ref_status != "none" else "none", "cache": ref_status},
@@ -372,7 +385,7 @@ def finish(
         "eval_after": eval_after,
         "output": {"dir": str(out_dir.resolve()), "weights_sha256": None, "files_sha256": None},
         "history": state["history"],
-        "pairs": sorted(state["seen"].values(), key=lambda e: (e["first_step"], e["pair_id"])),
+        **seen_by_kind(state["seen"], splits["train"]),
     }
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:

@@ -72,6 +72,7 @@ OTHER_HYPERPARAMETERS = {
     "sft_weight": ({}, 0.5),
     "simpo_gamma": ({"loss_type": "simpo"}, 1.0),
     "desirable_weight": ({"loss_type": "kto"}, 1.5),
+    "kto_data": ({"loss_type": "kto"}, "both"),
     "undesirable_weight": ({"loss_type": "kto"}, 0.5),
     "reference": ({}, "live"),
     "learning_rate": ({}, 1e-5),

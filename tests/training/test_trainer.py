@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.training.snapshots import pair_rows, write_snapshot
+from tests.training.snapshots import pair_rows, single_rows, write_singles, write_snapshot
 from training import TrainConfig, train
-from training.kto import PAIRS, PAIRS_SPLIT
+from training.errors import UserError
+from training.kto import KTO_DATA_KINDS, PAIRS, PAIRS_SPLIT, SINGLES
 from training.losses import LABEL_SMOOTHED, LOSS_TYPES, REFERENCE_FREE
 from training.models import cache_root
 from training.schedule import micro_batches
@@ -463,6 +464,34 @@ def test_kto_on_split_pairs_trains_and_its_baseline_matches_a_live_reference(tmp
     assert cached.eval_after["eval/loss"] < cached.eval_before["eval/loss"]
     card = (tmp_path / "cached" / "README.md").read_text()
     assert f"`kto` on {PAIRS_SPLIT}" in card
+
+
+def test_kto_trains_on_the_snapshots_singles_or_on_both(tmp_path):
+    """At step 1 every single's loss is 1 - sigmoid(0) = 0.5 (weights 1), so a batch's is 0.5
+    whatever mix of singles and pairs it holds. The manifest lists the singles seen apart from
+    the pairs; a snapshot without singles is refused for them, in one line."""
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4))
+    settings = dict(max_steps=4, loss_type="kto")
+    with pytest.raises(UserError, match="has no singles"):
+        train(_cfg(snap, tmp_path / "none", kto_data="singles", **settings))
+    write_singles(snap, single_rows(pair_rows(3, offset=10)), single_rows(pair_rows(1, offset=13)))
+
+    singles = train(_cfg(snap, tmp_path / "singles", kto_data="singles", **settings))
+    losses = _losses(singles.history)
+    assert losses[0] == pytest.approx(0.5, abs=1e-5) and losses[-1] < losses[0]
+    manifest = singles.manifest
+    assert manifest["data_kind"] == SINGLES and manifest["pairs"] == []
+    assert {s["single_id"] for s in manifest["singles"]} <= {
+        r["single_id"] for r in single_rows(pair_rows(3, offset=10))
+    }
+    assert (manifest["counts"]["train_singles"], manifest["counts"]["train_pairs"]) == (6, 0)
+    assert singles.eval_before["eval/loss"] == pytest.approx(0.5, abs=1e-5)
+
+    both = train(_cfg(snap, tmp_path / "both", kto_data="both", max_steps=6, loss_type="kto"))
+    assert both.manifest["data_kind"] == KTO_DATA_KINDS["both"]
+    assert (both.manifest["counts"]["train_singles"], both.manifest["counts"]["train_pairs"]) == (6, 4)
+    assert len(both.manifest["pairs"]) + len(both.manifest["singles"]) == 10  # 6 steps of 2 rows: an epoch
+    assert all(math.isfinite(x) for x in _losses(both.history))
 
 
 def test_two_processes_under_accelerate_launch_equal_one_accumulating(tmp_path):

@@ -45,3 +45,14 @@ CREATE TABLE snapshot_singles (
 CREATE INDEX snapshot_singles_comment_id ON snapshot_singles (comment_id);
 CREATE INDEX snapshot_singles_author_lower ON snapshot_singles (lower(author));
 CREATE INDEX snapshot_singles_post_author_lower ON snapshot_singles (lower(post_author));
+
+-- Lineage: every single a training run saw (KTO on singles), beside training_run_pairs.
+CREATE TABLE training_run_singles (
+    run_id      VARCHAR NOT NULL,
+    single_id   VARCHAR NOT NULL,
+    epoch       INTEGER NOT NULL,   -- the epoch in which the run first saw the single
+    first_step  INTEGER NOT NULL,
+    times_seen  INTEGER NOT NULL,
+    PRIMARY KEY (run_id, single_id)
+);
+CREATE INDEX training_run_singles_single_id ON training_run_singles (single_id);
