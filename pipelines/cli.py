@@ -5,7 +5,7 @@ against the warehouse's Dagster instance, so its runs appear in that warehouse's
     upvote-dpo ingest dump --comments RC.zst --submissions RS.zst
     upvote-dpo ingest live --day 2026-11-01 --subreddit AskHistorians
     upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
-    upvote-dpo snapshot
+    upvote-dpo snapshot --weighting confidence          pair weights from the votes (default none)
     upvote-dpo train --model smollm2-135m-instruct --loss sigmoid --beta 0.1 --max-steps 50
     upvote-dpo eval [data/warehouse/models/<id>]         the model against its base, and the gate
     upvote-dpo models                                   every trained model; the current one marked
@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from assets.pairs.config import PairRules
+from assets.snapshot.config import SnapshotSettings
 from assets.warehouse.connect import PROJECT_ROOT, cannot_open, default_db_path, prepare_folder
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
 from pipelines.audit_cli import add_audit_commands
@@ -194,7 +195,8 @@ def cmd_ingest_live(args) -> None:
     if args.subreddit:
         run_config = {"resources": {"reddit_api": {"config": {"subreddits": args.subreddit}}}}
     result = materialize(args, ["reddit_live"], run_config=run_config, partition_key=args.day)
-    print(f"ingested {args.day}: {_summary(materialization(result, 'reddit_live'))}")
+    meta = materialization(result, "reddit_live")
+    print(f"ingested {args.day} ({meta['fetch']} fetch): {_summary(meta)}")
 
 
 def check_live_day(day: str) -> None:
@@ -221,7 +223,10 @@ def cmd_pairs_build(args) -> None:
 
 
 def cmd_snapshot(args) -> None:
-    snapshot = materialization(materialize(args, ["pair_snapshot"]), "pair_snapshot")
+    settings = dataclass_overrides(args, SnapshotSettings)
+    validated(SnapshotSettings, settings)
+    run_config = {"ops": {"pair_snapshot": {"config": settings}}}
+    snapshot = materialization(materialize(args, ["pair_snapshot"], run_config=run_config), "pair_snapshot")
     print(f"snapshot {snapshot['snapshot_id']}: {snapshot['counts']} at {snapshot['path']}")
 
 
@@ -330,6 +335,7 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
     build.set_defaults(func=cmd_pairs_build)
 
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
+    add_dataclass_arguments(snapshot, SnapshotSettings)
     snapshot.set_defaults(func=cmd_snapshot)
 
     train = commands.add_parser(

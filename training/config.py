@@ -64,6 +64,16 @@ class Hyperparameters:
     sft_weight: float = _f(
         0.0, "Weight of an NLL term on the chosen completions mixed into the loss (RPO); 0 = off.", allowed=Range(0)
     )
+    pair_weights: bool = _f(
+        False,
+        "Weight each pair's loss by the snapshot's `weight` column (`upvote-dpo snapshot --weighting`), "
+        "scaled to mean 1 over the train split: the batch loss is the mean of weight x per-pair loss.",
+    )
+    confidence_label_noise: bool = _f(
+        False,
+        "Per-pair cDPO label noise 1 - the snapshot's `confidence` (clipped to [0, 0.49]) instead of "
+        "--label-smoothing; for sigmoid, robust and simpo.",
+    )
     simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).", allowed=Range(0))
     desirable_weight: float = _f(
         1.0, "KTO weight of the desirable examples' losses (only for loss_type=kto).", allowed=Range(0, low_open=True)
@@ -146,8 +156,16 @@ class Hyperparameters:
             raise ConfigError(
                 "--loss kto needs --batch-size >= 2 (its KL baseline pairs prompts with other pairs' replies)"
             )
+        if self.loss_type == "kto" and self.pair_weights:
+            raise ConfigError("--pair-weights does not apply to --loss kto: its examples are singles, not pairs")
         if self.loss_type == "orpo" and self.sft_weight:
             raise ConfigError("--sft-weight does not apply to --loss orpo, whose loss holds its own NLL term")
+        if self.confidence_label_noise and self.loss_type not in LABEL_SMOOTHED:
+            raise ConfigError(
+                f"--confidence-label-noise applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
+            )
+        if self.confidence_label_noise and self.label_smoothing:
+            raise ConfigError("set --label-smoothing or --confidence-label-noise, not both: each sets the label noise")
         if self.max_steps == 0 and self.epochs < 1:
             raise ConfigError("set --epochs >= 1 or --max-steps > 0")
 

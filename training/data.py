@@ -4,7 +4,8 @@ A snapshot directory (written by the data side, assets/snapshot):
 
     manifest.json   {"snapshot_id": ..., "counts": {"train": n, "eval": m, "total": n+m}, ...}
     dataset/        datasets.DatasetDict.save_to_disk with splits "train" and "eval"
-                    columns pair_id, prompt, chosen, rejected (+ ids, scores; unused here)
+                    columns pair_id, prompt, chosen, rejected (+ ids, scores; unused here),
+                    and weight, confidence where the snapshot is weighted
 
 Tokenisation, for each pair:
   * the prompt goes through the tokenizer's chat template as a user turn (after an optional
@@ -46,6 +47,9 @@ class EncodedPair:
     chosen: list[int]
     rejected: list[int]
     truncated: bool
+    # from the snapshot's pair-weight columns, where it has them (training/pair_weights.py)
+    weight: float = 1.0
+    confidence: Optional[float] = None
     # "single": one reply labelled by its votes, in `chosen` if desirable, else in `rejected`,
     # the other side empty (encode_singles)
     kind: str = "pair"
@@ -175,7 +179,9 @@ def encode_pairs(dataset, tokenizer, max_length: int, system_prompt: Optional[st
         chosen = encode_completion(tokenizer, prompt, row["prompt"], row["chosen"], system_prompt)
         rejected = encode_completion(tokenizer, prompt, row["prompt"], row["rejected"], system_prompt)
         p, c, r, truncated = truncate_pair(prompt, chosen, rejected, max_length, bos)
-        pairs.append(EncodedPair(str(row["pair_id"]), p, c, r, truncated))
+        pairs.append(
+            EncodedPair(str(row["pair_id"]), p, c, r, truncated, float(row.get("weight", 1.0)), row.get("confidence"))
+        )
     return pairs
 
 

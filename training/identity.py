@@ -36,6 +36,10 @@ KEY_CONSTANTS = {"log_every": 1, "eval_batch_size": 8, "checkpoint_every": 0}
 # out of the settings of a run with another loss (not set to their defaults), so those models
 # keep their keys.
 LOSS_OWN_SETTINGS = {"desirable_weight": "kto", "undesirable_weight": "kto", "kto_data": "kto"}
+# Hyper-parameters added after models were trained: in the key only when set away from their
+# default, so that each model trained before them keeps its key, and a run that weights its
+# pairs, or smooths their labels by their votes, gets another.
+HASHED_WHEN_SET = ("pair_weights", "confidence_label_noise")
 
 
 def unused_settings(hyperparameters: dict) -> tuple[str, ...]:
@@ -86,12 +90,16 @@ class RunIdentity:
 
     def settings(self) -> dict:
         """The hyper-parameters with the `unused_settings` at their defaults (fields a record holds
-        that are not hyper-parameters left out), and a local base model's weights' digest."""
+        that are not hyper-parameters, and `HASHED_WHEN_SET` ones at their defaults, left out),
+        and a local base model's weights' digest."""
         ignored = unused_settings(self.hyperparameters)
         settings = {k: v for k, v in self.hyperparameters.items() if k in HYPERPARAMETERS}
         settings.update({k: HYPERPARAMETERS[k].default for k in ignored})
         loss = self.hyperparameters.get("loss_type")
         settings = {k: v for k, v in settings.items() if LOSS_OWN_SETTINGS.get(k, loss) == loss}
+        for name in HASHED_WHEN_SET:
+            if settings.get(name, HYPERPARAMETERS[name].default) == HYPERPARAMETERS[name].default:
+                settings.pop(name, None)
         if self.base_weights_sha256 is not None:
             settings["base_weights_sha256"] = self.base_weights_sha256
         return settings

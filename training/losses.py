@@ -6,9 +6,10 @@ Every loss takes the same arguments, all tensors of shape (B,) for B pairs:
     ref_chosen_logps, ref_rejected_logps        log pi_ref(y|x) (None for reference-free losses)
     chosen_lengths, rejected_lengths            completion token counts (for length-normalised losses)
 
-and keyword hyper-parameters `beta`, `label_smoothing`, `gamma`; it returns
-`(losses, chosen_rewards, rejected_rewards)`, each (B,): the per-pair loss (the trainer
-takes the mean) and the implicit rewards, detached, for logging. Pick one by name from
+and keyword hyper-parameters `beta`, `label_smoothing` (a float, or (B,) per-pair rates),
+`gamma`; it returns `(losses, chosen_rewards, rejected_rewards)`, each (B,): the per-pair loss
+(the trainer takes the mean, or that of weight x loss: training/pair_weights.py) and the
+implicit rewards, detached, for logging. Pick one by name from
 `LOSSES`. The formulas follow TRL 1.16 (tests compare against it), which for IPO means
 per-token averaged log-ratios. One deliberate difference: TRL 1.16's DPO "sigmoid" ignores
 label_smoothing; ours applies it (cDPO, as in the original DPO code and TRL's CPO "sigmoid").

@@ -16,6 +16,7 @@ from training.data import EncodedPair, encode_pairs
 from training.kto import kto_splits
 from training.logps import SequenceLogProbs
 from training.models import load_model_and_tokenizer
+from training.pair_weights import scaled_to_train_mean
 
 
 def make_accelerator(cfg: TrainConfig) -> tuple[Accelerator, str]:
@@ -73,7 +74,8 @@ def build_policy(cfg: TrainConfig, model_dir: Path):
 
 
 def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[EncodedPair]]:
-    """The snapshot's train split and (the first `eval_max_pairs` of) its eval split, tokenised."""
+    """The snapshot's train split and (the first `eval_max_pairs` of) its eval split, tokenised;
+    with `pair_weights`, the weights scaled to mean 1 over the train split."""
     eval_rows = snapshot.eval
     if cfg.eval_max_pairs:
         eval_rows = eval_rows.select(range(min(cfg.eval_max_pairs, len(eval_rows))))
@@ -85,4 +87,4 @@ def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[Encod
         splits = kto_splits(cfg, snapshot, tokenizer, splits)
     if not splits["train"]:
         raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
-    return splits
+    return scaled_to_train_mean(splits) if cfg.pair_weights else splits

@@ -6,8 +6,10 @@ checkpoints), evaluate after, save (model, model card, manifest).
 
 Features and assumptions
   * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair,
-    bco_pair, sppo_hard, orpo, + RPO's sft term), and kto on the pairs split into singles with
-    its KL baseline from mismatched rows of each batch (training/kto.py);
+  * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair,
+    bco_pair, sppo_hard, orpo, + RPO's sft term); optionally each pair weighted, and its label noise
+    set, by the snapshot's pair weights (training/pair_weights.py); and kto on singles or the pairs
+    split into singles, with its KL baseline from mismatched rows of each batch (training/kto.py);
   * one forward per batch, one row per pair: the prompt once, then the chosen and the
     rejected completion, each seeing only the prompt and itself (training.data.collate);
     log-probs on the completion positions only (training.logps), never full-vocabulary
@@ -55,6 +57,7 @@ from training.logps import attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
 from training.models import cached_weights_sha256, resolve_model_dir
+from training.pair_weights import batch_terms, check_columns
 from training.reference import Reference, setup_reference
 from training.schedule import linear_schedule, log_window, micro_batches, steps_per_epoch, total_steps
 from training.setup import build_policy, encode_splits, make_accelerator
@@ -80,22 +83,28 @@ class TrainResult:
 # ---------------------------------------------------------------- loss, step, evaluation
 
 
-def preference_loss(cfg: TrainConfig, logps, lengths, ref_logps, kl=None) -> tuple[torch.Tensor, dict, torch.Tensor]:
+def preference_loss(
+    cfg: TrainConfig, logps, lengths, ref_logps, weights=None, label_noise=None, kl=None
+) -> tuple[torch.Tensor, dict, torch.Tensor]:
     """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None;
-    for kto, `kl` the log-probs of the batch's mismatched rows (training/kto.py).
-    Returns (mean loss, TRL-named metrics, per-pair losses)."""
+    weights (B,): the mean of weight x per-pair loss, a chosen token weighing its pair's weight in the
+    SFT term (None: the plain mean); label_noise (B,): each pair's label-smoothing rate (None:
+    cfg.label_smoothing for all); for kto, `kl` the log-probs of the batch's mismatched rows
+    (training/kto.py, which takes no weights). Returns (loss, TRL-named metrics, per-pair losses
+    before weighting)."""
     if cfg.loss_type == "kto":
         return batch_loss(cfg, logps, lengths, ref_logps, kl)
     pc, pr = logps.float().chunk(2)
     lc, lr = lengths.chunk(2)
     rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)
+    smoothing = cfg.label_smoothing if label_noise is None else label_noise
     losses, chosen_r, rejected_r = LOSSES[cfg.loss_type](
-        pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=cfg.label_smoothing, gamma=cfg.simpo_gamma
+        pc, pr, rc, rr, lc, lr, beta=cfg.beta, label_smoothing=smoothing, gamma=cfg.simpo_gamma
     )
-    loss = losses.mean()
+    loss = losses.mean() if weights is None else (weights * losses).mean()
     metrics = {}
     if cfg.sft_weight > 0:
-        nll = sft_loss(pc, lc)
+        nll = sft_loss(pc, lc) if weights is None else sft_loss(weights * pc, weights * lc)
         loss = loss + cfg.sft_weight * nll
         metrics["nll_loss"] = nll.item()
     metrics.update(
@@ -147,7 +156,10 @@ def train_step(
         with sync, attention_kernels(accelerator.device):
             logps = model(*model_inputs(batch, accelerator.device))
             lengths = batch["completion_lengths"].to(accelerator.device)
-            loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs), kl)
+            weights, label_noise = batch_terms(cfg, [pairs[j] for j in idx], accelerator.device)
+            loss, metrics, _ = preference_loss(
+                cfg, logps, lengths, ref.get("train", idx, pairs), weights, label_noise, kl
+            )
             accelerator.backward(loss * weight)
         for name, value in metrics.items():
             stats[name] += value * weight / accelerator.num_processes
@@ -170,7 +182,9 @@ def train_step(
 @torch.no_grad()
 def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, pad_id) -> dict:
     """Preference metrics on the eval split: loss, implicit-reward accuracy and margin, and the
-    share of pairs whose chosen reply has the higher length-normalised log-prob."""
+    share of pairs whose chosen reply has the higher length-normalised log-prob. The loss is the
+    plain mean over the pairs, even under `pair_weights`, so that runs weighted differently
+    compare; a per-pair label noise applies, being part of each pair's loss."""
     if not pairs:
         return {"eval/pairs": 0}
     logps = pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
@@ -178,8 +192,14 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
     everything = list(range(len(pairs)))
     ref_logps = ref.get("eval", everything, pairs)
     kl = tuple(t.cpu() for t in ref.kl.terms(model, "eval", everything, pairs)) if ref.kl else None
+    _, label_noise = batch_terms(cfg, pairs, "cpu")
     _, m, losses = preference_loss(
-        cfg, logps.T.reshape(-1), lengths.T.reshape(-1), None if ref_logps is None else ref_logps.cpu(), kl
+        cfg,
+        logps.T.reshape(-1),
+        lengths.T.reshape(-1),
+        None if ref_logps is None else ref_logps.cpu(),
+        label_noise=label_noise,
+        kl=kl,
     )
     avg = logps / lengths
     m = {f"eval/{k}": v for k, v in m.items()}
@@ -282,6 +302,7 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     snapshot = load_snapshot(cfg.snapshot_dir)
+    check_columns(cfg, snapshot)
     # Converted models are built once, by the main process: under torch.distributed,
     # save_pretrained writes weights on rank 0 only, so another rank's build has none.
     with accelerator.main_process_first():

@@ -11,7 +11,7 @@ import polars as pl
 from pydantic import Field
 
 from assets import frames
-from assets.ingest.partitions import dump_file_partitions, live_day_partitions
+from assets.ingest.partitions import day_start, dump_file_partitions, live_day_partitions, live_fetch
 from assets.ingest.reddit.dumps import DumpReport, ingest_dump
 from assets.ingest.reddit.live import LiveIngestReport, ingest_live
 from assets.ingest.reddit.resources import DumpArchive, RedditApi
@@ -63,6 +63,7 @@ def live_metadata(report: LiveIngestReport) -> dict[str, dg.MetadataValue]:
         "rejected": dg.MetadataValue.int(sum(r.rejected for r in report.reports)),
         "rate_limit_waits": dg.MetadataValue.int(len(report.rate_limit_waits)),
         "cut_short": dg.MetadataValue.json(report.cut_short),  # listings that ended before the day did
+        "fetched_by_id": dg.MetadataValue.int(report.fetched_by_id),  # stored posts the listing missed
         "by_subreddit": dg.MetadataValue.md(frames.markdown(table)),
         "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
     }
@@ -105,16 +106,30 @@ def reddit_dump(
     code_version=INGEST_CODE_VERSION,
 )
 def reddit_live(context: dg.AssetExecutionContext, warehouse: Warehouse, reddit_api: RedditApi) -> dg.MaterializeResult:
-    """One UTC day of new posts and their comments from the configured subreddits, via praw."""
-    day = datetime.strptime(context.partition_key, "%Y-%m-%d").replace(tzinfo=UTC)
+    """One UTC day of new posts and their comments from the configured subreddits, via praw.
+
+    Fetched twice by the schedule: the day after, then again once its threads matured
+    (`reddit_api.mature_after_days`); metadata `fetch` says which this one was."""
+    day = day_start(context.partition_key)
+    day_end = day + timedelta(days=1)
+    fetched_at = datetime.fromtimestamp(reddit_api.now(), UTC)
+    fetch = live_fetch(context.partition_key, fetched_at, reddit_api.mature_after_days)
     with warehouse.connect() as con:
         report = ingest_live(
             con,
             reddit_api.client(),
             reddit_api.subreddits,
             start_utc=int(day.timestamp()),
-            end_utc=int((day + timedelta(days=1)).timestamp()),
+            end_utc=int(day_end.timestamp()),
             replace_more_limit=reddit_api.replace_more_limit,
             max_retries=reddit_api.max_retries,
+            max_submissions=reddit_api.max_submissions,
+            now=reddit_api.now,
         )
-    return dg.MaterializeResult(metadata=live_metadata(report))
+    return dg.MaterializeResult(
+        metadata={
+            "fetch": dg.MetadataValue.text(fetch),
+            "hours_after_day_end": dg.MetadataValue.float(round((fetched_at - day_end).total_seconds() / 3600, 1)),
+            **live_metadata(report),
+        }
+    )

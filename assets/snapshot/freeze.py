@@ -2,10 +2,12 @@
 
 A snapshot is a directory named by its id:
 
-    manifest.json   snapshot id, pair rules, counts, columns, when it was made
-    pairs.parquet   every column of `preference_pairs`, in pair-id order
+    manifest.json   snapshot id, pair rules, weighting, counts, columns, when it was made
+    pairs.parquet   every column of `preference_pairs`, in pair-id order, then the pair
+                    weights of the weighting scheme, if any (assets/snapshot/weights.py)
     dataset/        a Hugging Face `DatasetDict` (splits "train" and "eval") with
-                    `prompt`, `chosen`, `rejected` and the ids, which TRL and others read as is
+                    `prompt`, `chosen`, `rejected`, the ids and any pair weights, which TRL
+                    and others read as is
 
 The id is a hash of the content: each row of pairs.parquet (every column: ids, split,
 prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 over one
@@ -13,6 +15,8 @@ prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 o
 content always give the same id; another split, an edited text or a new score give another.
 Singles (`preference_singles`) are frozen beside the pairs and covered by the id the same way
 (assets/snapshot/singles.py); with none, the id is the pairs' alone, as before singles.
+Pair weights are columns like the others, so other weights give another id; the scheme
+`none` adds no column, so an unweighted snapshot keeps the id it had before weights existed.
 An existing snapshot directory is never rewritten: it is written to a temporary folder
 and renamed into place, and a second request for the same id reuses it. The warehouse
 records each snapshot and its pairs with their row digests (`snapshots`, `snapshot_pairs`),
@@ -38,6 +42,7 @@ import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
 from assets.snapshot.singles import record_singles, select_singles, single_counts, write_singles
+from assets.snapshot.weights import WEIGHT_COLUMNS, weighting_manifest, with_pair_weights
 from assets.warehouse.connect import sql_folder, transaction
 from training.errors import UserError
 
@@ -58,6 +63,11 @@ DATASET_COLUMNS = (
     "rejected_score",
     "score_ratio",
 )
+
+
+def dataset_columns(columns: list[str]) -> list[str]:
+    """DATASET_COLUMNS, then the pair-weight columns of a weighted snapshot with these columns."""
+    return [*DATASET_COLUMNS, *(name for name in WEIGHT_COLUMNS if name in columns)]
 
 
 class EmptySelectionError(UserError):
@@ -102,12 +112,11 @@ def dataset_differences(
     from training.data import load_snapshot  # the trainer's own reader, older layouts included
 
     loaded = load_snapshot(snapshot_dir)
+    columns = dataset_columns(parquet.columns)
     return {
         split: rows_differing(
-            con.from_arrow(dataset.data.table).select(*DATASET_COLUMNS),
-            parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split)).select(
-                *DATASET_COLUMNS
-            ),
+            con.from_arrow(dataset.data.table).select(*columns),
+            parquet.filter(duckdb.ColumnExpression("split") == duckdb.ConstantExpression(split)).select(*columns),
         )
         for split, dataset in (("train", loaded.train), ("eval", loaded.eval))
     }
@@ -142,8 +151,10 @@ def create_snapshot(
     snapshots_dir: str | Path,
     dagster_run_id: str | None = None,
     code_version: str | None = None,
+    weighting: str = "none",
 ) -> Snapshot:
-    """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it."""
+    """Freeze `preference_pairs` under `snapshots_dir/<snapshot id>/` and record it, with the pair
+    weights of the `weighting` scheme (none: no weight column, so the id is an unweighted one)."""
     rules = latest_pair_rules(con)
     pairs = con.sql(sql("select_snapshot_pairs")).to_arrow_table()
     if pairs.num_rows == 0:
@@ -155,6 +166,7 @@ def create_snapshot(
             + ", ".join(f"{name} ({count})" for name, count in failed.items())
             + "; fix the data or the rules and rebuild the pairs"
         )
+    pairs = with_pair_weights(pairs, weighting)
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
     singles, singles_digests = select_singles(con)
     snapshot_id = snapshot_id_for(con.from_arrow(pa.concat_tables([digests, singles_digests])))
@@ -166,8 +178,9 @@ def create_snapshot(
             "snapshot_id": snapshot_id,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "rules": rules,
+            "weighting": weighting_manifest(weighting),
             "counts": counts,
-            "columns": list(DATASET_COLUMNS),
+            "columns": dataset_columns(pairs.column_names),
             "dagster_run_id": dagster_run_id,
             "code_version": code_version,
         }
@@ -197,7 +210,7 @@ def write_snapshot_dir(pairs: pa.Table, path: Path, manifest: dict, singles: pa.
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
         pq.write_table(pairs, staging / "pairs.parquet")
-        dataset_table = pairs.select(list(DATASET_COLUMNS))
+        dataset_table = pairs.select(dataset_columns(pairs.column_names))
         splits = {split: Dataset(dataset_table.filter(pc.equal(pairs["split"], split))) for split in SPLITS}
         # One shard per split even when empty: with none, datasets writes no data file for
         # an empty split and then cannot load the DatasetDict (IndexError in concat_tables).

@@ -49,6 +49,7 @@ def test_errors_are_one_clear_line_and_exit_1(db, capsys):
         ),
         (("ingest", "dump", "--comments", "missing.zst"), "no such dump file: "),
         (("snapshot",), "no preference pairs to snapshot: build the pairs first"),
+        (("snapshot", "--weighting", "votes"), "--weighting must be one of none, log_ratio, confidence"),
         (("train", "--snapshot", "nope"), "no snapshot nope in "),
         (("train", "--beta", "nan"), "--beta must be > 0, got nan"),
         (("train", "--learning-rate", "inf"), "--learning-rate must be > 0, got inf"),
@@ -61,6 +62,7 @@ def test_errors_are_one_clear_line_and_exit_1(db, capsys):
         "no-credentials",
         "missing-file",
         "no-pairs",
+        "unknown-weighting",
         "unknown-snapshot",
         "nan-beta",
         "infinite-learning-rate",
@@ -175,14 +177,19 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys, recwarn):
     assert ratios >= 3 and per_post <= 2
 
     code, out, _ = run(capsys, "snapshot", "--db", str(db))
+    unweighted_id = out.split()[1].rstrip(":")
+    assert code == 0 and (db.parent / "snapshots" / unweighted_id / "manifest.json").exists()
+    code, out, _ = run(capsys, "snapshot", "--weighting", "confidence", "--db", str(db))
     snapshot_id = out.split()[1].rstrip(":")
-    assert code == 0 and (db.parent / "snapshots" / snapshot_id / "manifest.json").exists()
+    manifest = json.loads((db.parent / "snapshots" / snapshot_id / "manifest.json").read_text())
+    assert code == 0 and snapshot_id != unweighted_id and manifest["weighting"]["scheme"] == "confidence"
 
     code, out, _ = run(
         capsys,
         "train",
         "--snapshot",
         snapshot_id,
+        "--pair-weights",
         "--model",
         "tiny",
         "--max-steps",
@@ -199,10 +206,11 @@ def test_ingest_pairs_snapshot_train_from_the_command_line(db, capsys, recwarn):
     model_dir = out.splitlines()[0].split(": ", 1)[1]
     manifest = json.loads((db.parent / "models" / model_dir.split("/")[-1] / "training_manifest.json").read_text())
     assert (manifest["snapshot_id"], manifest["hyperparameters"]["loss_type"]) == (snapshot_id, "ipo")
+    assert manifest["hyperparameters"]["pair_weights"] is True
 
     # The runs are in the instance, so the UI's history shows them.
     runs = dg.DagsterInstance.get().get_runs()
-    assert len([r for r in runs if r.is_success]) == 5  # 2 ingests, pairs, snapshot, train
+    assert len([r for r in runs if r.is_success]) == 6  # 2 ingests, pairs, 2 snapshots, train
 
     # An unknown model is found inside the run (Dagster wraps the error): still one line.
     code, _, err = run(capsys, "train", "--snapshot", snapshot_id, "--model", "no-such-model", "--db", str(db))

@@ -292,6 +292,25 @@ def test_run_key_follows_a_local_base_models_weights_without_reading_them_each_t
     assert cached_weights_sha256(local, cache) == weights_sha256(local) and len(reads) == 1
 
 
+def test_a_weighted_snapshot_records_its_scheme_under_another_id(dataset_run, resources, instance, warehouse_dir):
+    """Dagster config `weighting` of pair_snapshot: the sample's pairs with confidence weights are
+    another snapshot, whose manifest and metadata name the scheme; the default (none) is the
+    sample's unweighted snapshot again, reused."""
+
+    def freeze(weighting: str) -> dict:
+        run_config = {"ops": {"pair_snapshot": {"config": {"weighting": weighting}}}}
+        result = dg.materialize([pair_snapshot], resources=resources, instance=instance, run_config=run_config)
+        return {k: v.value for k, v in result.asset_materializations_for_node("pair_snapshot")[0].metadata.items()}
+
+    weighted = freeze("confidence")
+    assert weighted["snapshot_id"] != SAMPLE_SNAPSHOT_ID and weighted["weighting"]["scheme"] == "confidence"
+    manifest = json.loads((Path(weighted["path"]) / "manifest.json").read_text())
+    assert manifest["weighting"]["scheme"] == "confidence" and manifest["columns"][-2:] == ["weight", "confidence"]
+    unweighted = freeze("none")  # and the snapshot the model tests train on is the latest again
+    assert (unweighted["snapshot_id"], unweighted["created"]) == (SAMPLE_SNAPSHOT_ID, False)
+    assert unweighted["weighting"] == {"scheme": "none"}
+
+
 def test_kto_trains_through_dagster_on_the_pairs_split_into_singles(dataset_run, resources, instance, warehouse_dir):
     """`dpo_model`'s config takes the loss and KTO's weights; its metadata names what it trained on."""
     from training.kto import PAIRS_SPLIT

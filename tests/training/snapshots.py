@@ -122,6 +122,9 @@ def write_snapshot(
             "score_ratio": datasets.Value("float64"),
         }
     )
+    for column in ("weight", "confidence"):  # a weighted snapshot's columns, where the rows have them
+        if any(column in row for row in train + eval):
+            features[column] = datasets.Value("float64")
 
     def split(rows):
         return (

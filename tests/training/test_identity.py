@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from training.config import Hyperparameters, RunOptions, TrainConfig
-from training.identity import RunIdentity
+from training.identity import HASHED_WHEN_SET, RunIdentity
 
 # Explicit precision: with "auto" the device decides it (see the test below), and these tests
 # should give the same keys on a GPU host as on a CPU one.
@@ -70,6 +70,8 @@ OTHER_HYPERPARAMETERS = {
     "beta": ({}, 0.2),
     "label_smoothing": ({}, 0.1),
     "sft_weight": ({}, 0.5),
+    "pair_weights": ({}, True),
+    "confidence_label_noise": ({}, True),
     "simpo_gamma": ({"loss_type": "simpo"}, 1.0),
     "desirable_weight": ({"loss_type": "kto"}, 1.5),
     "kto_data": ({"loss_type": "kto"}, "both"),
@@ -105,6 +107,17 @@ def test_the_key_changes_with_each_hyperparameter():
         assert after.changes_from(before) == [f"{name} {getattr(TrainConfig(**BASE, **context), name)!r} -> {value!r}"]
         keys.add(after.key())
     assert len(keys) == len(OTHER_HYPERPARAMETERS)  # no two changes collide either
+
+
+def test_pair_weight_settings_change_the_key_only_when_used():
+    """Added after models were trained: at their defaults they leave the key as it was (a record
+    from before them, which lacks them, has the same key); used, they make another run."""
+    before = RunIdentity("snap", {k: v for k, v in identity().hyperparameters.items() if k not in HASHED_WHEN_SET})
+    assert before.key() == identity().key() == "f83dedee6b"
+    assert identity().changes_from(before) == []
+    weighted = identity(pair_weights=True)
+    assert weighted.key() != identity().key()
+    assert weighted.changes_from(before) == ["pair_weights None -> True"]
 
 
 def test_the_key_changes_with_the_snapshot_only_beside_it():

@@ -436,7 +436,7 @@ def test_kto_matches_trl_kto_trainer(tiny_dir, tokenizer, weights):
     )
     lengths = torch.ones(6)  # every completion slot holds a completion
     batch_loss, batch_metrics, _ = preference_loss(
-        cfg, logps, lengths, torch.stack(ref.chunk(2), 1), (kl_logps, ref_kl, torch.ones(6, dtype=torch.bool))
+        cfg, logps, lengths, torch.stack(ref.chunk(2), 1), kl=(kl_logps, ref_kl, torch.ones(6, dtype=torch.bool))
     )
     assert batch_loss.item() == pytest.approx(theirs, rel=1e-5)
     for name in ("kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen", "logps/rejected"):

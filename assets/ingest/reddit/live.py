@@ -4,7 +4,9 @@
     report = ingest_live(con, reddit, ["AskAcademia"], start_utc, start_utc + 86400)
 
 For each subreddit, the newest submissions are walked (`subreddit.new`) until one is older
-than the window; each one in the window is fetched with its comments (`replace_more`
+than the window; then the window's submissions already stored that the walk did not reach
+are fetched by id (a day fetched again once its threads matured lies days deep in the
+listing, which stops near 1000 posts). Each one is fetched with its comments (`replace_more`
 bounded), normalised by the dump normalisers and merged keyed by id, newest retrieval wins,
 with `source = "praw:<subreddit>:<YYYY-MM-DD of start_utc>"`. Rows are committed every
 `batch_submissions` submissions, a submission always with its comments. Whatever stops the
@@ -26,7 +28,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, count
@@ -96,8 +98,11 @@ class LiveIngestReport:
     reports: list[IngestReport] = field(default_factory=list)
     rate_limit_waits: list[float] = field(default_factory=list)  # seconds slept per 429
     # subreddits whose listing ended at max_submissions before the window's start: the older
-    # submissions of the window were not fetched (Reddit's listings stop near 1000)
+    # submissions of the window were fetched only where already stored (Reddit's listings
+    # stop near 1000)
     cut_short: list[str] = field(default_factory=list)
+    # stored submissions of the window the listing did not reach, fetched by id
+    fetched_by_id: int = 0
     seconds: float = 0.0
 
     def total(self, kind: str, attr: str = "rows") -> int:
@@ -209,12 +214,11 @@ def ingest_live(
     result = LiveIngestReport()
     for name in subreddits:
         fetch = _Fetcher(name, max_retries, sleep, result.rate_limit_waits)
-        listing = reddit.subreddit(name).new(limit=max_submissions)
         _ingest_listing(
             con,
             result,
             name,
-            listing,
+            reddit,
             fetch,
             start_utc,
             end_utc,
@@ -227,11 +231,52 @@ def ingest_live(
     return result
 
 
+@dataclass
+class _Walk:
+    """How far one subreddit's listing went."""
+
+    walked: int = 0  # listing items seen
+    reached_start: bool = False  # an item older than the window was seen
+    fetched_by_id: int = 0  # stored submissions of the window the listing did not yield
+
+
+def _window_submissions(
+    con: duckdb.DuckDBPyConnection,
+    reddit: praw.Reddit,
+    name: str,
+    fetch: _Fetcher,
+    start_utc: float,
+    end_utc: float,
+    max_submissions: int | None,
+    walk: _Walk,
+) -> Iterator[Any]:
+    """The listing's submissions created in the window, newest first; then, as lazy praw
+    objects fetched with their thread, the window's stored submissions the listing did not
+    yield."""
+    listing = reddit.subreddit(name).new(limit=max_submissions)
+    listed = set()
+    while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
+        walk.walked += 1
+        created = submission.created_utc
+        if created >= end_utc:
+            continue
+        if created < start_utc:
+            walk.reached_start = True
+            break
+        listed.add(submission.id)
+        yield submission
+    window = {"subreddit": name, "start": start_utc, "end": end_utc}
+    for (post_id,) in con.execute(sql("select_reddit_submissions_of_window"), window).fetchall():
+        if post_id not in listed:
+            walk.fetched_by_id += 1
+            yield reddit.submission(id=post_id)
+
+
 def _ingest_listing(
     con,
     result: LiveIngestReport,
     name: str,
-    listing,
+    reddit: praw.Reddit,
     fetch: _Fetcher,
     start_utc: float,
     end_utc: float,
@@ -241,9 +286,9 @@ def _ingest_listing(
     batch_submissions: int,
     now: Callable[[], float],
 ) -> None:
-    """Walk one subreddit's newest-first listing down to the window's start, storing complete
-    submissions a batch at a time; a listing that ends before the start is added to
-    `result.cut_short`."""
+    """Walk one subreddit's newest-first listing down to the window's start, then the window's
+    stored submissions it did not reach, storing complete submissions a batch at a time; a
+    listing that ends before the start is added to `result.cut_short`."""
     source = f"praw:{name}:{_day(start_utc)}"
     writers = [PartitionWriter(con, kind, source, int(now())) for kind in ("submissions", "comments")]
     result.reports += [writer.report for writer in writers]
@@ -251,16 +296,9 @@ def _ingest_listing(
     (first_line,) = con.execute(sql("select_ingest_rejects_next_line"), {"source": source}).fetchall()[0]
     item_numbers = count(first_line)
     batch: list[Fetched] = []  # complete submissions not yet stored
-    walked, reached_start = 0, False
+    walk = _Walk()
     try:
-        while (submission := fetch(lambda: next(listing, None), "the listing")) is not None:
-            walked += 1
-            created = submission.created_utc
-            if created >= end_utc:
-                continue
-            if created < start_utc:
-                reached_start = True
-                break
+        for submission in _window_submissions(con, reddit, name, fetch, start_utc, end_utc, max_submissions, walk):
             # One append: even an interrupt cannot leave a post in the batch without all its
             # comments, as adding them to the writers one by one could.
             batch.append(_thread_lines(submission, fetch, writers, replace_more_limit, now))
@@ -275,11 +313,13 @@ def _ingest_listing(
             error.add_note(f"r/{name}: the {len(batch)} complete submissions fetched could not be "
                            f"stored: {type(failure).__name__}: {failure}")  # fmt: skip
         raise
-    cut_short = not reached_start and max_submissions is not None and walked >= max_submissions
+    result.fetched_by_id += walk.fetched_by_id
+    cut_short = not walk.reached_start and max_submissions is not None and walk.walked >= max_submissions
     if cut_short:
         result.cut_short.append(name)
         log.warning("r/%s: the listing ended after %d submissions, before the window's start; the older "
-                    "submissions of %s were not fetched", name, walked, _day(start_utc))  # fmt: skip
+                    "submissions of %s were fetched only where already stored", name, walk.walked,
+                    _day(start_utc))  # fmt: skip
     # Even with nothing left: only a run that completed (saw the whole window) replaces an
     # earlier run's rejects.
     _store(con, writers, batch, item_numbers, completed=not cut_short)

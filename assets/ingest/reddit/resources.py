@@ -3,11 +3,12 @@
 - `DumpArchive`: Reddit archive dumps, one partition per file in an incoming folder.
 - `RedditApi`: live Reddit through praw; credentials come from the environment only, so
   they never sit in run config, metadata or logs. Tests subclass it to hand praw a
-  recorded HTTP session, and everything above the HTTP edge runs for real.
+  recorded HTTP session and to fix its clock, and everything above the HTTP edge runs for real.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -62,6 +63,21 @@ class RedditApi(dg.ConfigurableResource):
     subreddits: list[str] = Field(default=["AskReddit"], description="Subreddits fetched for each day partition.")
     replace_more_limit: int = Field(default=8, description="`replace_more` calls per thread (each one is a request).")
     max_retries: int = Field(default=5, description="Rate-limited (429) attempts per request before the run fails.")
+    max_submissions: int = Field(
+        default=1000,
+        description="Listing items walked per subreddit (Reddit's listings stop near 1000); a "
+        "listing that ends before the day's start is reported (`cut_short`).",
+    )
+    mature_after_days: int = Field(
+        default=3,
+        ge=1,
+        description="Days after a day ends that its threads count as matured: the schedule then "
+        "fetches the day again, for its late replies and settled scores (docs/ingest.md).",
+    )
 
     def client(self) -> praw.Reddit:
         return reddit_from_env()
+
+    def now(self) -> float:
+        """The time a fetch is made and its rows are stamped with (epoch seconds)."""
+        return time.time()

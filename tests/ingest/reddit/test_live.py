@@ -134,13 +134,18 @@ def test_window_stops_the_listing_walk(con, fake, reddit):
 
 def test_a_listing_cut_short_is_reported_and_keeps_the_earlier_rejects(con, fake, reddit, caplog):
     """Reddit's listings stop near 1000 items: a day with more is fetched only in part. The run
-    says so, and does not take the rejects of the submissions it never reached for gone."""
-    reject_a_late_reply(fake)
+    says so, fetches the day's stored posts it did not reach by id, and does not take the
+    rejects of the posts it could not reach (a rejected post was never stored) for gone."""
+    posts = newest_posts(fake, "AskReddit")
+    posts[6]["score"] = "n/a"
     report, _ = live(con, reddit, ["AskReddit"], replace_more_limit=0)
-    assert report.cut_short == [] and len(rejects(con)) == 1
+    kept = rejects(con)
+    assert (report.cut_short, report.fetched_by_id, len(kept)) == ([], 0, 1)
     report, _ = live(con, reddit, ["AskReddit"], replace_more_limit=0, max_submissions=3)
     assert report.cut_short == ["AskReddit"] and "the listing ended after 3 submissions" in caplog.text
-    assert len(rejects(con)) == 1
+    assert report.fetched_by_id == len(posts) - 3 - 1 > 0
+    assert report.total("submissions") == len(posts) - 1 and report.total("submissions", "rejected") == 0
+    assert rejects(con) == kept
 
 
 def test_dump_and_live_share_one_row_per_id(con, fake, reddit):
