@@ -7,6 +7,8 @@
     .venv/bin/python -m benchmarks.trainer --models smollm2 --repeat 3   # median of 3 interleaved runs each
     .venv/bin/python -m benchmarks.trainer --contenders ours --ours gradient_checkpointing=false
     python -m benchmarks.trainer --device cuda --precision bf16 --models tiny,smollm2-random --batch-size 16
+    .venv/bin/python -m benchmarks.trainer --ours loss_type=kto --out trainer-kto    # KTO / ORPO: TRL's own
+    .venv/bin/python -m benchmarks.trainer --ours loss_type=orpo --out trainer-orpo  # trainer for each
 
 Contenders, each in its own process (peak RSS of the whole process):
   ours  `training.trainer.train(TrainConfig(...))`, reference log-probs precomputed (cache
@@ -15,6 +17,11 @@ Contenders, each in its own process (peak RSS of the whole process):
         reference model kept), conversational prompt/chosen/rejected so it applies the same
         chat template; fed the pairs in our step order (sequential sampler; with
         `--ours group_by_length=true` that order is grouped by length too: the same batches).
+  With `--ours loss_type=kto`: TRL's `KTOTrainer` (precomputed reference log-probs) on the
+        same pairs split into singles, the chosen desirable and the rejected undesirable, a
+        batch of 2 x batch singles (the same pairs a step of ours holds; ours: kto_data=pairs);
+        with `loss_type=orpo`: TRL's experimental `ORPOTrainer` (no reference) on the pairs.
+        pairs/s counts a pair's two singles as one pair, for every loss.
 Both: fp32 (--precision bf16: autocast in both), batch 2 pairs, max_length 256 (--batch-size,
 --max-length), AdamW lr --lr, linear decay, no warm-up, grad clip 1.0, beta 0.1, sigmoid loss,
 seed 0, on --device (cpu; cuda: peak GPU memory = torch.cuda.max_memory_allocated, and each
@@ -294,13 +301,14 @@ def worker_trl(
     device: str,
     cudnn_attention: bool,
     group_by_length: bool,
+    loss_type: str = "sigmoid",
 ) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
     import torch
     from torch.utils.data import SequentialSampler
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
 
     from training.config import TrainConfig
     from training.data import encode_pairs
@@ -335,6 +343,21 @@ def worker_trl(
         }
         for i in order
     ]
+    trainer_class, config_class, batch = DPOTrainer, DPOConfig, common["batch_size"]
+    extra = {"precompute_ref_log_probs": True}
+    if loss_type == "kto":  # each step's pairs as singles: the chosen ones, then the rejected ones
+        trainer_class, config_class, batch = KTOTrainer, KTOConfig, 2 * common["batch_size"]
+        rows = [
+            {"prompt": row["prompt"], "completion": row[side], "label": side == "chosen"}
+            for start in range(0, len(rows), common["batch_size"])
+            for side in ("chosen", "rejected")
+            for row in rows[start : start + common["batch_size"]]
+        ]
+    elif loss_type == "orpo":
+        os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+        trainer_class, config_class, extra = ORPOTrainer, ORPOConfig, {}
     ds = datasets.Dataset.from_list(rows)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
@@ -343,7 +366,7 @@ def worker_trl(
     marks: dict[str, float] = {}
     step_times: list[float] = []
     losses: list[float] = []
-    orig = DPOTrainer._precompute_ref_logps
+    orig = getattr(trainer_class, "_precompute_ref_logps", None)
 
     def timed(self, *a, **k):
         t = time.perf_counter()
@@ -351,9 +374,10 @@ def worker_trl(
         marks["ref_s"] = marks.get("ref_s", 0.0) + time.perf_counter() - t
         return out
 
-    DPOTrainer._precompute_ref_logps = timed
+    if orig is not None:  # ORPO has no reference
+        trainer_class._precompute_ref_logps = timed
 
-    class Seq(DPOTrainer):
+    class Seq(trainer_class):
         def _get_train_sampler(self, *a, **k):
             return SequentialSampler(self.train_dataset)
 
@@ -370,9 +394,9 @@ def worker_trl(
                 losses.append(logs["loss"])
 
     with tempfile.TemporaryDirectory(prefix="bench-trl-") as tmp:
-        args = DPOConfig(
+        args = config_class(
             output_dir=tmp,
-            per_device_train_batch_size=common["batch_size"],
+            per_device_train_batch_size=batch,
             max_length=common["max_length"],
             beta=common["beta"],
             seed=common["seed"],
@@ -382,7 +406,6 @@ def worker_trl(
             max_grad_norm=1.0,
             weight_decay=0.0,
             max_steps=steps,
-            precompute_ref_log_probs=True,
             logging_steps=1,
             save_strategy="no",
             report_to="none",
@@ -391,16 +414,14 @@ def worker_trl(
             fp16=False,
             dataloader_num_workers=0,
             disable_tqdm=True,
+            **extra,
         )
         t0 = time.perf_counter()
-        trainer = Seq(model=lm, ref_model=None, args=args, train_dataset=ds, processing_class=tok, callbacks=[Clock()])
+        references = {} if loss_type == "orpo" else {"ref_model": None}
+        trainer = Seq(model=lm, args=args, train_dataset=ds, processing_class=tok, callbacks=[Clock()], **references)
         init_s = time.perf_counter() - t0
-        kept = len(trainer.train_dataset)
-        tokens_per_pair = [
-            min(len(r["prompt_ids"]) + len(r["chosen_ids"]), common["max_length"])
-            + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), common["max_length"])
-            for r in trainer.train_dataset
-        ]
+        tokens_per_pair = _trl_tokens_per_pair(trainer.train_dataset, loss_type, common["max_length"])
+        kept = len(tokens_per_pair)
         trainer.train()
         total = time.perf_counter() - t0
     pairs_trained = steps * common["batch_size"]
@@ -428,6 +449,21 @@ def worker_trl(
             "device": str(trainer.args.device),
         }
     )
+
+
+def _trl_tokens_per_pair(dataset, loss_type: str, max_length: int) -> list[int]:
+    """Tokens of each pair TRL kept (prompt with each completion, as its tokenisation cut them);
+    for KTO, of the pair's two singles (the chosen ones first in each batch, then the rejected)."""
+    if loss_type == "kto":
+        singles = [min(len(r["prompt_ids"]) + len(r["completion_ids"]), max_length) for r in dataset]
+        return [a + b for a, b in zip(singles[::2], singles[1::2])]  # two singles of the same count
+    if loss_type == "orpo":
+        return [len(r["chosen_input_ids"]) + len(r["rejected_input_ids"]) for r in dataset]
+    return [
+        min(len(r["prompt_ids"]) + len(r["chosen_ids"]), max_length)
+        + min(len(r["prompt_ids"]) + len(r["rejected_ids"]), max_length)
+        for r in dataset
+    ]
 
 
 def worker_matmul(device: str) -> None:
@@ -589,6 +625,7 @@ def main(argv: list[str] | None = None) -> None:
             args.device,
             not args.trl_no_cudnn_attention,
             json.loads(args.ours_json).get("group_by_length", False),
+            json.loads(args.ours_json).get("loss_type", "sigmoid"),
         )
     if args.worker == "matmul":
         return worker_matmul(args.device)

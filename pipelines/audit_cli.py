@@ -136,6 +136,21 @@ def use_rows(answer: dict) -> list[dict]:
         }
         for m in answer["models"]
     ]
+    rows += [  # KTO models that trained on the subject's replies as singles
+        {
+            "used_by": "model (singles)",
+            "id": m["run_id"],
+            "snapshot_id": m["snapshot_id"],
+            "path": m["model_path"],
+            "status": m["status"],
+            "pairs": m["singles_in_snapshot"],
+            "train_pairs": None,
+            "pairs_seen": m["singles_seen"],
+            "times_seen": m["times_seen"],
+            "forgotten_pairs": None,
+        }
+        for m in answer.get("models_by_singles", [])
+    ]
     return rows
 
 
@@ -264,6 +279,8 @@ def cmd_forget(args: argparse.Namespace) -> None:
         ("pairs left out of the next snapshot", answer["counts"]["pairs"]),
         ("snapshots that hold them", answer["counts"]["snapshots"]),
         ("models trained on them", answer["counts"]["models_trained_on"]),
+        ("singles left out of the next snapshot", answer["counts"]["singles"]),
+        ("models trained on them as singles", answer["counts"]["models_trained_on_singles"]),
     ]
     emit(answer, use_rows(answer), summary, "already used by:", args.format)
 

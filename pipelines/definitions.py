@@ -16,6 +16,7 @@ from assets.ingest.stackexchange import assets as stackexchange
 from assets.model import assets as model
 from assets.pairs import assets as pairs
 from assets.pairs.stackexchange import assets as stackexchange_pairs
+from assets.singles import assets as singles
 from assets.snapshot import assets as snapshot
 from pipelines.jobs import build_dataset_job, ingest_dump_job, ingest_live_job, ingest_stackexchange_job, train_job
 from pipelines.resources import build_resources
@@ -26,7 +27,7 @@ from pipelines.sensors import dead_run_sensor, incoming_dump_sensor, incoming_st
 def build_definitions(db_path: str | Path | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(
-            [ingest, stackexchange, pairs, stackexchange_pairs, snapshot, model, evaluation, audit]
+            [ingest, stackexchange, pairs, stackexchange_pairs, singles, snapshot, model, evaluation, audit]
         ),
         jobs=[ingest_dump_job, ingest_stackexchange_job, ingest_live_job, build_dataset_job, train_job],
         schedules=[daily_live_ingest],

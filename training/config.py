@@ -26,6 +26,7 @@ from training.flags import option
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
 REFERENCES = ("cached", "live")
+KTO_DATA = ("pairs", "singles", "both")
 
 
 def _f(default, help: str, reference: bool = False, allowed: Optional[Range] = None, note: str = ""):
@@ -47,7 +48,9 @@ class Hyperparameters:
     # --- the objective
     loss_type: str = _f(
         "sigmoid",
-        "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair or sppo_hard (see training/losses.py).",
+        "Preference loss: sigmoid (DPO), robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair, bco_pair, sppo_hard, "
+        "orpo (reference-free, with its own NLL term) or kto (on the pairs split into singles: chosen desirable, "
+        "rejected undesirable) (see training/losses.py).",
     )
     beta: float = _f(
         0.1, "Inverse temperature of the implicit reward (DPO beta; IPO tau).", allowed=Range(0, low_open=True)
@@ -72,6 +75,17 @@ class Hyperparameters:
         "--label-smoothing; for sigmoid, robust and simpo.",
     )
     simpo_gamma: float = _f(0.5, "SimPO target reward margin gamma (only for loss_type=simpo).", allowed=Range(0))
+    desirable_weight: float = _f(
+        1.0, "KTO weight of the desirable examples' losses (only for loss_type=kto).", allowed=Range(0, low_open=True)
+    )
+    kto_data: str = _f(
+        "pairs",
+        "What KTO learns from: 'pairs' (each split into a desirable and an undesirable single), 'singles' "
+        "(the snapshot's single replies labelled by their votes) or 'both' (only for loss_type=kto).",
+    )
+    undesirable_weight: float = _f(
+        1.0, "KTO weight of the undesirable examples' losses (only for loss_type=kto).", allowed=Range(0, low_open=True)
+    )
     reference: str = _f(
         "cached", "Reference log-probs: 'cached' (precomputed once, on disk) or 'live' (a frozen model)."
     )
@@ -122,11 +136,11 @@ class Hyperparameters:
     lora_dropout: float = _f(0.0, "LoRA dropout.", allowed=Range(0, 1, high_open=True))
 
     def __post_init__(self):
-        from training.losses import LABEL_SMOOTHED, LOSSES  # local: config stays importable on its own
+        from training.losses import LABEL_SMOOTHED, LOSS_TYPES  # local: config stays importable on its own
 
         check_ranges(self)
-        if self.loss_type not in LOSSES:
-            raise ConfigError(f"--loss-type must be one of {sorted(LOSSES)}, got {self.loss_type!r}")
+        if self.loss_type not in LOSS_TYPES:
+            raise ConfigError(f"--loss-type must be one of {sorted(LOSS_TYPES)}, got {self.loss_type!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.reference not in REFERENCES:
@@ -135,6 +149,17 @@ class Hyperparameters:
             raise ConfigError(
                 f"--label-smoothing applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"
             )
+        if self.kto_data not in KTO_DATA:
+            raise ConfigError(f"--kto-data must be one of {KTO_DATA}, got {self.kto_data!r}")
+        if self.loss_type == "kto" and self.batch_size < 2:
+            # z0 borrows completions from the other pairs of a micro-batch; alone, a pair has none
+            raise ConfigError(
+                "--loss kto needs --batch-size >= 2 (its KL baseline pairs prompts with other pairs' replies)"
+            )
+        if self.loss_type == "kto" and self.pair_weights:
+            raise ConfigError("--pair-weights does not apply to --loss kto: its examples are singles, not pairs")
+        if self.loss_type == "orpo" and self.sft_weight:
+            raise ConfigError("--sft-weight does not apply to --loss orpo, whose loss holds its own NLL term")
         if self.confidence_label_noise and self.loss_type not in LABEL_SMOOTHED:
             raise ConfigError(
                 f"--confidence-label-noise applies to {sorted(LABEL_SMOOTHED)} only, not loss_type={self.loss_type!r}"

@@ -37,6 +37,7 @@ class Snapshot:
     manifest: dict
     train: datasets.Dataset  # noqa: F821
     eval: datasets.Dataset  # noqa: F821
+    singles: Optional[dict] = None  # split -> datasets.Dataset of dataset_singles/, when it has singles
 
 
 @dataclass
@@ -49,6 +50,9 @@ class EncodedPair:
     # from the snapshot's pair-weight columns, where it has them (training/pair_weights.py)
     weight: float = 1.0
     confidence: Optional[float] = None
+    # "single": one reply labelled by its votes, in `chosen` if desirable, else in `rejected`,
+    # the other side empty (encode_singles)
+    kind: str = "pair"
 
     @property
     def row_length(self) -> int:
@@ -60,7 +64,10 @@ def load_snapshot(snapshot_dir: str | Path) -> Snapshot:
     snapshot_dir = Path(snapshot_dir)
     manifest = json.loads((snapshot_dir / "manifest.json").read_text())
     train, eval = (_load_split(snapshot_dir / "dataset" / name) for name in ("train", "eval"))
-    return Snapshot(manifest["snapshot_id"], manifest, train, eval)
+    singles = None
+    if (snapshot_dir / "dataset_singles").is_dir():
+        singles = {name: _load_split(snapshot_dir / "dataset_singles" / name) for name in ("train", "eval")}
+    return Snapshot(manifest["snapshot_id"], manifest, train, eval, singles)
 
 
 def _load_split(path: Path):
@@ -176,6 +183,19 @@ def encode_pairs(dataset, tokenizer, max_length: int, system_prompt: Optional[st
             EncodedPair(str(row["pair_id"]), p, c, r, truncated, float(row.get("weight", 1.0)), row.get("confidence"))
         )
     return pairs
+
+
+def encode_singles(dataset, tokenizer, max_length: int, system_prompt: Optional[str] = None) -> list[EncodedPair]:
+    """Tokenise single replies (columns single_id, prompt, completion, label) as rows of one
+    completion: a desirable one in `chosen`, an undesirable one in `rejected`, the other empty."""
+    singles, bos = [], leading_bos_id(tokenizer)
+    for row in dataset:
+        prompt = encode_prompt(tokenizer, row["prompt"], system_prompt)
+        completion = encode_completion(tokenizer, prompt, row["prompt"], row["completion"], system_prompt)
+        chosen, rejected = (completion, []) if row["label"] else ([], completion)
+        p, c, r, truncated = truncate_pair(prompt, chosen, rejected, max_length, bos)
+        singles.append(EncodedPair(str(row["single_id"]), p, c, r, truncated, kind="single"))
+    return singles
 
 
 MODEL_INPUTS = ("input_ids", "position_ids", "attention_mask", "scored_from", "sequence")

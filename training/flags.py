@@ -164,8 +164,12 @@ def closed_stdout_ends_quietly(main):
         try:
             try:
                 status = main(argv)
-            except SystemExit:  # --help, or a command's own exit status: its output still goes out
+            except SystemExit as exit:  # --help, or a command's own exit status: its output still goes out
                 sys.stdout.flush()
+                # argparse swallows the error of a write that fails, as one of a help longer
+                # than stdout's buffer does once the reader has gone
+                if exit.code in (0, None) and _stdout_reader_gone():
+                    raise BrokenPipeError from None
                 raise
             sys.stdout.flush()  # buffered output is written here, where a closed pipe can be caught
             return status

@@ -32,6 +32,10 @@ HYPERPARAMETERS = {f.name: f for f in dataclasses.fields(Hyperparameters)}
 # `dpo_model` has trained: another hash would rename, and so train again, each of them.
 KEY_CONSTANTS = {"log_every": 1, "eval_batch_size": 8, "checkpoint_every": 0}
 
+# Settings that only some losses read, added after models were trained with the others: left
+# out of the settings of a run with another loss (not set to their defaults), so those models
+# keep their keys.
+LOSS_OWN_SETTINGS = {"desirable_weight": "kto", "undesirable_weight": "kto", "kto_data": "kto"}
 # Hyper-parameters added after models were trained: in the key only when set away from their
 # default, so that each model trained before them keeps its key, and a run that weights its
 # pairs, or smooths their labels by their votes, gets another.
@@ -91,6 +95,8 @@ class RunIdentity:
         ignored = unused_settings(self.hyperparameters)
         settings = {k: v for k, v in self.hyperparameters.items() if k in HYPERPARAMETERS}
         settings.update({k: HYPERPARAMETERS[k].default for k in ignored})
+        loss = self.hyperparameters.get("loss_type")
+        settings = {k: v for k, v in settings.items() if LOSS_OWN_SETTINGS.get(k, loss) == loss}
         for name in HASHED_WHEN_SET:
             if settings.get(name, HYPERPARAMETERS[name].default) == HYPERPARAMETERS[name].default:
                 settings.pop(name, None)

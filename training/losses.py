@@ -15,10 +15,15 @@ per-token averaged log-ratios. One deliberate difference: TRL 1.16's DPO "sigmoi
 label_smoothing; ours applies it (cDPO, as in the original DPO code and TRL's CPO "sigmoid").
 
 `sft_loss` is the NLL term mixed in with weight `sft_weight` (RPO).
+
+`kto_loss` is the one loss on single examples (a completion and a desirable/undesirable label)
+rather than pairs, so it has its own arguments and sits in `UNPAIRED_LOSSES`; the trainer feeds
+it pairs split into singles (chosen = desirable, rejected = undesirable).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -169,6 +174,66 @@ def sppo_hard_loss(pc, pr, rc, rr, chosen_lengths=None, rejected_lengths=None, *
     return (losses, *_rewards(pc, pr, rc, rr, beta))
 
 
+def orpo_loss(
+    pc, pr, rc=None, rr=None, chosen_lengths=None, rejected_lengths=None, *, beta, label_smoothing=0.0, gamma=0.0
+):
+    """ORPO (Hong et al. 2024, "ORPO: Monolithic Preference Optimization without Reference Model",
+    Eq. 6-7), beta playing the role of lambda. Reference-free; the reference arguments are ignored.
+    With P(y|x) = exp(log pi(y|x) / |y|), the length-averaged likelihood, and odds(y) = P / (1 - P):
+
+        L = -log pi(yw|x) / |yw|  -  beta * log sigmoid(log odds(yw) - log odds(yl))
+
+    The first term is the NLL of the chosen reply's tokens, per token. TRL 1.16 computes the odds
+    term alike but its NLL as one token mean over the batch's chosen prompts and replies; ours
+    scores the reply only (as the paper's L_SFT) and per pair, so every pair weighs the same.
+    The implicit rewards returned are beta * log P(yw|x), beta * log P(yl|x), as TRL logs them.
+    """
+    chosen_avg = pc / chosen_lengths.clamp(min=1)
+    rejected_avg = pr / rejected_lengths.clamp(min=1)
+    log_odds = (chosen_avg - rejected_avg) - (_log1mexp(chosen_avg) - _log1mexp(rejected_avg))
+    losses = -chosen_avg - beta * F.logsigmoid(log_odds)
+    return losses, beta * chosen_avg.detach(), beta * rejected_avg.detach()
+
+
+def _log1mexp(x: Tensor) -> Tensor:
+    """log(1 - e^x) for x < 0, stable on both sides of -ln 2 (Maechler 2012, "Accurately Computing log(1 - exp(-|a|))")."""
+    return torch.where(x < -math.log(2), torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
+
+
+def kto_loss(
+    policy_logps: Tensor,
+    ref_logps: Tensor,
+    desirable: Tensor,
+    policy_kl_logps: Tensor,
+    ref_kl_logps: Tensor,
+    *,
+    beta: float,
+    desirable_weight: float = 1.0,
+    undesirable_weight: float = 1.0,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """KTO (Ethayarajh et al. 2024, "KTO: Model Alignment as Prospect Theoretic Optimization", Eq. 8)
+    on N single examples, each a completion labelled desirable or undesirable:
+
+        r    = log pi(y|x) - log ref(y|x)
+        z0   = max(0, mean_j [log pi(y'_j|x_j) - log ref(y'_j|x_j)])    (detached)
+        L(y) = w_D * (1 - sigmoid(beta * (r - z0)))    if y is desirable
+               w_U * (1 - sigmoid(beta * (z0 - r)))    if y is undesirable
+
+    z0, the reference point, estimates KL(pi || ref) from M mismatched prompt/completion pairs
+    (x_j, y'_j) taken from the same batch; it is detached and clamped at 0, as in TRL 1.16.
+    w_D and w_U (`desirable_weight`, `undesirable_weight`) rebalance unequal numbers of the two.
+
+    Shapes: policy_logps, ref_logps, desirable (bool) (N,); policy_kl_logps, ref_kl_logps (M,).
+    Returns (losses (N,), rewards beta * r (N,) detached, z0 (a 0-d tensor)).
+    """
+    z0 = (policy_kl_logps - ref_kl_logps).mean().detach().clamp(min=0)
+    logratios = policy_logps - ref_logps
+    desirable_losses = desirable_weight * (1 - torch.sigmoid(beta * (logratios - z0)))
+    undesirable_losses = undesirable_weight * (1 - torch.sigmoid(beta * (z0 - logratios)))
+    losses = torch.where(desirable, desirable_losses, undesirable_losses)
+    return losses, beta * logratios.detach(), z0
+
+
 def sft_loss(policy_chosen_logps: Tensor, chosen_lengths: Tensor) -> Tensor:
     """NLL of the chosen completions, averaged over all their tokens in the batch (a scalar).
 
@@ -193,10 +258,14 @@ LOSSES: dict[str, LossFn] = {
     "nca_pair": nca_pair_loss,
     "bco_pair": bco_pair_loss,
     "sppo_hard": sppo_hard_loss,
+    "orpo": orpo_loss,
 }
+# Losses on single examples, not pairs: their own arguments (see kto_loss).
+UNPAIRED_LOSSES: dict[str, Callable[..., tuple[Tensor, Tensor, Tensor]]] = {"kto": kto_loss}
+LOSS_TYPES = (*LOSSES, *UNPAIRED_LOSSES)
 
 # Losses that never look at a reference model: no reference log-probs are computed for them.
-REFERENCE_FREE = {"simpo"}
+REFERENCE_FREE = {"simpo", "orpo"}
 # Losses that read `label_smoothing`; the others have no label-noise term, so a rate set for
 # them is refused rather than ignored.
 LABEL_SMOOTHED = {"sigmoid", "robust", "simpo"}

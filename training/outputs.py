@@ -194,6 +194,11 @@ def _weighting_section(manifest: dict) -> str:
     return f"## Pair weights\n\n{weighting_summary(weighting)}.\n\n"
 
 
+def _singles_seen(manifest: dict) -> str:
+    """ ", N singles" when KTO trained on singles (training/kto.py), else nothing."""
+    return f" and {len(manifest['singles'])} singles" if manifest.get("singles") else ""
+
+
 def model_card(manifest: dict) -> str:
     base, counts, hp = manifest["base_model"], manifest["counts"], manifest["hyperparameters"]
     before, after = manifest["eval_before"], manifest["eval_after"]
@@ -211,7 +216,8 @@ Trained by upvote-dpo (code {manifest["code_version"]}), run `{manifest["run_id"
 - **Snapshot**: `{manifest["snapshot_id"]}` — {counts["train_pairs"]} train pairs, {counts["eval_pairs"]} eval pairs;
   {counts["truncated_pairs"]["train"]} train / {counts["truncated_pairs"]["eval"]} eval pairs truncated to
   max_length {hp["max_length"]} (none dropped)
-- **Steps**: {manifest["steps"]}; {len(manifest["pairs"])} distinct train pairs seen
+- **Loss**: `{hp["loss_type"]}` on {manifest.get("data_kind", "pairs")}
+- **Steps**: {manifest["steps"]}; {len(manifest["pairs"])} distinct train pairs{_singles_seen(manifest)} seen
 - **Started / finished**: {manifest["started_at"]} / {manifest["finished_at"]}
 
 Chosen = the more upvoted reply to the same post, rejected = a less upvoted one.

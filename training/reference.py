@@ -97,6 +97,7 @@ class Reference:
     def __init__(self, tables=None, live=None, adapters_off=None, pad_id=0, device="cpu", batch_size=8):
         self.tables, self.live, self.adapters_off = tables, live, adapters_off
         self.pad_id, self.device, self.batch_size = pad_id, device, batch_size
+        self.kl = None  # KTO's KLBaseline (training/kto.py), set by the trainer for loss_type kto
 
     def get(self, split: str, idx: list[int], pairs: list[EncodedPair]) -> Optional[torch.Tensor]:
         if self.tables is not None:

@@ -13,6 +13,7 @@ from accelerate.state import AcceleratorState
 
 from training.config import TrainConfig
 from training.data import EncodedPair, encode_pairs
+from training.kto import kto_splits
 from training.logps import SequenceLogProbs
 from training.models import load_model_and_tokenizer
 from training.pair_weights import scaled_to_train_mean
@@ -82,6 +83,8 @@ def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[Encod
         "train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
         "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt),
     }
+    if cfg.loss_type == "kto":
+        splits = kto_splits(cfg, snapshot, tokenizer, splits)
     if not splits["train"]:
         raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
     return scaled_to_train_mean(splits) if cfg.pair_weights else splits

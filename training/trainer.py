@@ -6,8 +6,10 @@ checkpoints), evaluate after, save (model, model card, manifest).
 
 Features and assumptions
   * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair,
-    bco_pair, sppo_hard, + RPO's sft term); optionally each pair weighted, and its label noise
-    set, by the snapshot's pair weights (training/pair_weights.py);
+  * losses from training.losses (sigmoid/cDPO, robust, ipo, hinge, simpo, apo_zero, apo_down, nca_pair,
+    bco_pair, sppo_hard, orpo, + RPO's sft term); optionally each pair weighted, and its label noise
+    set, by the snapshot's pair weights (training/pair_weights.py); and kto on singles or the pairs
+    split into singles, with its KL baseline from mismatched rows of each batch (training/kto.py);
   * one forward per batch, one row per pair: the prompt once, then the chosen and the
     rejected completion, each seeing only the prompt and itself (training.data.collate);
     log-probs on the completion positions only (training.logps), never full-vocabulary
@@ -47,9 +49,10 @@ from tqdm.auto import tqdm
 
 from training import checkpoint, outputs
 from training.config import TrainConfig
-from training.data import EncodedPair, collate, load_snapshot, model_inputs
+from training.data import EncodedPair, collate, leading_bos_id, load_snapshot, model_inputs
 from training.errors import UserError
 from training.identity import RunIdentity
+from training.kto import batch_loss, data_kind, kl_baseline
 from training.logps import attention_kernels, pair_logps
 from training.losses import LOSSES, sft_loss
 from training.memory import return_large_frees_to_os
@@ -81,12 +84,16 @@ class TrainResult:
 
 
 def preference_loss(
-    cfg: TrainConfig, logps, lengths, ref_logps, weights=None, label_noise=None
+    cfg: TrainConfig, logps, lengths, ref_logps, weights=None, label_noise=None, kl=None
 ) -> tuple[torch.Tensor, dict, torch.Tensor]:
     """Loss of one concatenated batch: logps, lengths (2B,) [chosen; rejected], ref_logps (B, 2) or None;
     weights (B,): the mean of weight x per-pair loss, a chosen token weighing its pair's weight in the
     SFT term (None: the plain mean); label_noise (B,): each pair's label-smoothing rate (None:
-    cfg.label_smoothing for all). Returns (loss, TRL-named metrics, per-pair losses before weighting)."""
+    cfg.label_smoothing for all); for kto, `kl` the log-probs of the batch's mismatched rows
+    (training/kto.py, which takes no weights). Returns (loss, TRL-named metrics, per-pair losses
+    before weighting)."""
+    if cfg.loss_type == "kto":
+        return batch_loss(cfg, logps, lengths, ref_logps, kl)
     pc, pr = logps.float().chunk(2)
     lc, lr = lengths.chunk(2)
     rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)
@@ -145,11 +152,14 @@ def train_step(
     for i, (idx, weight) in enumerate(zip(mine, weights)):
         batch = collate([pairs[j] for j in idx], pad_id)
         sync = accelerator.no_sync(model) if i < len(mine) - 1 else nullcontext()
+        kl = ref.kl.terms(model, "train", idx, pairs) if ref.kl else None  # before the forward whose backward follows
         with sync, attention_kernels(accelerator.device):
             logps = model(*model_inputs(batch, accelerator.device))
             lengths = batch["completion_lengths"].to(accelerator.device)
             weights, label_noise = batch_terms(cfg, [pairs[j] for j in idx], accelerator.device)
-            loss, metrics, _ = preference_loss(cfg, logps, lengths, ref.get("train", idx, pairs), weights, label_noise)
+            loss, metrics, _ = preference_loss(
+                cfg, logps, lengths, ref.get("train", idx, pairs), weights, label_noise, kl
+            )
             accelerator.backward(loss * weight)
         for name, value in metrics.items():
             stats[name] += value * weight / accelerator.num_processes
@@ -179,7 +189,9 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
         return {"eval/pairs": 0}
     logps = pair_logps(model, pairs, cfg.eval_batch_size, pad_id, accelerator.device)
     lengths = torch.tensor([[len(p.chosen), len(p.rejected)] for p in pairs], dtype=torch.float32)
-    ref_logps = ref.get("eval", list(range(len(pairs))), pairs)
+    everything = list(range(len(pairs)))
+    ref_logps = ref.get("eval", everything, pairs)
+    kl = tuple(t.cpu() for t in ref.kl.terms(model, "eval", everything, pairs)) if ref.kl else None
     _, label_noise = batch_terms(cfg, pairs, "cpu")
     _, m, losses = preference_loss(
         cfg,
@@ -187,6 +199,7 @@ def evaluate(model, accelerator, cfg, pairs: list[EncodedPair], ref: Reference, 
         lengths.T.reshape(-1),
         None if ref_logps is None else ref_logps.cpu(),
         label_noise=label_noise,
+        kl=kl,
     )
     avg = logps / lengths
     m = {f"eval/{k}": v for k, v in m.items()}
@@ -311,6 +324,8 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     scheduler = linear_schedule(optimizer, cfg.warmup_steps, n_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     ref, ref_status = setup_reference(cfg, accelerator, model, splits, identity, base_sha, pad_id)
+    if cfg.loss_type == "kto":
+        ref.kl = kl_baseline(cfg, accelerator, model, splits, ref, pad_id, leading_bos_id(tokenizer), n_steps)
     state = start_state(
         cfg,
         identity,
@@ -341,6 +356,21 @@ def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
     )
 
 
+def seen_by_kind(seen: dict, rows: list[EncodedPair]) -> dict:
+    """The train rows seen, as the manifest lists them: "pairs" (by pair_id) and, when KTO
+    trained on singles, "singles" (by single_id), each by first step."""
+    singles = {row.pair_id for row in rows if row.kind == "single"}
+    ordered = sorted(seen.values(), key=lambda e: (e["first_step"], e["pair_id"]))
+    listed = {"pairs": [e for e in ordered if e["pair_id"] not in singles]}
+    if singles:
+        listed["singles"] = [
+            {"single_id": e["pair_id"], **{k: v for k, v in e.items() if k != "pair_id"}}
+            for e in ordered
+            if e["pair_id"] in singles
+        ]
+    return listed
+
+
 def finish(
     cfg, accelerator, model, tokenizer, snapshot, base_dir, base_sha, splits, state, eval_after, ref_status, precision
 ) -> TrainResult:
@@ -355,6 +385,8 @@ def finish(
         "snapshot_dir": str(Path(cfg.snapshot_dir).resolve()),
         "sources": snapshot.manifest.get("sources", {}),  # pairs per source and community, licences
         "weighting": outputs.pair_weighting(snapshot.manifest, cfg.hyperparameters()),
+        "loss_type": cfg.loss_type,
+        "data_kind": data_kind(cfg.loss_type, cfg.kto_data),
         "base_model": {"name": cfg.model, "dir": str(base_dir), "weights_sha256": base_sha},
         "code_version": outputs.code_version(),
         "hyperparameters": cfg.hyperparameters(),
@@ -366,8 +398,8 @@ def finish(
         "finished_at": None,
         "steps": state["step"],
         "counts": {
-            "train_pairs": len(splits["train"]),
-            "eval_pairs": len(splits["eval"]),
+            **{f"{name}_pairs": sum(p.kind == "pair" for p in rows) for name, rows in splits.items()},
+            **{f"{name}_singles": sum(p.kind == "single" for p in rows) for name, rows in splits.items()},
             "truncated_pairs": truncated,
         },
         "reference": {"mode": cfg.reference if ref_status != "none" else "none", "cache": ref_status},
@@ -376,7 +408,7 @@ def finish(
         "eval_after": eval_after,
         "output": {"dir": str(out_dir.resolve()), "weights_sha256": None, "files_sha256": None},
         "history": state["history"],
-        "pairs": sorted(state["seen"].values(), key=lambda e: (e["first_step"], e["pair_id"])),
+        **seen_by_kind(state["seen"], splits["train"]),
     }
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:

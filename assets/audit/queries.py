@@ -103,6 +103,8 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
     limit = None if list_pairs else PREVIEW_PAIRS
     # Arrow builds the dicts in C++, faster than from fetchall() rows for a full listing.
     pairs = query_file(con, "select_training_run_pairs", **keys, limit=limit).to_arrow_table().to_pylist()
+    singles = all_records(query_file(con, "select_training_run_singles", **keys))
+    counts["singles_seen"] = len(singles)
     return {
         "model_dir": str(model_dir or run["model_path"]),
         "run": run,
@@ -112,6 +114,7 @@ def audit_model(con: duckdb.DuckDBPyConnection, path_or_run_id: str | Path, list
         "counts": counts,
         "pairs": pairs,
         "pairs_listed": "all" if list_pairs or len(pairs) == counts["pairs_seen"] else f"first {limit}",
+        "singles": singles,
     }
 
 
@@ -165,6 +168,10 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
         subject = {name: value if name == kind else None for name in USAGE_KINDS}
         raw_comments, raw_posts, current_pairs = query_file(con, "count_audit_subject", **subject).fetchall()[0]
         matched_pairs, forgotten_pairs = query_file(con, "count_matched_pairs").fetchall()[0]
+        # singles are one reply each: of a comment, or by an author (theirs, or under their post)
+        single_keys = {"comment": value if kind == "comment" else None, "author": value if kind == "author" else None}
+        matched_singles = query_file(con, "count_matched_singles", **single_keys).fetchall()[0][0]
+        single_models = all_records(query_file(con, "select_training_runs_using_singles", **single_keys))
     finally:
         con.execute(sql("drop_matched_pairs"))
     return {
@@ -175,6 +182,7 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
             "raw_comments": raw_comments,
             "raw_posts": raw_posts,
             "current_pairs": current_pairs,
+            "snapshot_singles": matched_singles,
         },
         "comment": comment,
         "pair": pair,
@@ -187,9 +195,12 @@ def _usage(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> dict:
             "models": len(models),
             "models_trained_on": sum(1 for m in models if m["pairs_seen"]),
             "forgotten_pairs": forgotten_pairs,
+            "singles": matched_singles,
+            "models_trained_on_singles": sum(1 for m in single_models if m["singles_seen"]),
         },
         "snapshots": snapshots,
         "models": models,
+        "models_by_singles": single_models,
     }
 
 
@@ -227,4 +238,5 @@ def forget(con: duckdb.DuckDBPyConnection, kind: str, value: str, reason: str | 
         "counts": usage["counts"],
         "snapshots": usage["snapshots"],
         "models": usage["models"],
+        "models_by_singles": usage["models_by_singles"],
     }

@@ -2,7 +2,7 @@
 
 The model: the weights' sha256 and every other file's (config, tokenizer, chat template) against
 its manifest and the warehouse. The snapshot: its id recomputed from the row digests the ledger
-recorded and from pairs.parquet itself, so an edited text or split is caught; then dataset/
+recorded and from pairs.parquet (and singles.parquet) itself, so an edited text or split is caught; then dataset/
 (what trainers read) and the ledger's own columns against pairs.parquet.
 
     verify(con, "data/warehouse/models/<dir>")
@@ -168,12 +168,16 @@ def _snapshot_file_checks(
     """pairs.parquet (read once) against the snapshot id, and dataset/ and the ledger's own
     columns against pairs.parquet. `unchecked`: why the id cannot be checked, if it cannot."""
     from assets.snapshot.freeze import content_digests, dataset_differences, rows_differing, snapshot_id_for
+    from assets.snapshot.singles import single_digests
 
     frozen = con.read_parquet(str(parquet))
     if unchecked:
         checks = [_check("snapshot id from pairs.parquet", None, snapshot_id, None, unchecked)]
     else:
-        file_id = snapshot_id_for(content_digests(frozen))
+        digests = content_digests(frozen)
+        if (parquet.parent / "singles.parquet").is_file():  # the id covers the singles too
+            digests = digests.union(single_digests(con.read_parquet(str(parquet.parent / "singles.parquet"))))
+        file_id = snapshot_id_for(digests)
         checks = [_check("snapshot id from pairs.parquet", file_id == snapshot_id, snapshot_id, file_id, str(parquet))]
     try:
         differ = dataset_differences(con, parquet.parent, frozen)

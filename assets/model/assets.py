@@ -44,6 +44,9 @@ def training_metadata(out_dir: Path, manifest: dict) -> dict[str, dg.MetadataVal
         "run_id": dg.MetadataValue.text(manifest["run_id"]),
         "snapshot_id": dg.MetadataValue.text(manifest["snapshot_id"]),
         "base_model": dg.MetadataValue.text(manifest["base_model"]["name"]),
+        "loss_type": dg.MetadataValue.text(manifest["hyperparameters"]["loss_type"]),
+        # what the loss learnt from; older manifests predate it and trained on pairs
+        "data_kind": dg.MetadataValue.text(manifest.get("data_kind", "pairs")),
         "model_sha256": dg.MetadataValue.text(manifest["output"]["weights_sha256"]),
         "eval_before": dg.MetadataValue.json(manifest["eval_before"]),
         "eval_after": dg.MetadataValue.json(manifest["eval_after"]),

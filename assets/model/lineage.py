@@ -1,4 +1,4 @@
-"""Lineage records: which snapshot a model trained on, and every pair it saw.
+"""Lineage records: which snapshot a model trained on, and every pair (and single) it saw.
 
 The trainer's `training_manifest.json` is the source of truth; recording it in the
 warehouse makes it queryable next to the pairs, comments and snapshots it came from.
@@ -25,13 +25,17 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
     later materialization is still the one the earlier Dagster run trained."""
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    pairs = pa.Table.from_pylist(
-        manifest["pairs"],
-        schema=pa.schema(
-            [("pair_id", pa.string()), ("epoch", pa.int32()), ("first_step", pa.int32()), ("times_seen", pa.int32())]
-        ),
+    pairs, singles = (
+        pa.Table.from_pylist(
+            manifest.get(name, []),  # "singles": KTO on singles only (training/kto.py)
+            schema=pa.schema(
+                [(key, pa.string()), ("epoch", pa.int32()), ("first_step", pa.int32()), ("times_seen", pa.int32())]
+            ),
+        )
+        for name, key in (("pairs", "pair_id"), ("singles", "single_id"))
     )
     con.register("manifest_pairs", pairs)
+    con.register("manifest_singles", singles)
     try:
         with transaction(con):
             con.execute(
@@ -56,6 +60,8 @@ def record_training_run(con: duckdb.DuckDBPyConnection, model_dir: str | Path, d
                 },
             )
             con.execute(sql("insert_into_training_run_pairs"), {"run_id": manifest["run_id"]})
+            con.execute(sql("insert_into_training_run_singles"), {"run_id": manifest["run_id"]})
     finally:
         con.unregister("manifest_pairs")
+        con.unregister("manifest_singles")
     return manifest["run_id"]

@@ -130,7 +130,7 @@ def reddit_text(text: str) -> str:
 
 
 @contextmanager
-def _reddit_text_function(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def reddit_text_function(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """`reddit_text` as the SQL function the reddit_text macro calls, for the duration of a
     build. Outside its transaction: an aborted transaction refuses `remove_function`, and a
     connection left holding the function refuses the next build and leaks it at exit."""
@@ -141,12 +141,18 @@ def _reddit_text_function(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.remove_function("unescaped_reddit_text")
 
 
-def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
-    """Temp tables pair_posts (prompts), pair_comments (rule verdict per top-level comment)
-    and pair_candidates (verdict per pair of surviving comments), texts as they read on Reddit."""
+def comment_verdicts(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
+    """Temp tables pair_posts (prompts) and pair_comments (rule verdict per top-level comment),
+    texts as they read on Reddit; inside `reddit_text_function(con)`. The singles build
+    (assets/singles) filters its replies with these verdicts too."""
     con.execute(sql("create_reddit_text_macro"))
     con.execute(sql("create_pair_posts"))
     con.execute(sql("create_pair_comments"), _rule_params(rules))
+
+
+def _select_comments(con: duckdb.DuckDBPyConnection, rules: PairRules) -> None:
+    """`comment_verdicts`, and pair_candidates (verdict per pair of surviving comments)."""
+    comment_verdicts(con, rules)
     con.execute(
         sql("create_pair_candidates"),
         {
@@ -215,7 +221,7 @@ def build_pairs(
     rules = rules or PairRules()
     waterfall = _Waterfall()
     t_start = time.perf_counter()
-    with _reddit_text_function(con), transaction(con):
+    with reddit_text_function(con), transaction(con):
         _select_comments(con, rules)
         waterfall.charge(con.execute(sql("select_pair_comment_waterfall"), {"steps": list(WATERFALL)}).fetchall())
         waterfall.charge(con.execute(sql("select_pair_candidate_waterfall")).fetchall())

@@ -12,6 +12,7 @@ from assets.config import dagster_config
 from assets.pairs.assets import preference_pairs
 from assets.pairs.stackexchange.assets import stackexchange_pairs
 from assets.plots import histogram
+from assets.singles.assets import preference_singles
 from assets.snapshot.config import SnapshotSettings
 from assets.snapshot.freeze import create_snapshot
 from assets.snapshot.weights import WEIGHT_COLUMNS
@@ -30,7 +31,7 @@ class SnapshotConfig(dagster_config(SnapshotSettings)):
 
 
 @dg.asset(
-    deps=[preference_pairs, stackexchange_pairs],
+    deps=[preference_pairs, stackexchange_pairs, preference_singles],
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",

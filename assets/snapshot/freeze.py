@@ -18,6 +18,8 @@ The id is a hash of the content: each row of pairs.parquet (every column: ids, s
 prompt, chosen, rejected, scores, ...) gets a sha256, and the id is the sha256 over one
 "<pair_id> <row sha256>" line per pair in pair-id order. The same pairs with the same
 content always give the same id; another split, an edited text or a new score give another.
+Singles (`preference_singles`) are frozen beside the pairs and covered by the id the same way
+(assets/snapshot/singles.py); with none, the id is the pairs' alone, as before singles.
 Pair weights are columns like the others, so other weights give another id; the scheme
 `none` adds no column, so an unweighted snapshot keeps the id it had before weights existed.
 An existing snapshot directory is never rewritten: it is written to a temporary folder
@@ -46,6 +48,7 @@ import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
 from assets.snapshot.card import dataset_card, score_age_summary
+from assets.snapshot.singles import record_singles, select_singles, single_counts, write_singles
 from assets.snapshot.sources import select_sources, sources_manifest
 from assets.snapshot.weights import WEIGHT_COLUMNS, weighting_manifest, with_pair_weights
 from assets.warehouse.connect import sql_folder, transaction
@@ -196,9 +199,10 @@ def create_snapshot(
         )
     pairs = with_pair_weights(pairs, weighting)
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
-    snapshot_id = snapshot_id_for(con.from_arrow(digests))
+    singles, singles_digests = select_singles(con, sources)
+    snapshot_id = snapshot_id_for(con.from_arrow(pa.concat_tables([digests, singles_digests])))
     path = Path(snapshots_dir) / snapshot_id
-    counts = _counts(pairs)
+    counts = {**_counts(pairs), **({"singles": single_counts(singles)} if len(singles_digests) else {})}
     created = not (path / "manifest.json").exists()
     if created:
         sources, attribution = sources_manifest(con, pairs)
@@ -215,8 +219,11 @@ def create_snapshot(
             "score_age": score_age_summary(con, pairs),
         }
         card = dataset_card(con, pairs, manifest, build_report)
-        write_snapshot_dir(pairs, path, manifest, attribution, card)
+        write_snapshot_dir(pairs, path, manifest, attribution, card, singles)
     _record_snapshot(con, snapshot_id, path, rules, counts, dagster_run_id, code_version, pairs, digests)
+    if singles is not None:
+        with transaction(con):
+            record_singles(con, snapshot_id, singles, singles_digests)
     return Snapshot(snapshot_id, path, counts, created)
 
 
@@ -229,10 +236,16 @@ def _counts(pairs: pa.Table) -> dict[str, int]:
 
 
 def write_snapshot_dir(
-    pairs: pa.Table, path: Path, manifest: dict, attribution: pa.Table | None = None, card: str | None = None
+    pairs: pa.Table,
+    path: Path,
+    manifest: dict,
+    attribution: pa.Table | None = None,
+    card: str | None = None,
+    singles: pa.Table | None = None,
 ) -> None:
-    """pairs.parquet, dataset/, manifest.json, the dataset card README.md (when given) and, when
-    it has Stack Exchange pairs, their attribution.parquet, written aside and renamed into `path`."""
+    """pairs.parquet, dataset/, manifest.json, the dataset card README.md (when given), the
+    singles' files when there are any (assets/snapshot/singles.py) and, when it has Stack
+    Exchange pairs, their attribution.parquet, written aside and renamed into `path`."""
     # Imported here, not with the module: loading the definitions need not pay for datasets.
     from datasets import Dataset, DatasetDict
 
@@ -247,6 +260,8 @@ def write_snapshot_dir(
         DatasetDict(splits).save_to_disk(str(staging / "dataset"), num_shards={split: 1 for split in SPLITS})
         if attribution is not None and attribution.num_rows:
             pq.write_table(attribution, staging / "attribution.parquet")
+        if singles is not None and singles.num_rows:
+            write_singles(singles, staging)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if card is not None:
             (staging / "README.md").write_text(card)

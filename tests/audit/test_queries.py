@@ -419,7 +419,13 @@ def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con
     )
 
     used = audit.audit_usage(con, "author", "ALICE")  # in any case, as on Reddit
-    assert used["found_in"] == {"snapshot_pairs": 3, "raw_comments": 0, "raw_posts": 1, "current_pairs": 3}
+    assert used["found_in"] == {
+        "snapshot_pairs": 3,
+        "raw_comments": 0,
+        "raw_posts": 1,
+        "current_pairs": 3,
+        "snapshot_singles": 0,
+    }
     assert [(s["snapshot_id"], s["pairs"]) for s in used["snapshots"]] == [(first.snapshot_id, 3)]
     assert [(m["run_id"], m["pairs_seen"]) for m in used["models"]] == [("run-1", 3)]
     assert audit.audit_usage(con, "author", "dora")["found_in"]["raw_posts"] == 1  # a post without pairs
@@ -431,6 +437,8 @@ def test_the_author_of_a_post_is_audited_and_forgotten_by_the_pairs_under_it(con
         "models": 1,
         "models_trained_on": 1,
         "forgotten_pairs": 3,
+        "singles": 0,
+        "models_trained_on_singles": 0,
     }
     deleted = audit.forget(con, "author", "[deleted]")
     assert deleted["counts"]["pairs"] == 0 and deleted["snapshots"] == deleted["models"] == []

@@ -313,3 +313,17 @@ def test_a_weighted_snapshot_records_its_scheme_under_another_id(dataset_run, re
     unweighted = freeze("none")  # and the snapshot the model tests train on is the latest again
     assert (unweighted["snapshot_id"], unweighted["created"]) == (SAMPLE_SNAPSHOT_ID, False)
     assert unweighted["weighting"] == {"scheme": "none"}
+
+
+def test_kto_trains_through_dagster_on_the_pairs_split_into_singles(dataset_run, resources, instance, warehouse_dir):
+    """`dpo_model`'s config takes the loss and KTO's weights; its metadata names what it trained on."""
+    from training.kto import PAIRS_SPLIT
+
+    config = {**TINY_TRAINING, "loss_type": "kto", "desirable_weight": 1.2}
+    result = dg.materialize(
+        [dpo_model], run_config={"ops": {"dpo_model": {"config": config}}}, resources=resources, instance=instance
+    )
+    metadata = result.asset_materializations_for_node("dpo_model")[0].metadata
+    assert (metadata["loss_type"].value, metadata["data_kind"].value) == ("kto", PAIRS_SPLIT)
+    manifest = json.loads((Path(metadata["model_path"].value) / "training_manifest.json").read_text())
+    assert manifest["hyperparameters"]["desirable_weight"] == 1.2 and "kl" in manifest["final_metrics"]

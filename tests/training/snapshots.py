@@ -162,3 +162,32 @@ def train_tiny(root: Path, train_pairs: int, eval_pairs: int, **settings) -> Pat
         **{"max_steps": 2, **settings},
     )
     return Path(train(cfg).out_dir)
+
+
+def single_rows(pairs: list[dict]) -> list[dict]:
+    """Each pair as two singles, as dataset_singles/ holds them: its chosen reply desirable,
+    its rejected one undesirable."""
+    return [
+        {"single_id": f"{p['pair_id']}{side}", "prompt": p["prompt"], "completion": p[side], "label": side == "chosen"}
+        for p in pairs
+        for side in ("chosen", "rejected")
+    ]
+
+
+def write_singles(snapshot: Path, train: list[dict], eval: list[dict]) -> Path:
+    """dataset_singles/ (TRL's KTO columns and the single ids) in a snapshot written by `write_snapshot`."""
+    import datasets
+
+    features = datasets.Features(
+        {
+            "single_id": datasets.Value("string"),
+            "prompt": datasets.Value("string"),
+            "completion": datasets.Value("string"),
+            "label": datasets.Value("bool"),
+        }
+    )
+    splits = {
+        name: datasets.Dataset.from_list(rows, features=features) for name, rows in (("train", train), ("eval", eval))
+    }
+    datasets.DatasetDict(splits).save_to_disk(str(snapshot / "dataset_singles"), num_shards={"train": 1, "eval": 1})
+    return snapshot

@@ -73,6 +73,9 @@ OTHER_HYPERPARAMETERS = {
     "pair_weights": ({}, True),
     "confidence_label_noise": ({}, True),
     "simpo_gamma": ({"loss_type": "simpo"}, 1.0),
+    "desirable_weight": ({"loss_type": "kto"}, 1.5),
+    "kto_data": ({"loss_type": "kto"}, "both"),
+    "undesirable_weight": ({"loss_type": "kto"}, 0.5),
     "reference": ({}, "live"),
     "learning_rate": ({}, 1e-5),
     "weight_decay": ({}, 0.01),
@@ -144,6 +147,16 @@ def test_settings_a_run_ignores_are_not_compared():
         "loss_type 'simpo' -> 'ipo'"
     ]
     assert changes(dict(epochs=3), epochs=3, max_steps=10) == ["max_steps 0 -> 10"]
+    assert changes(dict(), desirable_weight=2.0) == []
+    assert changes(dict(loss_type="kto"), loss_type="kto", desirable_weight=2.0) == ["desirable_weight 1.0 -> 2.0"]
+
+
+def test_kto_weights_leave_the_keys_of_other_losses_as_they_were():
+    """KTO's weights came after models were trained with the other losses: those keep their keys
+    (dropped, not defaulted), and KTO's key holds the weights."""
+    before = {k: v for k, v in TrainConfig(**BASE).hyperparameters().items() if "desirable" not in k}
+    assert RunIdentity("snap", before).key() == identity().key() == "f83dedee6b"
+    assert identity(loss_type="kto").key() != identity(loss_type="kto", undesirable_weight=0.9).key()
 
 
 def test_a_record_with_run_options_among_its_hyperparameters_has_the_same_identity():

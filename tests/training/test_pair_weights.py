@@ -29,8 +29,11 @@ def batch(seed: int = 0, n: int = 5):
     return logps, lengths, ref
 
 
-@pytest.mark.parametrize("sft_weight", [0.0, 0.5])
-@pytest.mark.parametrize("loss_type", sorted(LOSSES))
+@pytest.mark.parametrize(
+    ("loss_type", "sft_weight"),
+    # orpo holds its own NLL term: the config refuses an sft_weight for it
+    [(loss, sft) for loss in sorted(LOSSES) for sft in (0.0, 0.5) if not (loss == "orpo" and sft)],
+)
 def test_all_weights_one_give_todays_loss_and_gradient_exactly(loss_type, sft_weight):
     cfg = TrainConfig(**BASE, loss_type=loss_type, sft_weight=sft_weight)
     logps, lengths, ref = batch()

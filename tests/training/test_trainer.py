@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.training.snapshots import pair_rows, write_snapshot
+from tests.training.snapshots import pair_rows, single_rows, write_singles, write_snapshot
 from training import TrainConfig, train
-from training.losses import LABEL_SMOOTHED, LOSSES
+from training.errors import UserError
+from training.kto import KTO_DATA_KINDS, PAIRS, PAIRS_SPLIT, SINGLES
+from training.losses import LABEL_SMOOTHED, LOSS_TYPES, REFERENCE_FREE
 from training.models import cache_root
 from training.schedule import micro_batches
 
@@ -421,7 +423,7 @@ def test_lora_trains_adapters_and_saves_a_merged_model(tmp_path):
     assert not torch.equal(merged.model.layers[0].self_attn.q_proj.weight, base.model.layers[0].self_attn.q_proj.weight)
 
 
-@pytest.mark.parametrize("loss_type", sorted(set(LOSSES) - {"sigmoid"}))  # sigmoid: every other test
+@pytest.mark.parametrize("loss_type", sorted(set(LOSS_TYPES) - {"sigmoid"}))  # sigmoid: every other test
 def test_every_loss_trains(tmp_path, loss_type):
     snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4))
     label_smoothing = 0.1 if loss_type in LABEL_SMOOTHED else 0.0
@@ -437,7 +439,59 @@ def test_every_loss_trains(tmp_path, loss_type):
     )
     losses = _losses(result.history)
     assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
-    assert result.reference_cache == ("none" if loss_type == "simpo" else "computed") or result.reference_cache == "hit"
+    expected_cache = ("none",) if loss_type in REFERENCE_FREE else ("computed", "hit")
+    assert result.reference_cache in expected_cache
+    assert result.manifest["loss_type"] == loss_type
+    assert result.manifest["data_kind"] == (PAIRS_SPLIT if loss_type == "kto" else PAIRS)
+
+
+def test_kto_on_split_pairs_trains_and_its_baseline_matches_a_live_reference(tmp_path):
+    """At step 1 policy == reference and z0 = 0, so every single's loss is 1 - sigmoid(0) = 0.5;
+    weighted by w_D = 2 and w_U = 1, a pair's loss is (2 * 0.5 + 1 * 0.5) / 2 = 0.75.
+    The reference log-probs of the KL rows scored before training for every planned batch
+    (cached) give the losses a live reference model gives, step by step, so each batch found its
+    own rows; epochs of 5 pairs in batches of 2 include a batch of one."""
+    snap = write_snapshot(tmp_path / "snap", pair_rows(5), pair_rows(3, offset=5))
+    settings = dict(max_steps=6, loss_type="kto", desirable_weight=2.0, undesirable_weight=1.0)
+    cached = train(_cfg(snap, tmp_path / "cached", **settings))
+    live = train(_cfg(snap, tmp_path / "live", reference="live", **settings))
+    losses = _losses(cached.history)
+    assert losses[0] == pytest.approx(0.75, abs=1e-5) and losses[-1] < losses[0]
+    assert losses == pytest.approx(_losses(live.history), abs=1e-5)
+    assert [h["kl"] for h in cached.history] == pytest.approx([h["kl"] for h in live.history], abs=1e-5)
+    assert cached.history[0]["kl"] == 0.0 and all(h["kl"] >= 0 for h in cached.history)
+    assert cached.eval_before["eval/loss"] == pytest.approx(0.75, abs=1e-5)
+    assert cached.eval_after["eval/loss"] < cached.eval_before["eval/loss"]
+    card = (tmp_path / "cached" / "README.md").read_text()
+    assert f"`kto` on {PAIRS_SPLIT}" in card
+
+
+def test_kto_trains_on_the_snapshots_singles_or_on_both(tmp_path):
+    """At step 1 every single's loss is 1 - sigmoid(0) = 0.5 (weights 1), so a batch's is 0.5
+    whatever mix of singles and pairs it holds. The manifest lists the singles seen apart from
+    the pairs; a snapshot without singles is refused for them, in one line."""
+    snap = write_snapshot(tmp_path / "snap", pair_rows(4), pair_rows(2, offset=4))
+    settings = dict(max_steps=4, loss_type="kto")
+    with pytest.raises(UserError, match="has no singles"):
+        train(_cfg(snap, tmp_path / "none", kto_data="singles", **settings))
+    write_singles(snap, single_rows(pair_rows(3, offset=10)), single_rows(pair_rows(1, offset=13)))
+
+    singles = train(_cfg(snap, tmp_path / "singles", kto_data="singles", **settings))
+    losses = _losses(singles.history)
+    assert losses[0] == pytest.approx(0.5, abs=1e-5) and losses[-1] < losses[0]
+    manifest = singles.manifest
+    assert manifest["data_kind"] == SINGLES and manifest["pairs"] == []
+    assert {s["single_id"] for s in manifest["singles"]} <= {
+        r["single_id"] for r in single_rows(pair_rows(3, offset=10))
+    }
+    assert (manifest["counts"]["train_singles"], manifest["counts"]["train_pairs"]) == (6, 0)
+    assert singles.eval_before["eval/loss"] == pytest.approx(0.5, abs=1e-5)
+
+    both = train(_cfg(snap, tmp_path / "both", kto_data="both", max_steps=6, loss_type="kto"))
+    assert both.manifest["data_kind"] == KTO_DATA_KINDS["both"]
+    assert (both.manifest["counts"]["train_singles"], both.manifest["counts"]["train_pairs"]) == (6, 4)
+    assert len(both.manifest["pairs"]) + len(both.manifest["singles"]) == 10  # 6 steps of 2 rows: an epoch
+    assert all(math.isfinite(x) for x in _losses(both.history))
 
 
 def test_two_processes_under_accelerate_launch_equal_one_accumulating(tmp_path):

@@ -236,6 +236,7 @@ def evaluate_model(
         "run_id": manifest["run_id"],
         "snapshot_id": snapshot.snapshot_id,
         "loss_type": hp["loss_type"],
+        "data_kind": manifest.get("data_kind", "pairs"),  # older manifests: every loss trained on pairs
         "eval_pairs": len(pairs),
         "eval_posts": len(set(rows["post_id"])),
         "config": asdict(config),

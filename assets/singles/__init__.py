@@ -1,0 +1,1 @@
+"""Single replies labelled desirable or undesirable by their votes, for KTO."""
