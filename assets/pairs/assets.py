@@ -33,19 +33,28 @@ PAIR_CHECKS = {
 PairRulesConfig = dagster_config(PairRules)
 
 
-def pair_check_results(con, rules, table: str = "preference_pairs") -> list[dg.AssetCheckResult]:
-    """The blocking checks on `table` (its pairs), under `rules` (any source's: its later_must_win)."""
-    violations = pair_violations(con, con.table(table), rules.later_must_win)
+def blocking_check_specs(asset: str, checks: dict[str, str]) -> list[dg.AssetCheckSpec]:
+    """A blocking check on `asset` per entry of `checks` (name -> what it guarantees)."""
+    return [dg.AssetCheckSpec(name, asset=asset, blocking=True, description=text) for name, text in checks.items()]
+
+
+def blocking_check_results(violations: dict[str, int], checks: dict[str, str]) -> list[dg.AssetCheckResult]:
+    """The results of `checks`: each passes when `violations` counts none for it."""
     return [
         dg.AssetCheckResult(
             check_name=name,
             passed=violations[name] == 0,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={"violations": dg.MetadataValue.int(violations[name])},
-            description=PAIR_CHECKS[name],
+            description=text,
         )
-        for name in PAIR_CHECKS
+        for name, text in checks.items()
     ]
+
+
+def pair_check_results(con, rules, table: str = "preference_pairs") -> list[dg.AssetCheckResult]:
+    """The blocking checks on `table` (its pairs), under `rules` (any source's: its later_must_win)."""
+    return blocking_check_results(pair_violations(con, con.table(table), rules.later_must_win), PAIR_CHECKS)
 
 
 def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
@@ -100,10 +109,7 @@ def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
 
 @dg.asset(
     deps=[reddit_dump, reddit_live],
-    check_specs=[
-        dg.AssetCheckSpec(name, asset="preference_pairs", blocking=True, description=text)
-        for name, text in PAIR_CHECKS.items()
-    ],
+    check_specs=blocking_check_specs("preference_pairs", PAIR_CHECKS),
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_NEW_RAW_DATA,
     group_name="pairs",

@@ -14,7 +14,7 @@ import polars as pl
 from assets import frames, plots
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config, to_dataclass
-from assets.pairs.assets import preference_pairs
+from assets.pairs.assets import blocking_check_results, blocking_check_specs, preference_pairs
 from assets.singles.build import build_singles
 from assets.singles.config import SingleRules
 from assets.warehouse.connect import sql_folder
@@ -35,16 +35,7 @@ SingleRulesConfig = dagster_config(SingleRules)
 def single_check_results(con) -> list[dg.AssetCheckResult]:
     result = con.execute(sql("count_single_violations"))
     violations = dict(zip([column[0] for column in result.description], result.fetchall()[0]))
-    return [
-        dg.AssetCheckResult(
-            check_name=name,
-            passed=violations[name] == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"violations": dg.MetadataValue.int(violations[name])},
-            description=SINGLE_CHECKS[name],
-        )
-        for name in SINGLE_CHECKS
-    ]
+    return blocking_check_results(violations, SINGLE_CHECKS)
 
 
 def singles_metadata(con, report) -> dict[str, dg.MetadataValue]:
@@ -70,10 +61,7 @@ def singles_metadata(con, report) -> dict[str, dg.MetadataValue]:
 
 @dg.asset(
     deps=[preference_pairs],
-    check_specs=[
-        dg.AssetCheckSpec(name, asset="preference_singles", blocking=True, description=text)
-        for name, text in SINGLE_CHECKS.items()
-    ],
+    check_specs=blocking_check_specs("preference_singles", SINGLE_CHECKS),
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",

@@ -10,7 +10,7 @@ from assets import frames, plots
 from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
 from assets.ingest.stackexchange.assets import stackexchange_dump
-from assets.pairs.assets import PAIR_CHECKS, pair_check_results
+from assets.pairs.assets import PAIR_CHECKS, blocking_check_specs, pair_check_results
 from assets.pairs.bias import bias_figures, bias_plots, bias_table
 from assets.pairs.stackexchange.build import StackExchangePairReport, build_stackexchange_pairs
 from assets.pairs.stackexchange.config import StackExchangeRules
@@ -58,10 +58,7 @@ def stackexchange_pairs_metadata(con, report: StackExchangePairReport) -> dict[s
 
 @dg.asset(
     deps=[stackexchange_dump],
-    check_specs=[
-        dg.AssetCheckSpec(name, asset="stackexchange_pairs", blocking=True, description=text)
-        for name, text in PAIR_CHECKS.items()
-    ],
+    check_specs=blocking_check_specs("stackexchange_pairs", PAIR_CHECKS),
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_NEW_RAW_DATA,
     group_name="pairs",
