@@ -9,12 +9,11 @@ A stage of its own beside assets/pairs: it reuses the pairs' comment filters and
 import dataclasses
 
 import dagster as dg
-import polars as pl
 
-from assets import frames, plots
+from assets import frames
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config, to_dataclass
-from assets.pairs.assets import blocking_check_results, blocking_check_specs, preference_pairs
+from assets.pairs.assets import blocking_check_results, blocking_check_specs, preference_pairs, removed_by_rule_bars
 from assets.singles.build import build_singles
 from assets.singles.config import SingleRules
 from assets.warehouse.connect import sql_folder
@@ -50,11 +49,8 @@ def singles_metadata(con, report) -> dict[str, dg.MetadataValue]:
         "preview": dg.MetadataValue.md(frames.markdown(frames.query(con, sql("select_single_preview"), {"limit": 10}))),
     }
     if report.removed_by_rule_per_subreddit:
-        removed = pl.DataFrame(
-            [{"subreddit": subreddit, **by_rule} for subreddit, by_rule in report.removed_by_rule_per_subreddit.items()]
-        )
-        metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
-            removed, "Top-level comments removed, by rule and subreddit"
+        metadata["removed_by_rule_per_subreddit"] = removed_by_rule_bars(
+            report.removed_by_rule_per_subreddit, "Top-level comments removed, by rule and subreddit"
         )
     return metadata
 
