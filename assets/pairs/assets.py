@@ -11,7 +11,7 @@ from assets import frames, plots
 from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
 from assets.ingest.assets import reddit_dump, reddit_live
-from assets.pairs.bias import bias_figures, bias_plots, bias_table
+from assets.pairs.bias import bias_metadata
 from assets.pairs.rules import PairRules, build_pairs, pair_violations
 from assets.warehouse.connect import sql_folder
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
@@ -33,19 +33,28 @@ PAIR_CHECKS = {
 PairRulesConfig = dagster_config(PairRules)
 
 
-def pair_check_results(con, rules, table: str = "preference_pairs") -> list[dg.AssetCheckResult]:
-    """The blocking checks on `table` (its pairs), under `rules` (any source's: its later_must_win)."""
-    violations = pair_violations(con, con.table(table), rules.later_must_win)
+def blocking_check_specs(asset: str, checks: dict[str, str]) -> list[dg.AssetCheckSpec]:
+    """A blocking check on `asset` per entry of `checks` (name -> what it guarantees)."""
+    return [dg.AssetCheckSpec(name, asset=asset, blocking=True, description=text) for name, text in checks.items()]
+
+
+def blocking_check_results(violations: dict[str, int], checks: dict[str, str]) -> list[dg.AssetCheckResult]:
+    """The results of `checks`: each passes when `violations` counts none for it."""
     return [
         dg.AssetCheckResult(
             check_name=name,
             passed=violations[name] == 0,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={"violations": dg.MetadataValue.int(violations[name])},
-            description=PAIR_CHECKS[name],
+            description=text,
         )
-        for name in PAIR_CHECKS
+        for name, text in checks.items()
     ]
+
+
+def pair_check_results(con, rules, table: str = "preference_pairs") -> list[dg.AssetCheckResult]:
+    """The blocking checks on `table` (its pairs), under `rules` (any source's: its later_must_win)."""
+    return blocking_check_results(pair_violations(con, con.table(table), rules.later_must_win), PAIR_CHECKS)
 
 
 def pair_preview(con, limit: int = 10) -> dg.MetadataValue:
@@ -67,29 +76,41 @@ def most_removed(removed: pl.DataFrame, keep: int = PLOTTED_SUBREDDITS) -> pl.Da
     return pl.concat([ranked.head(keep).drop("total"), others])
 
 
-def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
-    report_dict = dataclasses.asdict(report)
-    pairs = con.table("preference_pairs").filter("source = 'reddit'")  # this build's; other sources have theirs
-    ratios = frames.of(pairs.select("score_ratio"))["score_ratio"]
-    bias = bias_figures(con, pairs, report.early_lead_per_subreddit)
-    metadata = {
+def removed_by_rule_frame(by_community: dict[str, dict[str, int]]) -> pl.DataFrame:
+    """A row per community (subreddit or site), a column per rule, the most removed first.
+    The label column is "community": "subreddit" and "site" are rules too, and a column
+    named so would be overwritten by the rule's counts."""
+    removed = pl.DataFrame(list(by_community.values())).insert_column(0, pl.Series("community", list(by_community)))
+    return most_removed(removed)
+
+
+def removed_by_rule_bars(by_community: dict[str, dict[str, int]], title: str) -> dg.MetadataValue:
+    return plots.stacked_bars(removed_by_rule_frame(by_community), title)
+
+
+def pair_counts_metadata(report) -> dict[str, dg.MetadataValue]:
+    """The counts every pairs build reports (Reddit's and Stack Exchange's), and the report itself."""
+    return {
         "dagster/row_count": dg.MetadataValue.int(report.kept),
         "pairs_train": dg.MetadataValue.int(report.train),
         "pairs_eval": dg.MetadataValue.int(report.eval),
         "removed_by_rule": dg.MetadataValue.json(report.removed_by_rule),
-        "report": dg.MetadataValue.json(report_dict),
+        "report": dg.MetadataValue.json(dataclasses.asdict(report)),
+    }
+
+
+def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
+    pairs = con.table("preference_pairs").filter("source = 'reddit'")  # this build's; other sources have theirs
+    ratios = frames.of(pairs.select("score_ratio"))["score_ratio"]
+    metadata = {
+        **pair_counts_metadata(report),
         "preview": pair_preview(con),
         "score_age_per_subreddit": dg.MetadataValue.json(report.score_age_per_subreddit),
-        "bias": dg.MetadataValue.json(bias),
-        "bias_table": dg.MetadataValue.md(frames.markdown(bias_table(bias))),
-        **bias_plots(con, pairs, bias),
+        **bias_metadata(con, pairs, report.early_lead_per_subreddit),
     }
     if report.removed_by_rule_per_subreddit:
-        # The label column is not named "subreddit": a rule is, and would overwrite it.
-        by_subreddit = report.removed_by_rule_per_subreddit
-        removed = pl.DataFrame(list(by_subreddit.values())).insert_column(0, pl.Series("community", list(by_subreddit)))
-        metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
-            most_removed(removed), "Candidate pairs removed, by rule and subreddit"
+        metadata["removed_by_rule_per_subreddit"] = removed_by_rule_bars(
+            report.removed_by_rule_per_subreddit, "Candidate pairs removed, by rule and subreddit"
         )
     if len(ratios):
         metadata["score_ratio_histogram"] = plots.histogram(
@@ -100,10 +121,7 @@ def pairs_metadata(con, report) -> dict[str, dg.MetadataValue]:
 
 @dg.asset(
     deps=[reddit_dump, reddit_live],
-    check_specs=[
-        dg.AssetCheckSpec(name, asset="preference_pairs", blocking=True, description=text)
-        for name, text in PAIR_CHECKS.items()
-    ],
+    check_specs=blocking_check_specs("preference_pairs", PAIR_CHECKS),
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_NEW_RAW_DATA,
     group_name="pairs",

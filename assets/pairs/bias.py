@@ -147,3 +147,15 @@ def bias_plots(
             log_x=True,
         ),
     }
+
+
+def bias_metadata(
+    con: duckdb.DuckDBPyConnection, pairs, early_lead: Mapping[str, Mapping[str, int]], community: str = "subreddit"
+) -> dict[str, dg.MetadataValue]:
+    """The bias figures of `pairs`, as JSON and a table, and their plots: a pairs asset's metadata."""
+    figures = bias_figures(con, pairs, early_lead)
+    return {
+        "bias": dg.MetadataValue.json(figures),
+        "bias_table": dg.MetadataValue.md(frames.markdown(bias_table(figures))),
+        **bias_plots(con, pairs, figures, community=community),
+    }

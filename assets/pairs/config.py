@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from training.bounds import SEED, Range, check_ranges
 from training.errors import ConfigError
+from training.flags import option
 
 
 def _csv(text: str) -> list[str]:
@@ -24,121 +25,76 @@ def _csv(text: str) -> list[str]:
 class PairRules:
     """Every rule of the pairs build; Dagster config and CLI flags mirror these fields."""
 
-    min_score_ratio: float = field(
-        default=2.0,
-        metadata={
-            "help": "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept).",
-            "range": Range(1),
-        },
+    min_score_ratio: float = option(
+        2.0,
+        "Keep a pair only if chosen score / rejected score >= this (SHP: 2.0; exactly 2.0 is kept).",
+        range=Range(1),
     )
-    min_comment_score: int = field(
-        default=2,
-        metadata={
-            "help": "Both comments need at least this score (>= 1, so the ratio is defined).",
-            "range": Range(1),
-            "range_note": "score ratios need positive scores",
-        },
+    min_comment_score: int = option(
+        2,
+        "Both comments need at least this score (>= 1, so the ratio is defined).",
+        range=Range(1),
+        range_note="score ratios need positive scores",
     )
-    min_post_score: int = field(
-        default=10,
-        # any whole number: a score can be negative, and a negative threshold keeps such posts
-        metadata={"help": "The post needs at least this score; a post without a score is dropped.", "range": Range()},
+    # any whole number: a score can be negative, and a negative threshold keeps such posts
+    min_post_score: int = option(
+        10, "The post needs at least this score; a post without a score is dropped.", range=Range()
     )
-    later_must_win: bool = field(
-        default=True, metadata={"help": "The chosen comment must be written strictly later than the rejected one."}
+    later_must_win: bool = option(True, "The chosen comment must be written strictly later than the rejected one.")
+    max_pairs_per_post: int = option(
+        5, "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap.", range=Range(0)
     )
-    max_pairs_per_post: int = field(
-        default=5,
-        metadata={
-            "help": "Keep at most this many pairs per post, strongest score ratio first; 0 = no cap.",
-            "range": Range(0),
-        },
+    drop_nsfw: bool = option(True, "Drop posts marked over_18.")
+    drop_deleted: bool = option(
+        True,
+        "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go).",
     )
-    drop_nsfw: bool = field(default=True, metadata={"help": "Drop posts marked over_18."})
-    drop_deleted: bool = field(
-        default=True,
-        metadata={
-            "help": "Drop comments whose body is [deleted]/[removed] or whose author is deleted or null (empty bodies always go)."
-        },
+    bot_authors: str = option(
+        "AutoModerator", "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."
     )
-    bot_authors: str = field(
-        default="AutoModerator",
-        metadata={"help": "Comma-separated authors whose comments are dropped (case-insensitive); empty = none."},
+    drop_moderator_distinguished: bool = option(True, "Drop comments distinguished as moderator.")
+    drop_post_author: bool = option(True, "Drop comments by the post's own author (OP).")
+    drop_stickied: bool = option(True, "Drop stickied comments.")
+    drop_score_hidden: bool = option(True, "Drop comments whose score was hidden when retrieved (score unreliable).")
+    min_score_age_hours: float = option(
+        24.0,
+        "Drop comments whose score was captured less than this many hours after they were written (votes still coming in); 0 = no limit.",
+        range=Range(0),
     )
-    drop_moderator_distinguished: bool = field(
-        default=True, metadata={"help": "Drop comments distinguished as moderator."}
+    drop_unknown_score_age: bool = option(
+        False,
+        "Drop comments whose score age is unknown (the source gave no retrieval time); kept by default, and counted.",
     )
-    drop_post_author: bool = field(default=True, metadata={"help": "Drop comments by the post's own author (OP)."})
-    drop_stickied: bool = field(default=True, metadata={"help": "Drop stickied comments."})
-    drop_score_hidden: bool = field(
-        default=True, metadata={"help": "Drop comments whose score was hidden when retrieved (score unreliable)."}
+    drop_edited: bool = option(False, "Drop edited comments (the text may differ from what was voted on).")
+    max_comment_chars: int = option(0, "Drop comments longer than this many characters; 0 = no limit.", range=Range(0))
+    max_length_ratio: float = option(
+        0.0,
+        "Keep a pair only if the longer reply has at most this many times the characters of the shorter (length-matched pairs); 0 = no limit.",
+        range=Range(0),
     )
-    min_score_age_hours: float = field(
-        default=24.0,
-        metadata={
-            "help": "Drop comments whose score was captured less than this many hours after they were written (votes still coming in); 0 = no limit.",
-            "range": Range(0),
-        },
+    subreddits: str = option("", "Comma-separated subreddits to keep (case-insensitive); empty = all.")
+    exact_dedup: bool = option(
+        True,
+        "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair).",
     )
-    drop_unknown_score_age: bool = field(
-        default=False,
-        metadata={
-            "help": "Drop comments whose score age is unknown (the source gave no retrieval time); kept by default, and counted."
-        },
+    near_dedup: bool = option(
+        True,
+        "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair).",
     )
-    drop_edited: bool = field(
-        default=False, metadata={"help": "Drop edited comments (the text may differ from what was voted on)."}
+    near_dup_threshold: float = option(
+        0.8,
+        "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates.",
+        range=Range(0, 1, low_open=True, high_open=True),
     )
-    max_comment_chars: int = field(
-        default=0,
-        metadata={"help": "Drop comments longer than this many characters; 0 = no limit.", "range": Range(0)},
+    minhash_num_perm: int = option(
+        128, "MinHash permutations: more = a tighter Jaccard estimate, slower.", range=Range(2, 1024)
     )
-    max_length_ratio: float = field(
-        default=0.0,
-        metadata={
-            "help": "Keep a pair only if the longer reply has at most this many times the characters of the shorter (length-matched pairs); 0 = no limit.",
-            "range": Range(0),
-        },
+    minhash_seed: int = option(1, "Seed of the MinHash permutations (datasketch's).", range=SEED)
+    eval_fraction: float = option(
+        0.1, "Share of posts whose pairs go to the eval split, by a hash of the post id.", range=Range(0, 1)
     )
-    subreddits: str = field(
-        default="", metadata={"help": "Comma-separated subreddits to keep (case-insensitive); empty = all."}
-    )
-    exact_dedup: bool = field(
-        default=True,
-        metadata={
-            "help": "Drop pairs whose completions are exact duplicates after normalisation (within a pair, or repeating a stronger pair)."
-        },
-    )
-    near_dedup: bool = field(
-        default=True,
-        metadata={
-            "help": "Drop pairs whose completions are near duplicates by MinHash LSH (within a pair, or repeating a stronger pair)."
-        },
-    )
-    near_dup_threshold: float = field(
-        default=0.8,
-        metadata={
-            "help": "Jaccard similarity of character 5-gram sets at or above which two comments are near duplicates.",
-            "range": Range(0, 1, low_open=True, high_open=True),
-        },
-    )
-    minhash_num_perm: int = field(
-        default=128,
-        metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower.", "range": Range(2, 1024)},
-    )
-    minhash_seed: int = field(
-        default=1, metadata={"help": "Seed of the MinHash permutations (datasketch's).", "range": SEED}
-    )
-    eval_fraction: float = field(
-        default=0.1,
-        metadata={
-            "help": "Share of posts whose pairs go to the eval split, by a hash of the post id.",
-            "range": Range(0, 1),
-        },
-    )
-    split_salt: str = field(
-        default="",
-        metadata={"help": "Prefixed to the post id before hashing for the split; change it to draw another split."},
+    split_salt: str = option(
+        "", "Prefixed to the post id before hashing for the split; change it to draw another split."
     )
 
     def __post_init__(self) -> None:

@@ -216,6 +216,25 @@ def dedup_pairs(
     return DedupResult(reasons=reasons.tolist(), removed=removed, stats=stats)
 
 
+def dedup_pairs_under(
+    rules, chosen: Sequence[int], rejected: Sequence[int], texts: Sequence[str], posts
+) -> DedupResult:
+    """`dedup_pairs` with the settings of a pairs build's rules: Reddit's `PairRules` and
+    `StackExchangeRules` name them alike, so both builds dedup by one call."""
+    return dedup_pairs(
+        chosen,
+        rejected,
+        texts,
+        posts=posts,
+        max_per_post=rules.max_pairs_per_post,
+        exact=rules.exact_dedup,
+        near=rules.near_dedup,
+        threshold=rules.near_dup_threshold,
+        num_perm=rules.minhash_num_perm,
+        seed=rules.minhash_seed,
+    )
+
+
 def _near_duplicates(
     distinct: list[str],
     exact_label: np.ndarray,

@@ -39,7 +39,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.pairs.config import PairRules
-from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs
+from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs_under
 from assets.warehouse.connect import sql_folder, transaction
 
 sql = sql_folder(__file__)
@@ -168,18 +168,7 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: PairRules) -> tuple[pa.Table, 
     con.execute(sql("create_pair_texts"))
     texts = con.sql(sql("select_pair_texts")).fetchnumpy()["body"]
     pairs = con.sql(sql("select_pair_candidates")).fetchnumpy()
-    result = dedup_pairs(
-        pairs["chosen_idx"],
-        pairs["rejected_idx"],
-        list(texts),
-        posts=pairs["post_id"],
-        max_per_post=rules.max_pairs_per_post,
-        exact=rules.exact_dedup,
-        near=rules.near_dedup,
-        threshold=rules.near_dup_threshold,
-        num_perm=rules.minhash_num_perm,
-        seed=rules.minhash_seed,
-    )
+    result = dedup_pairs_under(rules, pairs["chosen_idx"], pairs["rejected_idx"], list(texts), pairs["post_id"])
     removed = [i for i, step in enumerate(result.reasons) if step is not None]
     table = pa.table(
         {
@@ -259,15 +248,14 @@ def build_pairs(
             "total": t_end - t_start,
         },
     )
-    con.execute(
-        sql("insert_into_pair_builds"),
-        {
-            "rules": json.dumps(report.rules),
-            "report": json.dumps(dataclasses.asdict(report)),
-            "dagster_run_id": dagster_run_id,
-        },
-    )
+    record_build(con, sql("insert_into_pair_builds"), report, dagster_run_id=dagster_run_id)
     return report
+
+
+def record_build(con: duckdb.DuckDBPyConnection, insert: str, report, **params) -> None:
+    """Run `insert` (a build table's insert SQL) with the report and its rules as JSON, and
+    `params` as they are; the pairs, Stack Exchange and singles builds record themselves so."""
+    con.execute(insert, {"rules": json.dumps(report.rules), "report": json.dumps(dataclasses.asdict(report)), **params})
 
 
 def _report(rules: PairRules, waterfall: _Waterfall, totals, dedup_stats, **counts) -> PairBuildReport:

@@ -9,12 +9,11 @@ A stage of its own beside assets/pairs: it reuses the pairs' comment filters and
 import dataclasses
 
 import dagster as dg
-import polars as pl
 
-from assets import frames, plots
+from assets import frames
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config, to_dataclass
-from assets.pairs.assets import preference_pairs
+from assets.pairs.assets import blocking_check_results, blocking_check_specs, preference_pairs, removed_by_rule_bars
 from assets.singles.build import build_singles
 from assets.singles.config import SingleRules
 from assets.warehouse.connect import sql_folder
@@ -35,16 +34,7 @@ SingleRulesConfig = dagster_config(SingleRules)
 def single_check_results(con) -> list[dg.AssetCheckResult]:
     result = con.execute(sql("count_single_violations"))
     violations = dict(zip([column[0] for column in result.description], result.fetchall()[0]))
-    return [
-        dg.AssetCheckResult(
-            check_name=name,
-            passed=violations[name] == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"violations": dg.MetadataValue.int(violations[name])},
-            description=SINGLE_CHECKS[name],
-        )
-        for name in SINGLE_CHECKS
-    ]
+    return blocking_check_results(violations, SINGLE_CHECKS)
 
 
 def singles_metadata(con, report) -> dict[str, dg.MetadataValue]:
@@ -59,21 +49,15 @@ def singles_metadata(con, report) -> dict[str, dg.MetadataValue]:
         "preview": dg.MetadataValue.md(frames.markdown(frames.query(con, sql("select_single_preview"), {"limit": 10}))),
     }
     if report.removed_by_rule_per_subreddit:
-        removed = pl.DataFrame(
-            [{"subreddit": subreddit, **by_rule} for subreddit, by_rule in report.removed_by_rule_per_subreddit.items()]
-        )
-        metadata["removed_by_rule_per_subreddit"] = plots.stacked_bars(
-            removed, "Top-level comments removed, by rule and subreddit"
+        metadata["removed_by_rule_per_subreddit"] = removed_by_rule_bars(
+            report.removed_by_rule_per_subreddit, "Top-level comments removed, by rule and subreddit"
         )
     return metadata
 
 
 @dg.asset(
     deps=[preference_pairs],
-    check_specs=[
-        dg.AssetCheckSpec(name, asset="preference_singles", blocking=True, description=text)
-        for name, text in SINGLE_CHECKS.items()
-    ],
+    check_specs=blocking_check_specs("preference_singles", SINGLE_CHECKS),
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_CHECKED_UPSTREAM,
     group_name="pairs",

@@ -35,7 +35,7 @@ import pyarrow as pa
 from assets.pairs.config import PairRules
 from assets.pairs.dedup import normalise
 from assets.pairs.minhash import minhash_signatures, near_duplicate_clusters
-from assets.pairs.rules import COMMENT_STEPS, POST_STEPS, comment_verdicts, reddit_text_function
+from assets.pairs.rules import COMMENT_STEPS, POST_STEPS, comment_verdicts, record_build, reddit_text_function
 from assets.singles.config import SingleRules
 from assets.warehouse.connect import sql_folder, transaction
 
@@ -153,14 +153,7 @@ def build_singles(
         con.unregister("single_dedup_removed")
         con.execute(sql("drop_single_temp_tables"))
     report = _report(rules, pair_rules, counted, totals, {"total": time.perf_counter() - t_start})
-    con.execute(
-        sql("insert_into_single_builds"),
-        {
-            "rules": json.dumps(report.rules),
-            "report": json.dumps(dataclasses.asdict(report)),
-            "dagster_run_id": dagster_run_id,
-        },
-    )
+    record_build(con, sql("insert_into_single_builds"), report, dagster_run_id=dagster_run_id)
     return report
 
 

@@ -8,64 +8,46 @@ like a pair's reply and lands on its post's side of the split.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from training.bounds import SEED, Range, check_ranges
 from training.errors import ConfigError
+from training.flags import option
 
 
 @dataclass(frozen=True)
 class SingleRules:
     """Every rule of the singles build; Dagster config mirrors these fields."""
 
-    desirable_median_multiple: float = field(
-        default=2.0,
-        metadata={
-            "help": "A reply is desirable when it scored at least this multiple of its thread's median top-level score (and desirable_min_score).",
-            "range": Range(1),
-        },
+    desirable_median_multiple: float = option(
+        2.0,
+        "A reply is desirable when it scored at least this multiple of its thread's median top-level score (and desirable_min_score).",
+        range=Range(1),
     )
-    desirable_min_score: int = field(
-        default=10,
-        metadata={
-            "help": "A desirable reply scored at least this much, whatever its thread's median.",
-            "range": Range(1),
-        },
+    desirable_min_score: int = option(
+        10, "A desirable reply scored at least this much, whatever its thread's median.", range=Range(1)
     )
-    undesirable_max_score: int = field(
-        default=0,
-        metadata={
-            "help": "A reply is undesirable when it scored at or below this (or undesirable_median_fraction of the median).",
-            "range": Range(),
-        },
+    undesirable_max_score: int = option(
+        0,
+        "A reply is undesirable when it scored at or below this (or undesirable_median_fraction of the median).",
+        range=Range(),
     )
-    undesirable_median_fraction: float = field(
-        default=0.0,
-        metadata={
-            "help": "A reply is undesirable when it scored at or below this fraction of its thread's median top-level score; 0 = the score rule alone.",
-            "range": Range(0, 1, high_open=True),
-        },
+    undesirable_median_fraction: float = option(
+        0.0,
+        "A reply is undesirable when it scored at or below this fraction of its thread's median top-level score; 0 = the score rule alone.",
+        range=Range(0, 1, high_open=True),
     )
-    exact_dedup: bool = field(
-        default=True,
-        metadata={"help": "Drop a reply whose normalised text a stronger kept reply already has."},
+    exact_dedup: bool = option(True, "Drop a reply whose normalised text a stronger kept reply already has.")
+    near_dedup: bool = option(True, "Drop a reply that is a near duplicate (MinHash LSH) of a stronger kept reply.")
+    near_dup_threshold: float = option(
+        0.8,
+        "Jaccard similarity of character 5-gram sets at or above which two replies are near duplicates.",
+        range=Range(0, 1, low_open=True, high_open=True),
     )
-    near_dedup: bool = field(
-        default=True,
-        metadata={"help": "Drop a reply that is a near duplicate (MinHash LSH) of a stronger kept reply."},
+    minhash_num_perm: int = option(
+        128, "MinHash permutations: more = a tighter Jaccard estimate, slower.", range=Range(2, 1024)
     )
-    near_dup_threshold: float = field(
-        default=0.8,
-        metadata={
-            "help": "Jaccard similarity of character 5-gram sets at or above which two replies are near duplicates.",
-            "range": Range(0, 1, low_open=True, high_open=True),
-        },
-    )
-    minhash_num_perm: int = field(
-        default=128,
-        metadata={"help": "MinHash permutations: more = a tighter Jaccard estimate, slower.", "range": Range(2, 1024)},
-    )
-    minhash_seed: int = field(default=1, metadata={"help": "Seed of the MinHash permutations.", "range": SEED})
+    minhash_seed: int = option(1, "Seed of the MinHash permutations.", range=SEED)
 
     def __post_init__(self) -> None:
         check_ranges(self)

@@ -1,8 +1,6 @@
 """The `stackexchange_pairs` asset: answer-vs-answer pairs of every ingested Stack Exchange
 site, under the Stack Exchange rules, with the same blocking checks as Reddit's pairs."""
 
-import dataclasses
-
 import dagster as dg
 import polars as pl
 
@@ -10,8 +8,14 @@ from assets import frames, plots
 from assets.automation import AFTER_NEW_RAW_DATA
 from assets.config import dagster_config, to_dataclass
 from assets.ingest.stackexchange.assets import stackexchange_dump
-from assets.pairs.assets import PAIR_CHECKS, pair_check_results
-from assets.pairs.bias import bias_figures, bias_plots, bias_table
+from assets.pairs.assets import (
+    PAIR_CHECKS,
+    blocking_check_specs,
+    pair_check_results,
+    pair_counts_metadata,
+    removed_by_rule_bars,
+)
+from assets.pairs.bias import bias_metadata
 from assets.pairs.stackexchange.build import StackExchangePairReport, build_stackexchange_pairs
 from assets.pairs.stackexchange.config import StackExchangeRules
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
@@ -31,23 +35,17 @@ def stackexchange_pairs_metadata(con, report: StackExchangePairReport) -> dict[s
         ],
         schema={"site": pl.String, "candidates": pl.Int64, "kept": pl.Int64},
     )
-    metadata = {
-        "dagster/row_count": dg.MetadataValue.int(report.kept),
-        "pairs_train": dg.MetadataValue.int(report.train),
-        "pairs_eval": dg.MetadataValue.int(report.eval),
-        "removed_by_rule": dg.MetadataValue.json(report.removed_by_rule),
-        "by_site": dg.MetadataValue.md(frames.markdown(by_site)),
-        "report": dg.MetadataValue.json(dataclasses.asdict(report)),
-    }
     # the one pair table's rows of this source: they carry the site as `community`
     pairs = con.table("preference_pairs").filter("source = 'stackexchange'")
-    bias = bias_figures(con, pairs, report.early_lead_per_site)
-    metadata["bias"] = dg.MetadataValue.json(bias)
-    metadata["bias_table"] = dg.MetadataValue.md(frames.markdown(bias_table(bias)))
-    metadata |= bias_plots(con, pairs, bias, community="site")
+    metadata = {
+        **pair_counts_metadata(report),
+        "by_site": dg.MetadataValue.md(frames.markdown(by_site)),
+        **bias_metadata(con, pairs, report.early_lead_per_site, community="site"),
+    }
     if report.removed_by_rule_per_site:
-        removed = pl.DataFrame([{"site": site, **rules} for site, rules in report.removed_by_rule_per_site.items()])
-        metadata["removed_by_rule_per_site"] = plots.stacked_bars(removed, "Candidate pairs removed, by rule and site")
+        metadata["removed_by_rule_per_site"] = removed_by_rule_bars(
+            report.removed_by_rule_per_site, "Candidate pairs removed, by rule and site"
+        )
     ratios = frames.of(con.table("stackexchange_pairs").select("score_ratio"))["score_ratio"]
     if len(ratios):
         metadata["score_ratio_histogram"] = plots.histogram(
@@ -58,10 +56,7 @@ def stackexchange_pairs_metadata(con, report: StackExchangePairReport) -> dict[s
 
 @dg.asset(
     deps=[stackexchange_dump],
-    check_specs=[
-        dg.AssetCheckSpec(name, asset="stackexchange_pairs", blocking=True, description=text)
-        for name, text in PAIR_CHECKS.items()
-    ],
+    check_specs=blocking_check_specs("stackexchange_pairs", PAIR_CHECKS),
     pool=WAREHOUSE_WRITER_POOL,
     automation_condition=AFTER_NEW_RAW_DATA,
     group_name="pairs",

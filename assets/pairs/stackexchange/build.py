@@ -20,7 +20,6 @@ question) once, under the first rule of `WATERFALL` that removed it, per site:
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 
@@ -28,7 +27,8 @@ import duckdb
 import pyarrow as pa
 from html_to_markdown import convert
 
-from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs
+from assets.pairs.dedup import SELECTION_STEPS, dedup_pairs_under
+from assets.pairs.rules import record_build
 from assets.pairs.stackexchange.config import StackExchangeRules
 from assets.warehouse.connect import sql_folder, transaction
 
@@ -123,17 +123,12 @@ def _dedup(con: duckdb.DuckDBPyConnection, rules: StackExchangeRules, texts: pa.
     index = {key: i for i, key in enumerate(zip(texts["site"].to_pylist(), texts["id"].to_pylist()))}
     kept = con.execute(sql("select_se_pair_kept")).fetchnumpy()
     sites = kept["site"].tolist()
-    result = dedup_pairs(
+    result = dedup_pairs_under(
+        rules,
         [index[site, answer] for site, answer in zip(sites, kept["chosen_id"].tolist())],
         [index[site, answer] for site, answer in zip(sites, kept["rejected_id"].tolist())],
         texts["text"].to_pylist(),
-        posts=kept["post_id"],
-        max_per_post=rules.max_pairs_per_post,
-        exact=rules.exact_dedup,
-        near=rules.near_dedup,
-        threshold=rules.near_dup_threshold,
-        num_perm=rules.minhash_num_perm,
-        seed=rules.minhash_seed,
+        kept["post_id"],
     )
     removed = [i for i, step in enumerate(result.reasons) if step is not None]
     table = pa.table(
@@ -193,10 +188,7 @@ def build_stackexchange_pairs(
     timings = {"rules_sql": t_rules - started, "texts_and_dedup": t_dedup - t_rules, "write": ended - t_dedup}
     timings["total"] = ended - started
     report = _report(rules, waterfall, removed_rows, totals, dedup_stats, early_lead, timings)
-    con.execute(
-        sql("insert_into_stackexchange_pair_builds"),
-        {"rules": json.dumps(report.rules), "report": json.dumps(dataclasses.asdict(report))},
-    )
+    record_build(con, sql("insert_into_stackexchange_pair_builds"), report)
     return report
 
 

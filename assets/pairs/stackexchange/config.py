@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from assets.pairs.config import PairRules, _csv
 from training.bounds import Range
 from training.errors import ConfigError
+from training.flags import option
 
 _REDDIT_FIELDS = {f.name: f for f in dataclasses.fields(PairRules)}
 ACCEPTED_ANSWER_USES = ("ignore", "never_rejected")
@@ -35,50 +36,32 @@ class StackExchangeRules:
         "scored >= 1; else both scores shifted so the rejected one counts as 1, "
         "(chosen - rejected + 1) / 1 (SHP: 2.0).",
     )
-    score_horizon_days: int = field(
-        default=30,
-        metadata={
-            "help": "Score each answer by its up minus down votes cast within this many days of the day "
-            "it was posted (from Votes.xml; the site's dump-date score where it has none); 0 = the dump-date score.",
-            "range": Range(0),
-        },
+    score_horizon_days: int = option(
+        30,
+        "Score each answer by its up minus down votes cast within this many days of the day "
+        "it was posted (from Votes.xml; the site's dump-date score where it has none); 0 = the dump-date score.",
+        range=Range(0),
     )
-    min_question_score: int = field(
-        default=0, metadata={"help": "The question needs at least this score.", "range": Range()}
-    )
-    min_answer_score: int = field(
-        default=0,
-        metadata={"help": "Both answers need at least this score (as scored for the pair).", "range": Range()},
-    )
+    min_question_score: int = option(0, "The question needs at least this score.", range=Range())
+    min_answer_score: int = option(0, "Both answers need at least this score (as scored for the pair).", range=Range())
     later_must_win: bool = _as_for_reddit(
         "later_must_win", "The chosen answer must be written strictly later than the rejected one."
     )
-    accepted_answer: str = field(
-        default="ignore",
-        metadata={
-            "help": "What the asker's accepted answer counts for: 'ignore', or 'never_rejected' (drop the pairs "
-            "in which the accepted answer would be the rejected one: the asker and the voters disagree)."
-        },
+    accepted_answer: str = option(
+        "ignore",
+        "What the asker's accepted answer counts for: 'ignore', or 'never_rejected' (drop the pairs "
+        "in which the accepted answer would be the rejected one: the asker and the voters disagree).",
     )
-    drop_community_wiki: bool = field(
-        default=True,
-        metadata={"help": "Drop community-wiki questions and answers (no single author, no reputation at stake)."},
+    drop_community_wiki: bool = option(
+        True, "Drop community-wiki questions and answers (no single author, no reputation at stake)."
     )
-    drop_deleted_owner: bool = field(
-        default=True, metadata={"help": "Drop questions and answers whose author's account is deleted."}
+    drop_deleted_owner: bool = option(True, "Drop questions and answers whose author's account is deleted.")
+    drop_asker_answers: bool = option(True, "Drop answers written by the question's own author.")
+    drop_closed: bool = option(False, "Drop closed questions.")
+    max_answer_chars: int = option(
+        0, "Drop answers longer than this many characters of HTML; 0 = no limit.", range=Range(0)
     )
-    drop_asker_answers: bool = field(
-        default=True, metadata={"help": "Drop answers written by the question's own author."}
-    )
-    drop_closed: bool = field(default=False, metadata={"help": "Drop closed questions."})
-    max_answer_chars: int = field(
-        default=0,
-        metadata={"help": "Drop answers longer than this many characters of HTML; 0 = no limit.", "range": Range(0)},
-    )
-    sites: str = field(
-        default="",
-        metadata={"help": "Comma-separated sites to keep (e.g. 'quantumcomputing.stackexchange.com'); empty = all."},
-    )
+    sites: str = option("", "Comma-separated sites to keep (e.g. 'quantumcomputing.stackexchange.com'); empty = all.")
     max_pairs_per_post: int = _as_for_reddit(
         "max_pairs_per_post", "Keep at most this many pairs per question, strongest score ratio first; 0 = no cap."
     )
