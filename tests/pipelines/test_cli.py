@@ -91,6 +91,7 @@ WRITERS = [
     ("ingest", "dump", "--comments", "RC.zst"),
     ("ingest", "live", "--day", "2025-01-02"),
     ("pairs", "build"),
+    ("singles", "build"),
     ("snapshot",),
     ("train",),
     ("eval",),
