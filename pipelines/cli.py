@@ -7,6 +7,7 @@ against the warehouse's Dagster instance, so its runs appear in that warehouse's
     upvote-dpo ingest stackexchange quantumcomputing.stackexchange.com/   a site's dump (or .7z)
     upvote-dpo pairs build --min-score-ratio 3 --max-pairs-per-post 5
     upvote-dpo pairs stackexchange --score-horizon-days 30   Stack Exchange answer pairs
+    upvote-dpo singles build --desirable-min-score 20   single replies labelled by votes (KTO)
     upvote-dpo snapshot --weighting confidence          pair weights from the votes (default none)
     upvote-dpo train --model smollm2-135m-instruct --loss sigmoid --beta 0.1 --max-steps 50
     upvote-dpo eval [data/warehouse/models/<id>]         the model against its base, and the gate
@@ -40,6 +41,7 @@ from pathlib import Path
 import duckdb
 
 from assets.pairs.config import PairRules
+from assets.singles.config import SingleRules
 from assets.snapshot.config import SnapshotSettings
 from assets.warehouse.connect import PROJECT_ROOT, cannot_open, default_db_path, prepare_folder
 from assets.warehouse.schema import WarehouseSchemaError, migrate_file
@@ -237,6 +239,22 @@ def cmd_pairs_build(args) -> None:
         print(f"  removed by {rule}: {removed}")
 
 
+def cmd_singles_build(args) -> None:
+    rules = dataclass_overrides(args, SingleRules)
+    validated(SingleRules, rules)
+    result = materialize(args, ["preference_singles"], run_config={"ops": {"preference_singles": {"config": rules}}})
+    singles = materialization(result, "preference_singles")
+    desirable, undesirable = singles["desirable"], singles["undesirable"]
+    print(
+        f"singles: {singles['dagster/row_count']} (desirable {sum(desirable.values())}, "
+        f"undesirable {sum(undesirable.values())}; desirable share {singles['desirable_share']:.2f})"
+    )
+    for split in desirable:
+        print(f"  {split}: desirable {desirable[split]}, undesirable {undesirable[split]}")
+    for rule, removed in singles["removed_by_rule"].items():
+        print(f"  removed by {rule}: {removed}")
+
+
 def cmd_snapshot(args) -> None:
     settings = dataclass_overrides(args, SnapshotSettings)
     validated(SnapshotSettings, settings)
@@ -317,7 +335,8 @@ def cmd_migrate(args) -> None:
 
 
 def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
-    """demo, ingest, pairs build, snapshot and train: the commands that run the pipeline's assets."""
+    """demo, ingest, pairs build, singles build, snapshot and train: the commands that run the
+    pipeline's assets."""
     demo = commands.add_parser(
         "demo",
         parents=[common],
@@ -357,6 +376,14 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
     build.set_defaults(func=cmd_pairs_build)
     add_stackexchange_pairs_command(pairs_actions, common)
 
+    singles = commands.add_parser("singles", help="single replies labelled desirable or undesirable, for KTO")
+    singles_actions = singles.add_subparsers(dest="action", required=True)
+    singles_build = singles_actions.add_parser(
+        "build", parents=[common], help="rebuild the singles from the raw tables, after the pairs"
+    )
+    add_dataclass_arguments(singles_build, SingleRules)
+    singles_build.set_defaults(func=cmd_singles_build)
+
     snapshot = commands.add_parser("snapshot", parents=[common], help="freeze the current pairs as a snapshot")
     add_dataclass_arguments(snapshot, SnapshotSettings)
     snapshot.add_argument(
@@ -374,7 +401,7 @@ def _add_pipeline_commands(commands, common: argparse.ArgumentParser) -> None:
         train, TrainConfig, aliases={"out_dir": ["--out"], "loss_type": ["--loss"]}, skip=("snapshot_dir",)
     )
     train.set_defaults(func=cmd_train)
-    for command in (demo, dump, live, build, snapshot, train):  # each waits for the warehouse
+    for command in (demo, dump, live, build, singles_build, snapshot, train):  # each waits for the warehouse
         add_wait_argument(command)
 
 

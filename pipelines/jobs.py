@@ -7,6 +7,7 @@ from assets.ingest.stackexchange.assets import stackexchange_dump
 from assets.model.assets import dpo_model
 from assets.pairs.assets import preference_pairs
 from assets.pairs.stackexchange.assets import stackexchange_pairs
+from assets.singles.assets import preference_singles
 from assets.snapshot.assets import pair_snapshot
 
 ingest_dump_job = dg.define_asset_job(
@@ -26,8 +27,8 @@ ingest_live_job = dg.define_asset_job(
 )
 build_dataset_job = dg.define_asset_job(
     "build_dataset_job",
-    selection=[preference_pairs, stackexchange_pairs, pair_snapshot],
-    description="Rebuild the preference pairs of every source and freeze them as a snapshot.",
+    selection=[preference_pairs, stackexchange_pairs, preference_singles, pair_snapshot],
+    description="Rebuild the preference pairs of every source and the singles, and freeze them as a snapshot.",
 )
 train_job = dg.define_asset_job(
     "train_job",

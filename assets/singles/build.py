@@ -157,6 +157,13 @@ def build_singles(
     return report
 
 
+def single_violations(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """{blocking check: how many singles of `preference_singles` break it}: the rules of
+    `count_single_violations.sql`, which the asset's checks report and a snapshot enforces."""
+    result = con.execute(sql("count_single_violations"))
+    return dict(zip([column[0] for column in result.description], result.fetchall()[0]))
+
+
 def _report(rules, pair_rules, counted, totals, timings_s) -> SingleBuildReport:
     """The waterfall from `counted` rows (subreddit, step or None for candidates, count) and the
     kept singles from `totals` rows (subreddit, split, label, singles)."""

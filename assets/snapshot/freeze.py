@@ -28,7 +28,8 @@ records each snapshot and its pairs with their row digests (`snapshots`, `snapsh
 so the audit can recompute the id from the ledger and from the file. Pairs that used a
 forgotten comment or author (`forget_requests`; the author of either comment or of the post)
 are left out; if what is left fails a blocking check of `preference_pairs`
-(count_pair_violations.sql), nothing is frozen.
+(count_pair_violations.sql), or `preference_singles` fails one of its own
+(count_single_violations.sql, over the whole table as its asset checks it), nothing is frozen.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.pairs.rules import PairRules, pair_violations
+from assets.singles.build import single_violations
 from assets.snapshot.card import dataset_card, score_age_summary
 from assets.snapshot.singles import record_singles, select_singles, single_counts, write_singles
 from assets.snapshot.sources import select_sources, sources_manifest
@@ -90,9 +92,20 @@ class EmptySelectionError(UserError):
 
 
 class FailedChecksError(UserError):
-    """The pairs fail a blocking check of `preference_pairs`. Automation never snapshots them,
-    but `pairs build` has replaced the pairs before its checks ran, and a snapshot run by
-    hand (`upvote-dpo snapshot`) would otherwise freeze them."""
+    """The pairs fail a blocking check of `preference_pairs`, or the singles one of
+    `preference_singles`. Automation never snapshots them, but `pairs build` and `singles build`
+    have replaced the rows before their checks ran, and a snapshot run by hand
+    (`upvote-dpo snapshot`) would otherwise freeze them."""
+
+    @classmethod
+    def unless_passed(cls, what: str, violations: dict[str, int], rebuild: str) -> None:
+        """Raise, naming each failed check and its count, when any of `violations` is not 0."""
+        if failed := {name: count for name, count in violations.items() if count}:
+            raise cls(
+                f"the {what} fail blocking checks, so nothing was frozen: "
+                + ", ".join(f"{name} ({count})" for name, count in failed.items())
+                + f"; fix the data or the rules and {rebuild}"
+            )
 
 
 @dataclass(frozen=True)
@@ -191,15 +204,12 @@ def create_snapshot(
     if pairs.num_rows == 0:
         raise EmptySelectionError("no preference pairs to snapshot: build the pairs first")
     violations = pair_violations(con, pairs, rules.get("later_must_win", PairRules.later_must_win))
-    if failed := {name: count for name, count in violations.items() if count}:
-        raise FailedChecksError(
-            "the pairs fail blocking checks, so nothing was frozen: "
-            + ", ".join(f"{name} ({count})" for name, count in failed.items())
-            + "; fix the data or the rules and rebuild the pairs"
-        )
+    FailedChecksError.unless_passed("pairs", violations, "rebuild the pairs")
+    singles, singles_digests = select_singles(con, sources)
+    if singles is not None and singles.num_rows:
+        FailedChecksError.unless_passed("singles", single_violations(con), "rebuild the singles (`singles build`)")
     pairs = with_pair_weights(pairs, weighting)
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
-    singles, singles_digests = select_singles(con, sources)
     snapshot_id = snapshot_id_for(con.from_arrow(pa.concat_tables([digests, singles_digests])))
     path = Path(snapshots_dir) / snapshot_id
     counts = {**_counts(pairs), **({"singles": single_counts(singles)} if len(singles_digests) else {})}

@@ -20,9 +20,9 @@ def test_a_model_trained_on_singles_is_found_by_them(con, tmp_path):
             ("s1", "train", True, "x1"),
             ("s2", "train", False, "x2"),
             ("s3", "train", True, "x3"),
-            ("s4", "eval", True, "x4"),
         ],
     )
+    insert_singles(con, [("s4", "eval", True, "x4")], post_id="p2")  # the split of p2's pairs
     snapshot = create_snapshot(con, tmp_path / "snapshots")
     cfg = TrainConfig(
         snapshot_dir=str(snapshot.path),

@@ -91,6 +91,7 @@ WRITERS = [
     ("ingest", "dump", "--comments", "RC.zst"),
     ("ingest", "live", "--day", "2025-01-02"),
     ("pairs", "build"),
+    ("singles", "build"),
     ("snapshot",),
     ("train",),
     ("eval",),
@@ -298,3 +299,58 @@ def test_a_dump_given_as_the_other_kind_is_ingested_with_a_note(db, capsys):
         f"note: {submissions.name} was given as comments but holds 0 comments and 333 submissions; both were ingested"
     )
     assert "kind=" not in out + err
+
+
+def test_singles_build_on_the_sample_then_snapshot_freezes_them(db, capsys, tmp_path):
+    """`singles build` after `pairs build`: its flags come from SingleRules, it prints the
+    counts and the balance, and the next snapshot holds the singles (another id than the pairs')."""
+    sample = tmp_path / "upvote.duckdb"
+    submissions, comments = SAMPLE_DUMPS
+    assert (
+        main(["ingest", "dump", "--submissions", str(submissions), "--comments", str(comments), "--db", str(sample)])
+        == 0
+    )
+    assert main(["pairs", "build", "--db", str(sample)]) == 0
+    code, out, _ = run(capsys, "snapshot", "--db", str(sample))
+    pairs_only_id = out.split()[1].rstrip(":")
+
+    code, _, err = run(capsys, "singles", "build", "--undesirable-max-score", "10", "--db", str(sample))
+    assert (code, err.strip()) == (
+        1,
+        "error: --undesirable-max-score (10) must be below --desirable-min-score (10): a reply cannot be both",
+    )
+    code, out, _ = run(
+        capsys, "singles", "build", "--desirable-min-score", "20", "--no-near-dedup", "--db", str(sample)
+    )
+    assert code == 0, out
+    con = connect(sample, read_only=True)
+    try:
+        counts = dict(
+            con.execute(
+                "SELECT split || ' ' || CASE WHEN label THEN 'desirable' ELSE 'undesirable' END, count(*)"
+                " FROM preference_singles GROUP BY ALL"
+            ).fetchall()
+        )
+        lowest_desirable = con.execute("SELECT min(score) FROM preference_singles WHERE label").fetchone()[0]
+        rules = json.loads(con.execute("SELECT rules FROM single_builds ORDER BY built_at DESC LIMIT 1").fetchone()[0])
+    finally:
+        con.close()
+    total, desirable = sum(counts.values()), counts.get("train desirable", 0) + counts.get("eval desirable", 0)
+    assert desirable and total > desirable and lowest_desirable >= 20
+    assert (rules["desirable_min_score"], rules["near_dedup"]) == (20, False)
+    lines = out.splitlines()
+    assert lines[0] == (
+        f"singles: {total} (desirable {desirable}, undesirable {total - desirable};"
+        f" desirable share {desirable / total:.2f})"
+    )
+    for split in ("train", "eval"):
+        assert (
+            f"  {split}: desirable {counts.get(f'{split} desirable', 0)},"
+            f" undesirable {counts.get(f'{split} undesirable', 0)}" in lines
+        )
+    assert "  removed by no_clear_vote: " in out and "  removed by near_duplicate: 0" in lines
+
+    code, out, _ = run(capsys, "snapshot", "--db", str(sample))
+    snapshot_id = out.split()[1].rstrip(":")
+    assert code == 0 and snapshot_id != pairs_only_id
+    assert (sample.parent / "snapshots" / snapshot_id / "singles.parquet").exists()

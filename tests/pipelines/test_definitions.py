@@ -47,3 +47,10 @@ def test_loading_the_definitions_leaves_the_heavy_libraries_to_the_runs(tmp_path
     )
     assert set(loaded) & {"torch", "transformers", "datasets", "datasketch", "matplotlib"} == set()
     assert "dagster" in loaded  # the probe does see what was imported
+
+
+def test_a_dataset_build_makes_the_pairs_the_singles_and_the_snapshot(tmp_path):
+    """So a scheduled or UI dataset build leaves data for `train --loss kto --kto-data singles`."""
+    job = build_definitions(tmp_path / "w.duckdb").resolve_job_def("build_dataset_job")
+    assets = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert {"preference_pairs", "preference_singles", "pair_snapshot"} <= assets and "dpo_model" not in assets

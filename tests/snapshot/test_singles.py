@@ -4,20 +4,30 @@ unchanged without singles), the ledger, forget, and the audit's recomputed ids."
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+import pytest
 from datasets import load_from_disk
 
 from assets.audit.verify import snapshot_id_from_ledger
-from assets.snapshot.freeze import content_digests, create_snapshot, snapshot_id_for
+from assets.snapshot.freeze import FailedChecksError, content_digests, create_snapshot, snapshot_id_for
 from assets.snapshot.singles import single_digests
 from tests.snapshot.test_freeze import insert_pairs, pair
 
 
-def insert_singles(con, rows: list[tuple[str, str, bool, str]]) -> None:
+def insert_singles(con, rows: list[tuple[str, str, bool, str]], post_id: str = "p1") -> None:
     """(single_id, split, label, comment_id) rows under one post."""
     for single_id, split, label, comment_id in rows:
         con.execute(
-            "INSERT INTO preference_singles VALUES (?, 'p1', 'AskX', 'Why?', ?, ?, ?, ?, ?, 2.0, 100, 200, ?, 'op')",
-            [single_id, comment_id, f"reply {comment_id}", f"user_{comment_id}", label, 40 if label else -3, split],
+            "INSERT INTO preference_singles VALUES (?, ?, 'AskX', 'Why?', ?, ?, ?, ?, ?, 2.0, 100, 200, ?, 'op')",
+            [
+                single_id,
+                post_id,
+                comment_id,
+                f"reply {comment_id}",
+                f"user_{comment_id}",
+                label,
+                40 if label else -3,
+                split,
+            ],
         )
 
 
@@ -26,7 +36,8 @@ def test_singles_are_frozen_beside_the_pairs_and_the_id_covers_them(con, tmp_pat
     pairs_only = create_snapshot(con, tmp_path / "snapshots")
     assert not (pairs_only.path / "singles.parquet").exists() and "singles" not in pairs_only.counts
 
-    insert_singles(con, [("s1", "train", True, "x1"), ("s2", "train", False, "x2"), ("s3", "eval", True, "x3")])
+    insert_singles(con, [("s1", "train", True, "x1"), ("s2", "train", False, "x2")])
+    insert_singles(con, [("s3", "eval", True, "x3")], post_id="p2")  # the split of p2's pairs
     both = create_snapshot(con, tmp_path / "snapshots")
     assert both.snapshot_id != pairs_only.snapshot_id
     assert both.counts["singles"] == {"train": 2, "eval": 1, "total": 3, "desirable": 2, "undesirable": 1}
@@ -55,3 +66,19 @@ def test_forgotten_replies_and_authors_leave_the_next_snapshots_singles(con, tmp
     assert load_from_disk(str(snapshot.path / "dataset_singles"))["train"]["comment_id"] == ["x3"]
     recorded = con.execute("SELECT single_id FROM snapshot_singles WHERE snapshot_id = ?", [snapshot.snapshot_id])
     assert recorded.fetchall() == [("s3",)]
+
+
+def test_singles_that_break_a_blocking_check_are_not_frozen(con, tmp_path):
+    insert_pairs(con, [pair("a1")])  # post p1, train
+    insert_singles(con, [("s1", "train", True, "x1"), ("s2", "eval", False, "x2"), ("s3", "train", True, "x3")])
+    con.execute("UPDATE preference_singles SET completion = ' ' WHERE single_id = 's3'")
+    with pytest.raises(FailedChecksError) as refused:
+        create_snapshot(con, tmp_path / "snapshots")
+    assert str(refused.value) == (
+        "the singles fail blocking checks, so nothing was frozen: no_empty_text (1), same_split_as_the_pairs (1); "
+        "fix the data or the rules and rebuild the singles (`singles build`)"
+    )
+    assert not (tmp_path / "snapshots").exists()
+    assert con.execute("SELECT count(*) FROM snapshots").fetchone() == (0,)
+    con.execute("DELETE FROM preference_singles WHERE single_id IN ('s2', 's3')")
+    assert create_snapshot(con, tmp_path / "snapshots").counts["singles"]["total"] == 1
