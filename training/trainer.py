@@ -267,31 +267,40 @@ def run_steps(cfg, accelerator, model, optimizer, scheduler, splits, ref, pad_id
     spe = steps_per_epoch(len(splits["train"]), cfg, accelerator.num_processes)
     lengths = [p.row_length for p in splits["train"]]
     model.train()
-    bar = tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process)
-    while state["step"] < n_steps:
-        epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
-        state["window"].append(
-            train_step(
-                model, optimizer, scheduler, accelerator, cfg, batches, splits["train"], ref, pad_id, state["step"] + 1
-            )
-        )
-        record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
-        state["step"] += 1
-        bar.update(1)
-        logged = log_window(state, n_steps, spe, cfg.log_every)
-        if logged is not None:
-            bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
-            if accelerator.is_main_process:
-                outputs.append_metrics(out_dir, logged)
-        if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < n_steps:
-            if accelerator.is_main_process:
-                checkpoint.save_checkpoint(
-                    out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state
+    # closed on every exit: a bar left open by a failed step prints itself again at interpreter exit
+    with tqdm(total=n_steps, initial=state["step"], desc="dpo", disable=not accelerator.is_local_main_process) as bar:
+        while state["step"] < n_steps:
+            epoch, batches = micro_batches(len(splits["train"]), cfg, state["step"], accelerator.num_processes, lengths)
+            state["window"].append(
+                train_step(
+                    model,
+                    optimizer,
+                    scheduler,
+                    accelerator,
+                    cfg,
+                    batches,
+                    splits["train"],
+                    ref,
+                    pad_id,
+                    state["step"] + 1,
                 )
-            accelerator.wait_for_everyone()
-        if logged is not None and on_log is not None:
-            on_log(state["step"], logged)
-    bar.close()
+            )
+            record_seen(state["seen"], splits["train"], batches, epoch, state["step"])
+            state["step"] += 1
+            bar.update(1)
+            logged = log_window(state, n_steps, spe, cfg.log_every)
+            if logged is not None:
+                bar.set_postfix(loss=f"{logged['loss']:.4f}", acc=f"{logged['rewards/accuracies']:.2f}")
+                if accelerator.is_main_process:
+                    outputs.append_metrics(out_dir, logged)
+            if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and state["step"] < n_steps:
+                if accelerator.is_main_process:
+                    checkpoint.save_checkpoint(
+                        out_dir, state["step"], accelerator.unwrap_model(model), optimizer, scheduler, state
+                    )
+                accelerator.wait_for_everyone()
+            if logged is not None and on_log is not None:
+                on_log(state["step"], logged)
 
 
 def train(cfg: TrainConfig, on_log: Optional[OnLog] = None) -> TrainResult:
