@@ -258,7 +258,7 @@ def cmd_singles_build(args) -> None:
 def cmd_snapshot(args) -> None:
     settings = dataclass_overrides(args, SnapshotSettings)
     validated(SnapshotSettings, settings)
-    run_config = {"ops": {"pair_snapshot": {"config": {**settings, "sources": args.source or []}}}}
+    run_config = {"ops": {"pair_snapshot": {"config": {**settings, "sources": getattr(args, "source", None) or []}}}}
     snapshot = materialization(materialize(args, ["pair_snapshot"], run_config=run_config), "pair_snapshot")
     print(f"snapshot {snapshot['snapshot_id']}: {snapshot['counts']} at {snapshot['path']}")
 

@@ -354,3 +354,17 @@ def test_singles_build_on_the_sample_then_snapshot_freezes_them(db, capsys, tmp_
     snapshot_id = out.split()[1].rstrip(":")
     assert code == 0 and snapshot_id != pairs_only_id
     assert (sample.parent / "snapshots" / snapshot_id / "singles.parquet").exists()
+
+
+def test_the_demo_runs_every_stage_on_the_sample(tmp_path_factory, capsys):
+    """The README's first command, with the tiny model for SmolLM2 and one step: every stage
+    runs with the arguments `demo` has (it reuses the other commands), and ends in the gate."""
+    with temporary_dagster_home(tmp_path_factory):
+        db = tmp_path_factory.mktemp("demo") / "upvote.duckdb"
+        code, out, err = run(capsys, "demo", "--model", "tiny", "--max-steps", "1", "--db", str(db))
+    assert code == 0, err
+    snapshot_id = next(line for line in out.splitlines() if line.startswith("snapshot ")).split()[1].rstrip(":")
+    manifest = json.loads((db.parent / "snapshots" / snapshot_id / "manifest.json").read_text())
+    assert manifest["counts"]["total"] > 0
+    assert len(list((db.parent / "models").iterdir())) == 1
+    assert "gate" in out
