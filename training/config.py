@@ -67,7 +67,8 @@ class Hyperparameters:
     pair_weights: bool = _f(
         False,
         "Weight each pair's loss by the snapshot's `weight` column (`upvote-dpo snapshot --weighting`), "
-        "scaled to mean 1 over the train split: the batch loss is the mean of weight x per-pair loss.",
+        "scaled to mean 1 over the train pairs: the batch loss is the mean of weight x per-pair loss "
+        "(kto: both singles of a pair carry its weight, a snapshot single weighs 1).",
     )
     confidence_label_noise: bool = _f(
         False,
@@ -156,8 +157,6 @@ class Hyperparameters:
             raise ConfigError(
                 "--loss kto needs --batch-size >= 2 (its KL baseline pairs prompts with other pairs' replies)"
             )
-        if self.loss_type == "kto" and self.pair_weights:
-            raise ConfigError("--pair-weights does not apply to --loss kto: its examples are singles, not pairs")
         if self.loss_type == "orpo" and self.sft_weight:
             raise ConfigError("--sft-weight does not apply to --loss orpo, whose loss holds its own NLL term")
         if self.confidence_label_noise and self.loss_type not in LABEL_SMOOTHED:

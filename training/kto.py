@@ -143,12 +143,15 @@ def kl_baseline(cfg, accelerator, model, splits, ref, pad_id: int, bos: Optional
     return baseline
 
 
-def batch_loss(cfg, logps, lengths, ref_logps, kl) -> tuple[torch.Tensor, dict, torch.Tensor]:
+def batch_loss(cfg, logps, lengths, ref_logps, kl, weights=None) -> tuple[torch.Tensor, dict, torch.Tensor]:
     """KTO on one batch of B rows: logps, lengths (2B,) [chosen slots; rejected slots],
-    ref_logps (B, 2), `kl` what `KLBaseline.terms` gives. The filled chosen slots
-    are the desirable singles, the filled rejected ones the undesirable. Returns (mean loss,
-    TRL-named metrics, per-row losses): a row's loss is the mean of its singles' losses, so for
-    pairs the mean over rows is TRL's mean over singles. A metric of a kind the batch lacks is 0."""
+    ref_logps (B, 2), `kl` what `KLBaseline.terms` gives, weights (B,) the rows' weights (None:
+    all 1). The filled chosen slots are the desirable singles, the filled rejected ones the
+    undesirable. Returns (loss, TRL-named metrics, per-row losses before weighting): a row's
+    loss is the mean of its singles' losses and the batch loss the mean of weight x row loss,
+    so for pairs, whose two singles both carry the pair's weight, it is the mean over singles
+    of weight x loss (TRL's mean when unweighted). z0 stays unweighted: it estimates the KL of
+    the policy, not a loss. A metric of a kind the batch lacks is 0."""
     logps = logps.float()
     filled = lengths > 0
     b = len(filled) // 2
@@ -166,7 +169,7 @@ def batch_loss(cfg, logps, lengths, ref_logps, kl) -> tuple[torch.Tensor, dict, 
     )
     slot_losses = logps.new_zeros(2 * b).masked_scatter(filled, losses)
     row_losses = (slot_losses[:b] + slot_losses[b:]) / filled.view(2, b).sum(0)
-    loss = row_losses.mean()
+    loss = row_losses.mean() if weights is None else (weights * row_losses).mean()
     slot_rewards = logps.new_zeros(2 * b).masked_scatter(filled, rewards)
     chosen, rejected = filled[:b], filled[b:]
     both = chosen & rejected
@@ -176,7 +179,10 @@ def batch_loss(cfg, logps, lengths, ref_logps, kl) -> tuple[torch.Tensor, dict, 
 
     metrics = {"kl": z0.item()}
     if cfg.sft_weight > 0:
-        nll = sft_loss(logps[:b][chosen], lengths[:b][chosen].float()) if chosen.any() else loss.new_zeros(())
+        pc, lc = logps[:b][chosen], lengths[:b][chosen].float()
+        if weights is not None:
+            pc, lc = weights[chosen] * pc, weights[chosen] * lc
+        nll = sft_loss(pc, lc) if chosen.any() else loss.new_zeros(())
         loss = loss + cfg.sft_weight * nll
         metrics["nll_loss"] = nll.item()
     metrics.update(

@@ -7,8 +7,9 @@ rate. Two settings use them (training/config.py):
 
 * `pair_weights`: the batch loss is the mean over the batch of weight x per-pair loss (and
   the SFT term's tokens weigh their pair's weight), with the weights scaled so that the train
-  split's mean weight is 1. Each batch then estimates, without bias, the weighted mean over
-  the split, sum w l / sum w, and the learning rate means what it means without weights. A
+  pairs' mean weight is 1 (KTO: both singles of a pair carry its weight, a snapshot single
+  weighs 1). Each batch then estimates, without bias, the weighted mean over the split,
+  sum w l / sum w, and the learning rate means what it means without weights. A
   weighted mean within each batch (its own sum w l / sum w) would undo the weighting between
   batches: a batch of doubtful pairs would move the model as far as a batch of sure ones.
 * `confidence_label_noise`: each pair's cDPO label-noise rate is eps = 1 - confidence,

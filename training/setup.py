@@ -75,7 +75,8 @@ def build_policy(cfg: TrainConfig, model_dir: Path):
 
 def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[EncodedPair]]:
     """The snapshot's train split and (the first `eval_max_pairs` of) its eval split, tokenised;
-    with `pair_weights`, the weights scaled to mean 1 over the train split."""
+    with `pair_weights`, the pairs' weights scaled to mean 1 over the train pairs (for KTO,
+    before its singles join them: a single weighs 1)."""
     eval_rows = snapshot.eval
     if cfg.eval_max_pairs:
         eval_rows = eval_rows.select(range(min(cfg.eval_max_pairs, len(eval_rows))))
@@ -83,8 +84,10 @@ def encode_splits(cfg: TrainConfig, snapshot, tokenizer) -> dict[str, list[Encod
         "train": encode_pairs(snapshot.train, tokenizer, cfg.max_length, cfg.system_prompt),
         "eval": encode_pairs(eval_rows, tokenizer, cfg.max_length, cfg.system_prompt),
     }
+    if cfg.pair_weights and splits["train"]:
+        splits = scaled_to_train_mean(splits)
     if cfg.loss_type == "kto":
         splits = kto_splits(cfg, snapshot, tokenizer, splits)
     if not splits["train"]:
         raise ValueError(f"snapshot {snapshot.snapshot_id} has no train pairs")
-    return scaled_to_train_mean(splits) if cfg.pair_weights else splits
+    return splits

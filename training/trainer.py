@@ -90,10 +90,10 @@ def preference_loss(
     weights (B,): the mean of weight x per-pair loss, a chosen token weighing its pair's weight in the
     SFT term (None: the plain mean); label_noise (B,): each pair's label-smoothing rate (None:
     cfg.label_smoothing for all); for kto, `kl` the log-probs of the batch's mismatched rows
-    (training/kto.py, which takes no weights). Returns (loss, TRL-named metrics, per-pair losses
+    (training/kto.py). Returns (loss, TRL-named metrics, per-pair losses
     before weighting)."""
     if cfg.loss_type == "kto":
-        return batch_loss(cfg, logps, lengths, ref_logps, kl)
+        return batch_loss(cfg, logps, lengths, ref_logps, kl, weights)
     pc, pr = logps.float().chunk(2)
     lc, lr = lengths.chunk(2)
     rc, rr = (ref_logps[:, 0], ref_logps[:, 1]) if ref_logps is not None else (None, None)

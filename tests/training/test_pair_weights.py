@@ -9,12 +9,13 @@ import math
 import pytest
 import torch
 
-from tests.training.snapshots import pair_rows, write_snapshot
+from tests.training.snapshots import pair_rows, single_rows, write_singles, write_snapshot
 from training import TrainConfig, train
-from training.data import EncodedPair
+from training.data import EncodedPair, load_snapshot
 from training.errors import ConfigError
 from training.losses import LABEL_SMOOTHED, LOSSES
 from training.pair_weights import MAX_LABEL_NOISE, PairWeightsError, batch_terms, scaled_to_train_mean
+from training.setup import encode_splits
 from training.trainer import preference_loss
 
 BASE = dict(snapshot_dir="s", out_dir="o")
@@ -29,18 +30,29 @@ def batch(seed: int = 0, n: int = 5):
     return logps, lengths, ref
 
 
+def kto_batch(seed: int = 0, n: int = 5):
+    """A KTO batch of n rows, row 1 a desirable single and row 2 an undesirable one (an empty
+    slot has length 0), the rest pairs; with `KLBaseline.terms`' (policy, reference, filled)."""
+    logps, lengths, ref = batch(seed, n)
+    lengths[n + 1] = lengths[2] = 0
+    g = torch.Generator().manual_seed(seed + 1)
+    kl = (-torch.rand(2 * n, generator=g) * 40 - 5, -torch.rand(2 * n, generator=g) * 40 - 5, lengths > 0)
+    return logps, lengths, ref, kl
+
+
 @pytest.mark.parametrize(
     ("loss_type", "sft_weight"),
     # orpo holds its own NLL term: the config refuses an sft_weight for it
-    [(loss, sft) for loss in sorted(LOSSES) for sft in (0.0, 0.5) if not (loss == "orpo" and sft)],
+    [(loss, sft) for loss in [*sorted(LOSSES), "kto"] for sft in (0.0, 0.5) if not (loss == "orpo" and sft)],
 )
 def test_all_weights_one_give_todays_loss_and_gradient_exactly(loss_type, sft_weight):
+    """Every loss; kto on a batch mixing pairs and singles, with its KL baseline's terms."""
     cfg = TrainConfig(**BASE, loss_type=loss_type, sft_weight=sft_weight)
-    logps, lengths, ref = batch()
+    logps, lengths, ref, kl = kto_batch() if loss_type == "kto" else (*batch(), None)
     results = []
     for weights in (None, torch.ones(5)):
         leaf = logps.clone().requires_grad_(True)
-        loss, metrics, losses = preference_loss(cfg, leaf, lengths, ref, weights)
+        loss, metrics, losses = preference_loss(cfg, leaf, lengths, ref, weights, None, kl)
         loss.backward()
         results.append((loss.detach(), losses, leaf.grad, metrics))
     (loss, losses, grad, metrics), (w_loss, w_losses, w_grad, w_metrics) = results
@@ -73,6 +85,38 @@ def test_a_weighted_batch_by_hand():
     assert with_sft.item() == pytest.approx(0.869648, abs=1e-5)
     noisy, _, _ = preference_loss(cfg, logps, lengths, ref, weights, torch.tensor([0.0, 0.25]))
     assert noisy.item() == pytest.approx(0.660444, abs=1e-6)
+
+
+def test_a_weighted_kto_batch_by_hand():
+    """beta = 1, two pairs split into singles, reference -10 for every completion, and the
+    mismatched rows' policy log-probs ln 3 above their reference's: z0 = ln 3.
+    Pair 1: chosen r = ln 3, loss 1 - sigmoid(r - z0) = 1 - sigmoid(0) = 0.5; rejected r = ln 3,
+    loss 1 - sigmoid(z0 - r) = 0.5; its row 0.5.
+    Pair 2: chosen r = 2 ln 3, loss 1 - sigmoid(ln 3) = 1 - 3/4 = 0.25; rejected r = 0,
+    loss 1 - sigmoid(ln 3) = 0.25; its row 0.25.
+    Weights 1.5 and 0.5, each carried by both singles of its pair:
+    (1.5 * 0.5 + 1.5 * 0.5 + 0.5 * 0.25 + 0.5 * 0.25) / 4 = 0.4375 (unweighted: 0.375).
+    SFT term, chosen lengths 4 and 2: -(1.5 (-10 + ln 3) + 0.5 (-10 + 2 ln 3)) / (1.5 * 4 + 0.5 * 2)
+    = (20 - 2.5 ln 3) / 7 = 2.464781; with sft_weight 0.1: 0.4375 + 0.246478 = 0.683978.
+    z0 (the logged `kl`) is ln 3 = 1.098612 with or without the weights."""
+    ln3 = math.log(3)
+    logps = torch.tensor([-10.0 + ln3, -10.0 + 2 * ln3, -10.0 + ln3, -10.0])
+    lengths = torch.tensor([4, 2, 7, 9])
+    ref = torch.full((2, 2), -10.0)
+    kl = (torch.full((4,), -20.0 + ln3), torch.full((4,), -20.0), torch.ones(4, dtype=torch.bool))
+    weights = torch.tensor([1.5, 0.5])
+    cfg = TrainConfig(**BASE, loss_type="kto", beta=1.0)
+    loss, metrics, losses = preference_loss(cfg, logps, lengths, ref, weights, None, kl)
+    assert losses.tolist() == pytest.approx([0.5, 0.25], abs=1e-6)
+    assert loss.item() == pytest.approx(0.4375, abs=1e-6)
+    plain, plain_metrics, _ = preference_loss(cfg, logps, lengths, ref, None, None, kl)
+    assert plain.item() == pytest.approx(0.375, abs=1e-6)
+    assert metrics["kl"] == plain_metrics["kl"] == pytest.approx(ln3, abs=1e-5)
+    with_sft, metrics, _ = preference_loss(
+        TrainConfig(**BASE, loss_type="kto", beta=1.0, sft_weight=0.1), logps, lengths, ref, weights, None, kl
+    )
+    assert metrics["nll_loss"] == pytest.approx((20 - 2.5 * ln3) / 7, abs=1e-5)
+    assert with_sft.item() == pytest.approx(0.683978, abs=1e-5)
 
 
 @pytest.mark.parametrize("eps", [0.1, 0.25, 0.3])
@@ -171,3 +215,31 @@ def test_a_snapshot_without_weights_is_refused_before_the_model_loads(tmp_path):
         _train(snapshot, tmp_path / "out", max_steps=1, pair_weights=True, model="no/such/model")
     with pytest.raises(PairWeightsError, match="no `confidence` column for --confidence-label-noise"):
         _train(snapshot, tmp_path / "out", max_steps=1, confidence_label_noise=True, model="no/such/model")
+
+
+def test_kto_trains_with_pair_weights_and_records_them(tmp_path, tokenizer):
+    """The tiny model, 3 steps of KTO on pairs split into singles: weights all 1 train exactly the
+    unweighted model; weights 0.5, 1.5, ... train another and the manifest records the flag.
+    With `--kto-data both` the pairs' weights are scaled to mean 1 over the train pairs and the
+    snapshot's singles weigh 1."""
+    kto = dict(max_steps=3, loss_type="kto")
+    ones = write_snapshot(tmp_path / "ones", weighted_rows(6, weights=[1.0] * 6), weighted_rows(2, 6, [1.0] * 2))
+    plain = _train(ones, tmp_path / "plain", **kto)
+    weighted_ones = _train(ones, tmp_path / "weighted-ones", pair_weights=True, **kto)
+    assert [h["loss"] for h in plain.history] == [h["loss"] for h in weighted_ones.history]
+    assert plain.manifest["output"]["weights_sha256"] == weighted_ones.manifest["output"]["weights_sha256"]
+
+    snapshot = write_snapshot(tmp_path / "weighted", weighted_rows(6), weighted_rows(2, 6))
+    weighted = _train(snapshot, tmp_path / "out", pair_weights=True, **kto)
+    losses = [h["loss"] for h in weighted.history]
+    assert all(math.isfinite(x) for x in losses) and losses != [h["loss"] for h in plain.history]
+    assert weighted.manifest["hyperparameters"]["pair_weights"] is True
+    assert weighted.manifest["weighting"]["pair_weights"] is True
+
+    write_singles(snapshot, single_rows(pair_rows(3, offset=10)), single_rows(pair_rows(1, offset=13)))
+    cfg = TrainConfig(snapshot_dir=str(snapshot), out_dir="o", loss_type="kto", kto_data="both", pair_weights=True)
+    rows = encode_splits(cfg, load_snapshot(snapshot), tokenizer)["train"]
+    assert [r.weight for r in rows if r.kind == "pair"] == pytest.approx([(0.5 + i) / 3 for i in range(6)])
+    assert [r.weight for r in rows if r.kind == "single"] == [1.0] * 6
+    both = _train(snapshot, tmp_path / "both", pair_weights=True, kto_data="both", **kto)
+    assert all(math.isfinite(h["loss"]) for h in both.history)
