@@ -14,7 +14,7 @@ from assets import frames
 from assets.automation import AFTER_CHECKED_UPSTREAM
 from assets.config import dagster_config, to_dataclass
 from assets.pairs.assets import blocking_check_results, blocking_check_specs, preference_pairs, removed_by_rule_bars
-from assets.singles.build import build_singles
+from assets.singles.build import build_singles, single_violations
 from assets.singles.config import SingleRules
 from assets.warehouse.connect import sql_folder
 from assets.warehouse.resources import WAREHOUSE_WRITER_POOL, Warehouse
@@ -32,9 +32,7 @@ SingleRulesConfig = dagster_config(SingleRules)
 
 
 def single_check_results(con) -> list[dg.AssetCheckResult]:
-    result = con.execute(sql("count_single_violations"))
-    violations = dict(zip([column[0] for column in result.description], result.fetchall()[0]))
-    return blocking_check_results(violations, SINGLE_CHECKS)
+    return blocking_check_results(single_violations(con, con.table("preference_singles")), SINGLE_CHECKS)
 
 
 def singles_metadata(con, report) -> dict[str, dg.MetadataValue]:

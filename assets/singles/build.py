@@ -157,11 +157,15 @@ def build_singles(
     return report
 
 
-def single_violations(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """{blocking check: how many singles of `preference_singles` break it}: the rules of
+def single_violations(con: duckdb.DuckDBPyConnection, singles) -> dict[str, int]:
+    """{blocking check: how many of `singles` (a relation or Arrow table) break it}: the rules of
     `count_single_violations.sql`, which the asset's checks report and a snapshot enforces."""
-    result = con.execute(sql("count_single_violations"))
-    return dict(zip([column[0] for column in result.description], result.fetchall()[0]))
+    con.register("checked_singles", singles)
+    try:
+        result = con.execute(sql("count_single_violations"))
+        return dict(zip([column[0] for column in result.description], result.fetchall()[0]))
+    finally:
+        con.unregister("checked_singles")
 
 
 def _report(rules, pair_rules, counted, totals, timings_s) -> SingleBuildReport:

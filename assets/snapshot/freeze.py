@@ -28,8 +28,8 @@ records each snapshot and its pairs with their row digests (`snapshots`, `snapsh
 so the audit can recompute the id from the ledger and from the file. Pairs that used a
 forgotten comment or author (`forget_requests`; the author of either comment or of the post)
 are left out; if what is left fails a blocking check of `preference_pairs`
-(count_pair_violations.sql), or `preference_singles` fails one of its own
-(count_single_violations.sql, over the whole table as its asset checks it), nothing is frozen.
+(count_pair_violations.sql) or of `preference_singles` (count_single_violations.sql),
+nothing is frozen.
 """
 
 from __future__ import annotations
@@ -207,7 +207,9 @@ def create_snapshot(
     FailedChecksError.unless_passed("pairs", violations, "rebuild the pairs")
     singles, singles_digests = select_singles(con, sources)
     if singles is not None and singles.num_rows:
-        FailedChecksError.unless_passed("singles", single_violations(con), "rebuild the singles (`singles build`)")
+        FailedChecksError.unless_passed(
+            "singles", single_violations(con, singles), "rebuild the singles (`singles build`)"
+        )
     pairs = with_pair_weights(pairs, weighting)
     digests = content_digests(con.from_arrow(pairs)).to_arrow_table()
     snapshot_id = snapshot_id_for(con.from_arrow(pa.concat_tables([digests, singles_digests])))
